@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Frame pool: the host memory behind every guest.
+ *
+ * One MAP_NORESERVE reservation, sized by a host-memory limit, cut into
+ * 4 KiB frames. A frame is named by its number (uint32_t, "frame"); its host
+ * address is frame_ptr(). Frames carry atomic reference counts; the last
+ * frame_put() frees a frame. Freed frames are kept resident for quick reuse
+ * up to a small high-water mark; beyond it they are handed back to the host
+ * in batches with madvise(MADV_DONTNEED), so the process RSS falls.
+ *
+ * Frame 0 is the permanent zero frame: always allocated, never written,
+ * never freed. Its reference count is not tracked (frame_get/frame_put on it
+ * are no-ops), so it can back any number of read-only mappings.
+ *
+ * Allocation and freeing are lock-free and safe from any number of threads.
+ */
+#ifndef MEMVISOR_MEM_FRAME_H
+#define MEMVISOR_MEM_FRAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FRAME_SHIFT 12
+#define FRAME_SIZE (1u << FRAME_SHIFT)
+
+/* The permanent, read-only, all-zero frame. */
+#define FRAME_ZERO 0u
+
+struct frame_pool;
+
+struct frame_stats {
+	uint64_t total;	   /* frames the limit allows, zero frame included */
+	uint64_t in_use;   /* frames with a reference count > 0 */
+	uint64_t shared;   /* frames with a reference count > 1 */
+	uint64_t peak;	   /* highest in_use seen */
+	uint64_t resident; /* free frames still resident (not yet returned) */
+};
+
+/*
+ * Create a pool that may hand out at most limit_bytes of host memory
+ * (rounded down to whole frames; the zero frame counts against it).
+ * Returns 0 and sets *out, or -EINVAL when the limit is below two frames,
+ * -ENOMEM when the reservation fails. The pool is owned by the caller and
+ * released with frame_pool_destroy().
+ */
+int frame_pool_create(size_t limit_bytes, struct frame_pool **out);
+
+/* Release the pool and all its memory. Frames still referenced are lost. */
+void frame_pool_destroy(struct frame_pool *pool);
+
+/*
+ * Allocate one frame with reference count 1. Its contents are undefined
+ * unless zeroed is true. Returns 0 and sets *frame, or -ENOMEM when the
+ * limit is reached (nothing changes).
+ */
+int frame_alloc(struct frame_pool *pool, bool zeroed, uint32_t *frame);
+
+/*
+ * Allocate count physically contiguous frames whose first frame number is a
+ * multiple of align (a power of two), each with reference count 1, zeroed.
+ * Used for the 16 KiB G-stage root. Returns 0 and sets *first, or -ENOMEM
+ * (nothing changes), -EINVAL for a bad count or align. Each frame of the run
+ * is freed on its own by frame_put().
+ */
+int frame_alloc_contig(struct frame_pool *pool, uint32_t count, uint32_t align,
+		       uint32_t *first);
+
+/* Take one more reference on an allocated frame. */
+void frame_get(struct frame_pool *pool, uint32_t frame);
+
+/*
+ * Drop one reference; the last one frees the frame. Returns true when the
+ * frame was freed.
+ */
+bool frame_put(struct frame_pool *pool, uint32_t frame);
+
+/* Current reference count of a frame (0 when free). */
+uint32_t frame_refcount(const struct frame_pool *pool, uint32_t frame);
+
+/* Host address of a frame. frame must be below frame_count(). */
+void *frame_ptr(const struct frame_pool *pool, uint32_t frame);
+
+/*
+ * Frame number of a host address inside the pool, or -EFAULT when ptr is
+ * not inside the pool.
+ */
+int frame_of_ptr(const struct frame_pool *pool, const void *ptr,
+		 uint32_t *frame);
+
+/* Number of frames the pool can hold (its limit), zero frame included. */
+uint32_t frame_count(const struct frame_pool *pool);
+
+/* Snapshot of the pool's counters. */
+void frame_stats(const struct frame_pool *pool, struct frame_stats *st);
+
+/* Return every free but still resident frame to the host now. */
+void frame_pool_trim(struct frame_pool *pool);
+
+#endif

@@ -1,0 +1,37 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one checked accessor for guest-physical memory from hypervisor code
+ * (loaders, SBI calls taking buffers, DLH rings, introspection).
+ *
+ * Addresses and lengths handed to these functions are untrusted: they come
+ * from the guest or from files. Each call checks for overflow of gpa + len
+ * and that every page is mapped or guest RAM; RAM is populated on first
+ * touch and writes break copy-on-write sharing, exactly as a guest access
+ * would.
+ */
+#ifndef MEMVISOR_MEM_GMEM_H
+#define MEMVISOR_MEM_GMEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mem/gstage.h"
+
+/*
+ * Copy len bytes at guest-physical gpa into buf. Returns 0, -EFAULT when
+ * any byte is outside mapped memory and RAM (or gpa + len overflows), or
+ * -ENOMEM. On error buf may be partly written.
+ */
+int gmem_read(struct gstage *gs, uint64_t gpa, void *buf, size_t len);
+
+/*
+ * Copy len bytes from buf to guest-physical gpa. Returns 0, -EFAULT (as
+ * gmem_read), -EACCES when a page is read-only, or -ENOMEM. On error the
+ * guest may be partly written.
+ */
+int gmem_write(struct gstage *gs, uint64_t gpa, const void *buf, size_t len);
+
+/* Fill len bytes at gpa with byte c; errors as gmem_write(). */
+int gmem_fill(struct gstage *gs, uint64_t gpa, int c, size_t len);
+
+#endif
