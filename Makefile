@@ -21,20 +21,22 @@ endif
 LDLIBS := -lfdt -lelf -ljansson
 
 # One list per layer (DESIGN.md); includes point down the layers only.
-MEM_SRCS := src/mem/frame.c src/mem/gstage.c src/mem/gmem.c
-DEV_SRCS :=
-CPU_SRCS :=
+MEM_SRCS := src/mem/frame.c src/mem/gstage.c src/mem/gstage_check.c src/mem/gmem.c
+DEV_SRCS := src/dev/devtree.c src/dev/loader.c src/dev/console.c
+CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
+	src/cpu/exec_mem.c src/cpu/exec_amo.c src/cpu/exec_system.c src/cpu/csr.c \
+	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c
 VMI_SRCS :=
-VMM_SRCS :=
+VMM_SRCS := src/vmm/vm.c src/vmm/sbi.c src/vmm/sched.c
 API_SRCS :=
-CLI_SRCS := src/cli/main.c
+CLI_SRCS := src/cli/main.c src/cli/options.c src/cli/cmd_run.c
 
 LIB_SRCS := $(MEM_SRCS) $(DEV_SRCS) $(CPU_SRCS) $(VMI_SRCS) $(VMM_SRCS) $(API_SRCS)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: tests/unit/test_<name>.c, one per module, cmocka.
-UNIT_TESTS := frame gstage gmem
+UNIT_TESTS := frame gstage gmem devtree loader console
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.
@@ -93,4 +95,5 @@ format:
 clean:
 	rm -rf build
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+-include $(patsubst %.o,%.d,$(LIB_OBJS) $(CLI_OBJS)) \
+	$(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%.d) $(BENCHES:%=$(BUILD)/bench/%.d)

@@ -1,0 +1,582 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * memcore: benchmark of the memory core (frame pool, G-stage tables,
+ * checked accessor). Prints a table with each figure's target; --json
+ * writes the same results with the machine they were measured on.
+ *
+ *   memcore [--quick] [--json PATH]
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mem/gmem.h"
+
+#define MIB	 (1024ull * 1024)
+#define RAM_BASE 0x80000000ull
+#define MAX_RUNS 15
+
+struct bench_config {
+	bool quick;
+	const char *json_path;
+	unsigned runs;
+	uint64_t translate_iters;
+	uint32_t pages; /* per run for map, populate and COW break */
+	uint64_t alloc_iters;
+	uint64_t demo_bytes;
+};
+
+struct bench_result {
+	const char *name;
+	const char *detail;
+	double target_ns; /* 0: no target, reported only */
+	unsigned runs;
+	double ns[MAX_RUNS];
+	double min, median, max;
+};
+
+struct bench_demo {
+	uint64_t guest_bytes;
+	uint64_t rss_start, rss_populated, rss_destroyed;
+	uint64_t pool_in_use_populated, pool_resident_destroyed;
+};
+
+static volatile uint64_t bench_sink;
+
+static uint64_t bench_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t bench_rss_bytes(void)
+{
+	unsigned long size = 0, resident = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%lu %lu", &size, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static int bench_cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void bench_result_finish(struct bench_result *res)
+{
+	double sorted[MAX_RUNS];
+
+	memcpy(sorted, res->ns, res->runs * sizeof(sorted[0]));
+	qsort(sorted, res->runs, sizeof(sorted[0]), bench_cmp_double);
+	res->min = sorted[0];
+	res->max = sorted[res->runs - 1];
+	res->median =
+	    res->runs % 2
+		? sorted[res->runs / 2]
+		: (sorted[res->runs / 2 - 1] + sorted[res->runs / 2]) / 2;
+}
+
+/* A pool and a gstage, created together and destroyed together. */
+struct bench_vm {
+	struct frame_pool *pool;
+	struct gstage gs;
+};
+
+static int bench_vm_create(struct bench_vm *vm, struct frame_pool *pool,
+			   uint64_t ram_bytes)
+{
+	int r;
+
+	vm->pool = pool;
+	r = gstage_init(&vm->gs, pool, GSTAGE_SV48X4);
+	if (r)
+		return r;
+	if (ram_bytes) {
+		r = gstage_set_ram(&vm->gs, RAM_BASE, ram_bytes);
+		if (r)
+			gstage_destroy(&vm->gs);
+	}
+	return r;
+}
+
+/*
+ * Hot translate: 512 pages of one level-0 table, all cached; each lookup's
+ * address depends on the previous result, so this is latency, not overlap.
+ */
+static int bench_translate(const struct bench_config *cfg,
+			   struct frame_pool *pool, struct bench_result *res)
+{
+	struct bench_vm vm;
+	uint64_t pte, sum = 0, t0;
+	uint32_t frame = 0;
+	int r;
+
+	r = bench_vm_create(&vm, pool, 2 * MIB);
+	if (r)
+		return r;
+	for (uint64_t gpa = RAM_BASE; gpa < RAM_BASE + 2 * MIB;
+	     gpa += FRAME_SIZE) {
+		r = gstage_fault(&vm.gs, gpa, false, &frame, &pte);
+		if (r)
+			goto out;
+	}
+	for (unsigned run = 0; run < cfg->runs; run++) {
+		t0 = bench_now_ns();
+		for (uint64_t i = 0; i < cfg->translate_iters; i++) {
+			uint64_t gpa =
+			    RAM_BASE + (((i + frame) & 511) << FRAME_SHIFT);
+
+			r = gstage_translate(&vm.gs, gpa, &frame, &pte);
+			if (r)
+				goto out;
+			sum += pte;
+		}
+		res->ns[run] = (double)(bench_now_ns() - t0) /
+			       (double)cfg->translate_iters;
+	}
+	bench_sink += sum;
+out:
+	gstage_destroy(&vm.gs);
+	return r;
+}
+
+/* gstage_map() of pages whose frames exist already; tables included. */
+static int bench_map(const struct bench_config *cfg, struct frame_pool *pool,
+		     struct bench_result *res)
+{
+	uint32_t *frames = calloc(cfg->pages, sizeof(*frames));
+	struct bench_vm vm;
+	uint64_t t0;
+	int r = -ENOMEM;
+
+	if (!frames)
+		return -ENOMEM;
+	for (unsigned run = 0; run < cfg->runs; run++) {
+		r = bench_vm_create(&vm, pool, 0);
+		if (r)
+			break;
+		for (uint32_t i = 0; i < cfg->pages && !r; i++)
+			r = frame_alloc(pool, false, &frames[i]);
+		t0 = bench_now_ns();
+		for (uint32_t i = 0; i < cfg->pages && !r; i++)
+			r = gstage_map(&vm.gs,
+				       RAM_BASE + (uint64_t)i * FRAME_SIZE,
+				       frames[i], GPTE_R | GPTE_W | GPTE_X);
+		res->ns[run] = (double)(bench_now_ns() - t0) / cfg->pages;
+		gstage_destroy(&vm.gs);
+		if (r)
+			break;
+	}
+	free(frames);
+	return r;
+}
+
+/*
+ * First touch of guest RAM through the checked accessor: fault, zeroed
+ * frame, map, and the write itself (which is where a released frame is
+ * zero-filled by the host kernel).
+ */
+static int bench_populate(const struct bench_config *cfg,
+			  struct frame_pool *pool, struct bench_result *res)
+{
+	const uint64_t bytes = (uint64_t)cfg->pages * FRAME_SIZE;
+	struct bench_vm vm;
+	uint64_t t0, v = 1;
+	int r = 0;
+
+	for (unsigned run = 0; run < cfg->runs && !r; run++) {
+		r = bench_vm_create(&vm, pool, bytes);
+		if (r)
+			break;
+		t0 = bench_now_ns();
+		for (uint64_t gpa = RAM_BASE; gpa < RAM_BASE + bytes && !r;
+		     gpa += FRAME_SIZE)
+			r = gmem_write(&vm.gs, gpa, &v, sizeof(v));
+		res->ns[run] = (double)(bench_now_ns() - t0) / cfg->pages;
+		gstage_destroy(&vm.gs);
+	}
+	return r;
+}
+
+/*
+ * Copy-on-write break: every page of a shared, resident region written
+ * once through the accessor (copy 4 KiB into a new frame, remap).
+ */
+static int bench_cow_break(const struct bench_config *cfg,
+			   struct frame_pool *pool, struct bench_result *res)
+{
+	const uint64_t bytes = (uint64_t)cfg->pages * FRAME_SIZE;
+	struct bench_vm src, dst;
+	uint64_t t0, gpa, pte, v = 2;
+	uint32_t frame;
+	int r;
+
+	r = bench_vm_create(&src, pool, bytes);
+	if (r)
+		return r;
+	r = gmem_fill(&src.gs, RAM_BASE, 0x5a, bytes);
+	for (unsigned run = 0; run < cfg->runs && !r; run++) {
+		r = bench_vm_create(&dst, pool, 0);
+		if (r)
+			break;
+		for (gpa = RAM_BASE; gpa < RAM_BASE + bytes && !r;
+		     gpa += FRAME_SIZE) {
+			r = gstage_translate(&src.gs, gpa, &frame, &pte);
+			if (r)
+				break;
+			frame_get(pool, frame);
+			r = gstage_map(&dst.gs, gpa, frame, GPTE_R | GPTE_COW);
+			if (r)
+				frame_put(pool, frame);
+		}
+		t0 = bench_now_ns();
+		for (gpa = RAM_BASE; gpa < RAM_BASE + bytes && !r;
+		     gpa += FRAME_SIZE)
+			r = gmem_write(&dst.gs, gpa, &v, sizeof(v));
+		res->ns[run] = (double)(bench_now_ns() - t0) / cfg->pages;
+		gstage_destroy(&dst.gs);
+	}
+	gstage_destroy(&src.gs);
+	return r;
+}
+
+static int bench_alloc_free(const struct bench_config *cfg,
+			    struct frame_pool *pool, struct bench_result *res)
+{
+	uint64_t t0, sum = 0;
+	uint32_t f;
+	int r;
+
+	for (unsigned run = 0; run < cfg->runs; run++) {
+		t0 = bench_now_ns();
+		for (uint64_t i = 0; i < cfg->alloc_iters; i++) {
+			r = frame_alloc(pool, false, &f);
+			if (r)
+				return r;
+			sum += f;
+			frame_put(pool, f);
+		}
+		res->ns[run] = (double)(bench_now_ns() - t0) / cfg->alloc_iters;
+	}
+	bench_sink += sum;
+	return 0;
+}
+
+struct bench_thread {
+	struct frame_pool *pool;
+	uint64_t iters;
+	int r;
+};
+
+static void *bench_alloc_free_thread(void *arg)
+{
+	struct bench_thread *t = arg;
+	uint32_t f;
+
+	for (uint64_t i = 0; i < t->iters; i++) {
+		t->r = frame_alloc(t->pool, false, &f);
+		if (t->r)
+			break;
+		frame_put(t->pool, f);
+	}
+	return NULL;
+}
+
+/* The same loop on two threads at once: wall time per pair per thread. */
+static int bench_alloc_free_2t(const struct bench_config *cfg,
+			       struct frame_pool *pool,
+			       struct bench_result *res)
+{
+	struct bench_thread t[2];
+	pthread_t th[2];
+	uint64_t t0;
+
+	for (unsigned run = 0; run < cfg->runs; run++) {
+		t0 = bench_now_ns();
+		for (int k = 0; k < 2; k++) {
+			t[k] = (struct bench_thread){pool, cfg->alloc_iters, 0};
+			if (pthread_create(&th[k], NULL,
+					   bench_alloc_free_thread, &t[k]))
+				return -EAGAIN;
+		}
+		for (int k = 0; k < 2; k++)
+			pthread_join(th[k], NULL);
+		res->ns[run] = (double)(bench_now_ns() - t0) / cfg->alloc_iters;
+		for (int k = 0; k < 2; k++)
+			if (t[k].r)
+				return t[k].r;
+	}
+	return 0;
+}
+
+/* Guest RAM touched, then the VM destroyed: does the host get it back? */
+static int bench_demo_rss(const struct bench_config *cfg,
+			  struct frame_pool *pool, struct bench_demo *demo)
+{
+	struct frame_stats st;
+	struct bench_vm vm;
+	int r;
+
+	demo->guest_bytes = cfg->demo_bytes;
+	frame_pool_trim(pool);
+	demo->rss_start = bench_rss_bytes();
+	r = bench_vm_create(&vm, pool, cfg->demo_bytes);
+	if (r)
+		return r;
+	r = gmem_fill(&vm.gs, RAM_BASE, 0xc3, cfg->demo_bytes);
+	demo->rss_populated = bench_rss_bytes();
+	frame_stats(pool, &st);
+	demo->pool_in_use_populated = st.in_use;
+	gstage_destroy(&vm.gs);
+	demo->rss_destroyed = bench_rss_bytes();
+	frame_stats(pool, &st);
+	demo->pool_resident_destroyed = st.resident;
+	return r;
+}
+
+static void bench_cpu_model(char *buf, size_t len)
+{
+	char line[512];
+	FILE *f = fopen("/proc/cpuinfo", "r");
+
+	snprintf(buf, len, "unknown");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *colon = strchr(line, ':');
+
+		if (strncmp(line, "model name", 10) || !colon)
+			continue;
+		colon += 1 + strspn(colon + 1, " \t");
+		colon[strcspn(colon, "\n")] = 0;
+		snprintf(buf, len, "%s", colon);
+		break;
+	}
+	fclose(f);
+}
+
+static bool bench_met(const struct bench_result *res)
+{
+	return !res->target_ns || res->median <= res->target_ns;
+}
+
+static void bench_print(const struct bench_config *cfg,
+			const struct bench_result *res, size_t n,
+			const struct bench_demo *demo)
+{
+	printf("\nmemcore: memory core benchmark (%s, median of %u runs)\n\n",
+	       cfg->quick ? "quick" : "full", cfg->runs);
+	printf("%-28s %10s %10s %10s %10s  %s\n", "operation", "min ns",
+	       "median ns", "max ns", "target", "met");
+	for (size_t i = 0; i < n; i++) {
+		char target[32] = "-";
+
+		if (res[i].target_ns)
+			snprintf(target, sizeof(target), "<= %.0f",
+				 res[i].target_ns);
+		printf("%-28s %10.1f %10.1f %10.1f %10s  %s\n", res[i].name,
+		       res[i].min, res[i].median, res[i].max, target,
+		       !res[i].target_ns    ? "-"
+		       : bench_met(&res[i]) ? "yes"
+					    : "NO");
+	}
+	printf("\n");
+	for (size_t i = 0; i < n; i++)
+		printf("  %-26s %s\n", res[i].name, res[i].detail);
+
+	printf("\nguest RAM populated and released (%llu MiB, Sv48x4):\n",
+	       (unsigned long long)(demo->guest_bytes / MIB));
+	printf("  process RSS at start          %8.1f MiB\n",
+	       (double)demo->rss_start / MIB);
+	printf("  after first touch of all RAM  %8.1f MiB  (pool: %llu "
+	       "frames in use)\n",
+	       (double)demo->rss_populated / MIB,
+	       (unsigned long long)demo->pool_in_use_populated);
+	printf("  after destroying the VM       %8.1f MiB  (pool: %llu free "
+	       "frames kept resident)\n",
+	       (double)demo->rss_destroyed / MIB,
+	       (unsigned long long)demo->pool_resident_destroyed);
+}
+
+static int bench_json_write(const struct bench_config *cfg,
+			    const struct bench_result *res, size_t n,
+			    const struct bench_demo *demo)
+{
+	char cpu[256], tmp[4096];
+	struct utsname un;
+	json_t *root, *results, *machine, *rss;
+	int r = 0;
+
+	bench_cpu_model(cpu, sizeof(cpu));
+	if (uname(&un))
+		snprintf(un.release, sizeof(un.release), "unknown");
+	machine =
+	    json_pack("{s:s, s:i, s:s}", "cpu_model", cpu, "cores",
+		      (int)sysconf(_SC_NPROCESSORS_ONLN), "kernel", un.release);
+	results = json_array();
+	for (size_t i = 0; i < n; i++) {
+		json_t *runs = json_array();
+
+		for (unsigned k = 0; k < res[i].runs; k++)
+			json_array_append_new(runs, json_real(res[i].ns[k]));
+		json_array_append_new(
+		    results,
+		    json_pack("{s:s, s:s, s:s, s:f, s:f, s:f, s:o, s:o, "
+			      "s:o}",
+			      "name", res[i].name, "detail", res[i].detail,
+			      "unit", "ns", "min", res[i].min, "median",
+			      res[i].median, "max", res[i].max, "target",
+			      res[i].target_ns ? json_real(res[i].target_ns)
+					       : json_null(),
+			      "met",
+			      res[i].target_ns
+				  ? json_boolean(bench_met(&res[i]))
+				  : json_null(),
+			      "runs", runs));
+	}
+	rss = json_pack("{s:I, s:I, s:I, s:I}", "guest_bytes",
+			(json_int_t)demo->guest_bytes, "rss_start",
+			(json_int_t)demo->rss_start, "rss_populated",
+			(json_int_t)demo->rss_populated, "rss_destroyed",
+			(json_int_t)demo->rss_destroyed);
+	root = json_pack("{s:s, s:b, s:o, s:o, s:o}", "benchmark", "memcore",
+			 "quick", cfg->quick, "machine", machine, "results",
+			 results, "rss_demo", rss);
+	if (!root)
+		return -ENOMEM;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", cfg->json_path);
+	if (json_dump_file(root, tmp, JSON_INDENT(2)) ||
+	    rename(tmp, cfg->json_path))
+		r = -EIO;
+	json_decref(root);
+	return r;
+}
+
+static void bench_usage(FILE *out)
+{
+	fprintf(out, "usage: memcore [--quick] [--json PATH]\n"
+		     "  --quick      fewer, shorter runs (a few seconds)\n"
+		     "  --json PATH  also write the results as JSON\n");
+}
+
+static int bench_parse(int argc, char **argv, struct bench_config *cfg)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--quick")) {
+			cfg->quick = true;
+		} else if (!strcmp(argv[i], "--json") && i + 1 < argc) {
+			cfg->json_path = argv[++i];
+		} else if (!strcmp(argv[i], "--help")) {
+			bench_usage(stdout);
+			exit(0);
+		} else {
+			fprintf(stderr, "memcore: unknown option '%s'\n",
+				argv[i]);
+			bench_usage(stderr);
+			return -EINVAL;
+		}
+	}
+	cfg->runs = cfg->quick ? 5 : 11;
+	cfg->translate_iters = cfg->quick ? 2000000 : 20000000;
+	cfg->pages = cfg->quick ? 8192 : 65536;
+	cfg->alloc_iters = cfg->quick ? 1000000 : 10000000;
+	cfg->demo_bytes = cfg->quick ? 64 * MIB : 256 * MIB;
+	return 0;
+}
+
+typedef int (*bench_fn)(const struct bench_config *cfg, struct frame_pool *pool,
+			struct bench_result *res);
+
+static const struct {
+	const char *name;
+	const char *detail;
+	double target_ns;
+	bench_fn fn;
+} bench_table[] = {
+    {"translate (hot, Sv48x4)",
+     "gstage_translate, 4-level walk, cached, dependent chain", 15,
+     bench_translate},
+    {"map / page", "gstage_map of existing frames, tables included", 0,
+     bench_map},
+    {"first-touch populate / page",
+     "gmem_write to untouched RAM: fault, zeroed frame, map, write", 1000,
+     bench_populate},
+    {"COW break / page",
+     "gmem_write to a shared copy-on-write page: copy 4 KiB, remap", 1500,
+     bench_cow_break},
+    {"frame alloc+free", "frame_alloc + frame_put, one thread", 50,
+     bench_alloc_free},
+    {"frame alloc+free, 2 threads",
+     "the same on two threads at once, wall time per pair", 0,
+     bench_alloc_free_2t},
+};
+
+#define BENCH_COUNT (sizeof(bench_table) / sizeof(bench_table[0]))
+
+int main(int argc, char **argv)
+{
+	struct bench_config cfg = {0};
+	struct bench_result res[BENCH_COUNT];
+	struct bench_demo demo = {0};
+	struct frame_pool *pool;
+	int r;
+
+	if (bench_parse(argc, argv, &cfg))
+		return 2;
+	/* Room for the source and the copies of the COW run and the demo. */
+	r = frame_pool_create(2 * (cfg.pages * (size_t)FRAME_SIZE) +
+				  cfg.demo_bytes + 64 * MIB,
+			      &pool);
+	if (r) {
+		fprintf(stderr, "memcore: cannot create the frame pool: %s\n",
+			strerror(-r));
+		return 1;
+	}
+	for (size_t i = 0; i < BENCH_COUNT; i++) {
+		res[i] =
+		    (struct bench_result){.name = bench_table[i].name,
+					  .detail = bench_table[i].detail,
+					  .target_ns = bench_table[i].target_ns,
+					  .runs = cfg.runs};
+		r = bench_table[i].fn(&cfg, pool, &res[i]);
+		if (r) {
+			fprintf(stderr, "memcore: %s failed: %s\n", res[i].name,
+				strerror(-r));
+			goto out;
+		}
+		bench_result_finish(&res[i]);
+	}
+	r = bench_demo_rss(&cfg, pool, &demo);
+	if (r) {
+		fprintf(stderr, "memcore: RSS demonstration failed: %s\n",
+			strerror(-r));
+		goto out;
+	}
+	bench_print(&cfg, res, BENCH_COUNT, &demo);
+	if (cfg.json_path) {
+		r = bench_json_write(&cfg, res, BENCH_COUNT, &demo);
+		if (r)
+			fprintf(stderr, "memcore: cannot write %s: %s\n",
+				cfg.json_path, strerror(-r));
+		else
+			printf("\nresults written to %s\n", cfg.json_path);
+	}
+out:
+	frame_pool_destroy(pool);
+	return r ? 1 : 0;
+}

@@ -1,0 +1,50 @@
+# guest/guest.mk — what runs inside guests, cross-built for RISC-V. Included
+# by the main Makefile (BUILD comes from there).
+#
+#   make guest        $(BUILD)/guest/Image-6.1 and $(BUILD)/guest/boot.cpio
+#   make guest-6.12   $(BUILD)/guest/Image-6.12 (only on request: 4 more min)
+#
+# The kernels are built by guest/linux/build into cache folders
+# $(BUILD)/guest/linux-VERSION-KEY/ (Image, vmlinux, System.map, .config and
+# the configured tree src/). $(BUILD)/guest/linux-VERSION points at the
+# current one and Image-VERSION at its Image, both as relative symlinks.
+
+GUEST_DIR := $(BUILD)/guest
+GUEST_CC := riscv64-linux-gnu-gcc
+GUEST_LINUX := $(GUEST_DIR)/linux-6.1
+
+# Init programs use Linux's header-only nolibc and the same kernel's UAPI
+# headers (the tree's usr/include), never the host's /usr/include: hence
+# -nostdinc, with GCC's own freestanding headers (stdarg.h) added back.
+# rv64imac/lp64: guest kernels have no FPU support. Recursive (=) so that
+# the $(shell) only runs when an init program is built.
+GUEST_INIT_CFLAGS = -Os -static -nostdlib -nostdinc -fno-builtin \
+	-march=rv64imac -mabi=lp64 -Wall -Wextra -Werror \
+	-isystem $(shell $(GUEST_CC) -print-file-name=include) \
+	-isystem $(GUEST_LINUX)/src/usr/include \
+	-include $(GUEST_LINUX)/src/tools/include/nolibc/nolibc.h
+
+.PHONY: guest guest-6.1 guest-6.12 guest-linux-always
+guest: $(GUEST_DIR)/Image-6.1 $(GUEST_DIR)/boot.cpio
+guest-6.1: $(GUEST_DIR)/Image-6.1
+guest-6.12: $(GUEST_DIR)/Image-6.12
+
+# The integration tests boot these.
+integration: guest
+
+# Whether a kernel is current is the build script's question (its cache key
+# covers the Debian package version, the fragments and the script itself); it
+# answers in about 0.1 s, so it runs every time. Re-pointing the symlinks
+# leaves the Image's mtime alone, so nothing downstream rebuilds needlessly.
+$(GUEST_DIR)/Image-%: guest-linux-always
+	@img=$$(guest/linux/build $* $(GUEST_DIR)) && \
+	cache=$$(basename "$$(dirname "$$img")") && \
+	ln -sfn "$$cache" $(GUEST_DIR)/linux-$* && \
+	ln -sfn linux-$*/Image $@
+
+$(GUEST_DIR)/init/%: guest/init/%.c $(GUEST_DIR)/Image-6.1
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_INIT_CFLAGS) -o $@ $< -lgcc
+
+$(GUEST_DIR)/%.cpio: $(GUEST_DIR)/init/% guest/init/pack
+	guest/init/pack $< $@

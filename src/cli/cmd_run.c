@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: MIT */
+/* memvisor run: boot one guest and exit with its shutdown status. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "mem/frame.h"
+#include "vmm/sched.h"
+#include "vmm/vm.h"
+
+#define RUN_SYNOPSIS                                                           \
+	"run --kernel IMAGE [--initrd CPIO] [--memory SIZE] [--cpus N] "       \
+	"[--cmdline TEXT] [--pcpus P]"
+
+enum run_opt {
+	OPT_KERNEL,
+	OPT_INITRD,
+	OPT_MEMORY,
+	OPT_CPUS,
+	OPT_CMDLINE,
+	OPT_PCPUS,
+	OPT_HOST_MEMORY,
+};
+
+static const struct cli_option run_opts[] = {
+	[OPT_KERNEL] = { "kernel", "IMAGE",
+			 "RISC-V Linux Image or bare-metal ELF (required)" },
+	[OPT_INITRD] = { "initrd", "CPIO", "initramfs (newc cpio, may be compressed)" },
+	[OPT_MEMORY] = { "memory", "SIZE", "guest RAM, e.g. 512M or 2G (default 256M)" },
+	[OPT_CPUS] = { "cpus", "N", "VCPUs, 1 to 8 (default 1)" },
+	[OPT_CMDLINE] = { "cmdline", "TEXT",
+			  "kernel command line (default \"console=hvc0 earlycon=sbi\")" },
+	[OPT_PCPUS] = { "pcpus", "P", "host threads running VCPUs (default: host cores)" },
+	[OPT_HOST_MEMORY] = { "host-memory", "SIZE",
+			      "most host memory guests may use (default: host RAM)" },
+};
+
+#define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
+
+struct run_args {
+	struct vm_config vm;
+	unsigned pcpus;
+	uint64_t host_memory;
+};
+
+static int run_option(unsigned idx, const char *arg, void *ctx)
+{
+	struct run_args *a = ctx;
+
+	switch ((enum run_opt)idx) {
+	case OPT_KERNEL:
+		a->vm.kernel = arg;
+		return 0;
+	case OPT_INITRD:
+		a->vm.initrd = arg;
+		return 0;
+	case OPT_CMDLINE:
+		a->vm.cmdline = arg;
+		return 0;
+	case OPT_MEMORY:
+		if (cli_parse_size(arg, &a->vm.ram_size) ||
+		    a->vm.ram_size < (4u << 20) || (a->vm.ram_size & 0xfff)) {
+			cli_error("--memory %s: expected a size like 512M or 2G "
+				  "(at least 4M, whole pages)", arg);
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
+	case OPT_CPUS:
+		if (cli_parse_uint(arg, 1, VM_MAX_VCPUS, &a->vm.ncpus)) {
+			cli_error("--cpus %s: expected a number from 1 to %u",
+				  arg, VM_MAX_VCPUS);
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
+	case OPT_PCPUS:
+		if (cli_parse_uint(arg, 1, 256, &a->pcpus)) {
+			cli_error("--pcpus %s: expected a number from 1 to 256",
+				  arg);
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
+	case OPT_HOST_MEMORY:
+		if (cli_parse_size(arg, &a->host_memory) ||
+		    a->host_memory < (1u << 20)) {
+			cli_error("--host-memory %s: expected a size like 4G",
+				  arg);
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
+	}
+	return 0;
+}
+
+static uint64_t run_host_ram(void)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+
+	return pages > 0 && size > 0 ? (uint64_t)pages * (uint64_t)size
+				     : 4ull << 30;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run_args a = {
+		.vm = { .ram_size = 256u << 20,
+			.ncpus = 1,
+			.cmdline = "console=hvc0 earlycon=sbi" },
+	};
+	char why[VM_WHY_LEN] = "";
+	struct frame_pool *pool = NULL;
+	struct console *con = NULL;
+	struct sched *sched = NULL;
+	struct vm *vm = NULL;
+	int rest, r, status = CLI_EXIT_USAGE;
+
+	r = cli_parse(argc, argv, RUN_SYNOPSIS, run_opts, RUN_NOPTS,
+		      run_option, &a, &rest);
+	if (r)
+		return r < 0 ? 0 : r;
+	if (rest < argc) {
+		cli_error("run: unexpected argument '%s' (see --help)",
+			  argv[rest]);
+		return CLI_EXIT_USAGE;
+	}
+	if (!a.vm.kernel) {
+		cli_error("run: --kernel IMAGE is required (see --help)");
+		return CLI_EXIT_USAGE;
+	}
+	if (!a.host_memory)
+		a.host_memory = run_host_ram();
+
+	r = frame_pool_create(a.host_memory, &pool);
+	if (r) {
+		cli_error("cannot reserve %llu bytes of host memory: %s",
+			  (unsigned long long)a.host_memory, strerror(-r));
+		goto out;
+	}
+	r = console_create(0, &con);
+	if (r) {
+		cli_error("cannot create the console: %s", strerror(-r));
+		goto out;
+	}
+	r = vm_create(&a.vm, pool, con, &vm, why, sizeof(why));
+	if (r) {
+		cli_error("%s", why[0] ? why : strerror(-r));
+		goto out;
+	}
+	r = console_attach_stdin(con);
+	if (r) {
+		cli_error("cannot read the console input: %s", strerror(-r));
+		goto out;
+	}
+	r = sched_create(a.pcpus, &sched);
+	if (r) {
+		cli_error("cannot start the PCPU threads: %s", strerror(-r));
+		goto out;
+	}
+	r = sched_add_vm(sched, vm);
+	if (r) {
+		cli_error("cannot schedule the VM: %s", strerror(-r));
+		goto out;
+	}
+	status = sched_wait_vm(sched, vm);
+	if (status == VM_EXIT_ERROR)
+		cli_error("the VM stopped: %s", vm->why);
+
+out:
+	sched_destroy(sched);
+	vm_destroy(vm);
+	console_destroy(con);
+	if (pool)
+		frame_pool_destroy(pool);
+	return status;
+}

@@ -1,0 +1,145 @@
+/* SPDX-License-Identifier: MIT */
+#include "cpu/csr.h"
+
+#include "cpu/mmu.h"
+#include "cpu/trap.h"
+
+/* sstatus: the writable fields; UXL reads as 2 (64-bit U-mode); FS, VS and
+ * XS read 0: there is no floating point or vector state. */
+#define SSTATUS_WRITABLE                                                       \
+	(SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP | SSTATUS_SUM | SSTATUS_MXR)
+#define SSTATUS_UXL_64 (2ull << 32)
+
+#define S_IRQS (HART_IRQ_SSI | HART_IRQ_STI | HART_IRQ_SEI)
+
+#define SATP_MODE_SHIFT 60
+#define SATP_PPN_MASK ((1ull << 44) - 1)
+
+static bool csr_counter_allowed(const struct hart *h, unsigned num)
+{
+	return h->priv == PRIV_S || (h->scounteren >> (num - CSR_CYCLE)) & 1;
+}
+
+int csr_read(struct hart *h, unsigned num, uint64_t *val)
+{
+	/* Bits 9:8 give the lowest privilege that may access the CSR. */
+	if (((num >> 8) & 3) > h->priv)
+		return -1;
+	switch (num) {
+	case CSR_SSTATUS:
+		*val = (h->sstatus & SSTATUS_WRITABLE) | SSTATUS_UXL_64;
+		return 0;
+	case CSR_SIE:
+		*val = h->sie;
+		return 0;
+	case CSR_STVEC:
+		*val = h->stvec;
+		return 0;
+	case CSR_SCOUNTEREN:
+		*val = h->scounteren;
+		return 0;
+	case CSR_SENVCFG:
+		*val = h->senvcfg;
+		return 0;
+	case CSR_SSCRATCH:
+		*val = h->sscratch;
+		return 0;
+	case CSR_SEPC:
+		*val = h->sepc;
+		return 0;
+	case CSR_SCAUSE:
+		*val = h->scause;
+		return 0;
+	case CSR_STVAL:
+		*val = h->stval;
+		return 0;
+	case CSR_SIP:
+		*val = atomic_load_explicit(&h->sip, memory_order_relaxed) &
+		       S_IRQS;
+		return 0;
+	case CSR_SATP:
+		*val = h->satp;
+		return 0;
+	}
+	if (num >= CSR_CYCLE && num <= CSR_HPMCOUNTER31) {
+		if (!csr_counter_allowed(h, num))
+			return -1;
+		if (num == CSR_TIME)
+			*val = hart_time(h);
+		else if (num == CSR_CYCLE || num == CSR_INSTRET)
+			*val = h->instret;
+		else
+			*val = 0; /* no hardware performance counters */
+		return 0;
+	}
+	return -1;
+}
+
+static void csr_write_satp(struct hart *h, uint64_t val)
+{
+	uint64_t mode = val >> SATP_MODE_SHIFT;
+
+	/* WARL: an unsupported mode (Sv57, Sv64) leaves satp unchanged;
+	 * ASIDLEN is 0, so the ASID field always reads 0. */
+	if (mode != 0 && mode != 8 && mode != 9)
+		return;
+	val = (mode << SATP_MODE_SHIFT) | (val & SATP_PPN_MASK);
+	if (val != h->satp) {
+		h->satp = val;
+		mmu_flush_all(h);
+	}
+}
+
+int csr_write(struct hart *h, unsigned num, uint64_t val)
+{
+	uint64_t old;
+
+	if (((num >> 8) & 3) > h->priv || (num >> 10) == 3)
+		return -1;
+	switch (num) {
+	case CSR_SSTATUS:
+		old = h->sstatus;
+		h->sstatus = val & SSTATUS_WRITABLE;
+		if ((old ^ h->sstatus) & SSTATUS_MXR)
+			mmu_flush_all(h);
+		if ((old ^ h->sstatus) & SSTATUS_SUM)
+			mmu_select_tlb(h);
+		return 0;
+	case CSR_SIE:
+		h->sie = val & S_IRQS;
+		return 0;
+	case CSR_STVEC:
+		/* MODE is WARL: direct (0) or vectored (1). */
+		h->stvec = val & ~2ull;
+		return 0;
+	case CSR_SCOUNTEREN:
+		h->scounteren = val & 0xffffffffu;
+		return 0;
+	case CSR_SENVCFG:
+		h->senvcfg = val & 1; /* FIOM; nothing else is implemented */
+		return 0;
+	case CSR_SSCRATCH:
+		h->sscratch = val;
+		return 0;
+	case CSR_SEPC:
+		h->sepc = val & ~1ull;
+		return 0;
+	case CSR_SCAUSE:
+		h->scause = val;
+		return 0;
+	case CSR_STVAL:
+		h->stval = val;
+		return 0;
+	case CSR_SIP:
+		/* Only SSIP is writable from S-mode. */
+		if (val & HART_IRQ_SSI)
+			hart_set_pending(h, HART_IRQ_SSI);
+		else
+			hart_clear_pending(h, HART_IRQ_SSI);
+		return 0;
+	case CSR_SATP:
+		csr_write_satp(h, val);
+		return 0;
+	}
+	return -1;
+}

@@ -1,0 +1,237 @@
+/* SPDX-License-Identifier: MIT */
+#include "cpu/hart.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cpu/cache.h"
+#include "cpu/decode.h"
+#include "cpu/trap.h"
+
+/* Instructions between looks at the host clock for the timer. */
+#define HART_TIMER_POLL 4096
+
+static uint64_t hart_host_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void hart_init(struct hart *h, unsigned id, struct gstage *gs,
+	       uint64_t time_base_ns)
+{
+	memset(h, 0, sizeof(*h));
+	h->id = id;
+	h->gs = gs;
+	h->time_base_ns = time_base_ns;
+	h->priv = PRIV_S;
+	h->timecmp = UINT64_MAX;
+	atomic_init(&h->sip, 0);
+	atomic_init(&h->requests, 0);
+}
+
+void hart_destroy(struct hart *h)
+{
+	if (h->cache) {
+		block_cache_destroy(&h->cache->blocks);
+		free(h->cache);
+		h->cache = NULL;
+	}
+	h->tlb = NULL;
+}
+
+void hart_reset(struct hart *h, uint64_t pc, uint64_t arg)
+{
+	memset(h->x, 0, sizeof(h->x));
+	h->x[10] = h->id;
+	h->x[11] = arg;
+	h->pc = pc;
+	h->sstatus = 0;
+	h->sie = 0;
+	h->satp = 0;
+	h->lr_host = NULL;
+	h->priv = PRIV_S;
+	mmu_flush_all(h);
+	mmu_select_tlb(h);
+}
+
+static int hart_cache_alloc(struct hart *h)
+{
+	struct hart_cache *c = malloc(sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	if (block_cache_init(&c->blocks)) {
+		free(c);
+		return -ENOMEM;
+	}
+	h->cache = c;
+	mmu_flush_all(h);
+	mmu_select_tlb(h);
+	h->gs_generation = atomic_load(&h->gs->generation);
+	return 0;
+}
+
+uint64_t hart_time(const struct hart *h)
+{
+	return (hart_host_ns() - h->time_base_ns) /
+	       (1000000000ull / HART_TIMEBASE_HZ);
+}
+
+void hart_set_timer(struct hart *h, uint64_t deadline)
+{
+	h->timecmp = deadline;
+	hart_clear_pending(h, HART_IRQ_STI);
+	hart_poll_timer(h);
+}
+
+void hart_poll_timer(struct hart *h)
+{
+	if (h->timecmp != UINT64_MAX && hart_time(h) >= h->timecmp)
+		hart_set_pending(h, HART_IRQ_STI);
+}
+
+void hart_set_pending(struct hart *h, uint64_t bits)
+{
+	atomic_fetch_or(&h->sip, bits);
+}
+
+void hart_clear_pending(struct hart *h, uint64_t bits)
+{
+	atomic_fetch_and(&h->sip, ~bits);
+}
+
+bool hart_wfi_wakeup(const struct hart *h)
+{
+	return (atomic_load(&h->sip) & h->sie) != 0;
+}
+
+void hart_request(struct hart *h, uint32_t bits)
+{
+	atomic_fetch_or(&h->requests, bits);
+}
+
+void hart_flush_tlb(struct hart *h)
+{
+	mmu_flush_all(h);
+}
+
+void hart_flush_tlb_page(struct hart *h, uint64_t va)
+{
+	mmu_flush_page(h, va);
+}
+
+void hart_flush_icache(struct hart *h)
+{
+	if (h->cache)
+		block_cache_flush(&h->cache->blocks);
+}
+
+/*
+ * Serve requests posted by other threads; returns HART_EXIT_KICK or 0.
+ * Bits are cleared only once served: a remote fence waits on that.
+ */
+static int hart_serve_requests(struct hart *h)
+{
+	uint32_t req = atomic_load(&h->requests);
+
+	if (req & HART_REQ_FLUSH_TLB)
+		hart_flush_tlb(h);
+	if (req & HART_REQ_FLUSH_ICACHE)
+		hart_flush_icache(h);
+	atomic_fetch_and(&h->requests, ~req);
+	return (req & HART_REQ_KICK) ? HART_EXIT_KICK : 0;
+}
+
+/*
+ * Execute the one instruction at h->pc that crosses a page boundary: its
+ * halves come from two translations, so it is never cached as a block.
+ */
+static int hart_step_crossing(struct hart *h)
+{
+	struct insn in;
+	uint8_t *lo, *hi;
+	uint16_t a, b;
+	int r;
+
+	r = mmu_translate(h, h->pc, MMU_FETCH, h->pc, &lo);
+	if (r)
+		return r;
+	memcpy(&a, lo, 2);
+	r = mmu_translate(h, h->pc + 2, MMU_FETCH, h->pc, &hi);
+	if (r)
+		return r;
+	memcpy(&b, hi, 2);
+	decode((uint32_t)a | (uint32_t)b << 16, &in);
+	in.off = 0;
+	h->instret++;
+	r = in.fn(h, &in);
+	if (r == 0)
+		h->pc += in.len;
+	return r == 0 ? EXEC_BLOCK_END : r;
+}
+
+/* Host address of the code at h->pc, or a handler result after a fault. */
+static inline int hart_fetch(struct hart *h, const uint8_t **code)
+{
+	const struct tlb_entry *e = mmu_entry(h, h->pc);
+	uint8_t *p;
+	int r;
+
+	if (__builtin_expect(e->tag_x == h->pc >> 12, 1)) {
+		*code = (const uint8_t *)(e->addend + h->pc);
+		return 0;
+	}
+	r = mmu_translate(h, h->pc, MMU_FETCH, h->pc, &p);
+	*code = p;
+	return r;
+}
+
+int hart_run(struct hart *h, uint64_t budget)
+{
+	uint64_t end = h->instret + budget;
+	uint64_t poll = h->instret;
+	int r;
+
+	if (!h->cache && hart_cache_alloc(h))
+		return HART_EXIT_NOMEM;
+
+	for (;;) {
+		if (__builtin_expect(atomic_load_explicit(&h->requests,
+							  memory_order_relaxed),
+				     0)) {
+			r = hart_serve_requests(h);
+			if (r)
+				return r;
+		}
+		uint64_t gen = atomic_load_explicit(&h->gs->generation,
+						    memory_order_acquire);
+		if (__builtin_expect(gen != h->gs_generation, 0)) {
+			h->gs_generation = gen;
+			hart_flush_tlb(h);
+			hart_flush_icache(h);
+		}
+		if (h->instret >= poll) {
+			if (h->instret >= end)
+				return HART_EXIT_BUDGET;
+			hart_poll_timer(h);
+			poll = h->instret + HART_TIMER_POLL;
+		}
+		if (atomic_load_explicit(&h->sip, memory_order_relaxed) &
+		    h->sie)
+			trap_take_interrupt(h);
+
+		const uint8_t *code;
+		r = hart_fetch(h, &code);
+		if (r == 0) {
+			const struct block *b = block_get(&h->cache->blocks, code);
+			r = b ? block_exec(h, b) : hart_step_crossing(h);
+		}
+		if (r > EXEC_BLOCK_END)
+			return r;
+	}
+}

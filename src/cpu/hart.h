@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A RISC-V hart as a Linux kernel sees it: RV64IMAC + Zicsr + Zifencei in
+ * S- and U-mode, Sv39/Sv48 first-stage translation over the VM's G-stage.
+ *
+ * The hart is an interpreter over decoded basic blocks (cpu/block.h). It
+ * runs until something needs the hypervisor: an ecall from S-mode (an SBI
+ * call), WFI, an exhausted budget, a kick from another thread, or host
+ * memory running out. The caller (vmm/) handles that and runs it again.
+ *
+ * Threading: one thread runs a hart at a time. Other threads may only call
+ * hart_request(), hart_set_pending() and hart_clear_pending(), and read
+ * hart->sip and hart->requests.
+ */
+#ifndef MEMVISOR_CPU_HART_H
+#define MEMVISOR_CPU_HART_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mem/gstage.h"
+
+/* The time CSR counts at this rate (the device tree says so too). */
+#define HART_TIMEBASE_HZ 10000000ull
+
+enum hart_priv {
+	PRIV_U = 0,
+	PRIV_S = 1,
+};
+
+/* Why hart_run() returned. Values >= 2: see cpu/exec.h. */
+enum hart_exit {
+	HART_EXIT_BUDGET = 2, /* ran its budget of instructions */
+	HART_EXIT_ECALL,      /* ecall from S-mode: pc points at it */
+	HART_EXIT_WFI,	      /* wfi: pc points after it */
+	HART_EXIT_KICK,	      /* hart_kick() from another thread */
+	HART_EXIT_NOMEM,      /* the frame pool is exhausted */
+};
+
+/* Requests from other threads, served at the next block boundary. */
+#define HART_REQ_KICK (1u << 0)	       /* return HART_EXIT_KICK */
+#define HART_REQ_FLUSH_TLB (1u << 1)    /* hart_flush_tlb() */
+#define HART_REQ_FLUSH_ICACHE (1u << 2) /* hart_flush_icache() */
+
+/* Interrupt bits of sip/sie. */
+#define HART_IRQ_SSI (1ull << 1)
+#define HART_IRQ_STI (1ull << 5)
+#define HART_IRQ_SEI (1ull << 9)
+
+struct hart_cache; /* TLBs and decoded blocks, allocated on first run */
+struct tlb_entry;
+
+struct hart {
+	uint64_t x[33]; /* x[32] absorbs writes to x0 (cpu/decode.c) */
+	uint64_t pc;
+	enum hart_priv priv;
+
+	/* Supervisor CSRs. */
+	uint64_t sstatus;
+	uint64_t sie;
+	_Atomic uint64_t sip;
+	uint64_t stvec, sepc, scause, stval, sscratch, satp;
+	uint64_t scounteren, senvcfg;
+
+	uint64_t timecmp;   /* SBI set_timer deadline, in time units */
+	uint64_t instret;   /* retired instructions (block granularity) */
+	uint64_t time_base_ns; /* host CLOCK_MONOTONIC at time = 0 */
+
+	/* LR/SC reservation: host address and the value LR saw. */
+	uint64_t *lr_host;
+	uint64_t lr_value;
+
+	struct gstage *gs;
+	uint64_t gs_generation; /* gs->generation our caches match */
+	struct hart_cache *cache;
+	struct tlb_entry *tlb; /* the TLB for the current priv/SUM */
+
+	_Atomic uint32_t requests; /* HART_REQ_* from other threads */
+	unsigned id;		   /* hart id */
+};
+
+/*
+ * Initialise h as hart id of a VM whose memory is gs, in S-mode with
+ * everything zero, time counting from time_base_ns. Allocates nothing (the
+ * caches come on the first hart_run()).
+ */
+void hart_init(struct hart *h, unsigned id, struct gstage *gs,
+	       uint64_t time_base_ns);
+
+/* Free the caches of h. h may be initialised again. */
+void hart_destroy(struct hart *h);
+
+/*
+ * Put h at pc in S-mode with a0 = hart id and a1 = arg, satp = 0 and
+ * interrupts off: the state Linux expects at entry (and SBI HSM start).
+ */
+void hart_reset(struct hart *h, uint64_t pc, uint64_t arg);
+
+/*
+ * Run h for about budget instructions. Returns an enum hart_exit value.
+ * Guest faults are delivered to the guest, never returned.
+ */
+int hart_run(struct hart *h, uint64_t budget);
+
+/*
+ * Post HART_REQ_* bits to h. Any thread. A running hart serves them at its
+ * next block boundary and clears each bit once done (so a caller that must
+ * wait for a remote flush can watch h->requests); a hart that is not
+ * running serves them when it next runs.
+ */
+void hart_request(struct hart *h, uint32_t bits);
+
+/* Set or clear interrupt-pending bits (HART_IRQ_*). Any thread. */
+void hart_set_pending(struct hart *h, uint64_t bits);
+void hart_clear_pending(struct hart *h, uint64_t bits);
+
+/* True when an interrupt is pending and enabled in sie (what WFI waits for). */
+bool hart_wfi_wakeup(const struct hart *h);
+
+/* Current value of the time CSR. */
+uint64_t hart_time(const struct hart *h);
+
+/* Set the timer deadline (SBI set_timer); clears STIP. */
+void hart_set_timer(struct hart *h, uint64_t deadline);
+
+/* Raise STIP if the timer deadline has passed. */
+void hart_poll_timer(struct hart *h);
+
+/* Drop every cached translation (sfence.vma, SBI RFENCE). Owner thread. */
+void hart_flush_tlb(struct hart *h);
+
+/* Drop cached translations of the page holding va. Owner thread. */
+void hart_flush_tlb_page(struct hart *h, uint64_t va);
+
+/* Drop every decoded block (fence.i). Owner thread. */
+void hart_flush_icache(struct hart *h);
+
+#endif

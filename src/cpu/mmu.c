@@ -1,0 +1,315 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sv39/Sv48 page walks with A/D updates, written from the privileged
+ * specification's "Virtual Address Translation Process", on top of the
+ * VM's G-stage.
+ */
+#include "cpu/mmu.h"
+
+#include <errno.h>
+
+#include "cpu/cache.h"
+#include "cpu/trap.h"
+#include "mem/gstage.h"
+
+#define PTE_V (1ull << 0)
+#define PTE_R (1ull << 1)
+#define PTE_W (1ull << 2)
+#define PTE_X (1ull << 3)
+#define PTE_U (1ull << 4)
+#define PTE_A (1ull << 6)
+#define PTE_D (1ull << 7)
+#define PTE_PPN(pte) (((pte) >> 10) & ((1ull << 44) - 1))
+#define PTE_RESERVED_HI (~0ull << 54) /* N, PBMT, reserved: unimplemented */
+
+#define SATP_MODE(satp) ((satp) >> 60)
+#define SATP_PPN(satp) ((satp) & ((1ull << 44) - 1))
+
+static const uint64_t page_fault_cause[] = {
+	[MMU_LOAD] = CAUSE_LOAD_PAGE,
+	[MMU_STORE] = CAUSE_STORE_PAGE,
+	[MMU_FETCH] = CAUSE_FETCH_PAGE,
+};
+
+static const uint64_t access_fault_cause[] = {
+	[MMU_LOAD] = CAUSE_LOAD_ACCESS,
+	[MMU_STORE] = CAUSE_STORE_ACCESS,
+	[MMU_FETCH] = CAUSE_FETCH_ACCESS,
+};
+
+void mmu_select_tlb(struct hart *h)
+{
+	enum tlb_context ctx;
+
+	if (!h->cache) {
+		h->tlb = NULL;
+		return;
+	}
+	if (h->priv == PRIV_U)
+		ctx = TLB_U;
+	else
+		ctx = (h->sstatus & SSTATUS_SUM) ? TLB_S_SUM : TLB_S;
+	h->tlb = h->cache->tlb[ctx];
+}
+
+void mmu_flush_all(struct hart *h)
+{
+	if (h->cache)
+		memset(h->cache->tlb, 0xff, sizeof(h->cache->tlb));
+}
+
+void mmu_flush_page(struct hart *h, uint64_t va)
+{
+	if (!h->cache)
+		return;
+	for (unsigned c = 0; c < TLB_CONTEXTS; c++) {
+		struct tlb_entry *e = &h->cache->tlb[c][(va >> 12) & TLB_MASK];
+		e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
+	}
+}
+
+/*
+ * Host address of guest-physical gpa through the G-stage, populating RAM on
+ * first touch and breaking copy-on-write for writes. Sets *gpte to the
+ * G-stage leaf. Returns 0, -EFAULT (not RAM, or not permitted) or -ENOMEM.
+ */
+static int mmu_gpa_host(struct hart *h, uint64_t gpa, bool write,
+			uint8_t **host, uint64_t *gpte)
+{
+	uint64_t page = gpa & ~PAGE_OFFSET_MASK;
+	uint32_t frame;
+	int r;
+
+	r = gstage_translate(h->gs, page, &frame, gpte);
+	if (r || (write && !(*gpte & GPTE_W))) {
+		r = gstage_fault(h->gs, page, write, &frame, gpte);
+		if (r == -ENOMEM)
+			return r;
+		if (r)
+			return -EFAULT;
+	}
+	*host = (uint8_t *)frame_ptr(h->gs->pool, frame) +
+		(gpa & PAGE_OFFSET_MASK);
+	return 0;
+}
+
+/* The accesses a leaf PTE allows in the hart's current context. */
+static uint64_t mmu_leaf_allows(const struct hart *h, uint64_t pte)
+{
+	uint64_t ok = 0;
+	bool user_page = pte & PTE_U;
+
+	if (h->priv == PRIV_U) {
+		if (!user_page)
+			return 0;
+	} else {
+		/* S-mode never executes user pages; it reads and writes them
+		 * only with SUM. */
+		if (user_page && !(h->sstatus & SSTATUS_SUM))
+			return 0;
+	}
+	if ((pte & PTE_R) || ((h->sstatus & SSTATUS_MXR) && (pte & PTE_X)))
+		ok |= PTE_R;
+	if (pte & PTE_W)
+		ok |= PTE_W;
+	if ((pte & PTE_X) && !(user_page && h->priv == PRIV_S))
+		ok |= PTE_X;
+	return ok;
+}
+
+static const uint64_t access_bit[] = {
+	[MMU_LOAD] = PTE_R,
+	[MMU_STORE] = PTE_W,
+	[MMU_FETCH] = PTE_X,
+};
+
+/*
+ * Walk the guest's tables for va. On success sets *gpa and *allowed (the
+ * PTE_R/W/X accesses the TLB may grant) and returns 0; returns the trap
+ * cause to raise as a positive value, or -ENOMEM.
+ */
+static int64_t mmu_walk(struct hart *h, uint64_t va, enum mmu_access acc,
+			uint64_t *gpa, uint64_t *allowed)
+{
+	unsigned levels = SATP_MODE(h->satp) == 8 ? 3 : 4;
+	unsigned va_bits = 12 + 9 * levels;
+	uint64_t pf = page_fault_cause[acc];
+	uint8_t *host;
+	uint64_t gpte;
+	int r;
+
+	if ((uint64_t)((int64_t)(va << (64 - va_bits)) >> (64 - va_bits)) != va)
+		return (int64_t)pf;
+restart:;
+	uint64_t table = SATP_PPN(h->satp) << 12;
+	for (int level = (int)levels - 1;; level--) {
+		uint64_t vpn = (va >> (12 + 9 * level)) & 511;
+		uint64_t *ptep, pte;
+
+		r = mmu_gpa_host(h, table + vpn * 8, false, &host, &gpte);
+		if (r == -ENOMEM)
+			return r;
+		if (r)
+			return (int64_t)access_fault_cause[acc];
+		ptep = (uint64_t *)host;
+		pte = __atomic_load_n(ptep, __ATOMIC_ACQUIRE);
+
+		if (!(pte & PTE_V) || (!(pte & PTE_R) && (pte & PTE_W)) ||
+		    (pte & PTE_RESERVED_HI))
+			return (int64_t)pf;
+		if (!(pte & (PTE_R | PTE_X))) {
+			if (level == 0)
+				return (int64_t)pf;
+			table = PTE_PPN(pte) << 12;
+			continue;
+		}
+
+		/* A leaf. */
+		uint64_t ok = mmu_leaf_allows(h, pte);
+		uint64_t span = 1ull << (12 + 9 * level);
+		if (!(ok & access_bit[acc]))
+			return (int64_t)pf;
+		if (PTE_PPN(pte) & ((span >> 12) - 1))
+			return (int64_t)pf; /* misaligned superpage */
+
+		uint64_t want = PTE_A | (acc == MMU_STORE ? PTE_D : 0);
+		if ((pte & want) != want) {
+			r = mmu_gpa_host(h, table + vpn * 8, true, &host, &gpte);
+			if (r == -ENOMEM)
+				return r;
+			if (r)
+				return (int64_t)access_fault_cause[acc];
+			ptep = (uint64_t *)host;
+			if (!__atomic_compare_exchange_n(ptep, &pte, pte | want,
+							 false, __ATOMIC_ACQ_REL,
+							 __ATOMIC_ACQUIRE))
+				goto restart; /* the PTE changed under us */
+			pte |= want;
+		}
+		/* Writes go straight to memory only once D is set. */
+		if (!(pte & PTE_D))
+			ok &= ~PTE_W;
+		*allowed = ok;
+		*gpa = (PTE_PPN(pte) << 12) + (va & (span - 1));
+		return 0;
+	}
+}
+
+int mmu_translate(struct hart *h, uint64_t va, enum mmu_access acc,
+		  uint64_t pc, uint8_t **host)
+{
+	uint64_t gpa = 0, allowed = 0, gpte;
+	int64_t cause;
+	int r;
+
+	if (SATP_MODE(h->satp) == 0) {
+		gpa = va;
+		allowed = PTE_R | PTE_W | PTE_X;
+	} else {
+		cause = mmu_walk(h, va, acc, &gpa, &allowed);
+		if (cause == -ENOMEM)
+			goto nomem;
+		if (cause)
+			return trap_raise(h, (uint64_t)cause, va, pc);
+	}
+
+	r = mmu_gpa_host(h, gpa, acc == MMU_STORE, host, &gpte);
+	if (r == -ENOMEM)
+		goto nomem;
+	if (r || !(gpte & access_bit[acc]))
+		return trap_raise(h, access_fault_cause[acc], va, pc);
+
+	if (h->tlb) {
+		struct tlb_entry *e = mmu_entry(h, va);
+		uint64_t vpn = va >> 12;
+
+		e->addend = (uintptr_t)(*host - (va & PAGE_OFFSET_MASK)) -
+			    (uintptr_t)(va & ~PAGE_OFFSET_MASK);
+		e->tag_r = (allowed & gpte & PTE_R) ? vpn : TLB_INVALID;
+		e->tag_w = (allowed & gpte & PTE_W) ? vpn : TLB_INVALID;
+		e->tag_x = (allowed & gpte & PTE_X) ? vpn : TLB_INVALID;
+	}
+	return 0;
+
+nomem:
+	/* The VM stops here; the instruction runs again when it resumes. */
+	h->pc = pc;
+	return HART_EXIT_NOMEM;
+}
+
+int mmu_load_slow(struct hart *h, const struct insn *in, uint64_t va,
+		  unsigned size, uint64_t *val)
+{
+	uint64_t pc = insn_pc(h, in);
+	uint8_t *p;
+	int r;
+
+	if ((va & PAGE_OFFSET_MASK) <= 4096 - size) {
+		r = mmu_translate(h, va, MMU_LOAD, pc, &p);
+		if (r)
+			return r;
+		*val = mmu_read_host(p, size);
+		return 0;
+	}
+	/* Crossing a page boundary: byte by byte, little-endian. */
+	uint64_t v = 0;
+	for (unsigned i = 0; i < size; i++) {
+		r = mmu_translate(h, va + i, MMU_LOAD, pc, &p);
+		if (r)
+			return r;
+		v |= (uint64_t)*p << (8 * i);
+	}
+	*val = v;
+	return 0;
+}
+
+int mmu_store_slow(struct hart *h, const struct insn *in, uint64_t va,
+		   unsigned size, uint64_t val)
+{
+	uint64_t pc = insn_pc(h, in);
+	uint8_t *p, *q;
+	int r;
+
+	r = mmu_translate(h, va, MMU_STORE, pc, &p);
+	if (r)
+		return r;
+	if ((va & PAGE_OFFSET_MASK) <= 4096 - size) {
+		mmu_write_host(p, size, val);
+		return 0;
+	}
+	/* Crossing: both pages must be writable before any byte is. */
+	uint64_t next = (va | PAGE_OFFSET_MASK) + 1;
+	r = mmu_translate(h, next, MMU_STORE, pc, &q);
+	if (r)
+		return r;
+	for (unsigned i = 0; i < size; i++) {
+		uint64_t a = va + i;
+		uint8_t *dst = a < next ? p + i : q + (a - next);
+		*dst = (uint8_t)(val >> (8 * i));
+	}
+	return 0;
+}
+
+int mmu_atomic_host(struct hart *h, const struct insn *in, uint64_t va,
+		    unsigned size, enum mmu_access acc, void **host)
+{
+	const struct tlb_entry *e = mmu_entry(h, va);
+	uint64_t tag = acc == MMU_STORE ? e->tag_w : e->tag_r;
+	uint8_t *p;
+	int r;
+
+	if (va & (size - 1))
+		return trap_raise(h,
+				  acc == MMU_STORE ? CAUSE_STORE_MISALIGNED
+						   : CAUSE_LOAD_MISALIGNED,
+				  va, insn_pc(h, in));
+	if (tag == va >> 12) {
+		*host = (void *)(e->addend + va);
+		return 0;
+	}
+	r = mmu_translate(h, va, acc, insn_pc(h, in), &p);
+	if (r)
+		return r;
+	*host = p;
+	return 0;
+}

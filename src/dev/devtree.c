@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: MIT */
+/* The guest's device tree, written with libfdt's sequential-write API. */
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libfdt.h>
+
+#include "dev/devtree.h"
+
+#define DEVTREE_ISA	 "rv64imac_zicsr_zifencei"
+#define DEVTREE_ISA_BASE "rv64i"
+#define DEVTREE_MMU	 "riscv,sv48"
+
+/* A stringlist property is its strings back to back, each NUL-terminated. */
+static const char devtree_isa_extensions[] = "i\0m\0a\0c\0zicsr\0zifencei";
+
+/*
+ * A writer with a sticky error: after the first failure every call does
+ * nothing, and devtree_build() looks at the error once, at the end.
+ */
+struct devtree_writer {
+	void *fdt;
+	int err; /* first libfdt error, or 0 */
+};
+
+static void devtree_begin(struct devtree_writer *w, const char *name)
+{
+	if (!w->err)
+		w->err = fdt_begin_node(w->fdt, name);
+}
+
+static void devtree_end(struct devtree_writer *w)
+{
+	if (!w->err)
+		w->err = fdt_end_node(w->fdt);
+}
+
+static void devtree_prop(struct devtree_writer *w, const char *name,
+			 const void *val, size_t len)
+{
+	if (!w->err)
+		w->err = fdt_property(w->fdt, name, val, (int)len);
+}
+
+static void devtree_str(struct devtree_writer *w, const char *name,
+			const char *s)
+{
+	devtree_prop(w, name, s, strlen(s) + 1);
+}
+
+static void devtree_u32(struct devtree_writer *w, const char *name, uint32_t v)
+{
+	fdt32_t be = cpu_to_fdt32(v);
+
+	devtree_prop(w, name, &be, sizeof(be));
+}
+
+static void devtree_u64(struct devtree_writer *w, const char *name, uint64_t v)
+{
+	fdt64_t be = cpu_to_fdt64(v);
+
+	devtree_prop(w, name, &be, sizeof(be));
+}
+
+static int devtree_check(const struct devtree_machine *m)
+{
+	bool has_initrd = m->initrd_start || m->initrd_end;
+
+	if (!m->ncpus || !m->ram_size || !m->timebase_hz)
+		return -EINVAL;
+	if (m->ram_base + m->ram_size < m->ram_base)
+		return -EINVAL;
+	if (has_initrd &&
+	    (m->initrd_end < m->initrd_start || m->initrd_start < m->ram_base ||
+	     m->initrd_end > m->ram_base + m->ram_size))
+		return -EINVAL;
+	return 0;
+}
+
+/* The phandle of hart n's interrupt controller (0 is not a valid phandle). */
+static uint32_t devtree_intc_phandle(unsigned n)
+{
+	return n + 1;
+}
+
+static void devtree_cpu(struct devtree_writer *w, unsigned n)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "cpu@%x", n);
+	devtree_begin(w, name);
+	devtree_str(w, "device_type", "cpu");
+	devtree_u32(w, "reg", n);
+	devtree_str(w, "status", "okay");
+	devtree_str(w, "compatible", "riscv");
+	devtree_str(w, "riscv,isa", DEVTREE_ISA);
+	devtree_str(w, "riscv,isa-base", DEVTREE_ISA_BASE);
+	devtree_prop(w, "riscv,isa-extensions", devtree_isa_extensions,
+		     sizeof(devtree_isa_extensions));
+	devtree_str(w, "mmu-type", DEVTREE_MMU);
+
+	devtree_begin(w, "interrupt-controller");
+	devtree_u32(w, "#interrupt-cells", 1);
+	devtree_prop(w, "interrupt-controller", "", 0);
+	devtree_str(w, "compatible", "riscv,cpu-intc");
+	devtree_u32(w, "phandle", devtree_intc_phandle(n));
+	devtree_end(w);
+
+	devtree_end(w);
+}
+
+static void devtree_cpus(struct devtree_writer *w,
+			 const struct devtree_machine *m)
+{
+	devtree_begin(w, "cpus");
+	devtree_u32(w, "#address-cells", 1);
+	devtree_u32(w, "#size-cells", 0);
+	devtree_u32(w, "timebase-frequency", m->timebase_hz);
+	for (unsigned n = 0; n < m->ncpus; n++)
+		devtree_cpu(w, n);
+	devtree_end(w);
+}
+
+static void devtree_memory(struct devtree_writer *w,
+			   const struct devtree_machine *m)
+{
+	/* #address-cells = #size-cells = 2: one 64-bit address, one size. */
+	fdt64_t reg[2] = {cpu_to_fdt64(m->ram_base), cpu_to_fdt64(m->ram_size)};
+	char name[32];
+
+	snprintf(name, sizeof(name), "memory@%llx",
+		 (unsigned long long)m->ram_base);
+	devtree_begin(w, name);
+	devtree_str(w, "device_type", "memory");
+	devtree_prop(w, "reg", reg, sizeof(reg));
+	devtree_end(w);
+}
+
+static void devtree_chosen(struct devtree_writer *w,
+			   const struct devtree_machine *m)
+{
+	devtree_begin(w, "chosen");
+	if (m->bootargs)
+		devtree_str(w, "bootargs", m->bootargs);
+	if (m->initrd_start || m->initrd_end) {
+		devtree_u64(w, "linux,initrd-start", m->initrd_start);
+		devtree_u64(w, "linux,initrd-end", m->initrd_end);
+	}
+	devtree_end(w);
+}
+
+int devtree_build(const struct devtree_machine *m, void *buf, size_t size)
+{
+	struct devtree_writer w = {.fdt = buf};
+	int err;
+
+	err = devtree_check(m);
+	if (err)
+		return err;
+	if (size > INT_MAX)
+		size = INT_MAX;
+
+	w.err = fdt_create(buf, (int)size);
+	if (!w.err)
+		w.err = fdt_finish_reservemap(buf);
+	devtree_begin(&w, "");
+	devtree_u32(&w, "#address-cells", 2);
+	devtree_u32(&w, "#size-cells", 2);
+	devtree_str(&w, "compatible", "memvisor");
+	devtree_str(&w, "model", "memvisor");
+	devtree_cpus(&w, m);
+	devtree_memory(&w, m);
+	devtree_chosen(&w, m);
+	devtree_end(&w);
+	if (!w.err)
+		w.err = fdt_finish(buf);
+	/* libfdt's codes, as the negative errno this project returns. */
+	if (w.err)
+		return w.err == -FDT_ERR_NOSPACE ? -ENOSPC : -EINVAL;
+	return (int)fdt_totalsize(buf);
+}

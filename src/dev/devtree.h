@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The flattened device tree a guest is booted with.
+ *
+ * It describes the machine of DESIGN.md and nothing more: harts (RV64IMAC +
+ * Zicsr + Zifencei, Sv48, each with its local interrupt controller), one RAM
+ * range, and /chosen (command line, initrd). There is no CLINT, PLIC or UART
+ * node: timer, IPIs and the console are SBI calls.
+ *
+ * Each cpu node carries the ISA both as the legacy "riscv,isa" string and as
+ * "riscv,isa-base" + "riscv,isa-extensions", because Linux 6.12 without
+ * CONFIG_RISCV_ISA_FALLBACK reads only the newer form.
+ */
+#ifndef MEMVISOR_DEV_DEVTREE_H
+#define MEMVISOR_DEV_DEVTREE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Room enough for a tree with up to 64 harts and a 4 KiB command line. */
+#define DEVTREE_MAX_SIZE (64u * 1024)
+
+/* The usual timebase: the time CSR counts at 10 MHz. */
+#define DEVTREE_TIMEBASE_HZ 10000000u
+
+/* What the device tree describes. */
+struct devtree_machine {
+	unsigned ncpus;	       /* harts 0 .. ncpus - 1; at least 1 */
+	uint64_t ram_base;     /* guest RAM [ram_base, ram_base + ram_size) */
+	uint64_t ram_size;     /* nonzero */
+	const char *bootargs;  /* kernel command line; NULL: none */
+	uint64_t initrd_start; /* initrd [start, end) in guest-physical */
+	uint64_t initrd_end;   /* memory; both 0: no initrd */
+	uint32_t timebase_hz;  /* frequency of the time CSR; nonzero */
+};
+
+/*
+ * Build the device tree of machine m into buf (size bytes, 8-byte aligned,
+ * owned by the caller). Returns the size of the blob (at most size), or
+ * -EINVAL when m is inconsistent (no cpus, empty or wrapping RAM, zero
+ * timebase, an initrd with end < start or outside RAM), -ENOSPC when buf is
+ * too small (its contents are then undefined). The blob is a complete,
+ * finished FDT (version 17) ready to be copied into guest memory.
+ */
+int devtree_build(const struct devtree_machine *m, void *buf, size_t size);
+
+#endif

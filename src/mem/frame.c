@@ -1,0 +1,468 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Frame pool. Free frames live in one of three places:
+ *   - the resident list: freed recently, still backed by host memory;
+ *   - the released list: handed back with MADV_DONTNEED, so they read as
+ *     zero and cost nothing until touched again;
+ *   - above the bump index: never handed out (zero, not resident).
+ * frame_alloc() takes from them in that order. The lists are lock-free
+ * Treiber stacks (see struct frame_list).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "mem/frame_priv.h"
+
+/* Free frames kept resident before a batch goes back to the host (1 MiB). */
+#define FRAME_RESIDENT_HIGH 256
+/* What a batch leaves resident. */
+#define FRAME_RESIDENT_LOW  128
+#define FRAME_RELEASE_BATCH 256
+
+static uint64_t frame_list_tagged(uint64_t old, uint32_t frame)
+{
+	return (((old >> 32) + 1) << 32) | frame;
+}
+
+static uint32_t frame_list_pop(struct frame_pool *pool, struct frame_list *l)
+{
+	uint64_t old = atomic_load_explicit(&l->head, memory_order_acquire);
+	uint32_t frame, next;
+
+	do {
+		frame = (uint32_t)old;
+		if (frame == FRAME_ZERO)
+			return FRAME_ZERO;
+		/* May be stale if frame was popped meanwhile; the tag then
+		 * differs and the exchange fails. */
+		next = atomic_load_explicit(&pool->next[frame],
+					    memory_order_relaxed);
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &l->head, &old, frame_list_tagged(old, next), memory_order_acquire,
+	    memory_order_acquire));
+	return frame;
+}
+
+static void frame_list_push(struct frame_pool *pool, struct frame_list *l,
+			    uint32_t frame)
+{
+	uint64_t old = atomic_load_explicit(&l->head, memory_order_relaxed);
+
+	do {
+		atomic_store_explicit(&pool->next[frame], (uint32_t)old,
+				      memory_order_relaxed);
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &l->head, &old, frame_list_tagged(old, frame), memory_order_release,
+	    memory_order_relaxed));
+}
+
+static int64_t frame_list_count(const struct frame_list *l)
+{
+	int64_t n = atomic_load_explicit(&l->count, memory_order_relaxed);
+
+	return n > 0 ? n : 0;
+}
+
+static uint64_t frame_in_use(const struct frame_pool *pool)
+{
+	int64_t n = atomic_load_explicit(&pool->bump, memory_order_relaxed);
+
+	n -= frame_list_count(&pool->resident);
+	n -= frame_list_count(&pool->released);
+	return n > 1 ? (uint64_t)n : 1;
+}
+
+static void frame_peak_update(struct frame_pool *pool)
+{
+	uint64_t use = frame_in_use(pool);
+	uint64_t peak = atomic_load_explicit(&pool->peak, memory_order_relaxed);
+
+	while (use > peak && !atomic_compare_exchange_weak_explicit(
+				 &pool->peak, &peak, use, memory_order_relaxed,
+				 memory_order_relaxed))
+		;
+}
+
+/*
+ * Take count never-used frames from the bump index, the first a multiple of
+ * align. Frames skipped for alignment go to the released list: they were
+ * never touched, so they are zero and not resident.
+ */
+static bool frame_bump_take(struct frame_pool *pool, uint32_t count,
+			    uint32_t align, uint32_t *first)
+{
+	uint32_t b = atomic_load_explicit(&pool->bump, memory_order_relaxed);
+	uint64_t start;
+
+	do {
+		start = ((uint64_t)b + align - 1) & ~((uint64_t)align - 1);
+		if (start + count > pool->nframes)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &pool->bump, &b, (uint32_t)(start + count), memory_order_relaxed,
+	    memory_order_relaxed));
+
+	for (uint32_t f = b; f < start; f++) {
+		atomic_fetch_add_explicit(&pool->released.count, 1,
+					  memory_order_relaxed);
+		frame_list_push(pool, &pool->released, f);
+	}
+	*first = (uint32_t)start;
+	return true;
+}
+
+static int frame_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void frame_release_lock(struct frame_pool *pool)
+{
+	while (atomic_exchange_explicit(&pool->releasing, true,
+					memory_order_acquire))
+		sched_yield();
+}
+
+static void frame_release_unlock(struct frame_pool *pool)
+{
+	atomic_store_explicit(&pool->releasing, false, memory_order_release);
+}
+
+/*
+ * Move resident free frames to the released list until at most keep remain,
+ * returning their memory to the host in sorted contiguous runs so one
+ * madvise() covers many frames. Caller holds pool->releasing.
+ */
+static void frame_release_batches(struct frame_pool *pool, int64_t keep)
+{
+	uint32_t batch[FRAME_RELEASE_BATCH];
+	uint32_t n, i, run;
+
+	do {
+		n = 0;
+		while (n < FRAME_RELEASE_BATCH &&
+		       frame_list_count(&pool->resident) - n > keep) {
+			batch[n] = frame_list_pop(pool, &pool->resident);
+			if (batch[n] == FRAME_ZERO)
+				break;
+			n++;
+		}
+		if (!n)
+			return;
+		/* Count the batch as released before it leaves the resident
+		 * count, so in_use never reads high meanwhile. */
+		atomic_fetch_add_explicit(&pool->released.count, n,
+					  memory_order_relaxed);
+		atomic_fetch_sub_explicit(&pool->resident.count, n,
+					  memory_order_relaxed);
+		qsort(batch, n, sizeof(batch[0]), frame_cmp);
+		for (i = 0; i < n; i += run) {
+			for (run = 1;
+			     i + run < n && batch[i + run] == batch[i] + run;
+			     run++)
+				;
+			madvise(frame_addr(pool, batch[i]),
+				(size_t)run << FRAME_SHIFT, MADV_DONTNEED);
+		}
+		for (i = 0; i < n; i++)
+			frame_list_push(pool, &pool->released, batch[i]);
+	} while (n == FRAME_RELEASE_BATCH);
+}
+
+int frame_pool_create(size_t limit_bytes, struct frame_pool **out)
+{
+	size_t n = limit_bytes >> FRAME_SHIFT;
+	struct frame_pool *pool;
+	void *base, *meta;
+	int r;
+
+	if (n < 2 || n > UINT32_MAX)
+		return -EINVAL;
+	pool = calloc(1, sizeof(*pool));
+	if (!pool)
+		return -ENOMEM;
+	pool->nframes = (uint32_t)n;
+	pool->base_bytes = n << FRAME_SHIFT;
+	pool->meta_bytes = 2 * n * sizeof(uint32_t);
+
+	base = mmap(NULL, pool->base_bytes, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (base == MAP_FAILED) {
+		r = -ENOMEM;
+		goto err_free;
+	}
+	/* Frames are returned to the host one by one; a huge page would
+	 * keep 2 MiB resident for one live frame. */
+	madvise(base, pool->base_bytes, MADV_NOHUGEPAGE);
+	/* The zero frame must never be written: let the hardware say so. */
+	if (mprotect(base, FRAME_SIZE, PROT_READ)) {
+		r = -errno;
+		goto err_unmap_base;
+	}
+	meta = mmap(NULL, pool->meta_bytes, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (meta == MAP_FAILED) {
+		r = -ENOMEM;
+		goto err_unmap_base;
+	}
+	r = -pthread_mutex_init(&pool->contig_lock, NULL);
+	if (r)
+		goto err_unmap_meta;
+
+	pool->base = base;
+	pool->refs = meta;
+	pool->next = pool->refs + n;
+	atomic_init(&pool->refs[FRAME_ZERO], 1);
+	atomic_init(&pool->bump, 1);
+	atomic_init(&pool->peak, 1);
+	*out = pool;
+	return 0;
+
+err_unmap_meta:
+	munmap(meta, pool->meta_bytes);
+err_unmap_base:
+	munmap(base, pool->base_bytes);
+err_free:
+	free(pool);
+	return r;
+}
+
+void frame_pool_destroy(struct frame_pool *pool)
+{
+	if (!pool)
+		return;
+	pthread_mutex_destroy(&pool->contig_lock);
+	munmap(pool->refs, pool->meta_bytes);
+	munmap(pool->base, pool->base_bytes);
+	free(pool);
+}
+
+static void frame_claim(struct frame_pool *pool, uint32_t first, uint32_t n)
+{
+	for (uint32_t f = first; f < first + n; f++)
+		atomic_store_explicit(&pool->refs[f], 1, memory_order_relaxed);
+	frame_peak_update(pool);
+}
+
+int frame_alloc(struct frame_pool *pool, bool zeroed, uint32_t *frame)
+{
+	uint32_t seq, f;
+
+	for (;;) {
+		seq = atomic_load_explicit(&pool->contig_seq,
+					   memory_order_acquire);
+		f = frame_list_pop(pool, &pool->resident);
+		if (f != FRAME_ZERO) {
+			atomic_fetch_sub_explicit(&pool->resident.count, 1,
+						  memory_order_relaxed);
+			if (zeroed)
+				memset(frame_addr(pool, f), 0, FRAME_SIZE);
+			break;
+		}
+		f = frame_list_pop(pool, &pool->released);
+		if (f != FRAME_ZERO) {
+			atomic_fetch_sub_explicit(&pool->released.count, 1,
+						  memory_order_relaxed);
+			break;
+		}
+		if (frame_bump_take(pool, 1, 1, &f))
+			break;
+		/* Empty lists may only mean frame_alloc_contig() holds every
+		 * free frame for a moment: then try again. */
+		atomic_thread_fence(memory_order_seq_cst);
+		if (!(seq & 1) && seq == atomic_load(&pool->contig_seq))
+			return -ENOMEM;
+		sched_yield();
+	}
+	frame_claim(pool, f, 1);
+	*frame = f;
+	return 0;
+}
+
+/*
+ * Slow path of frame_alloc_contig(): empty both free lists, look for an
+ * aligned run among their frames, put the rest back. Meanwhile
+ * pool->contig_seq is odd so frame_alloc() waits instead of failing.
+ */
+static int frame_contig_search(struct frame_pool *pool, uint32_t count,
+			       uint32_t align, uint32_t *first)
+{
+	uint8_t *from;
+	uint32_t f, s, k;
+	int r = -ENOMEM;
+
+	from = calloc(pool->nframes, 1);
+	if (!from)
+		return -ENOMEM;
+	pthread_mutex_lock(&pool->contig_lock);
+	frame_release_lock(pool);
+	atomic_fetch_add(&pool->contig_seq, 1);
+
+	while ((f = frame_list_pop(pool, &pool->resident)) != FRAME_ZERO)
+		from[f] = 1;
+	while ((f = frame_list_pop(pool, &pool->released)) != FRAME_ZERO)
+		from[f] = 2;
+
+	for (s = align; (uint64_t)s + count <= pool->nframes; s += align) {
+		for (k = 0; k < count && from[s + k]; k++)
+			;
+		if (k < count)
+			continue;
+		for (k = 0; k < count; k++) {
+			if (from[s + k] == 1) {
+				memset(frame_addr(pool, s + k), 0, FRAME_SIZE);
+				atomic_fetch_sub(&pool->resident.count, 1);
+			} else {
+				atomic_fetch_sub(&pool->released.count, 1);
+			}
+			from[s + k] = 0;
+		}
+		*first = s;
+		r = 0;
+		break;
+	}
+
+	for (f = pool->nframes - 1; f > FRAME_ZERO; f--) {
+		if (from[f] == 1)
+			frame_list_push(pool, &pool->resident, f);
+		else if (from[f] == 2)
+			frame_list_push(pool, &pool->released, f);
+	}
+	atomic_fetch_add(&pool->contig_seq, 1);
+	frame_release_unlock(pool);
+	pthread_mutex_unlock(&pool->contig_lock);
+	free(from);
+	return r;
+}
+
+int frame_alloc_contig(struct frame_pool *pool, uint32_t count, uint32_t align,
+		       uint32_t *first)
+{
+	uint32_t f;
+	int r;
+
+	if (!count || !align || (align & (align - 1)))
+		return -EINVAL;
+	if (count >= pool->nframes)
+		return -ENOMEM;
+	/* Never-used frames read as zero already. */
+	if (!frame_bump_take(pool, count, align, &f)) {
+		r = frame_contig_search(pool, count, align, &f);
+		if (r)
+			return r;
+	}
+	frame_claim(pool, f, count);
+	*first = f;
+	return 0;
+}
+
+void frame_get(struct frame_pool *pool, uint32_t frame)
+{
+	uint32_t old;
+
+	if (frame == FRAME_ZERO || frame >= pool->nframes)
+		return;
+	old = atomic_load_explicit(&pool->refs[frame], memory_order_relaxed);
+	do {
+		/* A free frame cannot gain a reference: that would hand it
+		 * out twice. */
+		if (!old || old == UINT32_MAX)
+			return;
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &pool->refs[frame], &old, old + 1, memory_order_relaxed,
+	    memory_order_relaxed));
+	if (old == 1)
+		atomic_fetch_add_explicit(&pool->shared, 1,
+					  memory_order_relaxed);
+}
+
+bool frame_put_last(struct frame_pool *pool, uint32_t frame)
+{
+	uint32_t old;
+
+	if (frame == FRAME_ZERO || frame >= pool->nframes)
+		return false;
+	old = atomic_load_explicit(&pool->refs[frame], memory_order_relaxed);
+	do {
+		if (!old)
+			return false;
+	} while (!atomic_compare_exchange_weak_explicit(
+	    &pool->refs[frame], &old, old - 1, memory_order_acq_rel,
+	    memory_order_relaxed));
+	if (old == 2)
+		atomic_fetch_sub_explicit(&pool->shared, 1,
+					  memory_order_relaxed);
+	return old == 1;
+}
+
+void frame_free(struct frame_pool *pool, uint32_t frame)
+{
+	atomic_fetch_add_explicit(&pool->resident.count, 1,
+				  memory_order_relaxed);
+	frame_list_push(pool, &pool->resident, frame);
+	if (frame_list_count(&pool->resident) > FRAME_RESIDENT_HIGH &&
+	    !atomic_exchange_explicit(&pool->releasing, true,
+				      memory_order_acquire)) {
+		frame_release_batches(pool, FRAME_RESIDENT_LOW);
+		frame_release_unlock(pool);
+	}
+}
+
+bool frame_put(struct frame_pool *pool, uint32_t frame)
+{
+	if (!frame_put_last(pool, frame))
+		return false;
+	frame_free(pool, frame);
+	return true;
+}
+
+uint32_t frame_refcount(const struct frame_pool *pool, uint32_t frame)
+{
+	if (frame >= pool->nframes)
+		return 0;
+	return atomic_load_explicit(&pool->refs[frame], memory_order_relaxed);
+}
+
+void *frame_ptr(const struct frame_pool *pool, uint32_t frame)
+{
+	return frame_addr(pool, frame);
+}
+
+int frame_of_ptr(const struct frame_pool *pool, const void *ptr,
+		 uint32_t *frame)
+{
+	uintptr_t p = (uintptr_t)ptr, b = (uintptr_t)pool->base;
+
+	if (p < b || p - b >= pool->base_bytes)
+		return -EFAULT;
+	*frame = (uint32_t)((p - b) >> FRAME_SHIFT);
+	return 0;
+}
+
+uint32_t frame_count(const struct frame_pool *pool)
+{
+	return pool->nframes;
+}
+
+void frame_stats(const struct frame_pool *pool, struct frame_stats *st)
+{
+	uint64_t peak = atomic_load_explicit(&pool->peak, memory_order_relaxed);
+
+	st->total = pool->nframes;
+	st->in_use = frame_in_use(pool);
+	st->shared = atomic_load_explicit(&pool->shared, memory_order_relaxed);
+	st->peak = peak > st->in_use ? peak : st->in_use;
+	st->resident = (uint64_t)frame_list_count(&pool->resident);
+}
+
+void frame_pool_trim(struct frame_pool *pool)
+{
+	frame_release_lock(pool);
+	frame_release_batches(pool, 0);
+	frame_release_unlock(pool);
+}

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * G-stage table helpers shared by gstage.c and gstage_check.c only.
+ *
+ * Levels are numbered from the leaves up: the entries of a level-0 table
+ * are leaves (4 KiB pages); the root is level gs->levels - 1 and has 2048
+ * entries (two extra GPA bits, the "x4"); every other table has 512.
+ */
+#ifndef MEMVISOR_MEM_GSTAGE_PRIV_H
+#define MEMVISOR_MEM_GSTAGE_PRIV_H
+
+#include "mem/frame_priv.h"
+#include "mem/gstage.h"
+
+#define GSTAGE_TABLE_ENTRIES 512
+#define GSTAGE_ROOT_ENTRIES  2048
+#define GSTAGE_MAX_LEVELS    4
+
+/* Bits every leaf carries besides its permissions: G-stage accesses count
+ * as user accesses, and A/D are preset so no A/D update is ever needed. */
+#define GPTE_LEAF_BITS (GPTE_V | GPTE_U | GPTE_A | GPTE_D)
+
+typedef _Atomic uint64_t gpte_t;
+
+static inline bool gpte_is_leaf(uint64_t pte)
+{
+	return pte & GSTAGE_PERM_MASK;
+}
+
+static inline uint32_t gpte_frame(uint64_t pte)
+{
+	return (uint32_t)((pte & GPTE_PPN_MASK) >> GPTE_PPN_SHIFT);
+}
+
+static inline uint64_t gpte_of_frame(uint32_t frame)
+{
+	return (uint64_t)frame << GPTE_PPN_SHIFT;
+}
+
+static inline gpte_t *gstage_table(const struct frame_pool *pool,
+				   uint32_t frame)
+{
+	return frame_addr(pool, frame);
+}
+
+static inline unsigned gstage_entries(const struct gstage *gs, unsigned level)
+{
+	return level == gs->levels - 1 ? GSTAGE_ROOT_ENTRIES
+				       : GSTAGE_TABLE_ENTRIES;
+}
+
+static inline unsigned gstage_index(const struct gstage *gs, uint64_t gpa,
+				    unsigned level)
+{
+	return (gpa >> (FRAME_SHIFT + 9 * level)) &
+	       (gstage_entries(gs, level) - 1);
+}
+
+/*
+ * What a leaf grants once the path to it is known: below a shared table a
+ * writable page is copy-on-write in effect (its table is not ours alone).
+ */
+static inline uint64_t gpte_effective(uint64_t leaf, uint64_t path)
+{
+	if ((path & GPTE_SHARED) && (leaf & GPTE_W))
+		return (leaf & ~GPTE_W) | GPTE_COW;
+	return leaf;
+}
+
+#endif

@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: MIT */
+#include "vmm/sched.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm/sbi.h"
+
+struct pcpu {
+	struct sched *s;
+	unsigned id;
+	pthread_t thread;
+	struct vcpu *current;
+};
+
+struct sched {
+	pthread_mutex_t lock;
+	pthread_cond_t work;	/* a VCPU became runnable, or stop */
+	pthread_cond_t vm_done; /* a VM's last VCPU left the CPUs */
+	struct vcpu *runq_head, *runq_tail;
+	struct vm *vms[SCHED_MAX_VMS];
+	unsigned nvms;
+	bool stopping;
+	unsigned npcpus;
+	struct pcpu pcpus[];
+};
+
+/* How a slice ended. */
+enum slice_end {
+	SLICE_PREEMPT, /* budget used or kicked: back on the run queue */
+	SLICE_IDLE,    /* WFI with nothing pending */
+	SLICE_STOP,    /* HSM stop, VM stopping */
+};
+
+static void runq_push(struct sched *s, struct vcpu *v)
+{
+	v->next = NULL;
+	if (s->runq_tail)
+		s->runq_tail->next = v;
+	else
+		s->runq_head = v;
+	s->runq_tail = v;
+}
+
+static struct vcpu *runq_pop(struct sched *s)
+{
+	struct vcpu *v = s->runq_head;
+
+	if (v) {
+		s->runq_head = v->next;
+		if (!s->runq_head)
+			s->runq_tail = NULL;
+	}
+	return v;
+}
+
+/* Lock held. Make v runnable and tell a PCPU. */
+static void sched_make_runnable(struct sched *s, struct vcpu *v)
+{
+	atomic_store(&v->state, VCPU_RUNNABLE);
+	runq_push(s, v);
+	pthread_cond_signal(&s->work);
+}
+
+/*
+ * Lock held. Wake idle VCPUs whose interrupt is due; return the earliest
+ * host time (ns) at which a still-idle VCPU's timer fires, or UINT64_MAX.
+ */
+static uint64_t sched_wake_due(struct sched *s)
+{
+	uint64_t next = UINT64_MAX;
+
+	for (unsigned i = 0; i < s->nvms; i++) {
+		struct vm *vm = s->vms[i];
+
+		for (unsigned j = 0; j < vm->nvcpus; j++) {
+			struct vcpu *v = &vm->vcpus[j];
+
+			if (atomic_load(&v->state) != VCPU_IDLE)
+				continue;
+			hart_poll_timer(&v->hart);
+			if (hart_wfi_wakeup(&v->hart) || vm->stopping) {
+				sched_make_runnable(s, v);
+				continue;
+			}
+			if (v->hart.timecmp == UINT64_MAX)
+				continue;
+			uint64_t at = v->hart.time_base_ns +
+				      v->hart.timecmp *
+					      (1000000000ull / HART_TIMEBASE_HZ);
+			if (at < next)
+				next = at;
+		}
+	}
+	return next;
+}
+
+static bool sched_vm_on_cpu(const struct vm *vm)
+{
+	for (unsigned j = 0; j < vm->nvcpus; j++)
+		if (atomic_load(&vm->vcpus[j].state) == VCPU_RUNNING)
+			return true;
+	return false;
+}
+
+static bool sched_vm_all_stopped(const struct vm *vm)
+{
+	for (unsigned j = 0; j < vm->nvcpus; j++)
+		if (atomic_load(&vm->vcpus[j].state) != VCPU_STOPPED)
+			return false;
+	return true;
+}
+
+/*
+ * Restore v's context on PCPU p: the one path by which every VCPU comes
+ * onto a CPU. Work deferred for v's VM runs here, before the guest does.
+ */
+static void sched_restore(struct pcpu *p, struct vcpu *v)
+{
+	p->current = v;
+	v->slices++;
+}
+
+/* Run v for one slice, serving its hypercalls, without the lock. */
+static enum slice_end sched_run_slice(struct pcpu *p, struct vcpu *v)
+{
+	struct hart *h = &v->hart;
+	uint64_t start;
+
+	sched_restore(p, v);
+	start = h->instret;
+	for (;;) {
+		uint64_t used = h->instret - start;
+
+		if (atomic_load(&v->vm->stopping) || v->stop_requested)
+			return SLICE_STOP;
+		if (used >= SCHED_SLICE)
+			return SLICE_PREEMPT;
+
+		switch (hart_run(h, SCHED_SLICE - used)) {
+		case HART_EXIT_ECALL:
+			v->exits_ecall++;
+			if (sbi_call(p->s, v) == SBI_ACTION_IDLE &&
+			    !hart_wfi_wakeup(h))
+				return SLICE_IDLE;
+			break;
+		case HART_EXIT_WFI:
+			v->exits_wfi++;
+			hart_poll_timer(h);
+			if (!hart_wfi_wakeup(h))
+				return SLICE_IDLE;
+			break;
+		case HART_EXIT_NOMEM:
+			vm_stop(v->vm, VM_EXIT_ERROR,
+				"the host memory limit is reached");
+			return SLICE_STOP;
+		case HART_EXIT_KICK:
+		case HART_EXIT_BUDGET:
+		default:
+			return SLICE_PREEMPT;
+		}
+	}
+}
+
+/* Lock held. Put v where its slice's end says. */
+static void sched_put(struct sched *s, struct vcpu *v, enum slice_end end)
+{
+	struct vm *vm = v->vm;
+
+	if (vm->stopping || v->stop_requested)
+		end = SLICE_STOP;
+	switch (end) {
+	case SLICE_STOP:
+		v->stop_requested = false;
+		atomic_store(&v->state, VCPU_STOPPED);
+		if (!vm->stopping && sched_vm_all_stopped(vm))
+			vm_stop(vm, VM_EXIT_FAILURE, "every VCPU has stopped");
+		break;
+	case SLICE_IDLE:
+		atomic_store(&v->state, VCPU_IDLE);
+		/* An interrupt may have come while it still looked running. */
+		if (hart_wfi_wakeup(&v->hart))
+			sched_make_runnable(s, v);
+		break;
+	case SLICE_PREEMPT:
+		sched_make_runnable(s, v);
+		break;
+	}
+	if (vm->stopping && !sched_vm_on_cpu(vm))
+		pthread_cond_broadcast(&s->vm_done);
+}
+
+static void sched_idle_wait(struct sched *s, uint64_t until_ns)
+{
+	struct timespec ts;
+
+	if (until_ns == UINT64_MAX) {
+		pthread_cond_wait(&s->work, &s->lock);
+		return;
+	}
+	ts.tv_sec = (time_t)(until_ns / 1000000000ull);
+	ts.tv_nsec = (long)(until_ns % 1000000000ull);
+	pthread_cond_timedwait(&s->work, &s->lock, &ts);
+}
+
+static void *sched_pcpu_main(void *arg)
+{
+	struct pcpu *p = arg;
+	struct sched *s = p->s;
+
+	pthread_mutex_lock(&s->lock);
+	while (!s->stopping) {
+		uint64_t next = sched_wake_due(s);
+		struct vcpu *v = runq_pop(s);
+
+		if (!v) {
+			sched_idle_wait(s, next);
+			continue;
+		}
+		atomic_store(&v->state, VCPU_RUNNING);
+		pthread_mutex_unlock(&s->lock);
+
+		enum slice_end end = sched_run_slice(p, v);
+
+		pthread_mutex_lock(&s->lock);
+		p->current = NULL;
+		sched_put(s, v, end);
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+int sched_create(unsigned npcpus, struct sched **out)
+{
+	pthread_condattr_t attr;
+	struct sched *s;
+	unsigned started;
+	int r;
+
+	if (npcpus == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		npcpus = n > 0 ? (unsigned)n : 1;
+	}
+	s = calloc(1, sizeof(*s) + npcpus * sizeof(struct pcpu));
+	if (!s)
+		return -ENOMEM;
+	s->npcpus = npcpus;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->work, &attr);
+	pthread_cond_init(&s->vm_done, &attr);
+	pthread_condattr_destroy(&attr);
+
+	for (started = 0; started < npcpus; started++) {
+		struct pcpu *p = &s->pcpus[started];
+
+		p->s = s;
+		p->id = started;
+		r = pthread_create(&p->thread, NULL, sched_pcpu_main, p);
+		if (r)
+			goto err_stop;
+	}
+	*out = s;
+	return 0;
+
+err_stop:
+	s->npcpus = started;
+	sched_destroy(s);
+	return -r;
+}
+
+void sched_destroy(struct sched *s)
+{
+	if (!s)
+		return;
+	pthread_mutex_lock(&s->lock);
+	s->stopping = true;
+	for (unsigned i = 0; i < s->nvms; i++)
+		for (unsigned j = 0; j < s->vms[i]->nvcpus; j++)
+			hart_request(&s->vms[i]->vcpus[j].hart, HART_REQ_KICK);
+	pthread_cond_broadcast(&s->work);
+	pthread_mutex_unlock(&s->lock);
+	for (unsigned i = 0; i < s->npcpus; i++)
+		pthread_join(s->pcpus[i].thread, NULL);
+	pthread_cond_destroy(&s->work);
+	pthread_cond_destroy(&s->vm_done);
+	pthread_mutex_destroy(&s->lock);
+	free(s);
+}
+
+int sched_add_vm(struct sched *s, struct vm *vm)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->nvms == SCHED_MAX_VMS) {
+		r = -ENOSPC;
+		goto out;
+	}
+	s->vms[s->nvms++] = vm;
+	vm->sched = s;
+	for (unsigned j = 0; j < vm->nvcpus; j++)
+		if (atomic_load(&vm->vcpus[j].state) == VCPU_RUNNABLE)
+			sched_make_runnable(s, &vm->vcpus[j]);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+int sched_wait_vm(struct sched *s, struct vm *vm)
+{
+	pthread_mutex_lock(&s->lock);
+	while (!vm->stopping || sched_vm_on_cpu(vm))
+		pthread_cond_wait(&s->vm_done, &s->lock);
+	/* Take it off the run queue and out of the scheduler. */
+	struct vcpu *q = s->runq_head, *v;
+	s->runq_head = s->runq_tail = NULL;
+	while ((v = q)) {
+		q = v->next;
+		if (v->vm == vm)
+			atomic_store(&v->state, VCPU_STOPPED);
+		else
+			runq_push(s, v);
+	}
+	for (unsigned i = 0; i < s->nvms; i++) {
+		if (s->vms[i] == vm) {
+			s->vms[i] = s->vms[--s->nvms];
+			break;
+		}
+	}
+	vm->sched = NULL;
+	pthread_mutex_unlock(&s->lock);
+	return vm->exit_status;
+}
+
+void sched_wake(struct sched *s, struct vcpu *v)
+{
+	pthread_mutex_lock(&s->lock);
+	if (atomic_load(&v->state) == VCPU_IDLE)
+		sched_make_runnable(s, v);
+	pthread_mutex_unlock(&s->lock);
+}
+
+int sched_start_vcpu(struct sched *s, struct vcpu *v, uint64_t pc,
+		     uint64_t arg)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&s->lock);
+	if (atomic_load(&v->state) != VCPU_STOPPED) {
+		r = -EALREADY;
+		goto out;
+	}
+	hart_reset(&v->hart, pc, arg);
+	sched_make_runnable(s, v);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
+}
+
+void sched_wait_served(struct vcpu *v, uint32_t bits)
+{
+	while ((atomic_load(&v->hart.requests) & bits) &&
+	       atomic_load(&v->state) == VCPU_RUNNING)
+		sched_yield();
+}

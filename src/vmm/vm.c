@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+#include "vmm/vm.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dev/devtree.h"
+#include "dev/loader.h"
+#include "mem/gmem.h"
+
+/* Room reserved for the device tree at the top of RAM. */
+#define VM_FDT_SLOT (64u << 10)
+
+static _Atomic unsigned vm_next_id = 1;
+
+static uint64_t vm_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static bool vm_is_elf(const char *path)
+{
+	unsigned char magic[4] = { 0 };
+	FILE *f = fopen(path, "rb");
+	bool elf;
+
+	if (!f)
+		return false;
+	elf = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "\177ELF", 4);
+	fclose(f);
+	return elf;
+}
+
+/* Load the kernel; sets the entry and the range it occupies. */
+static int vm_load_kernel(struct vm *vm, const char *path, uint64_t *entry,
+			  uint64_t *low, uint64_t *high, char *why,
+			  size_t whylen)
+{
+	int r;
+
+	if (vm_is_elf(path)) {
+		struct loader_elf_info info;
+
+		r = loader_elf(&vm->gs, path, &info, why, whylen);
+		if (r)
+			return r;
+		*entry = info.entry;
+		*low = info.low;
+		*high = info.high;
+		return 0;
+	}
+	struct loader_image_info info;
+
+	r = loader_image(&vm->gs, path, vm->ram_base, &info, why, whylen);
+	if (r)
+		return r;
+	*entry = info.entry;
+	*low = info.entry;
+	*high = info.end;
+	return 0;
+}
+
+/* Place the initrd and the device tree; returns the device tree's gpa. */
+static int vm_load_boot_data(struct vm *vm, const struct vm_config *cfg,
+			     uint64_t kernel_low, uint64_t kernel_high,
+			     uint64_t *fdt_gpa, char *why, size_t whylen)
+{
+	struct devtree_machine m = {
+		.ncpus = vm->nvcpus,
+		.ram_base = vm->ram_base,
+		.ram_size = vm->ram_size,
+		.bootargs = cfg->cmdline,
+		.timebase_hz = HART_TIMEBASE_HZ,
+	};
+	struct loader_layout lay;
+	uint64_t initrd_size = 0;
+	void *blob;
+	int size, r;
+
+	if (cfg->initrd) {
+		r = loader_file_size(cfg->initrd, &initrd_size, why, whylen);
+		if (r)
+			return r;
+	}
+	r = loader_layout_linux(vm->ram_base, vm->ram_size, kernel_low,
+				kernel_high, initrd_size, VM_FDT_SLOT, &lay,
+				why, whylen);
+	if (r)
+		return r;
+	if (cfg->initrd) {
+		r = loader_initrd(&vm->gs, cfg->initrd, lay.initrd_gpa,
+				  lay.initrd_size, &initrd_size, why, whylen);
+		if (r)
+			return r;
+		m.initrd_start = lay.initrd_gpa;
+		m.initrd_end = lay.initrd_gpa + initrd_size;
+	}
+
+	blob = calloc(1, VM_FDT_SLOT);
+	if (!blob)
+		return -ENOMEM;
+	size = devtree_build(&m, blob, VM_FDT_SLOT);
+	if (size < 0) {
+		snprintf(why, whylen, "cannot build the device tree: %s",
+			 strerror(-size));
+		free(blob);
+		return size;
+	}
+	r = gmem_write(&vm->gs, lay.fdt_gpa, blob, (size_t)size);
+	free(blob);
+	if (r) {
+		snprintf(why, whylen, "cannot write the device tree: %s",
+			 strerror(-r));
+		return r;
+	}
+	*fdt_gpa = lay.fdt_gpa;
+	return 0;
+}
+
+int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
+	      struct console *console, struct vm **out, char *why,
+	      size_t whylen)
+{
+	uint64_t entry, low, high, fdt_gpa;
+	struct vm *vm;
+	int r;
+
+	if (cfg->ncpus < 1 || cfg->ncpus > VM_MAX_VCPUS) {
+		snprintf(why, whylen, "%u VCPUs: expected 1 to %u", cfg->ncpus,
+			 VM_MAX_VCPUS);
+		return -EINVAL;
+	}
+	vm = calloc(1, sizeof(*vm));
+	if (!vm)
+		return -ENOMEM;
+	vm->id = atomic_fetch_add(&vm_next_id, 1);
+	vm->ram_base = VM_RAM_BASE;
+	vm->ram_size = cfg->ram_size;
+	vm->nvcpus = cfg->ncpus;
+	vm->console = console;
+	vm->time_base_ns = vm_now_ns();
+
+	r = gstage_init(&vm->gs, pool, GSTAGE_SV48X4);
+	if (r) {
+		snprintf(why, whylen, "no host memory for the G-stage root");
+		goto err_free;
+	}
+	r = gstage_set_ram(&vm->gs, vm->ram_base, vm->ram_size);
+	if (r) {
+		snprintf(why, whylen, "--memory %llu bytes: not a usable size",
+			 (unsigned long long)vm->ram_size);
+		goto err_gstage;
+	}
+	r = vm_load_kernel(vm, cfg->kernel, &entry, &low, &high, why, whylen);
+	if (r)
+		goto err_gstage;
+	r = vm_load_boot_data(vm, cfg, low, high, &fdt_gpa, why, whylen);
+	if (r)
+		goto err_gstage;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		hart_init(&v->hart, i, &vm->gs, vm->time_base_ns);
+		v->vm = vm;
+		atomic_init(&v->state, VCPU_STOPPED);
+	}
+	hart_reset(&vm->vcpus[0].hart, entry, fdt_gpa);
+	atomic_store(&vm->vcpus[0].state, VCPU_RUNNABLE);
+	*out = vm;
+	return 0;
+
+err_gstage:
+	gstage_destroy(&vm->gs);
+err_free:
+	free(vm);
+	return r;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (!vm)
+		return;
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		hart_destroy(&vm->vcpus[i].hart);
+	gstage_destroy(&vm->gs);
+	free(vm);
+}
+
+void vm_stop(struct vm *vm, int status, const char *why)
+{
+	bool expected = false;
+
+	if (!atomic_compare_exchange_strong(&vm->stopping, &expected, true))
+		return;
+	vm->exit_status = status;
+	if (why)
+		snprintf(vm->why, sizeof(vm->why), "%s", why);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		hart_request(&vm->vcpus[i].hart, HART_REQ_KICK);
+}
+
+struct vcpu *vm_vcpu(struct vm *vm, uint64_t hartid)
+{
+	return hartid < vm->nvcpus ? &vm->vcpus[hartid] : NULL;
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A virtual machine: guest memory (a G-stage over the shared frame pool),
+ * its VCPUs, its console, and its life from boot to shutdown.
+ */
+#ifndef MEMVISOR_VMM_VM_H
+#define MEMVISOR_VMM_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/hart.h"
+#include "dev/console.h"
+#include "mem/gstage.h"
+
+#define VM_RAM_BASE 0x80000000ull
+#define VM_MAX_VCPUS 8
+#define VM_WHY_LEN 256
+
+struct vm;
+struct pcpu;
+
+/* Where a VCPU is in the scheduler's eyes (vmm/sched.c). */
+enum vcpu_state {
+	VCPU_STOPPED,  /* not started (SBI HSM) or stopped */
+	VCPU_RUNNABLE, /* on the run queue */
+	VCPU_RUNNING,  /* on a PCPU */
+	VCPU_IDLE,     /* in WFI or HSM suspend, waiting for an interrupt */
+};
+
+struct vcpu {
+	struct hart hart;
+	struct vm *vm;
+	_Atomic int state;	  /* enum vcpu_state; changed under the sched lock */
+	bool stop_requested;	  /* HSM hart_stop: leave the CPU as STOPPED */
+	struct vcpu *next;	  /* run queue / idle list link */
+	uint64_t exits_ecall, exits_wfi, slices;
+};
+
+/* How a VM ended; the value memvisor run exits with. */
+enum vm_exit {
+	VM_EXIT_SHUTDOWN = 0, /* SBI SRST shutdown, no reason given */
+	VM_EXIT_FAILURE = 1,  /* SRST with reason "system failure" */
+	VM_EXIT_REBOOT = 3,   /* SRST reboot: memvisor does not reboot guests */
+	VM_EXIT_ERROR = 4,    /* memvisor stopped the VM (e.g. out of memory) */
+};
+
+struct vm_config {
+	const char *kernel;  /* Linux Image or bare-metal ELF */
+	const char *initrd;  /* NULL: none */
+	const char *cmdline; /* NULL: none */
+	uint64_t ram_size;
+	unsigned ncpus;
+};
+
+struct vm {
+	unsigned id;
+	struct gstage gs;
+	uint64_t ram_base, ram_size;
+	unsigned nvcpus;
+	struct vcpu vcpus[VM_MAX_VCPUS];
+	struct console *console;
+	uint64_t time_base_ns;
+	struct sched *sched; /* set by sched_add_vm() */
+
+	_Atomic bool stopping; /* shutdown requested: VCPUs leave the CPUs */
+	int exit_status;       /* enum vm_exit, valid once stopping */
+	char why[VM_WHY_LEN];  /* what stopped it, for VM_EXIT_ERROR */
+};
+
+/*
+ * Create a VM from cfg with its memory in pool: load the kernel (a RISC-V
+ * Linux Image, or an ELF for bare-metal guests), the initrd and a device
+ * tree, and put VCPU 0 at the entry with a1 = device tree address; the
+ * other VCPUs wait for SBI HSM hart_start. Output goes to console (the
+ * caller keeps owning it). Returns 0 and sets *out, or a negative errno
+ * with a one-line reason in why.
+ */
+int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
+	      struct console *console, struct vm **out, char *why,
+	      size_t whylen);
+
+/* Free vm and all its memory. Its VCPUs must not be on a PCPU. */
+void vm_destroy(struct vm *vm);
+
+/* Ask the VM to stop with status (first request wins). Any thread. */
+void vm_stop(struct vm *vm, int status, const char *why);
+
+/* The VCPU with hart id hartid, or NULL. */
+struct vcpu *vm_vcpu(struct vm *vm, uint64_t hartid);
+
+#endif

@@ -1,0 +1,81 @@
+#!/bin/sh
+# tests/integration/qemu-oracle.sh BUILD — the reference run: boot the guest
+# kernel and boot test init under QEMU, which is known to be right, with 1, 2
+# and 4 CPUs. If these fail, the guest build is broken, not memvisor; when
+# memvisor fails a boot that passes here, the difference is memvisor's.
+#
+# Passes when, for every CPU count N, the guest prints
+# "MEMVISOR-BOOT-OK cpus=N" and powers QEMU off by itself within the time
+# limit. Exits 77 (skip) when QEMU or the OpenSBI firmware is missing.
+# Console logs stay in BUILD/tests/qemu-oracle/ for a look after a failure.
+set -eu
+
+build=${1:-build}
+limit=${QEMU_ORACLE_TIMEOUT:-60}
+qemu=qemu-system-riscv64
+firmware=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+
+if ! command -v "$qemu" >/dev/null; then
+	echo "   $qemu not found (Debian package qemu-system-misc; make setup installs it)"
+	exit 77
+fi
+if [ ! -r "$firmware" ]; then
+	echo "   OpenSBI firmware $firmware not found (Debian package opensbi; make setup installs it)"
+	exit 77
+fi
+if ! command -v timeout >/dev/null; then
+	echo "   timeout (coreutils) not found"
+	exit 77
+fi
+
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
+kernel=$build/guest/Image-6.1
+initrd=$build/guest/boot.cpio
+if [ ! -e "$kernel" ] || [ ! -e "$initrd" ]; then
+	echo "   $kernel or $initrd missing; running make guest"
+	make -C "$repo" BUILD="$build" guest >&2
+fi
+
+logs=$build/tests/qemu-oracle
+mkdir -p "$logs"
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+failed=0
+for n in 1 2 4; do
+	log=$logs/cpus-$n.log
+	start=$(now_ms)
+	# -no-reboot: a panic (panic=-1 resets at once) ends QEMU instead of
+	# looping; stdin from /dev/null keeps -nographic off the terminal.
+	rc=0
+	timeout -k 5 "$limit" "$qemu" -M virt -m 256M -smp "$n" -nographic -no-reboot \
+		-bios "$firmware" -kernel "$kernel" -initrd "$initrd" \
+		-append "console=hvc0 earlycon=sbi expect_cpus=$n panic=-1" \
+		</dev/null >"$log" 2>&1 || rc=$?
+	ms=$(($(now_ms) - start))
+	# The console writes CRLF line ends.
+	if tr -d '\r' <"$log" | grep -qx "MEMVISOR-BOOT-OK cpus=$n"; then
+		marker=yes
+	else
+		marker=no
+	fi
+	if [ "$rc" -eq 0 ] && [ $marker = yes ]; then
+		echo "   cpus=$n: ok (MEMVISOR-BOOT-OK, powered off after $ms ms)"
+		continue
+	fi
+	failed=$((failed + 1))
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		why="no power-off within $limit s"
+	elif [ "$rc" -ne 0 ]; then
+		why="QEMU exited with status $rc"
+	else
+		why="QEMU exited but the guest did not print MEMVISOR-BOOT-OK cpus=$n"
+	fi
+	echo "   cpus=$n: FAILED: $why; console log: $log"
+	tr -d '\r' <"$log" | grep 'MEMVISOR-BOOT-FAIL' | sed 's/^/   | /' || true
+	echo "   last console lines:"
+	tr -d '\r' <"$log" | tail -n 15 | sed 's/^/   | /'
+done
+[ $failed -eq 0 ]

@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for mem/frame: allocation, refcounts, release to the host. */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "mem/frame.h"
+
+#define MIB (1024ull * 1024)
+
+static struct frame_pool *pool_make(size_t bytes)
+{
+	struct frame_pool *pool = NULL;
+
+	assert_int_equal(frame_pool_create(bytes, &pool), 0);
+	assert_non_null(pool);
+	return pool;
+}
+
+static struct frame_stats stats_of(const struct frame_pool *pool)
+{
+	struct frame_stats st;
+
+	frame_stats(pool, &st);
+	return st;
+}
+
+static bool frame_is_zero(const struct frame_pool *pool, uint32_t frame)
+{
+	const uint64_t *p = frame_ptr(pool, frame);
+
+	for (size_t i = 0; i < FRAME_SIZE / sizeof(*p); i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/* Resident set size of this process, from /proc/self/statm. */
+static uint64_t rss_bytes(void)
+{
+	unsigned long size, resident;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%lu %lu", &size, &resident), 2);
+	fclose(f);
+	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static void test_create_limits(void **state)
+{
+	struct frame_pool *pool = NULL;
+
+	(void)state;
+	assert_int_equal(frame_pool_create(0, &pool), -EINVAL);
+	assert_int_equal(frame_pool_create(2 * FRAME_SIZE - 1, &pool), -EINVAL);
+	assert_null(pool);
+
+	/* Rounded down to whole frames; the zero frame counts. */
+	pool = pool_make(2 * FRAME_SIZE + 100);
+	assert_int_equal(frame_count(pool), 2);
+	struct frame_stats st = stats_of(pool);
+	assert_int_equal(st.total, 2);
+	assert_int_equal(st.in_use, 1);
+	assert_int_equal(st.shared, 0);
+	assert_int_equal(st.peak, 1);
+	frame_pool_destroy(pool);
+}
+
+static void test_zero_frame(void **state)
+{
+	struct frame_pool *pool = pool_make(1 * MIB);
+
+	(void)state;
+	assert_int_equal(frame_refcount(pool, FRAME_ZERO), 1);
+	frame_get(pool, FRAME_ZERO);
+	assert_int_equal(frame_refcount(pool, FRAME_ZERO), 1);
+	assert_false(frame_put(pool, FRAME_ZERO));
+	assert_false(frame_put(pool, FRAME_ZERO));
+	assert_int_equal(frame_refcount(pool, FRAME_ZERO), 1);
+	assert_true(frame_is_zero(pool, FRAME_ZERO));
+	assert_int_equal(stats_of(pool).in_use, 1);
+	assert_int_equal(stats_of(pool).shared, 0);
+	frame_pool_destroy(pool);
+}
+
+static void test_alloc_refcount(void **state)
+{
+	struct frame_pool *pool = pool_make(1 * MIB);
+	uint32_t f, g, h;
+
+	(void)state;
+	assert_int_equal(frame_alloc(pool, false, &f), 0);
+	assert_int_not_equal(f, FRAME_ZERO);
+	assert_in_range(f, 1, frame_count(pool) - 1);
+	assert_int_equal(frame_refcount(pool, f), 1);
+	assert_int_equal(stats_of(pool).in_use, 2);
+
+	frame_get(pool, f);
+	frame_get(pool, f);
+	assert_int_equal(frame_refcount(pool, f), 3);
+	assert_int_equal(stats_of(pool).shared, 1);
+	assert_false(frame_put(pool, f));
+	assert_false(frame_put(pool, f));
+	assert_int_equal(stats_of(pool).shared, 0);
+	assert_int_equal(frame_refcount(pool, f), 1);
+	assert_true(frame_put(pool, f));
+	assert_int_equal(frame_refcount(pool, f), 0);
+	assert_int_equal(stats_of(pool).in_use, 1);
+	assert_int_equal(stats_of(pool).peak, 2);
+	assert_int_equal(stats_of(pool).resident, 1);
+
+	/* A free frame cannot be put again or revived by frame_get. */
+	assert_false(frame_put(pool, f));
+	frame_get(pool, f);
+	assert_int_equal(frame_refcount(pool, f), 0);
+	assert_int_equal(stats_of(pool).in_use, 1);
+
+	/* A freed, dirtied frame comes back first, zeroed when asked. */
+	assert_int_equal(frame_alloc(pool, false, &g), 0);
+	assert_int_equal(g, f);
+	memset(frame_ptr(pool, g), 0xa5, FRAME_SIZE);
+	assert_true(frame_put(pool, g));
+	assert_int_equal(frame_alloc(pool, true, &h), 0);
+	assert_int_equal(h, f);
+	assert_true(frame_is_zero(pool, h));
+	assert_true(frame_put(pool, h));
+	assert_int_equal(stats_of(pool).in_use, 1);
+	frame_pool_destroy(pool);
+}
+
+static void test_frame_of_ptr(void **state)
+{
+	struct frame_pool *pool = pool_make(1 * MIB);
+	uint32_t f, back = 0;
+	uint8_t *p;
+
+	(void)state;
+	assert_int_equal(frame_alloc(pool, true, &f), 0);
+	p = frame_ptr(pool, f);
+	assert_int_equal(frame_of_ptr(pool, p + 123, &back), 0);
+	assert_int_equal(back, f);
+	p = frame_ptr(pool, 0);
+	assert_int_equal(frame_of_ptr(pool, p - 1, &back), -EFAULT);
+	assert_int_equal(frame_of_ptr(pool, p + 1 * MIB, &back), -EFAULT);
+	assert_int_equal(frame_of_ptr(pool, &back, &back), -EFAULT);
+	assert_int_equal(frame_of_ptr(pool, p + 1 * MIB - 1, &back), 0);
+	assert_int_equal(back, frame_count(pool) - 1);
+	frame_put(pool, f);
+	frame_pool_destroy(pool);
+}
+
+static void test_exhaustion(void **state)
+{
+	struct frame_pool *pool = pool_make(16 * FRAME_SIZE);
+	uint32_t frames[16], extra = 0;
+	unsigned n = 0;
+
+	(void)state;
+	while (n < 16 && frame_alloc(pool, n & 1, &frames[n]) == 0)
+		n++;
+	assert_int_equal(n, 15);
+	assert_int_equal(frame_alloc(pool, false, &extra), -ENOMEM);
+	assert_int_equal(frame_alloc(pool, true, &extra), -ENOMEM);
+	assert_int_equal(extra, 0);
+	assert_int_equal(stats_of(pool).in_use, 16);
+	assert_int_equal(stats_of(pool).peak, 16);
+
+	for (unsigned i = 0; i < n; i++)
+		assert_true(frame_put(pool, frames[i]));
+	assert_int_equal(stats_of(pool).in_use, 1);
+	assert_int_equal(stats_of(pool).peak, 16);
+	assert_int_equal(frame_alloc(pool, false, &extra), 0);
+	assert_true(frame_put(pool, extra));
+	frame_pool_destroy(pool);
+}
+
+static void test_contig(void **state)
+{
+	struct frame_pool *pool = pool_make(64 * FRAME_SIZE);
+	uint32_t first, held[64], n = 0, f;
+
+	(void)state;
+	assert_int_equal(frame_alloc_contig(pool, 0, 4, &first), -EINVAL);
+	assert_int_equal(frame_alloc_contig(pool, 4, 3, &first), -EINVAL);
+	assert_int_equal(frame_alloc_contig(pool, 4, 0, &first), -EINVAL);
+	assert_int_equal(frame_alloc_contig(pool, 64, 1, &first), -ENOMEM);
+	assert_int_equal(stats_of(pool).in_use, 1);
+
+	/* From never-used frames: frames 1-3 are skipped, not lost. */
+	assert_int_equal(frame_alloc_contig(pool, 4, 4, &first), 0);
+	assert_int_equal(first, 4);
+	for (uint32_t k = 0; k < 4; k++) {
+		assert_int_equal(frame_refcount(pool, first + k), 1);
+		assert_true(frame_is_zero(pool, first + k));
+	}
+	assert_int_equal(stats_of(pool).in_use, 5);
+
+	/* Fill the pool, then free a dirty aligned run in the middle: the
+	 * slow path must find it among the free frames and zero it. */
+	while (frame_alloc(pool, false, &f) == 0)
+		held[n++] = f;
+	assert_int_equal(n, 64 - 5);
+	assert_int_equal(frame_alloc_contig(pool, 4, 4, &f), -ENOMEM);
+	assert_int_equal(stats_of(pool).in_use, 64);
+	for (uint32_t i = 0; i < n; i++) {
+		if (held[i] >= 44 && held[i] < 48) {
+			memset(frame_ptr(pool, held[i]), 0x5a, FRAME_SIZE);
+			assert_true(frame_put(pool, held[i]));
+		}
+	}
+	/* 44-47 is a run of 4 but not 8-aligned. */
+	assert_int_equal(frame_alloc_contig(pool, 4, 8, &f), -ENOMEM);
+	assert_int_equal(stats_of(pool).in_use, 60);
+	assert_int_equal(frame_alloc_contig(pool, 4, 4, &f), 0);
+	assert_int_equal(f, 44);
+	for (uint32_t k = 0; k < 4; k++) {
+		assert_int_equal(frame_refcount(pool, f + k), 1);
+		assert_true(frame_is_zero(pool, f + k));
+	}
+	assert_int_equal(stats_of(pool).in_use, 64);
+	assert_int_equal(frame_alloc(pool, false, &f), -ENOMEM);
+	frame_pool_destroy(pool);
+}
+
+/* Frames freed beyond the high-water mark go back to the host: they read
+ * as zero when handed out again, even when zeroing was not asked for. */
+static void test_release_reads_zero(void **state)
+{
+	struct frame_pool *pool = pool_make(8 * MIB);
+	enum { N = 1024 };
+	static uint32_t frames[N];
+	uint32_t f;
+
+	(void)state;
+	for (unsigned i = 0; i < N; i++) {
+		assert_int_equal(frame_alloc(pool, false, &frames[i]), 0);
+		memset(frame_ptr(pool, frames[i]), 0xff, FRAME_SIZE);
+	}
+	for (unsigned i = 0; i < N; i++)
+		assert_true(frame_put(pool, frames[i]));
+	assert_in_range(stats_of(pool).resident, 1, 256);
+	frame_pool_trim(pool);
+	assert_int_equal(stats_of(pool).resident, 0);
+	assert_int_equal(stats_of(pool).in_use, 1);
+	for (unsigned i = 0; i < N; i++) {
+		assert_int_equal(frame_alloc(pool, false, &f), 0);
+		assert_true(frame_is_zero(pool, f));
+		frames[i] = f;
+	}
+	for (unsigned i = 0; i < N; i++)
+		assert_true(frame_put(pool, frames[i]));
+	frame_pool_destroy(pool);
+}
+
+static void test_rss_falls(void **state)
+{
+	const uint32_t n = 256 * MIB / FRAME_SIZE;
+	struct frame_pool *pool = pool_make(512 * MIB);
+	uint32_t *frames = calloc(n, sizeof(*frames));
+	uint64_t before, touched, after;
+
+	(void)state;
+	assert_non_null(frames);
+	before = rss_bytes();
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(frame_alloc(pool, false, &frames[i]), 0);
+		memset(frame_ptr(pool, frames[i]), (int)i, FRAME_SIZE);
+	}
+	touched = rss_bytes();
+	assert_true(touched >= before + 250 * MIB);
+	for (uint32_t i = 0; i < n; i++)
+		assert_true(frame_put(pool, frames[i]));
+	after = rss_bytes();
+	print_message("RSS: %llu MiB -> %llu MiB touched -> %llu MiB freed\n",
+		      (unsigned long long)(before / MIB),
+		      (unsigned long long)(touched / MIB),
+		      (unsigned long long)(after / MIB));
+	assert_true(touched - after >= 256 * MIB * 9 / 10);
+	assert_true(stats_of(pool).resident * FRAME_SIZE <= 1 * MIB);
+	assert_int_equal(stats_of(pool).in_use, 1);
+	assert_int_equal(stats_of(pool).peak, n + 1);
+	free(frames);
+	frame_pool_destroy(pool);
+}
+
+#define STRESS_BURST 300
+
+struct stress_arg {
+	struct frame_pool *pool;
+	uint64_t id;
+	unsigned rounds;
+	unsigned errors;
+	unsigned enomem;
+};
+
+static void *stress_thread(void *p)
+{
+	struct stress_arg *a = p;
+	uint32_t held[STRESS_BURST];
+	uint64_t *w;
+
+	for (unsigned r = 0; r < a->rounds; r++) {
+		/* Now and then a burst that pushes the resident list over its
+		 * high-water mark, so release batches race with allocation. */
+		unsigned n = r % 512 == 0 ? STRESS_BURST : 1 + (r % 8);
+		uint64_t stamp = a->id << 32 | r;
+
+		for (unsigned i = 0; i < n; i++) {
+			if (frame_alloc(a->pool, r & 1, &held[i])) {
+				a->enomem++;
+				n = i;
+				break;
+			}
+			w = frame_ptr(a->pool, held[i]);
+			w[0] = stamp;
+			w[FRAME_SIZE / 8 - 1] = stamp;
+			if (frame_refcount(a->pool, held[i]) != 1)
+				a->errors++;
+		}
+		if (r % 16 == 0)
+			sched_yield();
+		for (unsigned i = 0; i < n; i++) {
+			w = frame_ptr(a->pool, held[i]);
+			if (w[0] != stamp || w[FRAME_SIZE / 8 - 1] != stamp)
+				a->errors++;
+			if (!frame_put(a->pool, held[i]))
+				a->errors++;
+		}
+	}
+	return NULL;
+}
+
+static void test_two_thread_stress(void **state)
+{
+	/* Small enough that frames are reused constantly and the resident
+	 * list crosses its high-water mark (release batches run too). */
+	const uint32_t nframes = 1024;
+	struct frame_pool *pool = pool_make(nframes * FRAME_SIZE);
+	struct stress_arg args[2];
+	pthread_t th[2];
+	uint8_t *seen = calloc(nframes, 1);
+	uint32_t f, got = 0;
+
+	(void)state;
+	assert_non_null(seen);
+	for (int t = 0; t < 2; t++) {
+		args[t] = (struct stress_arg){
+		    .pool = pool, .id = t + 1, .rounds = 100000};
+		assert_int_equal(
+		    pthread_create(&th[t], NULL, stress_thread, &args[t]), 0);
+	}
+	for (int t = 0; t < 2; t++) {
+		assert_int_equal(pthread_join(th[t], NULL), 0);
+		assert_int_equal(args[t].errors, 0);
+		assert_int_equal(args[t].enomem, 0);
+	}
+	assert_int_equal(stats_of(pool).in_use, 1);
+	assert_int_equal(stats_of(pool).shared, 0);
+	assert_in_range(stats_of(pool).peak, STRESS_BURST + 1,
+			2 * STRESS_BURST + 1);
+
+	/* Drain: every frame but the zero frame, each exactly once. */
+	while (frame_alloc(pool, false, &f) == 0) {
+		assert_in_range(f, 1, nframes - 1);
+		assert_int_equal(seen[f], 0);
+		seen[f] = 1;
+		got++;
+	}
+	assert_int_equal(got, nframes - 1);
+	assert_int_equal(stats_of(pool).in_use, nframes);
+	free(seen);
+	frame_pool_destroy(pool);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_create_limits),
+	    cmocka_unit_test(test_zero_frame),
+	    cmocka_unit_test(test_alloc_refcount),
+	    cmocka_unit_test(test_frame_of_ptr),
+	    cmocka_unit_test(test_exhaustion),
+	    cmocka_unit_test(test_contig),
+	    cmocka_unit_test(test_release_reads_zero),
+	    cmocka_unit_test(test_rss_falls),
+	    cmocka_unit_test(test_two_thread_stress),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
