@@ -36,7 +36,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: tests/unit/test_<name>.c, one per module, cmocka.
-UNIT_TESTS := frame gstage gmem devtree loader console
+UNIT_TESTS := frame gstage gstage_cow gmem devtree loader console
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.
@@ -94,6 +94,8 @@ format:
 
 clean:
 	rm -rf build
+
+include guest/baremetal/baremetal.mk
 
 -include $(patsubst %.o,%.d,$(LIB_OBJS) $(CLI_OBJS)) \
 	$(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%.d) $(BENCHES:%=$(BUILD)/bench/%.d)

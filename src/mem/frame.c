@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Frame pool. Free frames live in one of three places:
- *   - the resident list: freed recently, still backed by host memory;
- *   - the released list: handed back with MADV_DONTNEED, so they read as
- *     zero and cost nothing until touched again;
+ * Frame pool. A free frame lives in one of four places:
+ *   - the dirty list: freed recently, still resident, contents undefined;
+ *   - the clean list: resident and zero, faulted in ahead of use;
+ *   - the released list: handed back with MADV_DONTNEED, reads as zero,
+ *     costs nothing until touched again;
  *   - above the bump index: never handed out (zero, not resident).
- * frame_alloc() takes from them in that order. The lists are lock-free
- * Treiber stacks (see struct frame_list).
+ * Frames leave the last two only in batches made resident with one
+ * MADV_POPULATE_WRITE per contiguous run: on some hosts a page fault from
+ * user space costs over ten times what the kernel needs to populate the
+ * same page in bulk. The lists are lock-free Treiber stacks (struct
+ * frame_list).
  */
 #include <errno.h>
 #include <sched.h>
@@ -16,11 +20,13 @@
 
 #include "mem/frame_priv.h"
 
-/* Free frames kept resident before a batch goes back to the host (1 MiB). */
+/* Dirty frames kept resident before a batch goes back to the host (1 MiB). */
 #define FRAME_RESIDENT_HIGH 256
 /* What a batch leaves resident. */
 #define FRAME_RESIDENT_LOW  128
 #define FRAME_RELEASE_BATCH 256
+/* Frames made resident together when the resident lists run dry. */
+#define FRAME_PREFAULT_BATCH 32
 
 static uint64_t frame_list_tagged(uint64_t old, uint32_t frame)
 {
@@ -70,7 +76,8 @@ static uint64_t frame_in_use(const struct frame_pool *pool)
 {
 	int64_t n = atomic_load_explicit(&pool->bump, memory_order_relaxed);
 
-	n -= frame_list_count(&pool->resident);
+	n -= frame_list_count(&pool->dirty);
+	n -= frame_list_count(&pool->clean);
 	n -= frame_list_count(&pool->released);
 	return n > 1 ? (uint64_t)n : 1;
 }
@@ -121,6 +128,63 @@ static int frame_cmp(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Call madvise(advice) once per run of consecutive frames in sorted[]. */
+static void frame_advise_runs(struct frame_pool *pool, const uint32_t *sorted,
+			      uint32_t n, int advice)
+{
+	uint32_t i, run;
+
+	for (i = 0; i < n; i += run) {
+		for (run = 1; i + run < n && sorted[i + run] == sorted[i] + run;
+		     run++)
+			;
+		madvise(frame_addr(pool, sorted[i]), (size_t)run << FRAME_SHIFT,
+			advice);
+	}
+}
+
+/*
+ * The resident lists are empty: make a batch of zero frames resident, from
+ * the released list first, then from never-used frames. Returns one of
+ * them for the caller and puts the rest on the clean list; returns
+ * FRAME_ZERO when no frame is left. A host without MADV_POPULATE_WRITE
+ * (before Linux 5.14) just faults the frames in on first touch.
+ */
+static uint32_t frame_refill(struct frame_pool *pool)
+{
+	uint32_t batch[FRAME_PREFAULT_BATCH], n = 0, first, b;
+
+	while (n < FRAME_PREFAULT_BATCH &&
+	       (batch[n] = frame_list_pop(pool, &pool->released)) != FRAME_ZERO)
+		n++;
+	atomic_fetch_sub_explicit(&pool->released.count, n,
+				  memory_order_relaxed);
+	b = atomic_load_explicit(&pool->bump, memory_order_relaxed);
+	while (n < FRAME_PREFAULT_BATCH && b < pool->nframes) {
+		first = b;
+		b += FRAME_PREFAULT_BATCH - n;
+		if (b > pool->nframes)
+			b = pool->nframes;
+		if (atomic_compare_exchange_weak_explicit(
+			&pool->bump, &first, b, memory_order_relaxed,
+			memory_order_relaxed)) {
+			while (first < b)
+				batch[n++] = first++;
+			break;
+		}
+		b = first;
+	}
+	if (!n)
+		return FRAME_ZERO;
+	qsort(batch, n, sizeof(batch[0]), frame_cmp);
+	frame_advise_runs(pool, batch, n, MADV_POPULATE_WRITE);
+	atomic_fetch_add_explicit(&pool->clean.count, n - 1,
+				  memory_order_relaxed);
+	for (uint32_t i = n - 1; i > 0; i--)
+		frame_list_push(pool, &pool->clean, batch[i]);
+	return batch[0];
+}
+
 static void frame_release_lock(struct frame_pool *pool)
 {
 	while (atomic_exchange_explicit(&pool->releasing, true,
@@ -134,20 +198,21 @@ static void frame_release_unlock(struct frame_pool *pool)
 }
 
 /*
- * Move resident free frames to the released list until at most keep remain,
- * returning their memory to the host in sorted contiguous runs so one
- * madvise() covers many frames. Caller holds pool->releasing.
+ * Move frames from a resident list to the released list until at most keep
+ * remain, returning their memory to the host in sorted contiguous runs so
+ * one madvise() covers many frames. Caller holds pool->releasing.
  */
-static void frame_release_batches(struct frame_pool *pool, int64_t keep)
+static void frame_release_batches(struct frame_pool *pool,
+				  struct frame_list *from, int64_t keep)
 {
 	uint32_t batch[FRAME_RELEASE_BATCH];
-	uint32_t n, i, run;
+	uint32_t n;
 
 	do {
 		n = 0;
 		while (n < FRAME_RELEASE_BATCH &&
-		       frame_list_count(&pool->resident) - n > keep) {
-			batch[n] = frame_list_pop(pool, &pool->resident);
+		       frame_list_count(from) - n > keep) {
+			batch[n] = frame_list_pop(pool, from);
 			if (batch[n] == FRAME_ZERO)
 				break;
 			n++;
@@ -158,18 +223,11 @@ static void frame_release_batches(struct frame_pool *pool, int64_t keep)
 		 * count, so in_use never reads high meanwhile. */
 		atomic_fetch_add_explicit(&pool->released.count, n,
 					  memory_order_relaxed);
-		atomic_fetch_sub_explicit(&pool->resident.count, n,
+		atomic_fetch_sub_explicit(&from->count, n,
 					  memory_order_relaxed);
 		qsort(batch, n, sizeof(batch[0]), frame_cmp);
-		for (i = 0; i < n; i += run) {
-			for (run = 1;
-			     i + run < n && batch[i + run] == batch[i] + run;
-			     run++)
-				;
-			madvise(frame_addr(pool, batch[i]),
-				(size_t)run << FRAME_SHIFT, MADV_DONTNEED);
-		}
-		for (i = 0; i < n; i++)
+		frame_advise_runs(pool, batch, n, MADV_DONTNEED);
+		for (uint32_t i = 0; i < n; i++)
 			frame_list_push(pool, &pool->released, batch[i]);
 	} while (n == FRAME_RELEASE_BATCH);
 }
@@ -249,6 +307,16 @@ static void frame_claim(struct frame_pool *pool, uint32_t first, uint32_t n)
 	frame_peak_update(pool);
 }
 
+/* Pop a frame from l and lower its count, or return FRAME_ZERO. */
+static uint32_t frame_take(struct frame_pool *pool, struct frame_list *l)
+{
+	uint32_t f = frame_list_pop(pool, l);
+
+	if (f != FRAME_ZERO)
+		atomic_fetch_sub_explicit(&l->count, 1, memory_order_relaxed);
+	return f;
+}
+
 int frame_alloc(struct frame_pool *pool, bool zeroed, uint32_t *frame)
 {
 	uint32_t seq, f;
@@ -256,21 +324,25 @@ int frame_alloc(struct frame_pool *pool, bool zeroed, uint32_t *frame)
 	for (;;) {
 		seq = atomic_load_explicit(&pool->contig_seq,
 					   memory_order_acquire);
-		f = frame_list_pop(pool, &pool->resident);
-		if (f != FRAME_ZERO) {
-			atomic_fetch_sub_explicit(&pool->resident.count, 1,
-						  memory_order_relaxed);
-			if (zeroed)
+		if (zeroed) {
+			f = frame_take(pool, &pool->clean);
+			if (f != FRAME_ZERO)
+				break;
+			f = frame_take(pool, &pool->dirty);
+			if (f != FRAME_ZERO) {
 				memset(frame_addr(pool, f), 0, FRAME_SIZE);
-			break;
+				break;
+			}
+		} else {
+			f = frame_take(pool, &pool->dirty);
+			if (f != FRAME_ZERO)
+				break;
+			f = frame_take(pool, &pool->clean);
+			if (f != FRAME_ZERO)
+				break;
 		}
-		f = frame_list_pop(pool, &pool->released);
-		if (f != FRAME_ZERO) {
-			atomic_fetch_sub_explicit(&pool->released.count, 1,
-						  memory_order_relaxed);
-			break;
-		}
-		if (frame_bump_take(pool, 1, 1, &f))
+		f = frame_refill(pool);
+		if (f != FRAME_ZERO)
 			break;
 		/* Empty lists may only mean frame_alloc_contig() holds every
 		 * free frame for a moment: then try again. */
@@ -285,13 +357,15 @@ int frame_alloc(struct frame_pool *pool, bool zeroed, uint32_t *frame)
 }
 
 /*
- * Slow path of frame_alloc_contig(): empty both free lists, look for an
+ * Slow path of frame_alloc_contig(): empty the free lists, look for an
  * aligned run among their frames, put the rest back. Meanwhile
  * pool->contig_seq is odd so frame_alloc() waits instead of failing.
  */
 static int frame_contig_search(struct frame_pool *pool, uint32_t count,
 			       uint32_t align, uint32_t *first)
 {
+	struct frame_list *lists[] = {NULL, &pool->dirty, &pool->clean,
+				      &pool->released};
 	uint8_t *from;
 	uint32_t f, s, k;
 	int r = -ENOMEM;
@@ -303,10 +377,9 @@ static int frame_contig_search(struct frame_pool *pool, uint32_t count,
 	frame_release_lock(pool);
 	atomic_fetch_add(&pool->contig_seq, 1);
 
-	while ((f = frame_list_pop(pool, &pool->resident)) != FRAME_ZERO)
-		from[f] = 1;
-	while ((f = frame_list_pop(pool, &pool->released)) != FRAME_ZERO)
-		from[f] = 2;
+	for (uint8_t l = 1; l < 4; l++)
+		while ((f = frame_list_pop(pool, lists[l])) != FRAME_ZERO)
+			from[f] = l;
 
 	for (s = align; (uint64_t)s + count <= pool->nframes; s += align) {
 		for (k = 0; k < count && from[s + k]; k++)
@@ -314,12 +387,9 @@ static int frame_contig_search(struct frame_pool *pool, uint32_t count,
 		if (k < count)
 			continue;
 		for (k = 0; k < count; k++) {
-			if (from[s + k] == 1) {
+			if (lists[from[s + k]] == &pool->dirty)
 				memset(frame_addr(pool, s + k), 0, FRAME_SIZE);
-				atomic_fetch_sub(&pool->resident.count, 1);
-			} else {
-				atomic_fetch_sub(&pool->released.count, 1);
-			}
+			atomic_fetch_sub(&lists[from[s + k]]->count, 1);
 			from[s + k] = 0;
 		}
 		*first = s;
@@ -327,12 +397,9 @@ static int frame_contig_search(struct frame_pool *pool, uint32_t count,
 		break;
 	}
 
-	for (f = pool->nframes - 1; f > FRAME_ZERO; f--) {
-		if (from[f] == 1)
-			frame_list_push(pool, &pool->resident, f);
-		else if (from[f] == 2)
-			frame_list_push(pool, &pool->released, f);
-	}
+	for (f = pool->nframes - 1; f > FRAME_ZERO; f--)
+		if (from[f])
+			frame_list_push(pool, lists[from[f]], f);
 	atomic_fetch_add(&pool->contig_seq, 1);
 	frame_release_unlock(pool);
 	pthread_mutex_unlock(&pool->contig_lock);
@@ -402,13 +469,12 @@ bool frame_put_last(struct frame_pool *pool, uint32_t frame)
 
 void frame_free(struct frame_pool *pool, uint32_t frame)
 {
-	atomic_fetch_add_explicit(&pool->resident.count, 1,
-				  memory_order_relaxed);
-	frame_list_push(pool, &pool->resident, frame);
-	if (frame_list_count(&pool->resident) > FRAME_RESIDENT_HIGH &&
+	atomic_fetch_add_explicit(&pool->dirty.count, 1, memory_order_relaxed);
+	frame_list_push(pool, &pool->dirty, frame);
+	if (frame_list_count(&pool->dirty) > FRAME_RESIDENT_HIGH &&
 	    !atomic_exchange_explicit(&pool->releasing, true,
 				      memory_order_acquire)) {
-		frame_release_batches(pool, FRAME_RESIDENT_LOW);
+		frame_release_batches(pool, &pool->dirty, FRAME_RESIDENT_LOW);
 		frame_release_unlock(pool);
 	}
 }
@@ -457,12 +523,14 @@ void frame_stats(const struct frame_pool *pool, struct frame_stats *st)
 	st->in_use = frame_in_use(pool);
 	st->shared = atomic_load_explicit(&pool->shared, memory_order_relaxed);
 	st->peak = peak > st->in_use ? peak : st->in_use;
-	st->resident = (uint64_t)frame_list_count(&pool->resident);
+	st->resident = (uint64_t)(frame_list_count(&pool->dirty) +
+				  frame_list_count(&pool->clean));
 }
 
 void frame_pool_trim(struct frame_pool *pool)
 {
 	frame_release_lock(pool);
-	frame_release_batches(pool, 0);
+	frame_release_batches(pool, &pool->dirty, 0);
+	frame_release_batches(pool, &pool->clean, 0);
 	frame_release_unlock(pool);
 }

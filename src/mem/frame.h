@@ -9,11 +9,15 @@
  * up to a small high-water mark; beyond it they are handed back to the host
  * in batches with madvise(MADV_DONTNEED), so the process RSS falls.
  *
- * Frame 0 is the permanent zero frame: always allocated, never written,
- * never freed. Its reference count is not tracked (frame_get/frame_put on it
- * are no-ops), so it can back any number of read-only mappings.
+ * Frame 0 is the permanent zero frame: always allocated, never written
+ * (it is mapped read-only in the host), never freed. Its reference count is
+ * not tracked (frame_get/frame_put on it are no-ops; frame_refcount() says
+ * 1), so it can back any number of read-only mappings.
  *
  * Allocation and freeing are lock-free and safe from any number of threads.
+ * The one exception is the rare slow path of frame_alloc_contig(), which
+ * briefly holds every free frame; frame_alloc() then waits for it instead
+ * of failing.
  */
 #ifndef MEMVISOR_MEM_FRAME_H
 #define MEMVISOR_MEM_FRAME_H
@@ -23,7 +27,7 @@
 #include <stdint.h>
 
 #define FRAME_SHIFT 12
-#define FRAME_SIZE (1u << FRAME_SHIFT)
+#define FRAME_SIZE  (1u << FRAME_SHIFT)
 
 /* The permanent, read-only, all-zero frame. */
 #define FRAME_ZERO 0u
@@ -32,18 +36,20 @@ struct frame_pool;
 
 struct frame_stats {
 	uint64_t total;	   /* frames the limit allows, zero frame included */
-	uint64_t in_use;   /* frames with a reference count > 0 */
+	uint64_t in_use;   /* frames with a reference count > 0, zero frame
+			      included */
 	uint64_t shared;   /* frames with a reference count > 1 */
 	uint64_t peak;	   /* highest in_use seen */
-	uint64_t resident; /* free frames still resident (not yet returned) */
+	uint64_t resident; /* free frames still resident (not yet returned,
+			      or made resident ahead of use) */
 };
 
 /*
  * Create a pool that may hand out at most limit_bytes of host memory
  * (rounded down to whole frames; the zero frame counts against it).
- * Returns 0 and sets *out, or -EINVAL when the limit is below two frames,
- * -ENOMEM when the reservation fails. The pool is owned by the caller and
- * released with frame_pool_destroy().
+ * Returns 0 and sets *out, or -EINVAL when the limit is below two frames or
+ * above 2^32 - 1 frames, -ENOMEM when the reservation fails. The pool is owned
+ * by the caller and released with frame_pool_destroy().
  */
 int frame_pool_create(size_t limit_bytes, struct frame_pool **out);
 
@@ -52,8 +58,10 @@ void frame_pool_destroy(struct frame_pool *pool);
 
 /*
  * Allocate one frame with reference count 1. Its contents are undefined
- * unless zeroed is true. Returns 0 and sets *frame, or -ENOMEM when the
- * limit is reached (nothing changes).
+ * unless zeroed is true. The frame is resident: when none is, a small batch
+ * of free frames is made resident at once, which is much cheaper than
+ * faulting them in one by one. Returns 0 and sets *frame, or -ENOMEM when
+ * the limit is reached (nothing changes).
  */
 int frame_alloc(struct frame_pool *pool, bool zeroed, uint32_t *frame);
 
@@ -61,18 +69,20 @@ int frame_alloc(struct frame_pool *pool, bool zeroed, uint32_t *frame);
  * Allocate count physically contiguous frames whose first frame number is a
  * multiple of align (a power of two), each with reference count 1, zeroed.
  * Used for the 16 KiB G-stage root. Returns 0 and sets *first, or -ENOMEM
- * (nothing changes), -EINVAL for a bad count or align. Each frame of the run
- * is freed on its own by frame_put().
+ * (no such run free; nothing changes), -EINVAL for a zero count or an align
+ * that is not a power of two. Each frame of the run is freed on its own by
+ * frame_put().
  */
 int frame_alloc_contig(struct frame_pool *pool, uint32_t count, uint32_t align,
 		       uint32_t *first);
 
-/* Take one more reference on an allocated frame. */
+/* Take one more reference on an allocated frame (ignored on a free one). */
 void frame_get(struct frame_pool *pool, uint32_t frame);
 
 /*
  * Drop one reference; the last one frees the frame. Returns true when the
- * frame was freed.
+ * frame was freed; false otherwise, also for the zero frame and for a frame
+ * that is already free (nothing changes).
  */
 bool frame_put(struct frame_pool *pool, uint32_t frame);
 

@@ -35,8 +35,10 @@ struct frame_pool {
 	_Atomic uint32_t *refs; /* reference count per frame */
 	_Atomic uint32_t *next; /* free-list link per frame */
 
-	/* Free frames still resident: contents undefined, reuse is cheap. */
-	struct frame_list resident;
+	/* Free frames still resident, contents undefined: freed recently. */
+	struct frame_list dirty;
+	/* Free frames resident and zero: faulted in ahead, in batches. */
+	struct frame_list clean;
 	/* Free frames returned to the host: they read as zero. */
 	struct frame_list released;
 

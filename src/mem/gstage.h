@@ -14,11 +14,21 @@
  *               replicated before this gstage changes anything beneath it.
  *   GPTE_COW    on a leaf entry: the page is copy-on-write; it is mapped
  *               without W and a write breaks the sharing (gstage_fault()).
+ * Below a GPTE_SHARED entry a writable leaf is copy-on-write in effect:
+ * gstage_translate() and gstage_walk() report it without W, with GPTE_COW.
+ * Leaves carry V, U, A and D besides their permissions (G-stage accesses
+ * count as user accesses; A/D are never updated). Only 4 KiB leaves exist.
  *
  * Concurrency: gstage_translate() is lock-free and may run on any thread at
  * any time. Every change (map, unmap, fault, destroy) takes gs->lock.
- * Changes that remove or narrow a mapping bump gs->generation; anyone
- * caching translations (the software TLBs) must drop them when it changes.
+ * Changes that remove or narrow a mapping bump gs->generation (unmap, a
+ * copy-on-write break that copies, destroy), after the entry changed and
+ * before the old frame can be reused; anyone caching translations (the
+ * software TLBs) must drop them when it changes. Populating a page, taking
+ * a copy-on-write page over (same frame, W added) and replicating a shared
+ * table (same translations) do not bump it. Lower tables emptied by
+ * gstage_unmap() stay until gstage_destroy(), so a lock-free reader never
+ * walks a freed table of its own gstage.
  */
 #ifndef MEMVISOR_MEM_GSTAGE_H
 #define MEMVISOR_MEM_GSTAGE_H
@@ -38,18 +48,18 @@ enum gstage_mode {
 };
 
 /* PTE bits, as in the privileged spec. */
-#define GPTE_V (1ull << 0)
-#define GPTE_R (1ull << 1)
-#define GPTE_W (1ull << 2)
-#define GPTE_X (1ull << 3)
-#define GPTE_U (1ull << 4)
-#define GPTE_G (1ull << 5)
-#define GPTE_A (1ull << 6)
-#define GPTE_D (1ull << 7)
-#define GPTE_SHARED (1ull << 8) /* RSW: non-leaf, subtree shared */
-#define GPTE_COW (1ull << 9)	/* RSW: leaf, copy-on-write */
+#define GPTE_V	       (1ull << 0)
+#define GPTE_R	       (1ull << 1)
+#define GPTE_W	       (1ull << 2)
+#define GPTE_X	       (1ull << 3)
+#define GPTE_U	       (1ull << 4)
+#define GPTE_G	       (1ull << 5)
+#define GPTE_A	       (1ull << 6)
+#define GPTE_D	       (1ull << 7)
+#define GPTE_SHARED    (1ull << 8) /* RSW: non-leaf, subtree shared */
+#define GPTE_COW       (1ull << 9) /* RSW: leaf, copy-on-write */
 #define GPTE_PPN_SHIFT 10
-#define GPTE_PPN_MASK (((1ull << 44) - 1) << GPTE_PPN_SHIFT)
+#define GPTE_PPN_MASK  (((1ull << 44) - 1) << GPTE_PPN_SHIFT)
 
 /* Permission bits accepted by gstage_map(). */
 #define GSTAGE_PERM_MASK (GPTE_R | GPTE_W | GPTE_X)
@@ -58,8 +68,9 @@ enum gstage_mode {
 
 /* Counters, updated atomically; read them with gstage_get_stats(). */
 struct gstage_stats {
-	uint64_t tables;     /* table frames this gstage holds, root included */
-	uint64_t leaves;     /* data pages mapped */
+	uint64_t tables;     /* table frames this gstage reaches, root (4)
+				included; shared ones count for each sharer */
+	uint64_t leaves;     /* pages mapped (reached), zero frame included */
 	uint64_t populated;  /* pages zero-filled on first touch */
 	uint64_t cow_copies; /* copy-on-write breaks that copied the frame */
 	uint64_t cow_takeovers; /* breaks that took over the last reference */
@@ -68,16 +79,16 @@ struct gstage_stats {
 struct gstage {
 	struct frame_pool *pool;
 	enum gstage_mode mode;
-	unsigned levels;  /* 3 (Sv39x4) or 4 (Sv48x4) */
+	unsigned levels;   /* 3 (Sv39x4) or 4 (Sv48x4) */
 	unsigned gpa_bits; /* 41 or 50 */
-	uint32_t root;	  /* first frame of the 16 KiB root */
+	uint32_t root;	   /* first frame of the 16 KiB root */
 	uint64_t ram_base; /* guest RAM, populated on first touch */
 	uint64_t ram_size;
 	pthread_mutex_t lock;
 	_Atomic uint64_t generation;
 	struct {
 		_Atomic uint64_t tables, leaves, populated, cow_copies,
-			cow_takeovers;
+		    cow_takeovers;
 	} stats;
 };
 
@@ -102,47 +113,56 @@ int gstage_set_ram(struct gstage *gs, uint64_t gpa, uint64_t size);
 
 /*
  * Map the 4 KiB page at gpa to frame with perms (a non-empty subset of
- * GSTAGE_PERM_MASK, optionally | GPTE_COW). The caller's reference to frame
- * moves into the table. Returns 0, -EINVAL (unaligned gpa, bad perms),
- * -ERANGE (gpa beyond the mode's address space), -EEXIST (already mapped),
- * or -ENOMEM (no frame for a table). On error nothing changes and the
- * caller keeps its reference.
+ * GSTAGE_PERM_MASK, optionally | GPTE_COW). W needs R (W alone and W|X are
+ * reserved encodings); GPTE_COW needs R and means "writable once broken":
+ * the entry is stored without W. frame must be allocated, or FRAME_ZERO
+ * without W. The caller's reference to frame moves into the table. Returns
+ * 0, -EINVAL (unaligned gpa, bad perms, bad frame), -ERANGE (gpa beyond the
+ * mode's address space), -EEXIST (already mapped), or -ENOMEM (no frame
+ * for a table). On error nothing changes and the caller keeps its
+ * reference.
  */
-int gstage_map(struct gstage *gs, uint64_t gpa, uint32_t frame,
-	       uint64_t perms);
+int gstage_map(struct gstage *gs, uint64_t gpa, uint32_t frame, uint64_t perms);
 
 /*
  * Remove the mapping of the page at gpa and drop its reference. Returns 0,
- * -EINVAL, -ERANGE, or -ENOENT when nothing is mapped there.
+ * -EINVAL, -ERANGE, -ENOENT when nothing is mapped there, or -ENOMEM when a
+ * shared table on the way must be replicated and the pool is exhausted
+ * (nothing changes).
  */
 int gstage_unmap(struct gstage *gs, uint64_t gpa);
 
 /*
- * Look up gpa without changing anything (no populate, no copy). Returns 0
- * and sets *frame and *pte (the leaf PTE: permissions and RSW bits), or
- * -ENOENT when unmapped, -ERANGE beyond the address space. Lock-free.
+ * Look up gpa (any byte of the page) without changing anything (no
+ * populate, no copy). Returns 0 and sets *frame and *pte (the leaf PTE:
+ * permissions and RSW bits, as in effect: see GPTE_SHARED), or -ENOENT when
+ * unmapped, -ERANGE beyond the address space. Lock-free.
  */
 int gstage_translate(const struct gstage *gs, uint64_t gpa, uint32_t *frame,
 		     uint64_t *pte);
 
 /*
  * Resolve an access that gstage_translate() could not satisfy: populate a
- * RAM page on first touch, and for a write to a copy-on-write page break
- * the sharing (copy the frame, or take it over when gs holds the last
- * reference). On success sets *frame and *pte to the resulting mapping and
- * returns 0; -EFAULT when gpa is neither mapped nor RAM, -EACCES for a write
- * to a read-only page that is not copy-on-write, -ENOMEM when the pool is
- * exhausted (nothing changes).
+ * RAM page on first touch (a zeroed frame, RWX), and for a write to a
+ * copy-on-write page break the sharing (replicate shared tables on the
+ * way, then copy the frame, or take it over when gs holds the last
+ * reference). A page that already allows the access is returned as is. On
+ * success sets *frame and *pte to the resulting mapping and returns 0;
+ * -EFAULT when gpa is neither mapped nor RAM (or beyond the address space),
+ * -EACCES for a write to a read-only page that is not copy-on-write,
+ * -ENOMEM when the pool is exhausted (no mapping changes; tables may have
+ * been replicated, which translates the same).
  */
-int gstage_fault(struct gstage *gs, uint64_t gpa, bool write,
-		 uint32_t *frame, uint64_t *pte);
+int gstage_fault(struct gstage *gs, uint64_t gpa, bool write, uint32_t *frame,
+		 uint64_t *pte);
 
 /* Callback for gstage_walk(): one mapped page. Nonzero stops the walk. */
 typedef int (*gstage_walk_fn)(uint64_t gpa, uint64_t pte, void *arg);
 
 /*
- * Call fn for every mapped page in ascending gpa order. Returns 0 or the
- * first nonzero value fn returned. The caller must keep gs from changing.
+ * Call fn for every mapped page in ascending gpa order, with its PTE as
+ * gstage_translate() would return it. Returns 0 or the first nonzero value
+ * fn returned. The caller must keep gs from changing.
  */
 int gstage_walk(const struct gstage *gs, gstage_walk_fn fn, void *arg);
 
@@ -152,11 +172,16 @@ void gstage_get_stats(const struct gstage *gs, struct gstage_stats *st);
 /*
  * Consistency check over every gstage that uses pool: each frame's
  * reference count equals the number of table entries (and roots) that
- * reference it, every frame in use is referenced, a frame with more than
- * one reference is never mapped writable, and every pointer to a table with
- * more than one reference carries GPTE_SHARED. extra[] lists frames the
- * caller holds one reference to outside any table (may be NULL).
- * Returns 0, or -EUCLEAN and prints the first violation to stderr.
+ * reference it (a table reached from several places has its entries
+ * counted once), every frame in use is referenced, the pool's in_use and
+ * shared counters match the reference counts, a frame with more than one
+ * reference is never mapped writable, every pointer to a table with more
+ * than one reference carries GPTE_SHARED, entries are well formed, and each
+ * gstage's tables/leaves stats match what it reaches. extra[] lists frames
+ * the caller holds one reference to outside any table (may be NULL; a frame
+ * may appear once per reference). Slow: it visits every table.
+ * Returns 0, -ENOMEM when it cannot allocate its counters, or -EUCLEAN and
+ * prints the first violation to stderr.
  */
 int gstage_check(struct frame_pool *pool, struct gstage *const gs[], size_t n,
 		 const uint32_t *extra, size_t nextra);

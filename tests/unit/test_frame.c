@@ -96,7 +96,8 @@ static void test_zero_frame(void **state)
 static void test_alloc_refcount(void **state)
 {
 	struct frame_pool *pool = pool_make(1 * MIB);
-	uint32_t f, g, h;
+	uint64_t resident;
+	uint32_t f;
 
 	(void)state;
 	assert_int_equal(frame_alloc(pool, false, &f), 0);
@@ -113,27 +114,44 @@ static void test_alloc_refcount(void **state)
 	assert_false(frame_put(pool, f));
 	assert_int_equal(stats_of(pool).shared, 0);
 	assert_int_equal(frame_refcount(pool, f), 1);
+	resident = stats_of(pool).resident;
 	assert_true(frame_put(pool, f));
 	assert_int_equal(frame_refcount(pool, f), 0);
 	assert_int_equal(stats_of(pool).in_use, 1);
 	assert_int_equal(stats_of(pool).peak, 2);
-	assert_int_equal(stats_of(pool).resident, 1);
+	assert_int_equal(stats_of(pool).resident, resident + 1);
 
 	/* A free frame cannot be put again or revived by frame_get. */
 	assert_false(frame_put(pool, f));
 	frame_get(pool, f);
 	assert_int_equal(frame_refcount(pool, f), 0);
 	assert_int_equal(stats_of(pool).in_use, 1);
+	frame_pool_destroy(pool);
+}
 
-	/* A freed, dirtied frame comes back first, zeroed when asked. */
-	assert_int_equal(frame_alloc(pool, false, &g), 0);
-	assert_int_equal(g, f);
+/* A freed, dirty frame is reused first, and zeroed when asked. */
+static void test_reuse_zeroed(void **state)
+{
+	struct frame_pool *pool = pool_make(4 * FRAME_SIZE);
+	uint32_t f[3], g;
+
+	(void)state;
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(frame_alloc(pool, false, &f[i]), 0);
+	assert_int_equal(frame_alloc(pool, false, &g), -ENOMEM);
+	memset(frame_ptr(pool, f[1]), 0xa5, FRAME_SIZE);
+	assert_true(frame_put(pool, f[1]));
+	assert_int_equal(frame_alloc(pool, true, &g), 0);
+	assert_int_equal(g, f[1]);
+	assert_true(frame_is_zero(pool, g));
+
 	memset(frame_ptr(pool, g), 0xa5, FRAME_SIZE);
 	assert_true(frame_put(pool, g));
-	assert_int_equal(frame_alloc(pool, true, &h), 0);
-	assert_int_equal(h, f);
-	assert_true(frame_is_zero(pool, h));
-	assert_true(frame_put(pool, h));
+	assert_int_equal(frame_alloc(pool, false, &g), 0);
+	assert_int_equal(g, f[1]);
+	assert_int_equal(*(uint8_t *)frame_ptr(pool, g), 0xa5);
+	for (int i = 0; i < 3; i++)
+		assert_true(frame_put(pool, f[i]));
 	assert_int_equal(stats_of(pool).in_use, 1);
 	frame_pool_destroy(pool);
 }
@@ -388,6 +406,7 @@ int main(void)
 	    cmocka_unit_test(test_create_limits),
 	    cmocka_unit_test(test_zero_frame),
 	    cmocka_unit_test(test_alloc_refcount),
+	    cmocka_unit_test(test_reuse_zeroed),
 	    cmocka_unit_test(test_frame_of_ptr),
 	    cmocka_unit_test(test_exhaustion),
 	    cmocka_unit_test(test_contig),

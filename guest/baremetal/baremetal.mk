@@ -1,0 +1,38 @@
+# Bare-metal guest tests (guest/baremetal/): one ELF per topic, built with
+# the RISC-V cross compiler into $(BUILD)/baremetal/, run by
+# tests/integration/baremetal.sh. Included by the top-level Makefile.
+
+BM_CC ?= riscv64-linux-gnu-gcc
+BM_DIR := guest/baremetal
+BM_OUT := $(BUILD)/baremetal
+# RV64IMAC as memvisor runs it. Zicsr and Zifencei are named because
+# binutils >= 2.38 no longer counts them in the base "i". medany: the code
+# lives at 0x80000000, out of reach of medlow's absolute addressing.
+BM_CFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
+	-nostdlib -static -ffreestanding -O2 -g -Wall -Wextra -Werror -I$(BM_DIR) -Iinclude
+BM_LDFLAGS := -T $(BM_DIR)/link.ld -Wl,--no-warn-rwx-segments \
+	-Wl,--build-id=none
+BM_LDLIBS := -lgcc
+
+# Test programs: $(BM_DIR)/<name>.c; a test with assembly of its own lists
+# it as an extra prerequisite below.
+BM_TESTS := alu mem csr trap mmu smp sbi srst_fail srst_reboot
+BM_RUNTIME := $(BM_DIR)/start.S $(BM_DIR)/lib.c
+BM_ELFS := $(BM_TESTS:%=$(BM_OUT)/%.elf)
+
+.PHONY: baremetal
+baremetal: $(BM_ELFS)
+
+$(BM_OUT)/%.elf: $(BM_DIR)/%.c $(BM_RUNTIME) \
+		$(wildcard $(BM_DIR)/*.h) $(BM_DIR)/link.ld include/memvisor/abi.h
+	@mkdir -p $(dir $@)
+	$(BM_CC) $(BM_CFLAGS) $(BM_LDFLAGS) -o $@ \
+		$(filter %.c %.S,$^) $(BM_LDLIBS)
+
+$(BM_OUT)/alu.elf: $(BM_DIR)/alu_rvc.S
+
+# The guests run under `make integration`; without the cross compiler the
+# runner skips them (and says why) instead of the build failing.
+ifneq ($(shell command -v $(BM_CC) 2>/dev/null),)
+integration: baremetal
+endif
