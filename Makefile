@@ -72,7 +72,7 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
 asan:
-	$(MAKE) BUILD=build/asan SAN=1 unit
+	$(MAKE) BUILD=$(BUILD)/asan SAN=1 all unit
 
 check: setup
 	$(MAKE) all unit
@@ -96,6 +96,7 @@ clean:
 	rm -rf build
 
 include guest/baremetal/baremetal.mk
+include guest/guest.mk
 
 -include $(patsubst %.o,%.d,$(LIB_OBJS) $(CLI_OBJS)) \
 	$(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%.d) $(BENCHES:%=$(BUILD)/bench/%.d)

@@ -93,27 +93,22 @@ static void bench_result_finish(struct bench_result *res)
 		: (sorted[res->runs / 2 - 1] + sorted[res->runs / 2]) / 2;
 }
 
-/* A pool and a gstage, created together and destroyed together. */
-struct bench_vm {
-	struct frame_pool *pool;
-	struct gstage gs;
-};
-
-static int bench_vm_create(struct bench_vm *vm, struct frame_pool *pool,
-			   uint64_t ram_bytes)
+static int bench_gstage_create(struct gstage *gs, struct frame_pool *pool,
+			       uint64_t ram_bytes)
 {
-	int r;
+	int r = gstage_init(gs, pool, GSTAGE_SV48X4);
 
-	vm->pool = pool;
-	r = gstage_init(&vm->gs, pool, GSTAGE_SV48X4);
-	if (r)
-		return r;
-	if (ram_bytes) {
-		r = gstage_set_ram(&vm->gs, RAM_BASE, ram_bytes);
+	if (!r && ram_bytes) {
+		r = gstage_set_ram(gs, RAM_BASE, ram_bytes);
 		if (r)
-			gstage_destroy(&vm->gs);
+			gstage_destroy(gs);
 	}
 	return r;
+}
+
+static uint64_t bench_gpa(uint64_t page)
+{
+	return RAM_BASE + page * FRAME_SIZE;
 }
 
 /*
@@ -123,137 +118,146 @@ static int bench_vm_create(struct bench_vm *vm, struct frame_pool *pool,
 static int bench_translate(const struct bench_config *cfg,
 			   struct frame_pool *pool, struct bench_result *res)
 {
-	struct bench_vm vm;
-	uint64_t pte, sum = 0, t0;
+	uint64_t pte, sum = 0, t0, gpa;
 	uint32_t frame = 0;
+	struct gstage gs;
 	int r;
 
-	r = bench_vm_create(&vm, pool, 2 * MIB);
+	r = bench_gstage_create(&gs, pool, 512 * FRAME_SIZE);
 	if (r)
 		return r;
-	for (uint64_t gpa = RAM_BASE; gpa < RAM_BASE + 2 * MIB;
-	     gpa += FRAME_SIZE) {
-		r = gstage_fault(&vm.gs, gpa, false, &frame, &pte);
-		if (r)
-			goto out;
-	}
-	for (unsigned run = 0; run < cfg->runs; run++) {
+	for (uint64_t i = 0; i < 512 && !r; i++)
+		r = gstage_fault(&gs, bench_gpa(i), false, &frame, &pte);
+	for (unsigned run = 0; run < cfg->runs && !r; run++) {
 		t0 = bench_now_ns();
-		for (uint64_t i = 0; i < cfg->translate_iters; i++) {
-			uint64_t gpa =
-			    RAM_BASE + (((i + frame) & 511) << FRAME_SHIFT);
-
-			r = gstage_translate(&vm.gs, gpa, &frame, &pte);
-			if (r)
-				goto out;
+		for (uint64_t i = 0; i < cfg->translate_iters && !r; i++) {
+			gpa = bench_gpa((i + frame) & 511);
+			r = gstage_translate(&gs, gpa, &frame, &pte);
 			sum += pte;
 		}
 		res->ns[run] = (double)(bench_now_ns() - t0) /
 			       (double)cfg->translate_iters;
 	}
 	bench_sink += sum;
-out:
-	gstage_destroy(&vm.gs);
+	gstage_destroy(&gs);
 	return r;
 }
 
-/* gstage_map() of pages whose frames exist already; tables included. */
+/* gstage_map() of frames allocated beforehand; new tables included. */
 static int bench_map(const struct bench_config *cfg, struct frame_pool *pool,
 		     struct bench_result *res)
 {
 	uint32_t *frames = calloc(cfg->pages, sizeof(*frames));
-	struct bench_vm vm;
+	struct gstage gs;
+	uint32_t n;
 	uint64_t t0;
-	int r = -ENOMEM;
+	int r = frames ? 0 : -ENOMEM;
 
-	if (!frames)
-		return -ENOMEM;
-	for (unsigned run = 0; run < cfg->runs; run++) {
-		r = bench_vm_create(&vm, pool, 0);
+	for (unsigned run = 0; run < cfg->runs && !r; run++) {
+		r = bench_gstage_create(&gs, pool, 0);
 		if (r)
 			break;
-		for (uint32_t i = 0; i < cfg->pages && !r; i++)
-			r = frame_alloc(pool, false, &frames[i]);
+		for (n = 0; n < cfg->pages && !r; n++)
+			r = frame_alloc(pool, false, &frames[n]);
 		t0 = bench_now_ns();
-		for (uint32_t i = 0; i < cfg->pages && !r; i++)
-			r = gstage_map(&vm.gs,
-				       RAM_BASE + (uint64_t)i * FRAME_SIZE,
-				       frames[i], GPTE_R | GPTE_W | GPTE_X);
+		for (uint32_t i = 0; i < n && !r; i++)
+			r = gstage_map(&gs, bench_gpa(i), frames[i],
+				       GPTE_R | GPTE_W | GPTE_X);
 		res->ns[run] = (double)(bench_now_ns() - t0) / cfg->pages;
-		gstage_destroy(&vm.gs);
-		if (r)
-			break;
+		gstage_destroy(&gs);
 	}
 	free(frames);
 	return r;
 }
 
-/*
- * First touch of guest RAM through the checked accessor: fault, zeroed
- * frame, map, and the write itself (which is where a released frame is
- * zero-filled by the host kernel).
- */
-static int bench_populate(const struct bench_config *cfg,
-			  struct frame_pool *pool, struct bench_result *res)
+/* One write to each of pages pages of RAM: their first touch. */
+static int bench_touch(struct gstage *gs, uint64_t pages)
 {
-	const uint64_t bytes = (uint64_t)cfg->pages * FRAME_SIZE;
-	struct bench_vm vm;
-	uint64_t t0, v = 1;
+	uint64_t v = 1;
 	int r = 0;
 
-	for (unsigned run = 0; run < cfg->runs && !r; run++) {
-		r = bench_vm_create(&vm, pool, bytes);
+	for (uint64_t i = 0; i < pages && !r; i++)
+		r = gmem_write(gs, bench_gpa(i), &v, sizeof(v));
+	return r;
+}
+
+/* Map src's first pages pages into dst copy-on-write, as a clone would. */
+static int bench_share(struct gstage *src, struct gstage *dst, uint64_t pages)
+{
+	uint32_t frame;
+	uint64_t pte;
+	int r = 0;
+
+	for (uint64_t i = 0; i < pages && !r; i++) {
+		r = gstage_translate(src, bench_gpa(i), &frame, &pte);
 		if (r)
 			break;
-		t0 = bench_now_ns();
-		for (uint64_t gpa = RAM_BASE; gpa < RAM_BASE + bytes && !r;
-		     gpa += FRAME_SIZE)
-			r = gmem_write(&vm.gs, gpa, &v, sizeof(v));
-		res->ns[run] = (double)(bench_now_ns() - t0) / cfg->pages;
-		gstage_destroy(&vm.gs);
+		frame_get(src->pool, frame);
+		r = gstage_map(dst, bench_gpa(i), frame, GPTE_R | GPTE_COW);
+		if (r)
+			frame_put(src->pool, frame);
 	}
 	return r;
 }
 
+static int bench_unmap(struct gstage *gs, uint64_t pages)
+{
+	int r = 0;
+
+	for (uint64_t i = 0; i < pages && !r; i++)
+		r = gstage_unmap(gs, bench_gpa(i));
+	return r;
+}
+
 /*
- * Copy-on-write break: every page of a shared, resident region written
- * once through the accessor (copy 4 KiB into a new frame, remap).
+ * First touch of guest RAM through the checked accessor: fault, zeroed
+ * frame, map, write. The frames come from the host (a fresh VM after the
+ * previous one was destroyed and its memory returned).
  */
+static int bench_populate(const struct bench_config *cfg,
+			  struct frame_pool *pool, struct bench_result *res)
+{
+	struct gstage gs;
+	uint64_t t0;
+	int r = 0;
+
+	for (unsigned run = 0; run < cfg->runs && !r; run++) {
+		r = bench_gstage_create(&gs, pool,
+					(uint64_t)cfg->pages * FRAME_SIZE);
+		if (r)
+			break;
+		t0 = bench_now_ns();
+		r = bench_touch(&gs, cfg->pages);
+		res->ns[run] = (double)(bench_now_ns() - t0) / cfg->pages;
+		gstage_destroy(&gs);
+	}
+	return r;
+}
+
+/* Copy-on-write break: write once to each page shared with another VM. */
 static int bench_cow_break(const struct bench_config *cfg,
 			   struct frame_pool *pool, struct bench_result *res)
 {
-	const uint64_t bytes = (uint64_t)cfg->pages * FRAME_SIZE;
-	struct bench_vm src, dst;
-	uint64_t t0, gpa, pte, v = 2;
-	uint32_t frame;
+	struct gstage src, dst;
+	uint64_t t0;
 	int r;
 
-	r = bench_vm_create(&src, pool, bytes);
+	r = bench_gstage_create(&src, pool, (uint64_t)cfg->pages * FRAME_SIZE);
 	if (r)
 		return r;
-	r = gmem_fill(&src.gs, RAM_BASE, 0x5a, bytes);
+	r = bench_touch(&src, cfg->pages);
 	for (unsigned run = 0; run < cfg->runs && !r; run++) {
-		r = bench_vm_create(&dst, pool, 0);
+		r = bench_gstage_create(&dst, pool, 0);
 		if (r)
 			break;
-		for (gpa = RAM_BASE; gpa < RAM_BASE + bytes && !r;
-		     gpa += FRAME_SIZE) {
-			r = gstage_translate(&src.gs, gpa, &frame, &pte);
-			if (r)
-				break;
-			frame_get(pool, frame);
-			r = gstage_map(&dst.gs, gpa, frame, GPTE_R | GPTE_COW);
-			if (r)
-				frame_put(pool, frame);
-		}
+		r = bench_share(&src, &dst, cfg->pages);
 		t0 = bench_now_ns();
-		for (gpa = RAM_BASE; gpa < RAM_BASE + bytes && !r;
-		     gpa += FRAME_SIZE)
-			r = gmem_write(&dst.gs, gpa, &v, sizeof(v));
+		if (!r)
+			r = bench_touch(&dst, cfg->pages);
 		res->ns[run] = (double)(bench_now_ns() - t0) / cfg->pages;
-		gstage_destroy(&dst.gs);
+		gstage_destroy(&dst);
 	}
-	gstage_destroy(&src.gs);
+	gstage_destroy(&src);
 	return r;
 }
 
@@ -261,49 +265,35 @@ static int bench_cow_break(const struct bench_config *cfg,
  * The recycled variants reuse frames from the pool's resident free list
  * (fewer pages per round than the pool keeps resident), so they measure
  * memvisor's own work, zeroing or copying included, without the host
- * kernel providing fresh pages.
+ * kernel providing fresh pages. Round 0 of each run only warms up.
  */
 #define BENCH_RECYCLED_PAGES 128
-
-static int bench_unmap_range(struct gstage *gs, uint64_t pages)
-{
-	int r = 0;
-
-	for (uint64_t i = 0; i < pages && !r; i++)
-		r = gstage_unmap(gs, RAM_BASE + i * FRAME_SIZE);
-	return r;
-}
 
 static int bench_populate_recycled(const struct bench_config *cfg,
 				   struct frame_pool *pool,
 				   struct bench_result *res)
 {
-	const uint64_t bytes = BENCH_RECYCLED_PAGES * FRAME_SIZE;
-	struct bench_vm vm;
-	uint64_t t0, elapsed, v = 1;
+	uint64_t t0, elapsed;
+	struct gstage gs;
 	int r;
 
-	r = bench_vm_create(&vm, pool, bytes);
+	r = bench_gstage_create(&gs, pool, BENCH_RECYCLED_PAGES * FRAME_SIZE);
 	if (r)
 		return r;
-	/* Round 0 warms up: its frames may come from the host. */
 	for (unsigned run = 0; run < cfg->runs && !r; run++) {
 		elapsed = 0;
 		for (unsigned round = 0; round <= cfg->rounds && !r; round++) {
 			t0 = bench_now_ns();
-			for (uint64_t gpa = RAM_BASE;
-			     gpa < RAM_BASE + bytes && !r; gpa += FRAME_SIZE)
-				r = gmem_write(&vm.gs, gpa, &v, sizeof(v));
+			r = bench_touch(&gs, BENCH_RECYCLED_PAGES);
 			if (round)
 				elapsed += bench_now_ns() - t0;
 			if (!r)
-				r = bench_unmap_range(&vm.gs,
-						      BENCH_RECYCLED_PAGES);
+				r = bench_unmap(&gs, BENCH_RECYCLED_PAGES);
 		}
 		res->ns[run] =
 		    (double)elapsed / (cfg->rounds * BENCH_RECYCLED_PAGES);
 	}
-	gstage_destroy(&vm.gs);
+	gstage_destroy(&gs);
 	return r;
 }
 
@@ -311,50 +301,35 @@ static int bench_cow_break_recycled(const struct bench_config *cfg,
 				    struct frame_pool *pool,
 				    struct bench_result *res)
 {
-	const uint64_t bytes = BENCH_RECYCLED_PAGES * FRAME_SIZE;
-	struct bench_vm src, dst;
-	uint64_t t0, elapsed, gpa, pte, v = 2;
-	uint32_t frame;
+	struct gstage src, dst;
+	uint64_t t0, elapsed;
 	int r;
 
-	r = bench_vm_create(&src, pool, bytes);
+	r = bench_gstage_create(&src, pool, BENCH_RECYCLED_PAGES * FRAME_SIZE);
 	if (r)
 		return r;
-	r = bench_vm_create(&dst, pool, 0);
+	r = bench_gstage_create(&dst, pool, 0);
 	if (r)
 		goto out_src;
-	r = gmem_fill(&src.gs, RAM_BASE, 0x5a, bytes);
+	r = bench_touch(&src, BENCH_RECYCLED_PAGES);
 	for (unsigned run = 0; run < cfg->runs && !r; run++) {
 		elapsed = 0;
 		for (unsigned round = 0; round <= cfg->rounds && !r; round++) {
-			for (gpa = RAM_BASE; gpa < RAM_BASE + bytes && !r;
-			     gpa += FRAME_SIZE) {
-				r = gstage_translate(&src.gs, gpa, &frame,
-						     &pte);
-				if (r)
-					break;
-				frame_get(pool, frame);
-				r = gstage_map(&dst.gs, gpa, frame,
-					       GPTE_R | GPTE_COW);
-				if (r)
-					frame_put(pool, frame);
-			}
+			r = bench_share(&src, &dst, BENCH_RECYCLED_PAGES);
 			t0 = bench_now_ns();
-			for (gpa = RAM_BASE; gpa < RAM_BASE + bytes && !r;
-			     gpa += FRAME_SIZE)
-				r = gmem_write(&dst.gs, gpa, &v, sizeof(v));
+			if (!r)
+				r = bench_touch(&dst, BENCH_RECYCLED_PAGES);
 			if (round)
 				elapsed += bench_now_ns() - t0;
 			if (!r)
-				r = bench_unmap_range(&dst.gs,
-						      BENCH_RECYCLED_PAGES);
+				r = bench_unmap(&dst, BENCH_RECYCLED_PAGES);
 		}
 		res->ns[run] =
 		    (double)elapsed / (cfg->rounds * BENCH_RECYCLED_PAGES);
 	}
-	gstage_destroy(&dst.gs);
+	gstage_destroy(&dst);
 out_src:
-	gstage_destroy(&src.gs);
+	gstage_destroy(&src);
 	return r;
 }
 
@@ -459,20 +434,20 @@ static int bench_demo_rss(const struct bench_config *cfg,
 			  struct frame_pool *pool, struct bench_demo *demo)
 {
 	struct frame_stats st;
-	struct bench_vm vm;
+	struct gstage gs;
 	int r;
 
 	demo->guest_bytes = cfg->demo_bytes;
 	frame_pool_trim(pool);
 	demo->rss_start = bench_rss_bytes();
-	r = bench_vm_create(&vm, pool, cfg->demo_bytes);
+	r = bench_gstage_create(&gs, pool, cfg->demo_bytes);
 	if (r)
 		return r;
-	r = gmem_fill(&vm.gs, RAM_BASE, 0xc3, cfg->demo_bytes);
+	r = gmem_fill(&gs, RAM_BASE, 0xc3, cfg->demo_bytes);
 	demo->rss_populated = bench_rss_bytes();
 	frame_stats(pool, &st);
 	demo->pool_in_use_populated = st.in_use;
-	gstage_destroy(&vm.gs);
+	gstage_destroy(&gs);
 	demo->rss_destroyed = bench_rss_bytes();
 	frame_stats(pool, &st);
 	demo->pool_resident_destroyed = st.resident;

@@ -8,8 +8,11 @@ BM_OUT := $(BUILD)/baremetal
 # RV64IMAC as memvisor runs it. Zicsr and Zifencei are named because
 # binutils >= 2.38 no longer counts them in the base "i". medany: the code
 # lives at 0x80000000, out of reach of medlow's absolute addressing.
+# -fno-pie: the distribution compiler builds PIE by default, which makes
+# `la` go through a GOT.
 BM_CFLAGS := -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany \
-	-nostdlib -static -ffreestanding -O2 -g -Wall -Wextra -Werror -I$(BM_DIR) -Iinclude
+	-fno-pie -nostdlib -static -ffreestanding -O2 -g -Wall -Wextra -Werror \
+	-I$(BM_DIR) -Iinclude
 BM_LDFLAGS := -T $(BM_DIR)/link.ld -Wl,--no-warn-rwx-segments \
 	-Wl,--build-id=none
 BM_LDLIBS := -lgcc

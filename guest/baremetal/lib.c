@@ -109,14 +109,27 @@ void shutdown(bool ok)
 		__asm__ volatile("wfi");
 }
 
-void fail(unsigned code, const char *what, uint64_t got, uint64_t expected,
-	  bool show_values)
+void fail_begin(unsigned code)
 {
 	puts("FAIL ");
 	puts(test_name);
 	putchar(' ');
 	put_dec(code);
 	putchar(' ');
+}
+
+void fail_end(void)
+{
+	puts(" (hart ");
+	put_dec(self()->hartid);
+	puts(")\n");
+	shutdown(false);
+}
+
+void fail(unsigned code, const char *what, uint64_t got, uint64_t expected,
+	  bool show_values)
+{
+	fail_begin(code);
 	puts(what);
 	if (show_values) {
 		puts(": got ");
@@ -124,10 +137,7 @@ void fail(unsigned code, const char *what, uint64_t got, uint64_t expected,
 		puts(", expected ");
 		put_hex(expected);
 	}
-	puts(" (hart ");
-	put_dec(self()->hartid);
-	puts(")\n");
-	shutdown(false);
+	fail_end();
 }
 
 void pass(void)
@@ -207,6 +217,8 @@ int trap_handler(struct trap_frame *f, unsigned long vector)
 	hl->last = r;
 	hl->ntraps++;
 	hl->vector = vector;
+	hl->trap_a0 = f->x[10];
+	hl->trap_a1 = f->x[11];
 	if (r.cause & CAUSE_INTR) {
 		uint64_t code = r.cause & ~CAUSE_INTR;
 

@@ -144,6 +144,14 @@ __attribute__((noreturn)) void fail(unsigned code, const char *what,
 				    uint64_t got, uint64_t expected,
 				    bool show_values);
 
+/*
+ * For failure lines with details of the test's own: fail_begin() prints
+ * "FAIL <test> <code> ", the caller prints the rest, fail_end() ends the
+ * line and shuts down with reason failure.
+ */
+void fail_begin(unsigned code);
+__attribute__((noreturn)) void fail_end(void);
+
 /* Print "PASS <test>" and shut down with reason none. */
 __attribute__((noreturn)) void pass(void);
 
@@ -190,7 +198,8 @@ struct hart_local {
 	volatile struct trap_rec last; /* the last trap */
 	volatile uint64_t nirq;
 	volatile struct trap_rec irq[IRQ_LOG]; /* interrupts, in order */
-	volatile uint64_t vector;      /* stvec vector the last trap came in by */
+	volatile uint64_t vector; /* stvec vector the last trap came in by */
+	volatile uint64_t trap_a0, trap_a1; /* a0/a1 when it came */
 };
 
 struct trap_frame {

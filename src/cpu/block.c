@@ -36,9 +36,12 @@ void block_cache_flush(struct block_cache *bc)
 	bc->flushes++;
 }
 
+/* Fibonacci hashing: code addresses share their low and high bits, so a
+ * plain mask would pile every page's blocks onto a few buckets. */
 static inline size_t block_slot(uintptr_t code)
 {
-	return (code >> 1) & ((1u << BLOCK_INDEX_BITS) - 1);
+	return (size_t)(((uint64_t)code * 0x9e3779b97f4a7c15ull) >>
+			(64 - BLOCK_INDEX_BITS));
 }
 
 static size_t block_bytes(uint32_t ninsn)
@@ -58,6 +61,7 @@ static const struct block *block_build(struct block_cache *bc,
 		block_cache_flush(bc);
 	b = (struct block *)(bc->arena + bc->used);
 	b->host = (uintptr_t)code;
+	b->succ[0] = b->succ[1] = NULL;
 
 	for (;;) {
 		uint16_t lo;
@@ -89,6 +93,7 @@ static const struct block *block_build(struct block_cache *bc,
 done:
 	b->ninsn = n;
 	bc->used += (block_bytes(n) + 15) & ~(size_t)15;
+	b->next = bc->index[block_slot(b->host)];
 	bc->index[block_slot(b->host)] = b;
 	bc->builds++;
 	return b;
@@ -98,7 +103,8 @@ const struct block *block_get(struct block_cache *bc, const uint8_t *code)
 {
 	const struct block *b = bc->index[block_slot((uintptr_t)code)];
 
-	if (b && b->host == (uintptr_t)code)
-		return b;
+	for (; b; b = b->next)
+		if (b->host == (uintptr_t)code)
+			return b;
 	return block_build(bc, code);
 }

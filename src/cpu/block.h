@@ -20,17 +20,19 @@
 #include "cpu/exec.h"
 
 #define BLOCK_MAX_INSNS 64
-#define BLOCK_INDEX_BITS 13
+#define BLOCK_INDEX_BITS 14
 #define BLOCK_ARENA_SIZE (8u << 20)
 
 struct block {
-	uintptr_t host;	 /* host address of the first instruction */
-	uint32_t ninsn;	 /* instructions, the closing fall-through included */
+	uintptr_t host;	    /* host address of the first instruction */
+	struct block *next; /* next block in the same index bucket */
+	struct block *succ[2]; /* blocks that followed this one lately */
+	uint32_t ninsn;	    /* instructions, the closing fall-through included */
 	struct insn insn[];
 };
 
 struct block_cache {
-	struct block *index[1u << BLOCK_INDEX_BITS];
+	struct block *index[1u << BLOCK_INDEX_BITS]; /* hash buckets */
 	uint8_t *arena; /* blocks, bump-allocated; flushed when full */
 	size_t used;
 	uint64_t builds, flushes;
@@ -52,6 +54,33 @@ void block_cache_flush(struct block_cache *bc);
  * it on its own).
  */
 const struct block *block_get(struct block_cache *bc, const uint8_t *code);
+
+/*
+ * The block at code, to run after prev (NULL: none): looked up first among
+ * prev's recent successors, which saves the hash lookup on most block
+ * boundaries; a successor is only a hint, checked against code. epoch is
+ * the cache's flush count when prev was obtained (a flush frees prev).
+ */
+static inline const struct block *block_next(struct block_cache *bc,
+					     struct block *prev,
+					     uint64_t epoch,
+					     const uint8_t *code)
+{
+	struct block *b;
+
+	if (prev && epoch == bc->flushes) {
+		if (prev->succ[0] && prev->succ[0]->host == (uintptr_t)code)
+			return prev->succ[0];
+		if (prev->succ[1] && prev->succ[1]->host == (uintptr_t)code)
+			return prev->succ[1];
+	}
+	b = (struct block *)block_get(bc, code);
+	if (b && prev && epoch == bc->flushes) {
+		prev->succ[1] = prev->succ[0];
+		prev->succ[0] = b;
+	}
+	return b;
+}
 
 /*
  * Run block b on h (h->pc is the block's guest-virtual address). Returns

@@ -448,7 +448,8 @@ static bool decode_c1(uint32_t r, struct insn *in)
 		}
 		if (cimm6(r) == 0)
 			return illegal(in);
-		set(in, exec_lui, rd, 0, 0, cimm6(r) << 12); /* C.LUI */
+		set(in, exec_lui, rd, 0, 0,
+		    (int64_t)((uint64_t)cimm6(r) << 12)); /* C.LUI */
 		return false;
 	case 4:
 		return decode_c1_alu(r, in);

@@ -195,6 +195,8 @@ int hart_run(struct hart *h, uint64_t budget)
 {
 	uint64_t end = h->instret + budget;
 	uint64_t poll = h->instret;
+	struct block *prev = NULL; /* the block run last, for block_next() */
+	uint64_t epoch = 0;
 	int r;
 
 	if (!h->cache && hart_cache_alloc(h))
@@ -228,7 +230,11 @@ int hart_run(struct hart *h, uint64_t budget)
 		const uint8_t *code;
 		r = hart_fetch(h, &code);
 		if (r == 0) {
-			const struct block *b = block_get(&h->cache->blocks, code);
+			struct block_cache *bc = &h->cache->blocks;
+			const struct block *b = block_next(bc, prev, epoch, code);
+
+			prev = (struct block *)b;
+			epoch = bc->flushes;
 			r = b ? block_exec(h, b) : hart_step_crossing(h);
 		}
 		if (r > EXEC_BLOCK_END)

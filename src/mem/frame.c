@@ -152,34 +152,38 @@ static void frame_advise_runs(struct frame_pool *pool, const uint32_t *sorted,
  */
 static uint32_t frame_refill(struct frame_pool *pool)
 {
-	uint32_t batch[FRAME_PREFAULT_BATCH], n = 0, first, b;
+	uint32_t batch[FRAME_PREFAULT_BATCH], n = 0, nreleased, b, end;
+	uint64_t want;
 
 	while (n < FRAME_PREFAULT_BATCH &&
 	       (batch[n] = frame_list_pop(pool, &pool->released)) != FRAME_ZERO)
 		n++;
-	atomic_fetch_sub_explicit(&pool->released.count, n,
+	nreleased = n;
+	/* Count the whole batch as clean before it leaves the released list
+	 * and the bump region, so in_use never reads high meanwhile. */
+	atomic_fetch_add_explicit(&pool->clean.count, FRAME_PREFAULT_BATCH,
 				  memory_order_relaxed);
 	b = atomic_load_explicit(&pool->bump, memory_order_relaxed);
 	while (n < FRAME_PREFAULT_BATCH && b < pool->nframes) {
-		first = b;
-		b += FRAME_PREFAULT_BATCH - n;
-		if (b > pool->nframes)
-			b = pool->nframes;
+		want = (uint64_t)b + FRAME_PREFAULT_BATCH - n;
+		end = want < pool->nframes ? (uint32_t)want : pool->nframes;
 		if (atomic_compare_exchange_weak_explicit(
-			&pool->bump, &first, b, memory_order_relaxed,
+			&pool->bump, &b, end, memory_order_relaxed,
 			memory_order_relaxed)) {
-			while (first < b)
-				batch[n++] = first++;
-			break;
+			while (b < end)
+				batch[n++] = b++;
 		}
-		b = first;
 	}
+	atomic_fetch_sub_explicit(&pool->released.count, nreleased,
+				  memory_order_relaxed);
+	/* Keep n - 1 counted: the caller's frame is in use. */
+	atomic_fetch_sub_explicit(&pool->clean.count,
+				  FRAME_PREFAULT_BATCH - (n ? n - 1 : 0),
+				  memory_order_relaxed);
 	if (!n)
 		return FRAME_ZERO;
 	qsort(batch, n, sizeof(batch[0]), frame_cmp);
 	frame_advise_runs(pool, batch, n, MADV_POPULATE_WRITE);
-	atomic_fetch_add_explicit(&pool->clean.count, n - 1,
-				  memory_order_relaxed);
 	for (uint32_t i = n - 1; i > 0; i--)
 		frame_list_push(pool, &pool->clean, batch[i]);
 	return batch[0];
@@ -367,7 +371,8 @@ static int frame_contig_search(struct frame_pool *pool, uint32_t count,
 	struct frame_list *lists[] = {NULL, &pool->dirty, &pool->clean,
 				      &pool->released};
 	uint8_t *from;
-	uint32_t f, s, k;
+	uint64_t s;
+	uint32_t f, k;
 	int r = -ENOMEM;
 
 	from = calloc(pool->nframes, 1);
@@ -381,7 +386,7 @@ static int frame_contig_search(struct frame_pool *pool, uint32_t count,
 		while ((f = frame_list_pop(pool, lists[l])) != FRAME_ZERO)
 			from[f] = l;
 
-	for (s = align; (uint64_t)s + count <= pool->nframes; s += align) {
+	for (s = align; s + count <= pool->nframes; s += align) {
 		for (k = 0; k < count && from[s + k]; k++)
 			;
 		if (k < count)
@@ -392,7 +397,7 @@ static int frame_contig_search(struct frame_pool *pool, uint32_t count,
 			atomic_fetch_sub(&lists[from[s + k]]->count, 1);
 			from[s + k] = 0;
 		}
-		*first = s;
+		*first = (uint32_t)s;
 		r = 0;
 		break;
 	}

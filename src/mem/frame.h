@@ -102,7 +102,10 @@ int frame_of_ptr(const struct frame_pool *pool, const void *ptr,
 /* Number of frames the pool can hold (its limit), zero frame included. */
 uint32_t frame_count(const struct frame_pool *pool);
 
-/* Snapshot of the pool's counters. */
+/*
+ * Snapshot of the pool's counters: exact while no other thread allocates or
+ * frees; meanwhile in_use, peak and resident may be off by a few frames.
+ */
 void frame_stats(const struct frame_pool *pool, struct frame_stats *st);
 
 /* Return every free but still resident frame to the host now. */

@@ -62,8 +62,10 @@ err_put_root:
 	return r;
 }
 
-/* Drop one reference on a table of the given level; the last one releases
- * everything the table references, then the table itself. */
+/*
+ * Drop one reference on a table of the given level; the last one releases
+ * everything the table references, then the table itself.
+ */
 static void gstage_table_put(struct frame_pool *pool, uint32_t table,
 			     unsigned level)
 {
@@ -91,6 +93,7 @@ void gstage_destroy(struct gstage *gs)
 	uint64_t e;
 
 	pthread_mutex_lock(&gs->lock);
+	atomic_fetch_add(&gs->generation, 1);
 	for (unsigned i = 0; i < GSTAGE_ROOT_ENTRIES; i++) {
 		e = atomic_exchange_explicit(&root[i], 0, memory_order_acq_rel);
 		if (e & GPTE_V)
@@ -100,7 +103,6 @@ void gstage_destroy(struct gstage *gs)
 		frame_put(gs->pool, gs->root + i);
 	atomic_store(&gs->stats.tables, 0);
 	atomic_store(&gs->stats.leaves, 0);
-	atomic_fetch_add(&gs->generation, 1);
 	pthread_mutex_unlock(&gs->lock);
 	pthread_mutex_destroy(&gs->lock);
 }
