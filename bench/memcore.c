@@ -21,7 +21,7 @@
 
 #define MIB	 (1024ull * 1024)
 #define RAM_BASE 0x80000000ull
-#define MAX_RUNS 15
+#define MAX_RUNS 21
 
 struct bench_config {
 	bool quick;
@@ -47,6 +47,13 @@ struct bench_demo {
 	uint64_t guest_bytes;
 	uint64_t rss_start, rss_populated, rss_destroyed;
 	uint64_t pool_in_use_populated, pool_resident_destroyed;
+};
+
+struct bench_machine {
+	char cpu_model[256];
+	int cores;
+	char kernel[128];
+	double load; /* 1-minute load average when the benchmark started */
 };
 
 static volatile uint64_t bench_sink;
@@ -454,25 +461,31 @@ static int bench_demo_rss(const struct bench_config *cfg,
 	return r;
 }
 
-static void bench_cpu_model(char *buf, size_t len)
+static void bench_machine_read(struct bench_machine *m)
 {
 	char line[512];
-	FILE *f = fopen("/proc/cpuinfo", "r");
+	struct utsname un;
+	FILE *f;
 
-	snprintf(buf, len, "unknown");
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
+	snprintf(m->cpu_model, sizeof(m->cpu_model), "unknown");
+	f = fopen("/proc/cpuinfo", "r");
+	while (f && fgets(line, sizeof(line), f)) {
 		char *colon = strchr(line, ':');
 
 		if (strncmp(line, "model name", 10) || !colon)
 			continue;
 		colon += 1 + strspn(colon + 1, " \t");
 		colon[strcspn(colon, "\n")] = 0;
-		snprintf(buf, len, "%s", colon);
+		snprintf(m->cpu_model, sizeof(m->cpu_model), "%s", colon);
 		break;
 	}
-	fclose(f);
+	if (f)
+		fclose(f);
+	m->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	snprintf(m->kernel, sizeof(m->kernel), "%s",
+		 uname(&un) ? "unknown" : un.release);
+	if (getloadavg(&m->load, 1) != 1)
+		m->load = -1;
 }
 
 static bool bench_met(const struct bench_result *res)
@@ -481,11 +494,14 @@ static bool bench_met(const struct bench_result *res)
 }
 
 static void bench_print(const struct bench_config *cfg,
+			const struct bench_machine *m,
 			const struct bench_result *res, size_t n,
 			const struct bench_demo *demo)
 {
-	printf("\nmemcore: memory core benchmark (%s, median of %u runs)\n\n",
+	printf("\nmemcore: memory core benchmark (%s, median of %u runs)\n",
 	       cfg->quick ? "quick" : "full", cfg->runs);
+	printf("%s, %d cores, Linux %s, load average %.2f at start\n\n",
+	       m->cpu_model, m->cores, m->kernel, m->load);
 	printf("%-30s %10s %10s %10s %10s  %s\n", "operation", "min ns",
 	       "median ns", "max ns", "target", "met");
 	for (size_t i = 0; i < n; i++) {
@@ -519,20 +535,17 @@ static void bench_print(const struct bench_config *cfg,
 }
 
 static int bench_json_write(const struct bench_config *cfg,
+			    const struct bench_machine *m,
 			    const struct bench_result *res, size_t n,
 			    const struct bench_demo *demo)
 {
-	char cpu[256], tmp[4096];
-	struct utsname un;
 	json_t *root, *results, *machine, *rss;
+	char tmp[4096];
 	int r = 0;
 
-	bench_cpu_model(cpu, sizeof(cpu));
-	if (uname(&un))
-		snprintf(un.release, sizeof(un.release), "unknown");
-	machine =
-	    json_pack("{s:s, s:i, s:s}", "cpu_model", cpu, "cores",
-		      (int)sysconf(_SC_NPROCESSORS_ONLN), "kernel", un.release);
+	machine = json_pack("{s:s, s:i, s:s, s:f}", "cpu_model", m->cpu_model,
+			    "cores", m->cores, "kernel", m->kernel,
+			    "load_average", m->load);
 	results = json_array();
 	for (size_t i = 0; i < n; i++) {
 		json_t *runs = json_array();
@@ -596,11 +609,13 @@ static int bench_parse(int argc, char **argv, struct bench_config *cfg)
 			return -EINVAL;
 		}
 	}
-	cfg->runs = cfg->quick ? 5 : 11;
-	cfg->translate_iters = cfg->quick ? 2000000 : 20000000;
-	cfg->pages = cfg->quick ? 4096 : 32768;
-	cfg->alloc_iters = cfg->quick ? 1000000 : 10000000;
-	cfg->rounds = cfg->quick ? 20 : 200;
+	/* Many short runs: on a shared machine, a run the scheduler cuts
+	 * into is an outlier the median ignores. */
+	cfg->runs = cfg->quick ? 7 : MAX_RUNS;
+	cfg->translate_iters = 200000;
+	cfg->pages = cfg->quick ? 2048 : 8192;
+	cfg->alloc_iters = 100000;
+	cfg->rounds = cfg->quick ? 10 : 40;
 	cfg->demo_bytes = cfg->quick ? 64 * MIB : 256 * MIB;
 	return 0;
 }
@@ -650,11 +665,13 @@ int main(int argc, char **argv)
 	struct bench_config cfg = {0};
 	struct bench_result res[BENCH_COUNT];
 	struct bench_demo demo = {0};
+	struct bench_machine machine;
 	struct frame_pool *pool;
 	int r;
 
 	if (bench_parse(argc, argv, &cfg))
 		return 2;
+	bench_machine_read(&machine);
 	/* Room for the source and the copies of the COW run and the demo. */
 	r = frame_pool_create(2 * (cfg.pages * (size_t)FRAME_SIZE) +
 				  cfg.demo_bytes + 64 * MIB,
@@ -684,9 +701,9 @@ int main(int argc, char **argv)
 			strerror(-r));
 		goto out;
 	}
-	bench_print(&cfg, res, BENCH_COUNT, &demo);
+	bench_print(&cfg, &machine, res, BENCH_COUNT, &demo);
 	if (cfg.json_path) {
-		r = bench_json_write(&cfg, res, BENCH_COUNT, &demo);
+		r = bench_json_write(&cfg, &machine, res, BENCH_COUNT, &demo);
 		if (r)
 			fprintf(stderr, "memcore: cannot write %s: %s\n",
 				cfg.json_path, strerror(-r));

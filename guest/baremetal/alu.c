@@ -40,9 +40,8 @@ static const struct {
 	const char *name;
 	uint64_t (*fn)(uint64_t a, uint64_t b);
 } rr_ops[] = {
-#define RR_ENTRY(name) [RR_##name] = { #name, rr_##name },
-	RR_OPS(RR_ENTRY)
-};
+#define RR_ENTRY(name) [RR_##name] = {#name, rr_##name},
+    RR_OPS(RR_ENTRY)};
 
 #define IMM_FN(name, insn, imm)                                                \
 	static uint64_t imm_##name(uint64_t a)                                 \
@@ -59,9 +58,8 @@ static const struct {
 	const char *name;
 	uint64_t (*fn)(uint64_t a);
 } imm_ops[] = {
-#define IMM_ENTRY(name, insn, imm) [IMM_##name] = { #insn " " #imm, imm_##name },
-	IMM_OPS(IMM_ENTRY)
-};
+#define IMM_ENTRY(name, insn, imm) [IMM_##name] = {#insn " " #imm, imm_##name},
+    IMM_OPS(IMM_ENTRY)};
 
 static void check_vectors(void)
 {
@@ -103,7 +101,7 @@ static void check_vectors(void)
 }
 
 #define INT64_MIN_ 0x8000000000000000ul
-#define ALL_ONES 0xfffffffffffffffful
+#define ALL_ONES   0xfffffffffffffffful
 
 /* The cases the M chapter's table names, and the widest shifts. The
  * vectors cover them too; here each has a name. */
@@ -203,7 +201,8 @@ static void check_lui_auipc(void)
 	({                                                                     \
 		uint64_t __r;                                                  \
 		__asm__ volatile(NORVC("j 2f\n1:\tli %0, 1\n\tj 3f\n"          \
-				       "2:\tli %0, 0\n\t" op " %1, %2, 1b\n3:") \
+				       "2:\tli %0, 0\n\t" op                   \
+				       " %1, %2, 1b\n3:")                      \
 				 : "=&r"(__r)                                  \
 				 : "r"((uint64_t)(a)), "r"((uint64_t)(b)));    \
 		__r;                                                           \
@@ -320,8 +319,8 @@ static void check_x0(void)
 static void check_loads(void)
 {
 	static const uint8_t data[16] __attribute__((aligned(8))) = {
-		0x80, 0xff, 0x7f, 0x00, 0x00, 0x80, 0xff, 0xff,
-		0x01, 0x00, 0x00, 0x80, 0x78, 0x56, 0x34, 0x12,
+	    0x80, 0xff, 0x7f, 0x00, 0x00, 0x80, 0xff, 0xff,
+	    0x01, 0x00, 0x00, 0x80, 0x78, 0x56, 0x34, 0x12,
 	};
 	uint64_t base = (uint64_t)data, v;
 
@@ -364,12 +363,12 @@ void rv_ops(uint64_t *out, uint64_t a, uint64_t b);
 static void check_compressed(void)
 {
 	static const uint64_t pairs[][2] = {
-		{ 0, 0 },
-		{ 1, 2 },
-		{ 0x0123456789abcdeful, 0xfedcba9876543210ul },
-		{ 0xffffffff80000000ul, 0x7ffffffful },
-		{ 0x8000000000000000ul, 0xfffffffffffffffful },
-		{ 0x00000000fffffff0ul, 0x1234567800000010ul },
+	    {0, 0},
+	    {1, 2},
+	    {0x0123456789abcdeful, 0xfedcba9876543210ul},
+	    {0xffffffff80000000ul, 0x7ffffffful},
+	    {0x8000000000000000ul, 0xfffffffffffffffful},
+	    {0x00000000fffffff0ul, 0x1234567800000010ul},
 	};
 	uint64_t c[RVC_NOUT], w[RVC_NOUT];
 
@@ -398,36 +397,36 @@ static void check_compressed(void)
 
 	/* Agreeing is not enough: known values for a = 1, b = 2. */
 	rvc_ops(c, 1, 2);
-	CHECK_EQ(c[0], 3, 701);				/* c.add */
-	CHECK_EQ(c[1], (uint64_t)-1, 702);		/* c.sub */
-	CHECK_EQ(c[8], (uint64_t)-31, 703);		/* c.addi -32 */
-	CHECK_EQ(c[12], (uint64_t)-32, 704);		/* c.li -32 */
-	CHECK_EQ(c[14], 0xfffffffffffff000ul, 705);	/* c.lui 0xfffff */
-	CHECK_EQ(c[15], 0x1f000, 706);			/* c.lui 0x1f */
-	CHECK_EQ(c[16], 0xfffffffffffe0000ul, 707);	/* c.lui 0xfffe0 */
-	CHECK_EQ(c[17], 0x8000000000000000ul, 708);	/* c.slli 63 */
-	CHECK_EQ(c[25], (uint64_t)-512, 709);		/* c.addi16sp -512 */
-	CHECK_EQ(c[26], 496, 710);			/* c.addi16sp 496 */
-	CHECK_EQ(c[27], 1020, 711);			/* c.addi4spn 1020 */
-	CHECK_EQ(c[28], 4, 712);			/* c.addi4spn 4 */
-	CHECK_EQ(c[29], 1, 713);			/* c.sw/c.lw */
-	CHECK_EQ(c[32], 1, 714);			/* c.sdsp/c.ldsp */
-	CHECK_EQ(c[33], 1, 715);			/* c.beqz not taken */
-	CHECK_EQ(c[34], 0, 716);			/* c.bnez taken */
-	CHECK_EQ(c[35], 0, 717);			/* c.beqz back, not taken */
-	CHECK_EQ(c[36], 5, 718);			/* c.j */
-	CHECK_EQ(c[37], 7, 719);			/* c.jr */
-	CHECK_EQ(c[38], 0, 720);			/* c.jalr link */
-	CHECK_EQ(c[39], 9, 721);			/* c.nop */
+	CHECK_EQ(c[0], 3, 701);			    /* c.add */
+	CHECK_EQ(c[1], (uint64_t)-1, 702);	    /* c.sub */
+	CHECK_EQ(c[8], (uint64_t)-31, 703);	    /* c.addi -32 */
+	CHECK_EQ(c[12], (uint64_t)-32, 704);	    /* c.li -32 */
+	CHECK_EQ(c[14], 0xfffffffffffff000ul, 705); /* c.lui 0xfffff */
+	CHECK_EQ(c[15], 0x1f000, 706);		    /* c.lui 0x1f */
+	CHECK_EQ(c[16], 0xfffffffffffe0000ul, 707); /* c.lui 0xfffe0 */
+	CHECK_EQ(c[17], 0x8000000000000000ul, 708); /* c.slli 63 */
+	CHECK_EQ(c[25], (uint64_t)-512, 709);	    /* c.addi16sp -512 */
+	CHECK_EQ(c[26], 496, 710);		    /* c.addi16sp 496 */
+	CHECK_EQ(c[27], 1020, 711);		    /* c.addi4spn 1020 */
+	CHECK_EQ(c[28], 4, 712);		    /* c.addi4spn 4 */
+	CHECK_EQ(c[29], 1, 713);		    /* c.sw/c.lw */
+	CHECK_EQ(c[32], 1, 714);		    /* c.sdsp/c.ldsp */
+	CHECK_EQ(c[33], 1, 715);		    /* c.beqz not taken */
+	CHECK_EQ(c[34], 0, 716);		    /* c.bnez taken */
+	CHECK_EQ(c[35], 0, 717);		    /* c.beqz back, not taken */
+	CHECK_EQ(c[36], 5, 718);		    /* c.j */
+	CHECK_EQ(c[37], 7, 719);		    /* c.jr */
+	CHECK_EQ(c[38], 0, 720);		    /* c.jalr link */
+	CHECK_EQ(c[39], 9, 721);		    /* c.nop */
 	rvc_ops(c, 0, 0);
-	CHECK_EQ(c[33], 0, 722);			/* c.beqz taken */
-	CHECK_EQ(c[35], 1, 723);			/* c.beqz back, taken */
+	CHECK_EQ(c[33], 0, 722); /* c.beqz taken */
+	CHECK_EQ(c[35], 1, 723); /* c.beqz back, taken */
 	rvc_ops(c, 0xffffffff80000000ul, 0);
-	CHECK_EQ(c[10], 0x000000007ffffffful, 724);	/* c.addiw -1 wraps */
-	CHECK_EQ(c[11], 0xffffffff80000000ul, 725);	/* c.addiw 0 = sext.w */
-	CHECK_EQ(c[21], (uint64_t)-1, 726);		/* c.srai 63 */
-	CHECK_EQ(c[20], 0xfffffffful, 727);		/* c.srli 32 */
-	CHECK_EQ(c[29], 0xffffffff80000000ul, 728);	/* c.lw sign-extends */
+	CHECK_EQ(c[10], 0x000000007ffffffful, 724); /* c.addiw -1 wraps */
+	CHECK_EQ(c[11], 0xffffffff80000000ul, 725); /* c.addiw 0 = sext.w */
+	CHECK_EQ(c[21], (uint64_t)-1, 726);	    /* c.srai 63 */
+	CHECK_EQ(c[20], 0xfffffffful, 727);	    /* c.srli 32 */
+	CHECK_EQ(c[29], 0xffffffff80000000ul, 728); /* c.lw sign-extends */
 }
 
 void test_main(unsigned long hartid, unsigned long dtb)

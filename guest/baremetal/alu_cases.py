@@ -8,7 +8,8 @@ Instructions", and "M" Standard Extension, including its table of
 division by zero and overflow results). The model knows nothing of
 memvisor; the guest compares it with what memvisor's CPU computes.
 
-    python3 guest/baremetal/alu_cases.py > guest/baremetal/alu_cases.h
+    python3 guest/baremetal/alu_cases.py \
+        | clang-format --assume-filename=alu_cases.h > guest/baremetal/alu_cases.h
 """
 
 M64 = (1 << 64) - 1

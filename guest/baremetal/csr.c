@@ -19,15 +19,14 @@ TEST_NAME("csr");
 
 /* Every sstatus field RV64 defines (privileged spec v1.12, sstatus). */
 #define SSTATUS_DEFINED                                                        \
-	(SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_UBE | SSTATUS_SPP |              \
-	 SSTATUS_VS | SSTATUS_FS | SSTATUS_XS | SSTATUS_SUM | SSTATUS_MXR |    \
-	 SSTATUS_UXL | SSTATUS_SD)
+	(SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_UBE | SSTATUS_SPP | SSTATUS_VS | \
+	 SSTATUS_FS | SSTATUS_XS | SSTATUS_SUM | SSTATUS_MXR | SSTATUS_UXL |   \
+	 SSTATUS_SD)
 
 static void check_sstatus(void)
 {
-	static const uint64_t writable[] = { SSTATUS_SIE, SSTATUS_SPIE,
-					     SSTATUS_SPP, SSTATUS_SUM,
-					     SSTATUS_MXR };
+	static const uint64_t writable[] = {
+	    SSTATUS_SIE, SSTATUS_SPIE, SSTATUS_SPP, SSTATUS_SUM, SSTATUS_MXR};
 	uint64_t old = csr_read(sstatus), v;
 
 	/* sie = 0: setting SIE here cannot let an interrupt in. */
@@ -53,7 +52,7 @@ static void check_sstatus(void)
 	CHECK_EQ(v & (SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP | SSTATUS_SUM |
 		      SSTATUS_MXR),
 		 SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP | SSTATUS_SUM |
-			 SSTATUS_MXR,
+		     SSTATUS_MXR,
 		 126);
 
 	/* All zeros: UXL is read-only, still 2. */
@@ -74,50 +73,49 @@ static void check_csr_instructions(void)
 	 * restored before the asm ends, with nothing in between that traps.
 	 * Results go to r[] in memory.
 	 */
-	__asm__ volatile(
-		"csrr t0, sscratch\n\t"
-		/* csrrw: swap, the old value in rd */
-		"li t1, 0x0123456789abcdef\n\t"
-		"csrw sscratch, t1\n\t"
-		"li t1, 0x00000000ffff0000\n\t"
-		"csrrw t2, sscratch, t1\n\t"
-		"sd t2, 0(%0)\n\t"
-		"csrr t2, sscratch\n\t"
-		"sd t2, 8(%0)\n\t"
-		/* csrrs: OR in rs1, old value in rd */
-		"li t1, 0x00000000000000ff\n\t"
-		"csrrs t2, sscratch, t1\n\t"
-		"sd t2, 16(%0)\n\t"
-		"csrr t2, sscratch\n\t"
-		"sd t2, 24(%0)\n\t"
-		/* csrrc: clear rs1's bits */
-		"li t1, 0x00000000ff0000f0\n\t"
-		"csrrc t2, sscratch, t1\n\t"
-		"sd t2, 32(%0)\n\t"
-		"csrr t2, sscratch\n\t"
-		"sd t2, 40(%0)\n\t"
-		/* csrrwi: a zero-extended 5-bit immediate */
-		"csrrwi t2, sscratch, 31\n\t"
-		"sd t2, 48(%0)\n\t"
-		"csrr t2, sscratch\n\t"
-		"sd t2, 56(%0)\n\t"
-		/* csrrsi / csrrci */
-		"csrrsi t2, sscratch, 0\n\t" /* reads only */
-		"csrrci zero, sscratch, 5\n\t"
-		"csrr t1, sscratch\n\t"
-		"sd t1, 64(%0)\n\t"
-		"csrrsi zero, sscratch, 0x10\n\t"
-		"csrr t1, sscratch\n\t"
-		"sd t1, 72(%0)\n\t"
-		/* csrrw with rd = x0 still writes */
-		"li t1, -1\n\t"
-		"csrrw zero, sscratch, t1\n\t"
-		"csrr t1, sscratch\n\t"
-		"sd t1, 80(%0)\n\t"
-		"csrw sscratch, t0\n\t"
-		:
-		: "r"(r)
-		: "t0", "t1", "t2", "memory");
+	__asm__ volatile("csrr t0, sscratch\n\t"
+			 /* csrrw: swap, the old value in rd */
+			 "li t1, 0x0123456789abcdef\n\t"
+			 "csrw sscratch, t1\n\t"
+			 "li t1, 0x00000000ffff0000\n\t"
+			 "csrrw t2, sscratch, t1\n\t"
+			 "sd t2, 0(%0)\n\t"
+			 "csrr t2, sscratch\n\t"
+			 "sd t2, 8(%0)\n\t"
+			 /* csrrs: OR in rs1, old value in rd */
+			 "li t1, 0x00000000000000ff\n\t"
+			 "csrrs t2, sscratch, t1\n\t"
+			 "sd t2, 16(%0)\n\t"
+			 "csrr t2, sscratch\n\t"
+			 "sd t2, 24(%0)\n\t"
+			 /* csrrc: clear rs1's bits */
+			 "li t1, 0x00000000ff0000f0\n\t"
+			 "csrrc t2, sscratch, t1\n\t"
+			 "sd t2, 32(%0)\n\t"
+			 "csrr t2, sscratch\n\t"
+			 "sd t2, 40(%0)\n\t"
+			 /* csrrwi: a zero-extended 5-bit immediate */
+			 "csrrwi t2, sscratch, 31\n\t"
+			 "sd t2, 48(%0)\n\t"
+			 "csrr t2, sscratch\n\t"
+			 "sd t2, 56(%0)\n\t"
+			 /* csrrsi / csrrci */
+			 "csrrsi t2, sscratch, 0\n\t" /* reads only */
+			 "csrrci zero, sscratch, 5\n\t"
+			 "csrr t1, sscratch\n\t"
+			 "sd t1, 64(%0)\n\t"
+			 "csrrsi zero, sscratch, 0x10\n\t"
+			 "csrr t1, sscratch\n\t"
+			 "sd t1, 72(%0)\n\t"
+			 /* csrrw with rd = x0 still writes */
+			 "li t1, -1\n\t"
+			 "csrrw zero, sscratch, t1\n\t"
+			 "csrr t1, sscratch\n\t"
+			 "sd t1, 80(%0)\n\t"
+			 "csrw sscratch, t0\n\t"
+			 :
+			 : "r"(r)
+			 : "t0", "t1", "t2", "memory");
 	CHECK_EQ(r[0], 0x0123456789abcdeful, 201);
 	CHECK_EQ(r[1], 0x00000000ffff0000ul, 202);
 	CHECK_EQ(r[2], 0x00000000ffff0000ul, 203);
@@ -167,7 +165,7 @@ static uint64_t root48[512] __attribute__((aligned(4096)));
 
 #define SATP_MODE(v) ((v) >> 60)
 #define SATP_ASID(v) (((v) >> 44) & 0xffff)
-#define SATP_PPN(v) ((v) & ((1ul << 44) - 1))
+#define SATP_PPN(v)  ((v) & ((1ul << 44) - 1))
 
 static void check_satp(void)
 {
@@ -243,8 +241,7 @@ static void check_counters(void)
 			 "bnez %3, 1b\n\t"
 			 "rdinstret %1\n\t"
 			 "rdcycle %4"
-			 : "=&r"(i1), "=&r"(i2), "=&r"(c1), "+r"(n),
-			   "=&r"(c2)
+			 : "=&r"(i1), "=&r"(i2), "=&r"(c1), "+r"(n), "=&r"(c2)
 			 :
 			 : "memory");
 	CHECK(i2 - i1 >= 2000, 503);
@@ -316,8 +313,8 @@ static void check_sie_sip(void)
 	do {                                                                   \
 		uint64_t __pc;                                                 \
 		trap_clear();                                                  \
-		__asm__ volatile("la %0, 8f\n\t" ARM_TRAP "8:\t.word " #word   \
-				 TRAP_POINT                                    \
+		__asm__ volatile("la %0, 8f\n\t" ARM_TRAP                      \
+				 "8:\t.word " #word TRAP_POINT                 \
 				 : "=&r"(__pc)                                 \
 				 :                                             \
 				 : "t6", "memory");                            \
@@ -347,11 +344,11 @@ static void check_illegal_access(void)
 
 	/* Writes to read-only CSRs (bits 11:10 = 3) are illegal, and a
 	 * csrrs/csrrc with rs1 != x0 counts as a write even if rs1 is 0. */
-	CHECK_ILLEGAL(0xc0151073, 713); /* csrw time, a0 */
-	CHECK_ILLEGAL(0xc0001073, 716); /* csrw cycle, zero */
+	CHECK_ILLEGAL(0xc0151073, 713);		     /* csrw time, a0 */
+	CHECK_ILLEGAL(0xc0001073, 716);		     /* csrw cycle, zero */
 	CHECK_ILLEGAL(0xc0102573 | (11 << 15), 719); /* csrrs a0, time, a1 */
-	CHECK_ILLEGAL(0xc010f573, 722); /* csrrci a0, time, 1 */
-	CHECK_ILLEGAL(0xc0105073, 725); /* csrrwi zero, time, 0 */
+	CHECK_ILLEGAL(0xc010f573, 722);		     /* csrrci a0, time, 1 */
+	CHECK_ILLEGAL(0xc0105073, 725);		     /* csrrwi zero, time, 0 */
 
 	/* ... while csrrs/csrrsi/csrrci with x0 / 0 only read: legal. */
 	CHECK_LEGAL(0xc0102573, 730); /* csrrs a0, time, zero */

@@ -8,23 +8,24 @@
  * test_main() on hart 0 and, when it returns, prints "PASS <name>" and
  * shuts down with reason "none". A failed CHECK prints
  * "FAIL <name> <code> <detail>" and shuts down with reason "system
- * failure", so memvisor exits with status 1.
+ * failure", so memvisor exits with status 1. A failed EXPECT prints the
+ * same line and lets the test go on, to end in failure.
  *
  * This header is shared with start.S: the layout constants come first.
  */
 #ifndef BAREMETAL_LIB_H
 #define BAREMETAL_LIB_H
 
-#define MAX_HARTS 8
-#define STACK_SIZE 16384      /* per hart, for normal code */
+#define MAX_HARTS	8
+#define STACK_SIZE	16384 /* per hart, for normal code */
 #define TRAP_STACK_SIZE 8192  /* per hart, for the trap handler */
 #define USER_STACK_SIZE 4096  /* per hart, for U-mode snippets */
 
 /* struct hart_local offsets used by start.S (checked in lib.c). */
-#define HL_RESUME 0
+#define HL_RESUME      0
 #define HL_USER_ACTIVE 8
-#define HL_KCTX 16 /* ra, sp, s0..s11: 14 registers */
-#define HL_KCTX_WORDS 14
+#define HL_KCTX	       16 /* ra, sp, s0..s11: 14 registers */
+#define HL_KCTX_WORDS  14
 
 /* struct trap_frame: x0..x31 (x0's slot unused), then sepc. */
 #define TF_SEPC (32 * 8)
@@ -40,41 +41,41 @@
 
 /* ---- CSRs and constants from the privileged specification ---- */
 
-#define SSTATUS_SIE (1ul << 1)
+#define SSTATUS_SIE  (1ul << 1)
 #define SSTATUS_SPIE (1ul << 5)
-#define SSTATUS_UBE (1ul << 6)
-#define SSTATUS_SPP (1ul << 8)
-#define SSTATUS_VS (3ul << 9)
-#define SSTATUS_FS (3ul << 13)
-#define SSTATUS_XS (3ul << 15)
-#define SSTATUS_SUM (1ul << 18)
-#define SSTATUS_MXR (1ul << 19)
-#define SSTATUS_UXL (3ul << 32)
-#define SSTATUS_SD (1ul << 63)
+#define SSTATUS_UBE  (1ul << 6)
+#define SSTATUS_SPP  (1ul << 8)
+#define SSTATUS_VS   (3ul << 9)
+#define SSTATUS_FS   (3ul << 13)
+#define SSTATUS_XS   (3ul << 15)
+#define SSTATUS_SUM  (1ul << 18)
+#define SSTATUS_MXR  (1ul << 19)
+#define SSTATUS_UXL  (3ul << 32)
+#define SSTATUS_SD   (1ul << 63)
 
-#define IRQ_SSI 1
-#define IRQ_STI 5
-#define IRQ_SEI 9
+#define IRQ_SSI	 1
+#define IRQ_STI	 5
+#define IRQ_SEI	 9
 #define SIP_SSIP (1ul << IRQ_SSI)
 #define SIP_STIP (1ul << IRQ_STI)
 #define SIP_SEIP (1ul << IRQ_SEI)
 
-#define CAUSE_INTR (1ul << 63)
-#define CAUSE_FETCH_ACCESS 1
-#define CAUSE_ILLEGAL 2
-#define CAUSE_BREAKPOINT 3
-#define CAUSE_LOAD_MISALIGNED 4
-#define CAUSE_LOAD_ACCESS 5
+#define CAUSE_INTR	       (1ul << 63)
+#define CAUSE_FETCH_ACCESS     1
+#define CAUSE_ILLEGAL	       2
+#define CAUSE_BREAKPOINT       3
+#define CAUSE_LOAD_MISALIGNED  4
+#define CAUSE_LOAD_ACCESS      5
 #define CAUSE_STORE_MISALIGNED 6
-#define CAUSE_STORE_ACCESS 7
-#define CAUSE_ECALL_U 8
-#define CAUSE_FETCH_PAGE 12
-#define CAUSE_LOAD_PAGE 13
-#define CAUSE_STORE_PAGE 15
-#define CAUSE_NONE (~0ul) /* "no trap recorded" */
+#define CAUSE_STORE_ACCESS     7
+#define CAUSE_ECALL_U	       8
+#define CAUSE_FETCH_PAGE       12
+#define CAUSE_LOAD_PAGE	       13
+#define CAUSE_STORE_PAGE       15
+#define CAUSE_NONE	       (~0ul) /* "no trap recorded" */
 
 #define STR_(x) #x
-#define STR(x) STR_(x)
+#define STR(x)	STR_(x)
 
 #define csr_read(csr)                                                          \
 	({                                                                     \
@@ -83,13 +84,19 @@
 		__v;                                                           \
 	})
 #define csr_write(csr, val)                                                    \
-	__asm__ volatile("csrw " #csr ", %0" : : "r"((unsigned long)(val))    \
+	__asm__ volatile("csrw " #csr ", %0"                                   \
+			 :                                                     \
+			 : "r"((unsigned long)(val))                           \
 			 : "memory")
 #define csr_set(csr, val)                                                      \
-	__asm__ volatile("csrs " #csr ", %0" : : "r"((unsigned long)(val))    \
+	__asm__ volatile("csrs " #csr ", %0"                                   \
+			 :                                                     \
+			 : "r"((unsigned long)(val))                           \
 			 : "memory")
 #define csr_clear(csr, val)                                                    \
-	__asm__ volatile("csrc " #csr ", %0" : : "r"((unsigned long)(val))    \
+	__asm__ volatile("csrc " #csr ", %0"                                   \
+			 :                                                     \
+			 : "r"((unsigned long)(val))                           \
 			 : "memory")
 #define csr_swap(csr, val)                                                     \
 	({                                                                     \
@@ -113,9 +120,9 @@ struct sbiret sbi_call(unsigned long eid, unsigned long fid, unsigned long a0,
 		       unsigned long a1, unsigned long a2, unsigned long a3,
 		       unsigned long a4, unsigned long a5);
 
-#define SBI0(eid, fid) sbi_call(eid, fid, 0, 0, 0, 0, 0, 0)
-#define SBI1(eid, fid, a) sbi_call(eid, fid, a, 0, 0, 0, 0, 0)
-#define SBI2(eid, fid, a, b) sbi_call(eid, fid, a, b, 0, 0, 0, 0)
+#define SBI0(eid, fid)		sbi_call(eid, fid, 0, 0, 0, 0, 0, 0)
+#define SBI1(eid, fid, a)	sbi_call(eid, fid, a, 0, 0, 0, 0, 0)
+#define SBI2(eid, fid, a, b)	sbi_call(eid, fid, a, b, 0, 0, 0, 0)
 #define SBI3(eid, fid, a, b, c) sbi_call(eid, fid, a, b, c, 0, 0, 0)
 
 /* SBI TIME set_timer (absolute, in time-CSR units; ~0 = never). */
@@ -131,7 +138,7 @@ struct sbiret hsm_status(unsigned long hartid);
 
 void putchar(int c);
 void puts(const char *s); /* no newline added */
-void put_hex(uint64_t v);  /* 0x-prefixed, no leading zeros */
+void put_hex(uint64_t v); /* 0x-prefixed, no leading zeros */
 void put_dec(uint64_t v);
 
 /* ---- Ending a test ---- */
@@ -147,12 +154,15 @@ __attribute__((noreturn)) void fail(unsigned code, const char *what,
 /*
  * For failure lines with details of the test's own: fail_begin() prints
  * "FAIL <test> <code> ", the caller prints the rest, fail_end() ends the
- * line and shuts down with reason failure.
+ * line and shuts down with reason failure; expect_end() ends the line and
+ * goes on, as EXPECT does.
  */
 void fail_begin(unsigned code);
 __attribute__((noreturn)) void fail_end(void);
+void expect_end(void);
 
-/* Print "PASS <test>" and shut down with reason none. */
+/* Print "PASS <test>" and shut down with reason none; after a failed
+ * EXPECT, print the count of failures and shut down with reason failure. */
 __attribute__((noreturn)) void pass(void);
 
 /* Each check has its own code; the detail is the condition's text. */
@@ -168,6 +178,29 @@ __attribute__((noreturn)) void pass(void);
 		uint64_t __g = (uint64_t)(got), __e = (uint64_t)(expected);    \
 		if (__g != __e)                                                \
 			fail(code, #got " == " #expected, __g, __e, true);     \
+	} while (0)
+
+/*
+ * Non-fatal forms, for independent checks whose failure should not hide
+ * the ones after it: print the same FAIL line and go on; the test then
+ * ends with reason failure instead of printing PASS.
+ */
+void expect_failed(unsigned code, const char *what, uint64_t got,
+		   uint64_t expected, bool show_values);
+extern volatile unsigned test_failures;
+
+#define EXPECT(cond, code)                                                     \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			expect_failed(code, #cond, 0, 0, false);               \
+	} while (0)
+
+#define EXPECT_EQ(got, expected, code)                                         \
+	do {                                                                   \
+		uint64_t __g = (uint64_t)(got), __e = (uint64_t)(expected);    \
+		if (__g != __e)                                                \
+			expect_failed(code, #got " == " #expected, __g, __e,   \
+				      true);                                   \
 	} while (0)
 
 /* Set by each test program: TEST_NAME("alu"). */
@@ -188,13 +221,14 @@ struct trap_rec {
 
 struct hart_local {
 	/* Read by start.S (offsets HL_*): keep first. */
-	volatile uint64_t resume;      /* pc to resume at after an exception */
+	volatile uint64_t resume;      /* pc to resume at after an exception, or
+					  TRAP_SKIP */
 	volatile uint64_t user_active; /* user_run() is waiting for U-mode */
 	uint64_t kctx[HL_KCTX_WORDS];  /* S-mode context saved by user_run */
 
 	unsigned long hartid;
-	volatile uint64_t ntraps; /* every trap, interrupts included */
-	volatile uint64_t nexc;   /* exceptions only */
+	volatile uint64_t ntraps;      /* every trap, interrupts included */
+	volatile uint64_t nexc;	       /* exceptions only */
 	volatile struct trap_rec last; /* the last trap */
 	volatile uint64_t nirq;
 	volatile struct trap_rec irq[IRQ_LOG]; /* interrupts, in order */
@@ -223,11 +257,19 @@ static inline struct hart_local *self(void)
 void trap_clear(void);
 
 /*
+ * The next exception resumes after the faulting instruction (its length
+ * read at sepc, so only for S-mode code readable where it runs), instead
+ * of failing the test. For code written in C around one asm instruction.
+ */
+#define TRAP_SKIP 1ul
+void trap_skip_next(void);
+
+/*
  * Inline-assembly brackets for an instruction expected to trap: ARM_TRAP
  * tells the handler to resume at the local label 9 (placed by TRAP_POINT)
  * instead of failing the test on an unexpected trap. Clobbers t6.
  */
-#define ARM_TRAP "la t6, 9f\n\tsd t6, " STR(HL_RESUME) "(tp)\n\t"
+#define ARM_TRAP   "la t6, 9f\n\tsd t6, " STR(HL_RESUME) "(tp)\n\t"
 #define TRAP_POINT "\n9:\n\tsd zero, " STR(HL_RESUME) "(tp)\n\t"
 
 /*

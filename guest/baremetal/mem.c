@@ -117,8 +117,8 @@ static void check_store_at(uint8_t *region, unsigned len, uint64_t addr,
 	CHECK(!trapped, code);
 	for (unsigned i = 0; i < len; i++) {
 		uint8_t want = i >= off && i < off + size
-				       ? (uint8_t)(val >> (8 * (i - off)))
-				       : (uint8_t)((i + 1) * 0x11);
+				   ? (uint8_t)(val >> (8 * (i - off)))
+				   : (uint8_t)((i + 1) * 0x11);
 		if (region[i] != want) {
 			fail_begin(i >= off && i < off + size ? code + 1
 							      : code + 2);
@@ -354,6 +354,17 @@ static void check_amo(void)
 			 : "r"(&dwords[0])
 			 : "t6", "memory");
 	CHECK(sc != 0, 568);
+	/* An SC to an address outside the reservation set fails, and does
+	 * not store. */
+	dwords[0] = 1;
+	dwords[1] = 2;
+	__asm__ volatile("lr.d %0, (%2)\n\t"
+			 "sc.d %1, %0, (%3)"
+			 : "=&r"(r), "=&r"(sc)
+			 : "r"(&dwords[0]), "r"(&dwords[1])
+			 : "memory");
+	CHECK(sc != 0, 569);
+	CHECK_EQ(dwords[1], 2, 578);
 
 	/* Misaligned LR/SC/AMO: address-misaligned or access fault (A
 	 * extension: "... will be generated"), never carried out. */
@@ -363,7 +374,7 @@ static void check_amo(void)
 			 : "r"((uint64_t)&dwords[0] + 4)
 			 : "t6", "memory");
 	CHECK(self()->last.cause == CAUSE_LOAD_MISALIGNED ||
-		      self()->last.cause == CAUSE_LOAD_ACCESS,
+		  self()->last.cause == CAUSE_LOAD_ACCESS,
 	      570);
 	CHECK_EQ(self()->last.tval, (uint64_t)&dwords[0] + 4, 571);
 	trap_clear();
@@ -374,7 +385,7 @@ static void check_amo(void)
 			 : "r"((uint64_t)&dwords[0] + 4), "r"(0x100000001ul)
 			 : "t6", "memory");
 	CHECK(self()->last.cause == CAUSE_STORE_MISALIGNED ||
-		      self()->last.cause == CAUSE_STORE_ACCESS,
+		  self()->last.cause == CAUSE_STORE_ACCESS,
 	      572);
 	CHECK_EQ(self()->last.tval, (uint64_t)&dwords[0] + 4, 573);
 	CHECK_EQ(dwords[0], 5, 574);
@@ -385,7 +396,7 @@ static void check_amo(void)
 			 : "r"((uint64_t)&words[0] + 2), "r"(0ul)
 			 : "t6", "memory");
 	CHECK(self()->last.cause == CAUSE_STORE_MISALIGNED ||
-		      self()->last.cause == CAUSE_STORE_ACCESS,
+		  self()->last.cause == CAUSE_STORE_ACCESS,
 	      576);
 	trap_clear();
 	__asm__ volatile(ARM_TRAP "sc.w %0, %2, (%1)" TRAP_POINT
@@ -393,7 +404,7 @@ static void check_amo(void)
 			 : "r"((uint64_t)&words[0] + 1), "r"(0ul)
 			 : "t6", "memory");
 	CHECK(self()->last.cause == CAUSE_STORE_MISALIGNED ||
-		      self()->last.cause == CAUSE_STORE_ACCESS,
+		  self()->last.cause == CAUSE_STORE_ACCESS,
 	      577);
 }
 
@@ -468,9 +479,9 @@ static void check_crossing_fetch(void)
 	CHECK_EQ(call_with_a0((uint64_t)(edge - 2), 7), 7, 702);
 
 	/* A jal that straddles links to the instruction after it. */
-	put32(edge - 2, 0x008005ef); /* jal a1, .+8 */
-	put32(edge + 2, 0x00000013); /* nop (skipped) */
-	put32(edge + 6, 0x40a58533); /* sub a0, a1, a0 */
+	put32(edge - 2, 0x008005ef);  /* jal a1, .+8 */
+	put32(edge + 2, 0x00000013);  /* nop (skipped) */
+	put32(edge + 6, 0x40a58533);  /* sub a0, a1, a0 */
 	put32(edge + 10, 0x00008067); /* ret */
 	__asm__ volatile("fence.i" ::: "memory");
 	CHECK_EQ(call_with_a0((uint64_t)(edge - 2), (uint64_t)(edge + 2)), 0,

@@ -39,7 +39,7 @@ __asm__(".pushsection .usertext, \"ax\"\n"
 	".option pop\n"
 	".popsection\n");
 extern char u_ecall[], u_sret[], u_sfence[], u_wfi[], u_csrr_sstatus[],
-	u_ebreak[], u_spin[], u_spin_end[];
+    u_ebreak[], u_spin[], u_spin_end[];
 
 #define U(sym) ((uint64_t)(sym))
 
@@ -77,6 +77,32 @@ static void check_ebreak(void)
 	CHECK_EQ(hl->last.cause, CAUSE_BREAKPOINT, 105);
 	CHECK_EQ(hl->last.epc, pc, 106);
 	CHECK_EQ(hl->last.tval, pc, 107);
+
+	/* The same, resumed by skipping the instruction: the code after
+	 * each (its own length: 4, then 2) runs. */
+	{
+		uint64_t ran = 0;
+
+		trap_skip_next();
+		__asm__ volatile(".option push\n\t.option norvc\n\t"
+				 "ebreak\n\t"
+				 "addi %0, %0, 1\n\t"
+				 ".option pop"
+				 : "+r"(ran)
+				 :
+				 : "memory");
+		trap_skip_next();
+		__asm__ volatile(".option push\n\t.option rvc\n\t"
+				 "c.ebreak\n\t"
+				 ".option norvc\n\t"
+				 "addi %0, %0, 2\n\t"
+				 ".option pop"
+				 : "+r"(ran)
+				 :
+				 : "memory");
+		CHECK_EQ(ran, 3, 108);
+		CHECK_EQ(hl->last.cause, CAUSE_BREAKPOINT, 109);
+	}
 }
 
 /* Run the 32-bit word insn; expect an illegal-instruction trap whose stval
@@ -85,8 +111,8 @@ static void check_ebreak(void)
 	do {                                                                   \
 		uint64_t __pc;                                                 \
 		trap_clear();                                                  \
-		__asm__ volatile("la %0, 8f\n\t" ARM_TRAP "8:\t.word " #word   \
-				 TRAP_POINT                                    \
+		__asm__ volatile("la %0, 8f\n\t" ARM_TRAP                      \
+				 "8:\t.word " #word TRAP_POINT                 \
 				 : "=&r"(__pc)                                 \
 				 :                                             \
 				 : "t6", "memory");                            \

@@ -80,7 +80,8 @@
 #define SBI_SRST_REASON_NONE 0
 #define SBI_SRST_REASON_FAILURE 1
 
-/* Debug console: IN a0 = bytes, a1 = gpa low, a2 = gpa high. */
+/* Debug console: IN a0 = bytes, a1 = gpa (the low XLEN bits), a2 = the
+ * bits above XLEN (must be 0: no such memory). */
 #define SBI_EXT_DBCN 0x4442434e
 #define SBI_DBCN_WRITE 0      /* OUT a1 = bytes written */
 #define SBI_DBCN_READ 1	      /* OUT a1 = bytes read (0: none ready) */

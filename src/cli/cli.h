@@ -32,6 +32,7 @@ extern const unsigned cli_ncommands;
 
 /* Subcommands. */
 int cmd_run(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
 
 /*
  * Parse argv against opts (getopt_long). For each option found, calls

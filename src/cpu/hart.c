@@ -34,6 +34,29 @@ void hart_init(struct hart *h, unsigned id, struct gstage *gs,
 	atomic_init(&h->requests, 0);
 }
 
+void hart_copy_state(struct hart *dst, const struct hart *src)
+{
+	memcpy(dst->x, src->x, sizeof(dst->x));
+	dst->pc = src->pc;
+	dst->priv = src->priv;
+	dst->sstatus = src->sstatus;
+	dst->sie = src->sie;
+	atomic_store(&dst->sip, atomic_load(&src->sip));
+	dst->stvec = src->stvec;
+	dst->sepc = src->sepc;
+	dst->scause = src->scause;
+	dst->stval = src->stval;
+	dst->sscratch = src->sscratch;
+	dst->satp = src->satp;
+	dst->scounteren = src->scounteren;
+	dst->senvcfg = src->senvcfg;
+	dst->timecmp = src->timecmp;
+	dst->instret = src->instret;
+	dst->time_base_ns = src->time_base_ns;
+	dst->lr_host = NULL;
+	mmu_select_tlb(dst);
+}
+
 void hart_destroy(struct hart *h)
 {
 	if (h->cache) {

@@ -88,6 +88,14 @@ struct hart {
 void hart_init(struct hart *h, unsigned id, struct gstage *gs,
 	       uint64_t time_base_ns);
 
+/*
+ * Make dst (initialised with hart_init()) architecturally identical to src:
+ * registers, pc, privilege, CSRs, timer, pending interrupts. Caches are not
+ * copied (dst builds its own on its first run); no LR reservation carries
+ * over. src must not be running.
+ */
+void hart_copy_state(struct hart *dst, const struct hart *src);
+
 /* Free the caches of h. h may be initialised again. */
 void hart_destroy(struct hart *h);
 

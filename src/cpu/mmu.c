@@ -70,8 +70,11 @@ void mmu_flush_page(struct hart *h, uint64_t va)
 
 /*
  * Host address of guest-physical gpa through the G-stage, populating RAM on
- * first touch and breaking copy-on-write for writes. Sets *gpte to the
- * G-stage leaf. Returns 0, -EFAULT (not RAM, or not permitted) or -ENOMEM.
+ * first touch, breaking copy-on-write for writes and, for any access to a
+ * page reached through a table shared with a clone, replicating the tables
+ * on the way (once: the next translate no longer reports GPTE_SHARED).
+ * Sets *gpte to the G-stage leaf. Returns 0, -EFAULT (not RAM, or not
+ * permitted) or -ENOMEM.
  */
 static int mmu_gpa_host(struct hart *h, uint64_t gpa, bool write,
 			uint8_t **host, uint64_t *gpte)
@@ -81,7 +84,7 @@ static int mmu_gpa_host(struct hart *h, uint64_t gpa, bool write,
 	int r;
 
 	r = gstage_translate(h->gs, page, &frame, gpte);
-	if (r || (write && !(*gpte & GPTE_W))) {
+	if (r || (write && !(*gpte & GPTE_W)) || (*gpte & GPTE_SHARED)) {
 		r = gstage_fault(h->gs, page, write, &frame, gpte);
 		if (r == -ENOMEM)
 			return r;

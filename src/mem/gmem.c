@@ -19,7 +19,11 @@ static int gmem_range_check(const struct gstage *gs, uint64_t gpa, size_t len)
 	return 0;
 }
 
-/* Host address of the byte at gpa, resolved for a read or a write. */
+/*
+ * Host address of the byte at gpa, resolved for a read or a write as a
+ * guest access would be: a page reached through a shared table goes
+ * through gstage_fault() once, which replicates the tables on the way.
+ */
 static int gmem_page(struct gstage *gs, uint64_t gpa, bool write,
 		     uint8_t **host)
 {
@@ -28,7 +32,7 @@ static int gmem_page(struct gstage *gs, uint64_t gpa, bool write,
 	int r;
 
 	r = gstage_translate(gs, gpa, &frame, &pte);
-	if (r || (write && !(pte & GPTE_W))) {
+	if (r || (write && !(pte & GPTE_W)) || (pte & GPTE_SHARED)) {
 		r = gstage_fault(gs, gpa, write, &frame, &pte);
 		if (r)
 			return r;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * G-stage tables: lookup, change, copy-on-write. The consistency checker
- * lives in gstage_check.c.
+ * G-stage tables: lookup, change, copy-on-write. Cloning lives in
+ * gstage_clone.c, the consistency checker in gstage_check.c.
  *
  * Readers (gstage_translate, gstage_walk) never lock: every PTE is read and
  * written with atomics, a new table is filled before the entry pointing to
@@ -13,11 +13,6 @@
 #include <string.h>
 
 #include "mem/gstage_priv.h"
-
-static void gstage_stat_add(_Atomic uint64_t *stat, int64_t n)
-{
-	atomic_fetch_add_explicit(stat, (uint64_t)n, memory_order_relaxed);
-}
 
 int gstage_init(struct gstage *gs, struct frame_pool *pool,
 		enum gstage_mode mode)
@@ -62,12 +57,7 @@ err_put_root:
 	return r;
 }
 
-/*
- * Drop one reference on a table of the given level; the last one releases
- * everything the table references, then the table itself.
- */
-static void gstage_table_put(struct frame_pool *pool, uint32_t table,
-			     unsigned level)
+void gstage_table_put(struct frame_pool *pool, uint32_t table, unsigned level)
 {
 	gpte_t *t = gstage_table(pool, table);
 	uint64_t e;
@@ -217,6 +207,7 @@ static int gstage_table_unshare(struct gstage *gs, gpte_t *p, unsigned level,
 	atomic_store_explicit(p, GPTE_V | gpte_of_frame(copy),
 			      memory_order_release);
 	gstage_table_put(gs->pool, old, level);
+	gstage_stat_add(&gs->stats.replications, 1);
 	return 0;
 }
 
@@ -464,6 +455,27 @@ out:
 	return 0;
 }
 
+/*
+ * Read of a page reached through a shared table: make the tables on the
+ * way gs's own, so later accesses walk gs's tables only. The leaf keeps
+ * its frame and stays copy-on-write (a replicated level-0 table marks it
+ * so; a table taken over may leave it writable, gs holding it alone).
+ * Without memory the read is served through the shared tables: nothing
+ * here is needed for correctness, and a read must not fail for it.
+ */
+static void gstage_replicate(struct gstage *gs, uint64_t gpa, uint32_t *frame,
+			     uint64_t *pte)
+{
+	gpte_t *slot;
+	uint64_t e;
+
+	if (gstage_path_prepare(gs, gpa, false, &slot))
+		return;
+	e = atomic_load_explicit(slot, memory_order_relaxed);
+	*frame = gpte_frame(e);
+	*pte = e;
+}
+
 int gstage_fault(struct gstage *gs, uint64_t gpa, bool write, uint32_t *frame,
 		 uint64_t *pte)
 {
@@ -480,6 +492,8 @@ int gstage_fault(struct gstage *gs, uint64_t gpa, bool write, uint32_t *frame,
 	else if (write && !(e & GPTE_W))
 		r = (e & GPTE_COW) ? gstage_cow_break(gs, gpa, &f, &e)
 				   : -EACCES;
+	else if (e & GPTE_SHARED)
+		gstage_replicate(gs, gpa, &f, &e);
 	pthread_mutex_unlock(&gs->lock);
 	if (r)
 		return r;
@@ -523,4 +537,5 @@ void gstage_get_stats(const struct gstage *gs, struct gstage_stats *st)
 	st->populated = atomic_load(&gs->stats.populated);
 	st->cow_copies = atomic_load(&gs->stats.cow_copies);
 	st->cow_takeovers = atomic_load(&gs->stats.cow_takeovers);
+	st->replications = atomic_load(&gs->stats.replications);
 }

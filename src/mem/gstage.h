@@ -16,6 +16,11 @@
  *               without W and a write breaks the sharing (gstage_fault()).
  * Below a GPTE_SHARED entry a writable leaf is copy-on-write in effect:
  * gstage_translate() and gstage_walk() report it without W, with GPTE_COW.
+ * A leaf they report with GPTE_SHARED was reached through a shared table
+ * (the bit is never stored in a leaf): the first access to it should go
+ * through gstage_fault(), which replicates the tables on the way, for a
+ * read as for a write (mechanism 1 of DESIGN.md: lower tables are
+ * replicated into whichever VM touches them).
  * Leaves carry V, U, A and D besides their permissions (G-stage accesses
  * count as user accesses; A/D are never updated). Only 4 KiB leaves exist.
  *
@@ -26,7 +31,8 @@
  * before the old frame can be reused; anyone caching translations (the
  * software TLBs) must drop them when it changes. Populating a page, taking
  * a copy-on-write page over (same frame, W added) and replicating a shared
- * table (same translations) do not bump it. Lower tables emptied by
+ * table (same translations) do not bump it; cloning bumps the source's
+ * (its writable pages become copy-on-write). Lower tables emptied by
  * gstage_unmap() stay until gstage_destroy(), so a lock-free reader never
  * walks a freed table of its own gstage.
  */
@@ -74,6 +80,8 @@ struct gstage_stats {
 	uint64_t populated;  /* pages zero-filled on first touch */
 	uint64_t cow_copies; /* copy-on-write breaks that copied the frame */
 	uint64_t cow_takeovers; /* breaks that took over the last reference */
+	uint64_t replications;	/* shared tables this gstage copied to make
+				   them its own (not those a clone copied) */
 };
 
 struct gstage {
@@ -88,7 +96,7 @@ struct gstage {
 	_Atomic uint64_t generation;
 	struct {
 		_Atomic uint64_t tables, leaves, populated, cow_copies,
-		    cow_takeovers;
+		    cow_takeovers, replications;
 	} stats;
 };
 
@@ -142,19 +150,61 @@ int gstage_translate(const struct gstage *gs, uint64_t gpa, uint32_t *frame,
 		     uint64_t *pte);
 
 /*
- * Resolve an access that gstage_translate() could not satisfy: populate a
- * RAM page on first touch (a zeroed frame, RWX), and for a write to a
- * copy-on-write page break the sharing (replicate shared tables on the
- * way, then copy the frame, or take it over when gs holds the last
- * reference). A page that already allows the access is returned as is. On
- * success sets *frame and *pte to the resulting mapping and returns 0;
- * -EFAULT when gpa is neither mapped nor RAM (or beyond the address space),
- * -EACCES for a write to a read-only page that is not copy-on-write,
- * -ENOMEM when the pool is exhausted (no mapping changes; tables may have
- * been replicated, which translates the same).
+ * Resolve an access that gstage_translate() could not satisfy, or that it
+ * reported with GPTE_SHARED: populate a RAM page on first touch (a zeroed
+ * frame, RWX); for a write to a copy-on-write page break the sharing
+ * (replicate shared tables on the way, then copy the frame, or take it
+ * over when gs holds the last reference); for a read of a page reached
+ * through a shared table replicate (or take over) the tables on the way,
+ * leaving the page itself copy-on-write. A page that already allows the
+ * access, through tables of gs's own, is returned as is. On success sets
+ * *frame and *pte to the resulting mapping and returns 0; -EFAULT when gpa
+ * is neither mapped nor RAM (or beyond the address space), -EACCES for a
+ * write to a read-only page that is not copy-on-write, -ENOMEM when the
+ * pool is exhausted (no mapping changes; tables may have been replicated,
+ * which translates the same). A read never fails for want of memory: when
+ * the tables cannot be replicated it is served through the shared ones
+ * (returns 0; *pte still carries GPTE_SHARED, so the next access retries).
  */
 int gstage_fault(struct gstage *gs, uint64_t gpa, bool write, uint32_t *frame,
 		 uint64_t *pte);
+
+/*
+ * Make dst, which must be uninitialised, a clone of src: the same pool,
+ * mode and guest RAM region, and the same translations. The top
+ * eager_levels levels of src's tables are copied into dst (1: only the
+ * 16 KiB root, the lazy clone; src->levels: every table, the "copy the
+ * tables, share the data" baseline of fork()). Every pointer from the
+ * last copied level to the level below becomes GPTE_SHARED in src and in
+ * dst, with one more reference on the table below: those tables are
+ * replicated on first access, in whichever gstage touches them (see
+ * gstage_fault()). When every level is copied the leaves are instead:
+ * each data frame gets one more reference, and writable pages become
+ * copy-on-write in both (read-only pages just share). Data is never
+ * copied. src->generation is bumped: its writable mappings narrowed.
+ *
+ * Cost: proportional to the number of tables copied; with eager_levels 1
+ * it is one root (a 2048-entry scan), whatever the guest's size.
+ *
+ * The caller keeps src from changing meanwhile (its VCPUs paused);
+ * lock-free gstage_translate() calls on src may run and always see a
+ * consistent mapping. dst is released with gstage_destroy(), in any order
+ * with src. Returns 0, -EINVAL when eager_levels is 0 or above src->levels,
+ * or -ENOMEM when the pool is exhausted (src is unchanged, dst is left
+ * uninitialised and nothing leaks).
+ */
+int gstage_clone(struct gstage *dst, struct gstage *src, unsigned eager_levels);
+
+/*
+ * Make dst, which must be uninitialised, a full copy of src with nothing
+ * shared: its own copy of every table and of every data frame (pages
+ * mapped to the zero frame stay so). Copy-on-write pages of src are
+ * writable in dst, which holds the only reference to their copy. The
+ * baseline clone for benchmarks; cost and memory grow with the guest.
+ * The caller keeps src from changing meanwhile. Returns 0 or -ENOMEM
+ * (src is unchanged, dst is left uninitialised and nothing leaks).
+ */
+int gstage_copy_all(struct gstage *dst, struct gstage *src);
 
 /* Callback for gstage_walk(): one mapped page. Nonzero stops the walk. */
 typedef int (*gstage_walk_fn)(uint64_t gpa, uint64_t pte, void *arg);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * G-stage table helpers shared by gstage.c and gstage_check.c only.
+ * G-stage table helpers shared by gstage.c, gstage_clone.c and
+ * gstage_check.c only.
  *
  * Levels are numbered from the leaves up: the entries of a level-0 table
  * are leaves (4 KiB pages); the root is level gs->levels - 1 and has 2048
@@ -58,13 +59,28 @@ static inline unsigned gstage_index(const struct gstage *gs, uint64_t gpa,
 
 /*
  * What a leaf grants once the path to it is known: below a shared table a
- * writable page is copy-on-write in effect (its table is not ours alone).
+ * writable page is copy-on-write in effect (its table is not ours alone),
+ * and the leaf is reported with GPTE_SHARED so the first access replicates
+ * the path (gstage_fault()).
  */
 static inline uint64_t gpte_effective(uint64_t leaf, uint64_t path)
 {
-	if ((path & GPTE_SHARED) && (leaf & GPTE_W))
-		return (leaf & ~GPTE_W) | GPTE_COW;
-	return leaf;
+	if (!(path & GPTE_SHARED))
+		return leaf;
+	if (leaf & GPTE_W)
+		leaf = (leaf & ~GPTE_W) | GPTE_COW;
+	return leaf | GPTE_SHARED;
 }
+
+static inline void gstage_stat_add(_Atomic uint64_t *stat, int64_t n)
+{
+	atomic_fetch_add_explicit(stat, (uint64_t)n, memory_order_relaxed);
+}
+
+/*
+ * Drop one reference on a table of the given level (never the root); the
+ * last one releases everything the table references, then the table.
+ */
+void gstage_table_put(struct frame_pool *pool, uint32_t table, unsigned level);
 
 #endif

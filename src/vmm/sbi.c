@@ -158,8 +158,9 @@ static void sbi_sfence_one(struct sbi_ctx *c, struct vcpu *t)
 		sched_wait_served(t, HART_REQ_FLUSH_TLB);
 		return;
 	}
-	/* Locally, a small range is cheaper page by page. */
-	if (size <= 64 * 4096ull && start + size >= start) {
+	/* Locally, a small range is cheaper page by page; start = size = 0
+	 * and size = 2^64 - 1 mean the whole address space. */
+	if (size != 0 && size <= 64 * 4096ull && start + size >= start) {
 		for (uint64_t va = start & ~0xfffull; va < start + size;
 		     va += 4096)
 			hart_flush_tlb_page(&t->hart, va);
@@ -210,16 +211,23 @@ static struct sbi_ret sbi_hsm(struct sbi_ctx *c)
 		case VCPU_STOPPED:
 			return sbi_value(SBI_HSM_STATE_STOPPED);
 		case VCPU_IDLE:
-			return sbi_value(SBI_HSM_STATE_SUSPENDED);
+			/* In WFI a hart is still STARTED; SUSPENDED is only
+			 * what hart_suspend enters. */
+			return sbi_value(t->suspended ? SBI_HSM_STATE_SUSPENDED
+						      : SBI_HSM_STATE_STARTED);
 		default:
 			return sbi_value(SBI_HSM_STATE_STARTED);
 		}
 	case SBI_HSM_HART_SUSPEND:
-		/* Retentive suspend is a WFI; non-retentive is not offered. */
+		/* The default retentive suspend is a WFI; the default
+		 * non-retentive one is valid but not offered; every other
+		 * type is reserved or platform-specific, of which there are
+		 * none. */
+		if (c->a[0] == 0x80000000u)
+			return sbi_error(SBI_ERR_NOT_SUPPORTED);
 		if (c->a[0] != 0)
-			return sbi_error(c->a[0] < 0x80000000u ?
-						 SBI_ERR_INVALID_PARAM :
-						 SBI_ERR_NOT_SUPPORTED);
+			return sbi_error(SBI_ERR_INVALID_PARAM);
+		c->v->suspended = true;
 		c->action = SBI_ACTION_IDLE;
 		return sbi_ok;
 	}
@@ -251,10 +259,13 @@ static struct sbi_ret sbi_srst(struct sbi_ctx *c)
 static struct sbi_ret sbi_dbcn(struct sbi_ctx *c)
 {
 	struct vm *vm = c->v->vm;
-	uint64_t len = c->a[0], gpa = c->a[1] | (c->a[2] << 32);
+	uint64_t len = c->a[0], gpa = c->a[1];
 	uint8_t buf[256];
 	uint64_t done = 0;
 
+	/* base_addr_hi holds the address bits above XLEN: none exist here. */
+	if ((c->fid == SBI_DBCN_WRITE || c->fid == SBI_DBCN_READ) && c->a[2])
+		return sbi_error(SBI_ERR_INVALID_PARAM);
 	switch (c->fid) {
 	case SBI_DBCN_WRITE:
 		while (done < len) {

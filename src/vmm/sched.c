@@ -21,8 +21,8 @@ struct sched {
 	pthread_cond_t work;	/* a VCPU became runnable, or stop */
 	pthread_cond_t vm_done; /* a VM's last VCPU left the CPUs */
 	struct vcpu *runq_head, *runq_tail;
-	struct vm *vms[SCHED_MAX_VMS];
-	unsigned nvms;
+	struct vm **vms; /* every VM scheduled, in no order */
+	unsigned nvms, cap;
 	bool stopping;
 	unsigned npcpus;
 	struct pcpu pcpus[];
@@ -33,6 +33,7 @@ enum slice_end {
 	SLICE_PREEMPT, /* budget used or kicked: back on the run queue */
 	SLICE_IDLE,    /* WFI with nothing pending */
 	SLICE_STOP,    /* HSM stop, VM stopping */
+	SLICE_PAUSE,   /* its VM is being paused */
 };
 
 static void runq_push(struct sched *s, struct vcpu *v)
@@ -76,6 +77,8 @@ static uint64_t sched_wake_due(struct sched *s)
 	for (unsigned i = 0; i < s->nvms; i++) {
 		struct vm *vm = s->vms[i];
 
+		if (vm->paused)
+			continue;
 		for (unsigned j = 0; j < vm->nvcpus; j++) {
 			struct vcpu *v = &vm->vcpus[j];
 
@@ -131,12 +134,15 @@ static enum slice_end sched_run_slice(struct pcpu *p, struct vcpu *v)
 	uint64_t start;
 
 	sched_restore(p, v);
+	v->suspended = false;
 	start = h->instret;
 	for (;;) {
 		uint64_t used = h->instret - start;
 
 		if (atomic_load(&v->vm->stopping) || v->stop_requested)
 			return SLICE_STOP;
+		if (v->vm->paused)
+			return SLICE_PAUSE;
 		if (used >= SCHED_SLICE)
 			return SLICE_PREEMPT;
 
@@ -172,7 +178,12 @@ static void sched_put(struct sched *s, struct vcpu *v, enum slice_end end)
 
 	if (vm->stopping || v->stop_requested)
 		end = SLICE_STOP;
+	else if (vm->paused)
+		end = SLICE_PAUSE;
 	switch (end) {
+	case SLICE_PAUSE:
+		atomic_store(&v->state, VCPU_PAUSED);
+		break;
 	case SLICE_STOP:
 		v->stop_requested = false;
 		atomic_store(&v->state, VCPU_STOPPED);
@@ -189,7 +200,7 @@ static void sched_put(struct sched *s, struct vcpu *v, enum slice_end end)
 		sched_make_runnable(s, v);
 		break;
 	}
-	if (vm->stopping && !sched_vm_on_cpu(vm))
+	if ((vm->stopping || vm->paused) && !sched_vm_on_cpu(vm))
 		pthread_cond_broadcast(&s->vm_done);
 }
 
@@ -218,6 +229,10 @@ static void *sched_pcpu_main(void *arg)
 
 		if (!v) {
 			sched_idle_wait(s, next);
+			continue;
+		}
+		if (v->vm->paused) {
+			atomic_store(&v->state, VCPU_PAUSED);
 			continue;
 		}
 		atomic_store(&v->state, VCPU_RUNNING);
@@ -289,6 +304,7 @@ void sched_destroy(struct sched *s)
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->vm_done);
 	pthread_mutex_destroy(&s->lock);
+	free(s->vms);
 	free(s);
 }
 
@@ -297,9 +313,16 @@ int sched_add_vm(struct sched *s, struct vm *vm)
 	int r = 0;
 
 	pthread_mutex_lock(&s->lock);
-	if (s->nvms == SCHED_MAX_VMS) {
-		r = -ENOSPC;
-		goto out;
+	if (s->nvms == s->cap) {
+		unsigned cap = s->cap ? 2 * s->cap : 16;
+		struct vm **vms = realloc(s->vms, cap * sizeof(*vms));
+
+		if (!vms) {
+			r = -ENOMEM;
+			goto out;
+		}
+		s->vms = vms;
+		s->cap = cap;
 	}
 	s->vms[s->nvms++] = vm;
 	vm->sched = s;
@@ -367,4 +390,43 @@ void sched_wait_served(struct vcpu *v, uint32_t bits)
 	while ((atomic_load(&v->hart.requests) & bits) &&
 	       atomic_load(&v->state) == VCPU_RUNNING)
 		sched_yield();
+}
+
+int sched_pause_vm(struct sched *s, struct vm *vm)
+{
+	pthread_mutex_lock(&s->lock);
+	if (vm->paused) {
+		pthread_mutex_unlock(&s->lock);
+		return -EALREADY;
+	}
+	vm->paused = true;
+	for (unsigned j = 0; j < vm->nvcpus; j++) {
+		struct vcpu *v = &vm->vcpus[j];
+		int st = atomic_load(&v->state);
+
+		if (st == VCPU_RUNNING)
+			hart_request(&v->hart, HART_REQ_KICK);
+		else if (st == VCPU_IDLE)
+			atomic_store(&v->state, VCPU_PAUSED);
+	}
+	while (sched_vm_on_cpu(vm))
+		pthread_cond_wait(&s->vm_done, &s->lock);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+}
+
+int sched_resume_vm(struct sched *s, struct vm *vm)
+{
+	pthread_mutex_lock(&s->lock);
+	if (!vm->paused) {
+		pthread_mutex_unlock(&s->lock);
+		return -EALREADY;
+	}
+	vm->paused = false;
+	/* A VCPU paused in WFI wakes up: WFI may end for any reason. */
+	for (unsigned j = 0; j < vm->nvcpus; j++)
+		if (atomic_load(&vm->vcpus[j].state) == VCPU_PAUSED)
+			sched_make_runnable(s, &vm->vcpus[j]);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
 }

@@ -20,7 +20,6 @@
 
 /* Guest instructions in one time slice. */
 #define SCHED_SLICE 400000u
-#define SCHED_MAX_VMS 64
 
 struct sched;
 
@@ -34,7 +33,7 @@ int sched_create(unsigned npcpus, struct sched **out);
 /* Stop the PCPU threads and free s. VMs stay; the caller destroys them. */
 void sched_destroy(struct sched *s);
 
-/* Start scheduling vm's runnable VCPUs. Returns 0 or -ENOSPC. */
+/* Start scheduling vm's runnable VCPUs. Returns 0 or -ENOMEM. */
 int sched_add_vm(struct sched *s, struct vm *vm);
 
 /* Block until vm has stopped and none of its VCPUs is on a PCPU; returns
@@ -54,5 +53,16 @@ int sched_start_vcpu(struct sched *s, struct vcpu *v, uint64_t pc,
  * remote fences.
  */
 void sched_wait_served(struct vcpu *v, uint32_t bits);
+
+/*
+ * Pause vm: its VCPUs leave the PCPUs at their next block boundary and stay
+ * off (VCPU_PAUSED) until sched_resume_vm(). Returns once none is on a
+ * PCPU: the VM is then at a safe point (no instruction half done, all
+ * state in struct vcpu). Returns 0, or -EALREADY when already paused.
+ */
+int sched_pause_vm(struct sched *s, struct vm *vm);
+
+/* Let a paused VM run again. Returns 0, or -EALREADY when not paused. */
+int sched_resume_vm(struct sched *s, struct vm *vm);
 
 #endif

@@ -14,8 +14,6 @@
 /* Room reserved for the device tree at the top of RAM. */
 #define VM_FDT_SLOT (64u << 10)
 
-static _Atomic unsigned vm_next_id = 1;
-
 static uint64_t vm_now_ns(void)
 {
 	struct timespec ts;
@@ -139,7 +137,6 @@ int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
 	vm = calloc(1, sizeof(*vm));
 	if (!vm)
 		return -ENOMEM;
-	vm->id = atomic_fetch_add(&vm_next_id, 1);
 	vm->ram_base = VM_RAM_BASE;
 	vm->ram_size = cfg->ram_size;
 	vm->nvcpus = cfg->ncpus;
@@ -190,6 +187,8 @@ void vm_destroy(struct vm *vm)
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		hart_destroy(&vm->vcpus[i].hart);
 	gstage_destroy(&vm->gs);
+	if (vm->owns_console)
+		console_destroy(vm->console);
 	free(vm);
 }
 

@@ -28,6 +28,7 @@ enum vcpu_state {
 	VCPU_RUNNABLE, /* on the run queue */
 	VCPU_RUNNING,  /* on a PCPU */
 	VCPU_IDLE,     /* in WFI or HSM suspend, waiting for an interrupt */
+	VCPU_PAUSED,   /* its VM is paused */
 };
 
 struct vcpu {
@@ -35,6 +36,7 @@ struct vcpu {
 	struct vm *vm;
 	_Atomic int state;	  /* enum vcpu_state; changed under the sched lock */
 	bool stop_requested;	  /* HSM hart_stop: leave the CPU as STOPPED */
+	bool suspended;		  /* idle through HSM hart_suspend */
 	struct vcpu *next;	  /* run queue / idle list link */
 	uint64_t exits_ecall, exits_wfi, slices;
 };
@@ -56,16 +58,19 @@ struct vm_config {
 };
 
 struct vm {
-	unsigned id;
+	unsigned id; /* given by hv_add(); 0 until then */
 	struct gstage gs;
 	uint64_t ram_base, ram_size;
 	unsigned nvcpus;
 	struct vcpu vcpus[VM_MAX_VCPUS];
 	struct console *console;
+	bool owns_console; /* vm_destroy() destroys it */
 	uint64_t time_base_ns;
 	struct sched *sched; /* set by sched_add_vm() */
 
 	_Atomic bool stopping; /* shutdown requested: VCPUs leave the CPUs */
+	bool paused;	       /* under the scheduler's lock */
+	unsigned parent;       /* id of the VM this one was cloned from */
 	int exit_status;       /* enum vm_exit, valid once stopping */
 	char why[VM_WHY_LEN];  /* what stopped it, for VM_EXIT_ERROR */
 };

@@ -34,8 +34,15 @@ build=$(cd "$build" && pwd)
 kernel=$build/guest/Image-6.1
 initrd=$build/guest/boot.cpio
 if [ ! -e "$kernel" ] || [ ! -e "$initrd" ]; then
-	echo "   $kernel or $initrd missing; running make guest"
-	make -C "$repo" BUILD="$build" guest >&2
+	if ! command -v riscv64-linux-gnu-gcc >/dev/null; then
+		echo "   $kernel or $initrd missing, and no riscv64-linux-gnu-gcc to build them (Debian package gcc-riscv64-linux-gnu)"
+		exit 77
+	fi
+	echo "   $kernel or $initrd missing; running make guest (about 4 min)"
+	if ! make -C "$repo" BUILD="$build" guest >&2; then
+		echo "   make guest failed"
+		exit 1
+	fi
 fi
 
 logs=$build/tests/qemu-oracle

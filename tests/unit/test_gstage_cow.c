@@ -152,6 +152,8 @@ static void test_check_detects(void **state)
 	uint32_t f, lost;
 
 	(void)state;
+	print_message("test_check_detects: the gstage_check violations "
+		      "printed next are provoked on purpose\n");
 	gs_make(&a, pool, GSTAGE_SV48X4);
 	gs_make(&b, pool, GSTAGE_SV48X4);
 	assert_int_equal(frame_alloc(pool, false, &f), 0);
@@ -266,7 +268,6 @@ static void test_shared_table_replication(void **state)
 	assert_int_equal(pte & (GPTE_W | GPTE_COW), GPTE_COW);
 	a2 = frame_at(&a, P2, NULL);
 	a3 = frame_at(&a, P3, NULL);
-	assert_true(page_is(&b, P2, 0x02));
 
 	/* b writes P1: it replicates the level-2, level-1 and P1's level-0
 	 * table (three new frames), then copies P1 (one more). */
@@ -277,6 +278,7 @@ static void test_shared_table_replication(void **state)
 	assert_true(page_is(&a, P1, 0x01));
 	assert_int_equal(frame_at(&b, P2, NULL), a2);
 	assert_int_equal(frame_refcount(pool, a2), 2);
+	assert_true(page_is(&b, P2, 0x02));
 	assert_int_equal(frame_at(&b, P3, NULL), a3);
 	assert_int_equal(frame_refcount(pool, a3), 1);
 	assert_int_equal(gs_stats(&b).tables, 8);
@@ -369,11 +371,11 @@ static void test_shared_table_destroy(void **state)
 	gstage_destroy(&a);
 	assert_int_equal(in_use(pool), used - 4);
 	check1(&b, NULL, 0);
-	assert_true(page_is(&b, P3, 0x03));
 	/* b is the last holder: a write takes everything over. */
 	assert_int_equal(gmem_write(&b, P1, "b", 1), 0);
 	assert_int_equal(in_use(pool), used - 4);
 	assert_int_equal(gs_stats(&b).cow_takeovers, 1);
+	assert_true(page_is(&b, P3, 0x03));
 	check1(&b, NULL, 0);
 	gstage_destroy(&b);
 	assert_int_equal(in_use(pool), 1);

@@ -1,0 +1,627 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control API's requests. Each request is one row of api_requests[]:
+ * its name, its arguments (checked here, before its handler runs, so a
+ * handler only sees well-typed values in range), its handler and a line of
+ * help. Adding a request is adding a row and a handler.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/api_requests.h"
+#include "vmm/hv.h"
+
+#define API_MAX_ARGS	  4
+#define API_MAX_CLONES	  10000u
+#define API_MAX_EAGER	  4u /* the levels of an Sv48x4 G-stage */
+#define API_CONSOLE_CHUNK (64u << 10)
+#define API_ERROR_LEN	  512
+
+/* A string argument: s[0..len), or s NULL when absent. */
+struct api_bytes {
+	const char *s;
+	size_t len;
+};
+
+/* Checked arguments, every request's, by name (api_arg.offset). */
+struct api_args {
+	unsigned vm;
+	unsigned count;
+	unsigned eager_levels;
+	struct api_bytes input;
+};
+
+enum api_arg_type {
+	API_ARG_UINT,	/* a JSON integer in [min, max], into an unsigned */
+	API_ARG_STRING, /* a JSON string, into a struct api_bytes */
+};
+
+struct api_arg {
+	const char *name; /* NULL ends a request's list */
+	enum api_arg_type type;
+	bool required;
+	unsigned min, max, def; /* API_ARG_UINT: range; def when absent */
+	size_t offset;		/* where it goes in struct api_args */
+	const char *help;
+};
+
+struct api_request {
+	const char *name;
+	json_t *(*fn)(struct hv *hv, const struct api_args *a);
+	const char *help;
+	struct api_arg args[API_MAX_ARGS];
+};
+
+/* ---- replies ---- */
+
+/*
+ * Length of the well-formed UTF-8 sequence at s[0..len) (len > 0), or 0
+ * when there is none (a stray continuation byte, an overlong form, a
+ * surrogate, a code point past U+10FFFF, or a truncated sequence).
+ */
+static size_t api_utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned c = s[0];
+	uint32_t cp;
+	size_t n;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		cp = c & 0x0f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		cp = c & 0x07;
+	} else {
+		return 0;
+	}
+	if (len < n)
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/*
+ * A JSON string of the bytes s[0..len), which need not be UTF-8 (guest
+ * console output, or client input quoted in an error): every byte that is
+ * not part of a well-formed sequence becomes U+FFFD. NULL when out of
+ * memory.
+ */
+static json_t *api_text(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0, o = 0, n;
+	json_t *j;
+	char *buf;
+
+	while (i < len && (n = api_utf8_seq(u + i, len - i)))
+		i += n;
+	if (i == len)
+		return json_stringn(s, len);
+
+	buf = malloc(len * 3);
+	if (!buf)
+		return NULL;
+	for (i = 0; i < len; i += n) {
+		n = api_utf8_seq(u + i, len - i);
+		if (n) {
+			memcpy(buf + o, s + i, n);
+			o += n;
+		} else {
+			memcpy(buf + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			n = 1;
+		}
+	}
+	j = json_stringn(buf, o);
+	free(buf);
+	return j;
+}
+
+json_t *api_error(const char *fmt, ...)
+{
+	char msg[API_ERROR_LEN];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof(msg))
+		n = sizeof(msg) - 1;
+	return json_pack("{s:b,s:o}", "ok", 0, "error", api_text(msg, (size_t)n));
+}
+
+/* The error reply for a negative errno from hv_*() about VM vm. */
+static json_t *api_hv_error(long err, unsigned vm)
+{
+	switch (err) {
+	case -ENOENT:
+		return api_error("no VM with id %u", vm);
+	case -ESRCH:
+		return api_error("VM %u has stopped", vm);
+	default:
+		return api_error("VM %u: %s", vm, strerror((int)-err));
+	}
+}
+
+static json_t *api_ok(void)
+{
+	return json_pack("{s:b}", "ok", 1);
+}
+
+static const char *api_state(const struct hv_vm_info *in)
+{
+	if (in->stopped)
+		return "stopped";
+	return in->paused ? "paused" : "running";
+}
+
+/* JSON null for "no parent", the id otherwise. */
+static json_t *api_parent(const struct hv_vm_info *in)
+{
+	return in->parent ? json_integer(in->parent) : json_null();
+}
+
+/* ---- requests ---- */
+
+static json_t *api_list(struct hv *hv, const struct api_args *a)
+{
+	size_t max = 64, n;
+	unsigned *ids = NULL;
+	json_t *vms;
+
+	(void)a;
+	for (;;) {
+		unsigned *more = realloc(ids, max * sizeof(*ids));
+
+		if (!more) {
+			free(ids);
+			return NULL;
+		}
+		ids = more;
+		n = hv_list(hv, ids, max);
+		if (n <= max)
+			break;
+		max = n + 16; /* VMs came while we looked */
+	}
+	vms = json_array();
+	for (size_t i = 0; vms && i < n; i++) {
+		struct hv_vm_info in;
+		json_t *vm;
+
+		if (hv_info(hv, ids[i], &in))
+			continue; /* destroyed since hv_list() */
+		vm = json_pack("{s:I,s:o,s:I,s:I,s:s,s:o*}", "id",
+			       (json_int_t)in.id, "parent", api_parent(&in),
+			       "cpus", (json_int_t)in.nvcpus, "memory",
+			       (json_int_t)in.ram_size, "state", api_state(&in),
+			       "exit_status",
+			       in.stopped ? json_integer(in.exit_status) : NULL);
+		if (json_array_append_new(vms, vm)) {
+			json_decref(vms);
+			vms = NULL;
+		}
+	}
+	free(ids);
+	return vms ? json_pack("{s:b,s:o}", "ok", 1, "vms", vms) : NULL;
+}
+
+static json_t *api_pause(struct hv *hv, const struct api_args *a)
+{
+	int r = hv_pause(hv, a->vm);
+
+	if (r == -EALREADY)
+		return api_error("VM %u is already paused", a->vm);
+	return r ? api_hv_error(r, a->vm) : api_ok();
+}
+
+static json_t *api_resume(struct hv *hv, const struct api_args *a)
+{
+	int r = hv_resume(hv, a->vm);
+
+	if (r == -EALREADY)
+		return api_error("VM %u is not paused", a->vm);
+	return r ? api_hv_error(r, a->vm) : api_ok();
+}
+
+static json_t *api_clone(struct hv *hv, const struct api_args *a)
+{
+	struct timespec t0, t1;
+	unsigned made = 0;
+	json_t *ids, *reply;
+	unsigned *id;
+	int64_t us;
+	int r;
+
+	id = calloc(a->count, sizeof(*id));
+	if (!id)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	r = hv_clone(hv, a->vm, a->count, a->eager_levels, id, &made);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
+	     (t1.tv_nsec - t0.tv_nsec) / 1000;
+	if (made > a->count)
+		made = a->count; /* never trust a count past our array */
+
+	ids = json_array();
+	for (unsigned i = 0; ids && i < made; i++)
+		if (json_array_append_new(ids, json_integer(id[i]))) {
+			json_decref(ids);
+			ids = NULL;
+		}
+	free(id);
+	if (!ids)
+		return NULL;
+
+	if (!r)
+		return json_pack("{s:b,s:o,s:I,s:I}", "ok", 1, "ids", ids,
+				 "made", (json_int_t)made, "latency_us",
+				 (json_int_t)us);
+	if (r == -ENOMEM)
+		reply = api_error("host memory limit reached after %u of %u "
+				  "clones of VM %u",
+				  made, a->count, a->vm);
+	else if (r == -EINVAL && !made)
+		reply = api_error("cannot clone VM %u with eager_levels %u: "
+				  "%s",
+				  a->vm, a->eager_levels, strerror(EINVAL));
+	else if (!made)
+		reply = api_hv_error(r, a->vm); /* no such VM, or stopped */
+	else
+		reply = api_error("cloning VM %u failed after %u of %u "
+				  "clones: %s",
+				  a->vm, made, a->count, strerror(-r));
+	if (!reply || json_object_set_new(reply, "ids", ids) ||
+	    json_object_set_new(reply, "made", json_integer(made))) {
+		json_decref(reply);
+		return NULL;
+	}
+	return reply;
+}
+
+static json_t *api_destroy(struct hv *hv, const struct api_args *a)
+{
+	int r = hv_destroy_vm(hv, a->vm);
+
+	return r ? api_hv_error(r, a->vm) : api_ok();
+}
+
+static json_t *api_console(struct hv *hv, const struct api_args *a)
+{
+	size_t cap = API_CONSOLE_CHUNK;
+	long queued = 0, n = 0;
+	json_t *output;
+	char *buf = NULL;
+
+	if (a->input.s) {
+		queued = hv_console_input(hv, a->vm, a->input.s,
+					  a->input.len);
+		if (queued < 0)
+			return api_hv_error(queued, a->vm);
+	}
+	/* The capture may grow between two reads: size, then copy, a few
+	 * times, then take what fits. */
+	for (int tries = 0; tries < 4; tries++) {
+		free(buf);
+		buf = malloc(cap);
+		if (!buf)
+			return NULL;
+		n = hv_console_output(hv, a->vm, buf, cap);
+		if (n < 0 || (size_t)n <= cap)
+			break;
+		cap = (size_t)n + 4096;
+	}
+	if (n == -ENODEV) {
+		output = json_null();
+	} else if (n < 0) {
+		free(buf);
+		return api_hv_error(n, a->vm);
+	} else {
+		output = api_text(buf, (size_t)n < cap ? (size_t)n : cap);
+	}
+	free(buf);
+	return json_pack("{s:b,s:I,s:o}", "ok", 1, "queued", (json_int_t)queued,
+			 "output", output);
+}
+
+/* Resident size of this process in bytes, or -1 when unknown. */
+static long long api_host_rss(void)
+{
+	long long size, resident;
+	long page = sysconf(_SC_PAGESIZE);
+	FILE *f = fopen("/proc/self/statm", "r");
+	int n;
+
+	if (!f)
+		return -1;
+	n = fscanf(f, "%lld %lld", &size, &resident);
+	fclose(f);
+	return n == 2 && page > 0 ? resident * page : -1;
+}
+
+static json_t *api_stats(struct hv *hv, const struct api_args *a)
+{
+	struct hv_vm_info in;
+	long long rss;
+	int r = hv_info(hv, a->vm, &in);
+
+	if (r)
+		return api_hv_error(r, a->vm);
+	rss = api_host_rss();
+	return json_pack(
+	    "{s:b,s:I,s:o,s:I,s:I,s:s,s:b,s:b,s:i,s:I,s:I,s:I,s:I,s:I,s:I,"
+	    "s:I,s:I,s:I,s:o}",
+	    "ok", 1, "id", (json_int_t)in.id, "parent", api_parent(&in),
+	    "nvcpus", (json_int_t)in.nvcpus, "ram_size",
+	    (json_int_t)in.ram_size, "state", api_state(&in), "paused",
+	    (int)in.paused, "stopped", (int)in.stopped, "exit_status",
+	    in.exit_status, "tables", (json_int_t)in.tables, "pages",
+	    (json_int_t)in.pages, "frames_owned", (json_int_t)in.frames_owned,
+	    "frames_shared", (json_int_t)in.frames_shared, "replications",
+	    (json_int_t)in.replications, "cow_breaks",
+	    (json_int_t)in.cow_breaks, "populated", (json_int_t)in.populated,
+	    "instret", (json_int_t)in.instret, "exits", (json_int_t)in.exits,
+	    "host_rss", rss >= 0 ? json_integer(rss) : json_null());
+}
+
+static json_t *api_help(struct hv *hv, const struct api_args *a);
+
+#define API_ARG_VM                                                             \
+	{ "vm", API_ARG_UINT, true, 1, UINT_MAX, 0,                           \
+	  offsetof(struct api_args, vm), "the VM's id" }
+
+static const struct api_request api_requests[] = {
+	{ "list", api_list, "every VM: id, parent, cpus, memory, state", { { 0 } } },
+	{ "pause", api_pause, "take a VM's VCPUs off the CPUs until resume",
+	  { API_ARG_VM } },
+	{ "resume", api_resume, "let a paused VM run again", { API_ARG_VM } },
+	{ "clone", api_clone,
+	  "make count lazy clones of a VM; replies with their ids",
+	  { API_ARG_VM,
+	    { "count", API_ARG_UINT, false, 1, API_MAX_CLONES, 1,
+	      offsetof(struct api_args, count),
+	      "how many clones, 1 to 10000 (default 1)" },
+	    { "eager_levels", API_ARG_UINT, false, 1, API_MAX_EAGER, 1,
+	      offsetof(struct api_args, eager_levels),
+	      "G-stage levels copied at clone time, 1 to 4 (default 1: lazy)" } } },
+	{ "destroy", api_destroy, "stop and free a VM (its clones stay)",
+	  { API_ARG_VM } },
+	{ "console", api_console,
+	  "queue input to a VM's console; replies with its captured output",
+	  { API_ARG_VM,
+	    { "input", API_ARG_STRING, false, 0, 0, 0,
+	      offsetof(struct api_args, input), "bytes to queue (optional)" } } },
+	{ "stats", api_stats, "a VM's memory and execution counters, and host RSS",
+	  { API_ARG_VM } },
+	{ "help", api_help, "these requests and their arguments", { { 0 } } },
+};
+
+#define API_NREQUESTS (sizeof(api_requests) / sizeof(api_requests[0]))
+
+static json_t *api_help(struct hv *hv, const struct api_args *a)
+{
+	json_t *list = json_array();
+
+	(void)hv;
+	(void)a;
+	for (size_t i = 0; list && i < API_NREQUESTS; i++) {
+		const struct api_request *rq = &api_requests[i];
+		json_t *args = json_array();
+
+		for (const struct api_arg *arg = rq->args;
+		     args && arg < rq->args + API_MAX_ARGS && arg->name; arg++)
+			if (json_array_append_new(
+				args,
+				json_pack("{s:s,s:s,s:b,s:s}", "name", arg->name,
+					  "type",
+					  arg->type == API_ARG_UINT ? "integer"
+								    : "string",
+					  "required", (int)arg->required,
+					  "help", arg->help))) {
+				json_decref(args);
+				args = NULL;
+			}
+		if (json_array_append_new(list,
+					  json_pack("{s:s,s:s,s:o}", "name",
+						    rq->name, "help", rq->help,
+						    "args", args))) {
+			json_decref(list);
+			list = NULL;
+		}
+	}
+	return list ? json_pack("{s:b,s:o}", "ok", 1, "requests", list) : NULL;
+}
+
+/* ---- parsing ---- */
+
+/* Set *err to reply and return -EINVAL: a bad argument. */
+static int api_fail(json_t **err, json_t *reply)
+{
+	*err = reply;
+	return -EINVAL;
+}
+
+/* "list, pause, ..." into buf. */
+static const char *api_names(char *buf, size_t len)
+{
+	size_t o = 0;
+
+	buf[0] = 0;
+	for (size_t i = 0; i < API_NREQUESTS && o < len; i++)
+		o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "",
+				      api_requests[i].name);
+	return buf;
+}
+
+/* What v is, for an error message: "a string", "-3", "null" ... */
+static const char *api_describe(const json_t *v, char *buf, size_t len)
+{
+	switch (json_typeof(v)) {
+	case JSON_OBJECT:
+		return "an object";
+	case JSON_ARRAY:
+		return "an array";
+	case JSON_STRING:
+		return "a string";
+	case JSON_INTEGER:
+		snprintf(buf, len, "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(v));
+		return buf;
+	case JSON_REAL:
+		snprintf(buf, len, "%g", json_real_value(v));
+		return buf;
+	case JSON_TRUE:
+		return "true";
+	case JSON_FALSE:
+		return "false";
+	case JSON_NULL:
+		return "null";
+	}
+	return "a value";
+}
+
+static const struct api_arg *api_arg_find(const struct api_request *rq,
+					  const char *name)
+{
+	for (const struct api_arg *arg = rq->args;
+	     arg < rq->args + API_MAX_ARGS && arg->name; arg++)
+		if (!strcmp(arg->name, name))
+			return arg;
+	return NULL;
+}
+
+/*
+ * Check req's arguments against rq's table and fill *a (defaults for the
+ * absent ones). Returns 0, or -EINVAL with *err set to the error reply for
+ * the first bad one (NULL when out of memory).
+ */
+static int api_args_parse(const struct api_request *rq, json_t *req,
+			  struct api_args *a, json_t **err)
+{
+	const struct api_arg *arg;
+	const char *key;
+	char what[64];
+	json_t *v;
+
+	memset(a, 0, sizeof(*a));
+	for (arg = rq->args; arg < rq->args + API_MAX_ARGS && arg->name; arg++)
+		if (arg->type == API_ARG_UINT)
+			*(unsigned *)((char *)a + arg->offset) = arg->def;
+
+	json_object_foreach(req, key, v)
+	{
+		if (!strcmp(key, "cmd"))
+			continue;
+		arg = api_arg_find(rq, key);
+		if (!arg) {
+			char takes[128] = "";
+			size_t o = 0;
+
+			for (const struct api_arg *x = rq->args;
+			     x < rq->args + API_MAX_ARGS && x->name &&
+			     o < sizeof(takes);
+			     x++)
+				o += (size_t)snprintf(takes + o,
+						      sizeof(takes) - o, "%s%s",
+						      o ? ", " : "", x->name);
+			return api_fail(err, api_error("unknown argument \"%.40s\" (%s takes "
+					 "%s)",
+					 key, rq->name, o ? takes : "none"));
+		}
+		if (arg->type == API_ARG_STRING) {
+			struct api_bytes *b =
+			    (struct api_bytes *)((char *)a + arg->offset);
+
+			if (!json_is_string(v))
+				return api_fail(err, api_error("argument \"%s\" must be a "
+						 "string (%s), not %s",
+						 arg->name, arg->help,
+						 api_describe(v, what,
+							      sizeof(what))));
+			b->s = json_string_value(v);
+			b->len = json_string_length(v);
+			continue;
+		}
+		if (!json_is_integer(v) || json_integer_value(v) < arg->min ||
+		    json_integer_value(v) > arg->max)
+			return api_fail(err, api_error("argument \"%s\" must be an integer "
+					 "from %u to %u (%s), not %s",
+					 arg->name, arg->min, arg->max,
+					 arg->help,
+					 api_describe(v, what, sizeof(what))));
+		*(unsigned *)((char *)a + arg->offset) =
+		    (unsigned)json_integer_value(v);
+	}
+
+	for (arg = rq->args; arg < rq->args + API_MAX_ARGS && arg->name; arg++)
+		if (arg->required && !json_object_get(req, arg->name))
+			return api_fail(err, api_error("missing argument \"%s\" (%s)",
+					 arg->name, arg->help));
+	return 0;
+}
+
+json_t *api_handle(struct hv *hv, const char *line, size_t len)
+{
+	const struct api_request *rq = NULL;
+	struct api_args a;
+	json_error_t jerr;
+	json_t *req, *cmd, *reply;
+	char names[128], what[64];
+
+	req = json_loadb(line, len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES,
+			 &jerr);
+	if (!req)
+		return api_error("not JSON: %s (at byte %d)", jerr.text,
+				 jerr.position);
+	if (!json_is_object(req)) {
+		reply = api_error("a request is a JSON object such as "
+				  "{\"cmd\":\"list\"}, not %s",
+				  api_describe(req, what, sizeof(what)));
+		goto out;
+	}
+	cmd = json_object_get(req, "cmd");
+	if (!cmd || !json_is_string(cmd)) {
+		reply = api_error("\"cmd\" must name a request (%s)",
+				  api_names(names, sizeof(names)));
+		goto out;
+	}
+	for (size_t i = 0; i < API_NREQUESTS; i++)
+		if (strlen(api_requests[i].name) == json_string_length(cmd) &&
+		    !strcmp(api_requests[i].name, json_string_value(cmd)))
+			rq = &api_requests[i];
+	if (!rq) {
+		reply = api_error("unknown cmd \"%.40s\" (requests: %s)",
+				  json_string_value(cmd),
+				  api_names(names, sizeof(names)));
+		goto out;
+	}
+	if (!api_args_parse(rq, req, &a, &reply))
+		reply = rq->fn(hv, &a);
+out:
+	json_decref(req);
+	return reply;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: MIT */
+#include "vmm/clone.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+int vm_clone(struct vm *src, unsigned eager_levels, struct vm **out)
+{
+	struct vm *c;
+	int r;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->parent = src->id;
+	c->ram_base = src->ram_base;
+	c->ram_size = src->ram_size;
+	c->nvcpus = src->nvcpus;
+	/* Guest time goes on: the clone's clock is its parent's. */
+	c->time_base_ns = src->time_base_ns;
+
+	r = console_create(0, &c->console);
+	if (r)
+		goto err_free;
+	c->owns_console = true;
+	r = console_capture(c->console, CLONE_CONSOLE_CAPTURE);
+	if (r)
+		goto err_console;
+	r = gstage_clone(&c->gs, &src->gs, eager_levels);
+	if (r)
+		goto err_console;
+
+	for (unsigned i = 0; i < c->nvcpus; i++) {
+		struct vcpu *v = &c->vcpus[i];
+		const struct vcpu *p = &src->vcpus[i];
+
+		hart_init(&v->hart, i, &c->gs, c->time_base_ns);
+		hart_copy_state(&v->hart, &p->hart);
+		v->vm = c;
+		atomic_init(&v->state, atomic_load(&p->state) == VCPU_STOPPED
+					       ? VCPU_STOPPED
+					       : VCPU_RUNNABLE);
+	}
+	*out = c;
+	return 0;
+
+err_console:
+	console_destroy(c->console);
+err_free:
+	free(c);
+	return r;
+}

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: MIT */
+#include "vmm/hv.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "vmm/clone.h"
+#include "vmm/sched.h"
+
+/* How often hv_wait() looks whether the VMs have stopped. */
+#define HV_WAIT_POLL_NS 10000000L
+
+struct hv {
+	/* Held for every operation on the table or on one VM, so a VM is
+	 * never destroyed while another request works on it. */
+	pthread_mutex_t lock;
+	struct frame_pool *pool;
+	struct sched *sched;
+	struct vm **vms; /* ascending ids */
+	size_t nvms, cap;
+	unsigned next_id;
+	unsigned first_id; /* the first VM added: its status is hv_wait(0)'s */
+};
+
+int hv_create(uint64_t host_memory, unsigned npcpus, struct hv **out)
+{
+	struct hv *hv = calloc(1, sizeof(*hv));
+	int r;
+
+	if (!hv)
+		return -ENOMEM;
+	pthread_mutex_init(&hv->lock, NULL);
+	hv->next_id = 1;
+	r = frame_pool_create(host_memory, &hv->pool);
+	if (r)
+		goto err_free;
+	r = sched_create(npcpus, &hv->sched);
+	if (r)
+		goto err_pool;
+	*out = hv;
+	return 0;
+
+err_pool:
+	frame_pool_destroy(hv->pool);
+err_free:
+	pthread_mutex_destroy(&hv->lock);
+	free(hv);
+	return r;
+}
+
+/* Lock held. Stop vm, wait until it is off every PCPU, free it. */
+static void hv_drop(struct hv *hv, struct vm *vm)
+{
+	vm_stop(vm, VM_EXIT_ERROR, "destroyed");
+	if (vm->paused)
+		sched_resume_vm(hv->sched, vm);
+	if (vm->sched)
+		sched_wait_vm(hv->sched, vm);
+	vm_destroy(vm);
+}
+
+void hv_destroy(struct hv *hv)
+{
+	if (!hv)
+		return;
+	pthread_mutex_lock(&hv->lock);
+	for (size_t i = 0; i < hv->nvms; i++)
+		hv_drop(hv, hv->vms[i]);
+	hv->nvms = 0;
+	pthread_mutex_unlock(&hv->lock);
+	sched_destroy(hv->sched);
+	frame_pool_destroy(hv->pool);
+	free(hv->vms);
+	pthread_mutex_destroy(&hv->lock);
+	free(hv);
+}
+
+struct frame_pool *hv_pool(struct hv *hv)
+{
+	return hv->pool;
+}
+
+/* Lock held. The VM with this id, or NULL. */
+static struct vm *hv_find(struct hv *hv, unsigned id)
+{
+	size_t lo = 0, hi = hv->nvms;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (hv->vms[mid]->id == id)
+			return hv->vms[mid];
+		if (hv->vms[mid]->id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+/* Lock held. Give vm an id, list it and schedule it. */
+static int hv_insert(struct hv *hv, struct vm *vm)
+{
+	int r;
+
+	if (hv->nvms == hv->cap) {
+		size_t cap = hv->cap ? 2 * hv->cap : 16;
+		struct vm **vms = realloc(hv->vms, cap * sizeof(*vms));
+
+		if (!vms)
+			return -ENOMEM;
+		hv->vms = vms;
+		hv->cap = cap;
+	}
+	vm->id = hv->next_id;
+	r = sched_add_vm(hv->sched, vm);
+	if (r) {
+		vm->id = 0;
+		return r;
+	}
+	hv->next_id++;
+	if (!hv->first_id)
+		hv->first_id = vm->id;
+	hv->vms[hv->nvms++] = vm; /* ids only grow: the table stays sorted */
+	return (int)vm->id;
+}
+
+int hv_add(struct hv *hv, struct vm *vm)
+{
+	int r;
+
+	pthread_mutex_lock(&hv->lock);
+	r = hv_insert(hv, vm);
+	pthread_mutex_unlock(&hv->lock);
+	return r;
+}
+
+int hv_pause(struct hv *hv, unsigned id)
+{
+	struct vm *vm;
+	int r;
+
+	pthread_mutex_lock(&hv->lock);
+	vm = hv_find(hv, id);
+	if (!vm)
+		r = -ENOENT;
+	else if (vm->stopping)
+		r = -ESRCH;
+	else
+		r = sched_pause_vm(hv->sched, vm);
+	pthread_mutex_unlock(&hv->lock);
+	return r;
+}
+
+int hv_resume(struct hv *hv, unsigned id)
+{
+	struct vm *vm;
+	int r;
+
+	pthread_mutex_lock(&hv->lock);
+	vm = hv_find(hv, id);
+	if (!vm)
+		r = -ENOENT;
+	else if (vm->stopping)
+		r = -ESRCH;
+	else
+		r = sched_resume_vm(hv->sched, vm);
+	pthread_mutex_unlock(&hv->lock);
+	return r;
+}
+
+int hv_clone(struct hv *hv, unsigned id, unsigned count, unsigned eager_levels,
+	     unsigned *ids, unsigned *made)
+{
+	struct vm *src, *c;
+	bool was_paused;
+	int r = 0;
+
+	*made = 0;
+	pthread_mutex_lock(&hv->lock);
+	src = hv_find(hv, id);
+	if (!src) {
+		r = -ENOENT;
+		goto out;
+	}
+	if (src->stopping) {
+		r = -ESRCH;
+		goto out;
+	}
+	was_paused = src->paused;
+	if (!was_paused)
+		sched_pause_vm(hv->sched, src);
+	while (*made < count) {
+		r = vm_clone(src, eager_levels, &c);
+		if (r)
+			break;
+		r = hv_insert(hv, c);
+		if (r < 0) {
+			vm_destroy(c);
+			break;
+		}
+		ids[(*made)++] = (unsigned)r;
+		r = 0;
+	}
+	if (!was_paused)
+		sched_resume_vm(hv->sched, src);
+out:
+	pthread_mutex_unlock(&hv->lock);
+	return r;
+}
+
+int hv_destroy_vm(struct hv *hv, unsigned id)
+{
+	struct vm *vm;
+	size_t i;
+
+	pthread_mutex_lock(&hv->lock);
+	vm = hv_find(hv, id);
+	if (!vm) {
+		pthread_mutex_unlock(&hv->lock);
+		return -ENOENT;
+	}
+	for (i = 0; hv->vms[i] != vm; i++)
+		;
+	memmove(&hv->vms[i], &hv->vms[i + 1],
+		(hv->nvms - i - 1) * sizeof(*hv->vms));
+	hv->nvms--;
+	hv_drop(hv, vm);
+	pthread_mutex_unlock(&hv->lock);
+	return 0;
+}
+
+long hv_console_input(struct hv *hv, unsigned id, const void *buf,
+		      size_t len)
+{
+	struct vm *vm;
+	long r;
+
+	pthread_mutex_lock(&hv->lock);
+	vm = hv_find(hv, id);
+	r = vm ? (long)console_push_input(vm->console, buf, len) : -ENOENT;
+	pthread_mutex_unlock(&hv->lock);
+	return r;
+}
+
+long hv_console_output(struct hv *hv, unsigned id, void *buf, size_t len)
+{
+	struct vm *vm;
+	long r;
+
+	pthread_mutex_lock(&hv->lock);
+	vm = hv_find(hv, id);
+	r = vm ? console_captured(vm->console, buf, len, NULL) : -ENOENT;
+	pthread_mutex_unlock(&hv->lock);
+	return r;
+}
+
+struct hv_count {
+	const struct frame_pool *pool;
+	struct hv_vm_info *info;
+};
+
+static int hv_count_page(uint64_t gpa, uint64_t pte, void *arg)
+{
+	struct hv_count *c = arg;
+	uint32_t frame = (uint32_t)((pte & GPTE_PPN_MASK) >> GPTE_PPN_SHIFT);
+
+	(void)gpa;
+	c->info->pages++;
+	/* Below a shared table the walk reports pages copy-on-write. */
+	if ((pte & GPTE_COW) || frame == FRAME_ZERO ||
+	    frame_refcount(c->pool, frame) > 1)
+		c->info->frames_shared++;
+	else
+		c->info->frames_owned++;
+	return 0;
+}
+
+int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info)
+{
+	struct gstage_stats st;
+	struct hv_count count = { .pool = hv->pool, .info = info };
+	struct vm *vm;
+
+	pthread_mutex_lock(&hv->lock);
+	vm = hv_find(hv, id);
+	if (!vm) {
+		pthread_mutex_unlock(&hv->lock);
+		return -ENOENT;
+	}
+	memset(info, 0, sizeof(*info));
+	info->id = vm->id;
+	info->parent = vm->parent;
+	info->nvcpus = vm->nvcpus;
+	info->ram_size = vm->ram_size;
+	info->paused = vm->paused;
+	info->stopped = vm->stopping;
+	info->exit_status = vm->exit_status;
+
+	pthread_mutex_lock(&vm->gs.lock);
+	gstage_walk(&vm->gs, hv_count_page, &count);
+	pthread_mutex_unlock(&vm->gs.lock);
+	gstage_get_stats(&vm->gs, &st);
+	info->tables = st.tables;
+	info->cow_breaks = st.cow_copies + st.cow_takeovers;
+	info->populated = st.populated;
+	info->replications = st.replications;
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		const struct vcpu *v = &vm->vcpus[i];
+
+		info->instret += v->hart.instret;
+		info->exits += v->exits_ecall + v->exits_wfi;
+	}
+	pthread_mutex_unlock(&hv->lock);
+	return 0;
+}
+
+size_t hv_list(struct hv *hv, unsigned *ids, size_t max)
+{
+	size_t n;
+
+	pthread_mutex_lock(&hv->lock);
+	n = hv->nvms;
+	for (size_t i = 0; i < n && i < max; i++)
+		ids[i] = hv->vms[i]->id;
+	pthread_mutex_unlock(&hv->lock);
+	return n;
+}
+
+/* Lock held. True when VM id (every VM when 0) has stopped. */
+static bool hv_stopped(struct hv *hv, unsigned id, int *status)
+{
+	bool all = true;
+
+	for (size_t i = 0; i < hv->nvms; i++) {
+		struct vm *vm = hv->vms[i];
+
+		if (id && vm->id != id)
+			continue;
+		if (!vm->stopping)
+			all = false;
+	}
+	struct vm *vm = hv_find(hv, id ? id : hv->first_id);
+	*status = vm ? vm->exit_status : VM_EXIT_ERROR;
+	return all;
+}
+
+int hv_wait(struct hv *hv, unsigned id)
+{
+	const struct timespec poll = { 0, HV_WAIT_POLL_NS };
+	int status;
+
+	for (;;) {
+		pthread_mutex_lock(&hv->lock);
+		bool done = hv_stopped(hv, id, &status);
+		pthread_mutex_unlock(&hv->lock);
+		if (done)
+			return status;
+		nanosleep(&poll, NULL);
+	}
+}

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hypervisor as a whole: one frame pool, one scheduler and every VM,
+ * each named by a small integer id. This is what the control API (api/)
+ * and the CLI drive. Every function is thread-safe.
+ */
+#ifndef MEMVISOR_VMM_HV_H
+#define MEMVISOR_VMM_HV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vmm/vm.h"
+
+struct hv;
+
+/* What `list` and `stats` report of one VM. */
+struct hv_vm_info {
+	unsigned id;
+	unsigned parent;   /* id of the VM it was cloned from; 0: none */
+	unsigned nvcpus;
+	uint64_t ram_size; /* guest RAM in bytes */
+	bool paused;
+	bool stopped;	   /* shut down (exit_status is valid) */
+	int exit_status;
+	/* memory */
+	uint64_t tables;	/* G-stage table frames it holds */
+	uint64_t pages;		/* guest pages mapped */
+	uint64_t frames_owned;	/* data frames only it references */
+	uint64_t frames_shared; /* data frames it shares with other VMs */
+	uint64_t replications;	/* shared tables it copied on access */
+	uint64_t cow_breaks;	/* copy-on-write breaks (copies + takeovers) */
+	uint64_t populated;	/* pages zero-filled on first touch */
+	/* execution */
+	uint64_t instret;	/* instructions retired, all VCPUs */
+	uint64_t exits;		/* hypercall and WFI exits, all VCPUs */
+};
+
+/*
+ * Create the hypervisor: a frame pool of host_memory bytes and npcpus PCPU
+ * threads (0: one per host core). Returns 0 and sets *out, or a negative
+ * errno.
+ */
+int hv_create(uint64_t host_memory, unsigned npcpus, struct hv **out);
+
+/* Stop every VM, the PCPUs, and free everything. */
+void hv_destroy(struct hv *hv);
+
+/* The frame pool VMs of hv take their memory from. */
+struct frame_pool *hv_pool(struct hv *hv);
+
+/*
+ * Take vm (from vm_create() on hv_pool()) into hv and start it. Returns its
+ * id (> 0) or a negative errno; on error vm stays the caller's.
+ */
+int hv_add(struct hv *hv, struct vm *vm);
+
+/*
+ * Pause a VM: every VCPU leaves its PCPU and stays off until hv_resume().
+ * Returns 0, -ENOENT (no such VM), -EALREADY (already paused) or -ESRCH
+ * (the VM has stopped).
+ */
+int hv_pause(struct hv *hv, unsigned id);
+int hv_resume(struct hv *hv, unsigned id);
+
+/*
+ * Clone VM id count times (vm_clone(), eager_levels G-stage levels copied;
+ * 1 is the lazy clone). The source is paused at a safe point for the whole
+ * operation and resumed after (unless it was paused before). New ids go to
+ * ids[0..*made-1]. Returns 0 when all count clones were made; otherwise a
+ * negative errno (-ENOMEM when the host-memory limit was reached) with the
+ * clones made so far still valid and counted in *made.
+ */
+int hv_clone(struct hv *hv, unsigned id, unsigned count, unsigned eager_levels,
+	     unsigned *ids, unsigned *made);
+
+/* Stop and free VM id (its clones are unaffected). Returns 0 or -ENOENT. */
+int hv_destroy_vm(struct hv *hv, unsigned id);
+
+/*
+ * Append len bytes to VM id's console input. Returns the number of bytes
+ * queued (the rest did not fit), or -ENOENT.
+ */
+long hv_console_input(struct hv *hv, unsigned id, const void *buf,
+		      size_t len);
+
+/*
+ * Copy up to len bytes of VM id's captured console output (oldest first)
+ * into buf. Returns the number of bytes the capture holds (may exceed
+ * len), -ENOENT, or -ENODEV when that VM's console is not captured (its
+ * output goes to memvisor's standard output).
+ */
+long hv_console_output(struct hv *hv, unsigned id, void *buf, size_t len);
+
+/* Fill *info for VM id. Returns 0 or -ENOENT. */
+int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info);
+
+/*
+ * Ids of the VMs (live or stopped, not destroyed), ascending, into
+ * ids[0..max-1]. Returns how many VMs there are (may exceed max).
+ */
+size_t hv_list(struct hv *hv, unsigned *ids, size_t max);
+
+/*
+ * Block until every VM has stopped, or VM id has stopped when id != 0.
+ * Returns the exit status of VM id (or of the first VM when id is 0).
+ */
+int hv_wait(struct hv *hv, unsigned id);
+
+#endif

@@ -1,0 +1,194 @@
+#!/bin/sh
+# Bare-metal guest tests (guest/baremetal/): boot each test ELF under
+# memvisor and check its exit status and its marker line ("PASS <name>",
+# or what the test prints before it shuts down on purpose); then feed
+# `memvisor run` bad input and check it refuses cleanly.
+#
+# Usage: tests/integration/baremetal.sh BUILD-DIR   (tests/integration/run)
+# Exit: 0 all passed, 1 something failed, 77 skipped (says why).
+set -u
+
+build=${1:-build}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+case $build in
+/*) ;;
+*) build=$PWD/$build ;;
+esac
+memvisor=$build/memvisor
+elfs=$build/baremetal
+cross=${BM_CC:-riscv64-linux-gnu-gcc}
+guest_timeout=60
+
+if ! command -v "$cross" >/dev/null 2>&1; then
+	echo "skip: $cross is not installed, so the guests cannot be built" \
+		"(Debian: apt-get install gcc-riscv64-linux-gnu)"
+	exit 77
+fi
+if ! command -v timeout >/dev/null 2>&1; then
+	echo "skip: timeout(1) is not installed (coreutils)"
+	exit 77
+fi
+if [ ! -x "$memvisor" ]; then
+	echo "FAIL: $memvisor is not built (make all)"
+	exit 1
+fi
+
+# `make integration` builds the guests first; by hand, build them here.
+for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot; do
+	if [ ! -e "$elfs/$t.elf" ]; then
+		if ! make -s -C "$root" BUILD="$build" baremetal; then
+			echo "FAIL: cannot build the bare-metal guests"
+			exit 1
+		fi
+		break
+	fi
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/memvisor-baremetal.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+pass=0
+fail=0
+
+ok() {
+	pass=$((pass + 1))
+	echo "   ok    $1"
+}
+
+bad() {
+	fail=$((fail + 1))
+	echo "   FAIL  $1: $2"
+}
+
+# guest NAME STATUS MARKERS [memvisor run options...]
+# Boot $elfs/NAME.elf; it must exit with STATUS and print every line of
+# MARKERS (newline-separated, exact lines).
+guest() {
+	name=$1 want=$2 markers=$3
+	shift 3
+	label="$name${*:+ $*}"
+	timeout -k 5 "$guest_timeout" "$memvisor" run \
+		--kernel "$elfs/$name.elf" "$@" </dev/null >"$tmp/raw" 2>&1
+	rc=$?
+	# A guest may write NUL bytes (a DBCN write of zeroed memory).
+	tr -d '\000' <"$tmp/raw" >"$tmp/out"
+
+	why=
+	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+		why="no shutdown within $guest_timeout s"
+	elif [ "$rc" -ne "$want" ]; then
+		why="exit status $rc, expected $want"
+	fi
+	missing=$(printf '%s\n' "$markers" | while IFS= read -r m; do
+		[ -n "$m" ] && ! grep -qxF -- "$m" "$tmp/out" && echo "$m"
+	done)
+	if [ -z "$why" ] && [ -n "$missing" ]; then
+		why="no line '$(printf '%s' "$missing" | head -n 1)' in the output"
+	fi
+	if [ -z "$why" ]; then
+		ok "$label"
+		# Known deviations are reported, never counted as passes.
+		grep 'XFAIL ' "$tmp/out" | sed 's/^.*XFAIL /         XFAIL /'
+		return
+	fi
+	bad "$label" "$why"
+	# The guest's own failure lines say which check; else the tail.
+	if grep -q 'FAIL ' "$tmp/out"; then
+		grep 'FAIL ' "$tmp/out" | sed 's/^.*FAIL /         FAIL /'
+	else
+		tail -n 5 "$tmp/out" | sed 's/^/         | /'
+	fi
+}
+
+echo "-- guests"
+guest alu 0 "PASS alu" --memory 64M
+guest mem 0 "PASS mem" --memory 64M
+guest csr 0 "PASS csr" --memory 64M
+guest trap 0 "PASS trap" --memory 64M
+guest mmu 0 "PASS mmu" --memory 64M
+guest sbi 0 "PASS sbi
+sbi: hello through DBCN write
+sbi: hello through DBCN write_byte
+sbi: legacy putchar prints x: x" --memory 64M
+# RAM above 4 GiB: guest-physical addresses need all 64 bits.
+guest sbi 0 "PASS sbi" --memory 8G
+for cpus in 2 4; do
+	for pcpus in 1 2; do
+		guest smp 0 "PASS smp" --memory 64M --cpus "$cpus" \
+			--pcpus "$pcpus"
+	done
+done
+guest srst_fail 1 "srst_fail: shutting down with reason system failure" \
+	--memory 64M
+guest srst_reboot 3 "srst_reboot: asking for a cold reboot" --memory 64M
+
+# refuse LABEL [memvisor arguments...]
+# memvisor must exit 2 with exactly one line on stderr ("memvisor: ..."),
+# not crash and not leave a core file.
+refuse() {
+	label=$1
+	shift
+	(cd "$tmp/cwd" && exec timeout -k 5 10 "$memvisor" "$@") </dev/null \
+		>"$tmp/stdout" 2>"$tmp/stderr"
+	rc=$?
+	lines=$(wc -l <"$tmp/stderr")
+	first=$(head -n 1 "$tmp/stderr")
+	why=
+	if [ "$rc" -ne 2 ]; then
+		why="exit status $rc, expected 2"
+	elif [ "$lines" -ne 1 ]; then
+		why="$lines lines on stderr, expected 1"
+	else
+		case $first in
+		"memvisor: "*) ;;
+		*) why="stderr does not start with 'memvisor: '" ;;
+		esac
+	fi
+	if ls "$tmp/cwd" | grep -q core; then
+		why="${why:+$why; }left a core file"
+		rm -f "$tmp/cwd"/core*
+	fi
+	if [ -z "$why" ]; then
+		ok "refuses $label ($first)"
+	else
+		bad "refuses $label" "$why"
+		sed 's/^/         | /' "$tmp/stderr" | head -n 5
+	fi
+}
+
+echo "-- bad input"
+mkdir -p "$tmp/cwd"
+good=$elfs/alu.elf
+head -c 200 "$good" >"$tmp/truncated.elf"
+head -c 40 "$good" >"$tmp/truncated-header.elf"
+: >"$tmp/empty"
+host_elf=
+for f in /bin/true /usr/bin/true /bin/sh; do
+	if [ -f "$f" ] && [ "$(head -c 4 "$f" | od -An -c | tr -d ' ')" = \
+		'177ELF' ]; then
+		host_elf=$f
+		break
+	fi
+done
+
+refuse "a missing kernel file" run --kernel "$tmp/no-such.elf"
+refuse "a truncated ELF" run --kernel "$tmp/truncated.elf"
+refuse "an ELF cut inside its header" run --kernel "$tmp/truncated-header.elf"
+if [ -n "$host_elf" ]; then
+	refuse "a host ELF ($host_elf)" run --kernel "$host_elf"
+else
+	echo "   skip  refuses a host ELF: no ELF found at /bin/true or /bin/sh"
+fi
+refuse "an empty kernel file" run --kernel "$tmp/empty"
+refuse "a directory as kernel" run --kernel "$tmp/cwd"
+refuse "--cpus 0" run --kernel "$good" --cpus 0
+refuse "--cpus 99" run --kernel "$good" --cpus 99
+refuse "--memory 3X" run --kernel "$good" --memory 3X
+refuse "--memory 1K" run --kernel "$good" --memory 1K
+refuse "--pcpus 0" run --kernel "$good" --pcpus 0
+refuse "run without --kernel" run
+refuse "an unknown option" run --kernel "$good" --frobnicate
+refuse "an unknown command" frobnicate
+
+echo "baremetal: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
