@@ -61,8 +61,8 @@ struct api {
 static int api_wait(struct api *api, int fd, short events)
 {
 	struct pollfd p[2] = {
-		{ .fd = api->stop_pipe[0], .events = POLLIN },
-		{ .fd = fd, .events = events },
+	    {.fd = api->stop_pipe[0], .events = POLLIN},
+	    {.fd = fd, .events = events},
 	};
 
 	for (;;) {
@@ -142,9 +142,9 @@ static void api_serve(struct api *api, int fd)
 				line--;
 			/* Blank lines are skipped, so a person typing at
 			 * the socket can press Enter. */
-			if (line && api_send_reply(api, fd,
-						   api_handle(api->hv, buf,
-							      line)))
+			if (line &&
+			    api_send_reply(api, fd,
+					   api_handle(api->hv, buf, line)))
 				break;
 			memmove(buf, buf + used, len - used);
 			len -= used;
@@ -163,8 +163,8 @@ static void api_serve(struct api *api, int fd)
 		if (api_wait(api, fd, POLLIN))
 			break;
 		n = recv(fd, buf + len, cap - len, MSG_DONTWAIT);
-		if (n < 0 && (errno == EINTR || errno == EAGAIN ||
-			      errno == EWOULDBLOCK))
+		if (n < 0 &&
+		    (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
 			continue;
 		if (n <= 0)
 			break;
@@ -232,8 +232,8 @@ static void *api_accept_main(void *arg)
 			 * on a listening socket that stays readable. */
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM) {
-				struct pollfd p = { .fd = api->stop_pipe[0],
-						    .events = POLLIN };
+				struct pollfd p = {.fd = api->stop_pipe[0],
+						   .events = POLLIN};
 				poll(&p, 1, 100);
 			}
 			continue;
@@ -251,8 +251,9 @@ static void *api_accept_main(void *arg)
 			c->fd = -1;
 			c->state = API_SLOT_FREE;
 			pthread_mutex_unlock(&api->lock);
-			api_refuse(api, fd, "cannot start a thread for this "
-					    "connection");
+			api_refuse(api, fd,
+				   "cannot start a thread for this "
+				   "connection");
 		}
 	}
 	return NULL;

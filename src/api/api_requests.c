@@ -151,7 +151,8 @@ json_t *api_error(const char *fmt, ...)
 		n = 0;
 	if ((size_t)n >= sizeof(msg))
 		n = sizeof(msg) - 1;
-	return json_pack("{s:b,s:o}", "ok", 0, "error", api_text(msg, (size_t)n));
+	return json_pack("{s:b,s:o}", "ok", 0, "error",
+			 api_text(msg, (size_t)n));
 }
 
 /* The error reply for a negative errno from hv_*() about VM vm. */
@@ -214,12 +215,12 @@ static json_t *api_list(struct hv *hv, const struct api_args *a)
 
 		if (hv_info(hv, ids[i], &in))
 			continue; /* destroyed since hv_list() */
-		vm = json_pack("{s:I,s:o,s:I,s:I,s:s,s:o*}", "id",
-			       (json_int_t)in.id, "parent", api_parent(&in),
-			       "cpus", (json_int_t)in.nvcpus, "memory",
-			       (json_int_t)in.ram_size, "state", api_state(&in),
-			       "exit_status",
-			       in.stopped ? json_integer(in.exit_status) : NULL);
+		vm = json_pack(
+		    "{s:I,s:o,s:I,s:I,s:s,s:o*}", "id", (json_int_t)in.id,
+		    "parent", api_parent(&in), "cpus", (json_int_t)in.nvcpus,
+		    "memory", (json_int_t)in.ram_size, "state", api_state(&in),
+		    "exit_status",
+		    in.stopped ? json_integer(in.exit_status) : NULL);
 		if (json_array_append_new(vms, vm)) {
 			json_decref(vms);
 			vms = NULL;
@@ -318,8 +319,7 @@ static json_t *api_console(struct hv *hv, const struct api_args *a)
 	char *buf = NULL;
 
 	if (a->input.s) {
-		queued = hv_console_input(hv, a->vm, a->input.s,
-					  a->input.len);
+		queued = hv_console_input(hv, a->vm, a->input.s, a->input.len);
 		if (queued < 0)
 			return api_hv_error(queued, a->vm);
 	}
@@ -390,34 +390,94 @@ static json_t *api_stats(struct hv *hv, const struct api_args *a)
 
 static json_t *api_help(struct hv *hv, const struct api_args *a);
 
+/* The argument every request about one VM takes (a macro: a const
+ * object is not a constant expression in C). */
 #define API_ARG_VM                                                             \
-	{ "vm", API_ARG_UINT, true, 1, UINT_MAX, 0,                           \
-	  offsetof(struct api_args, vm), "the VM's id" }
+	{                                                                      \
+		.name = "vm", .type = API_ARG_UINT, .required = true,          \
+		.min = 1, .max = UINT_MAX,                                     \
+		.offset = offsetof(struct api_args, vm), .help = "the VM's id" \
+	}
 
 static const struct api_request api_requests[] = {
-	{ "list", api_list, "every VM: id, parent, cpus, memory, state", { { 0 } } },
-	{ "pause", api_pause, "take a VM's VCPUs off the CPUs until resume",
-	  { API_ARG_VM } },
-	{ "resume", api_resume, "let a paused VM run again", { API_ARG_VM } },
-	{ "clone", api_clone,
-	  "make count lazy clones of a VM; replies with their ids",
-	  { API_ARG_VM,
-	    { "count", API_ARG_UINT, false, 1, API_MAX_CLONES, 1,
-	      offsetof(struct api_args, count),
-	      "how many clones, 1 to 10000 (default 1)" },
-	    { "eager_levels", API_ARG_UINT, false, 1, API_MAX_EAGER, 1,
-	      offsetof(struct api_args, eager_levels),
-	      "G-stage levels copied at clone time, 1 to 4 (default 1: lazy)" } } },
-	{ "destroy", api_destroy, "stop and free a VM (its clones stay)",
-	  { API_ARG_VM } },
-	{ "console", api_console,
-	  "queue input to a VM's console; replies with its captured output",
-	  { API_ARG_VM,
-	    { "input", API_ARG_STRING, false, 0, 0, 0,
-	      offsetof(struct api_args, input), "bytes to queue (optional)" } } },
-	{ "stats", api_stats, "a VM's memory and execution counters, and host RSS",
-	  { API_ARG_VM } },
-	{ "help", api_help, "these requests and their arguments", { { 0 } } },
+    {
+	.name = "list",
+	.fn = api_list,
+	.help = "every VM: id, parent, cpus, memory, state",
+    },
+    {
+	.name = "pause",
+	.fn = api_pause,
+	.help = "take a VM's VCPUs off the CPUs until resume",
+	.args = {API_ARG_VM},
+    },
+    {
+	.name = "resume",
+	.fn = api_resume,
+	.help = "let a paused VM run again",
+	.args = {API_ARG_VM},
+    },
+    {
+	.name = "clone",
+	.fn = api_clone,
+	.help = "make count lazy clones of a VM; replies with their ids",
+	.args =
+	    {
+		API_ARG_VM,
+		{
+		    .name = "count",
+		    .type = API_ARG_UINT,
+		    .min = 1,
+		    .max = API_MAX_CLONES,
+		    .def = 1,
+		    .offset = offsetof(struct api_args, count),
+		    .help = "how many clones, 1 to 10000 (default 1)",
+		},
+		{
+		    .name = "eager_levels",
+		    .type = API_ARG_UINT,
+		    .min = 1,
+		    .max = API_MAX_EAGER,
+		    .def = 1,
+		    .offset = offsetof(struct api_args, eager_levels),
+		    .help = "G-stage levels copied at clone time, 1 "
+			    "to 4 (default 1: lazy)",
+		},
+	    },
+    },
+    {
+	.name = "destroy",
+	.fn = api_destroy,
+	.help = "stop and free a VM (its clones stay)",
+	.args = {API_ARG_VM},
+    },
+    {
+	.name = "console",
+	.fn = api_console,
+	.help = "queue input to a VM's console; replies with its "
+		"captured output",
+	.args =
+	    {
+		API_ARG_VM,
+		{
+		    .name = "input",
+		    .type = API_ARG_STRING,
+		    .offset = offsetof(struct api_args, input),
+		    .help = "bytes to queue (optional)",
+		},
+	    },
+    },
+    {
+	.name = "stats",
+	.fn = api_stats,
+	.help = "a VM's memory and execution counters, and host RSS",
+	.args = {API_ARG_VM},
+    },
+    {
+	.name = "help",
+	.fn = api_help,
+	.help = "these requests and their arguments",
+    },
 };
 
 #define API_NREQUESTS (sizeof(api_requests) / sizeof(api_requests[0]))
@@ -436,8 +496,8 @@ static json_t *api_help(struct hv *hv, const struct api_args *a)
 		     args && arg < rq->args + API_MAX_ARGS && arg->name; arg++)
 			if (json_array_append_new(
 				args,
-				json_pack("{s:s,s:s,s:b,s:s}", "name", arg->name,
-					  "type",
+				json_pack("{s:s,s:s,s:b,s:s}", "name",
+					  arg->name, "type",
 					  arg->type == API_ARG_UINT ? "integer"
 								    : "string",
 					  "required", (int)arg->required,
@@ -445,10 +505,9 @@ static json_t *api_help(struct hv *hv, const struct api_args *a)
 				json_decref(args);
 				args = NULL;
 			}
-		if (json_array_append_new(list,
-					  json_pack("{s:s,s:s,s:o}", "name",
-						    rq->name, "help", rq->help,
-						    "args", args))) {
+		if (json_array_append_new(
+			list, json_pack("{s:s,s:s,s:o}", "name", rq->name,
+					"help", rq->help, "args", args))) {
 			json_decref(list);
 			list = NULL;
 		}
@@ -548,39 +607,44 @@ static int api_args_parse(const struct api_request *rq, json_t *req,
 				o += (size_t)snprintf(takes + o,
 						      sizeof(takes) - o, "%s%s",
 						      o ? ", " : "", x->name);
-			return api_fail(err, api_error("unknown argument \"%.40s\" (%s takes "
-					 "%s)",
-					 key, rq->name, o ? takes : "none"));
+			return api_fail(
+			    err,
+			    api_error("unknown argument \"%.40s\" (%s takes "
+				      "%s)",
+				      key, rq->name, o ? takes : "none"));
 		}
 		if (arg->type == API_ARG_STRING) {
 			struct api_bytes *b =
 			    (struct api_bytes *)((char *)a + arg->offset);
 
 			if (!json_is_string(v))
-				return api_fail(err, api_error("argument \"%s\" must be a "
-						 "string (%s), not %s",
-						 arg->name, arg->help,
-						 api_describe(v, what,
-							      sizeof(what))));
+				return api_fail(
+				    err, api_error("argument \"%s\" must be a "
+						   "string, not %s",
+						   arg->name,
+						   api_describe(v, what,
+								sizeof(what))));
 			b->s = json_string_value(v);
 			b->len = json_string_length(v);
 			continue;
 		}
 		if (!json_is_integer(v) || json_integer_value(v) < arg->min ||
 		    json_integer_value(v) > arg->max)
-			return api_fail(err, api_error("argument \"%s\" must be an integer "
-					 "from %u to %u (%s), not %s",
-					 arg->name, arg->min, arg->max,
-					 arg->help,
-					 api_describe(v, what, sizeof(what))));
+			return api_fail(
+			    err,
+			    api_error("argument \"%s\" must be an integer "
+				      "from %u to %u, not %s",
+				      arg->name, arg->min, arg->max,
+				      api_describe(v, what, sizeof(what))));
 		*(unsigned *)((char *)a + arg->offset) =
 		    (unsigned)json_integer_value(v);
 	}
 
 	for (arg = rq->args; arg < rq->args + API_MAX_ARGS && arg->name; arg++)
 		if (arg->required && !json_object_get(req, arg->name))
-			return api_fail(err, api_error("missing argument \"%s\" (%s)",
-					 arg->name, arg->help));
+			return api_fail(
+			    err, api_error("missing argument \"%s\" (%s)",
+					   arg->name, arg->help));
 	return 0;
 }
 

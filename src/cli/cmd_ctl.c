@@ -6,6 +6,7 @@
  * error or a socket that cannot be reached.
  */
 #define _GNU_SOURCE /* asprintf() */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -23,7 +24,7 @@
 
 /* The longest reply we accept (a console capture or a list of 10000 ids
  * is far below this). */
-#define CTL_MAX_REPLY (256u << 20)
+#define CTL_MAX_REPLY  (256u << 20)
 #define CTL_EXIT_ERROR 1
 
 enum ctl_opt {
@@ -36,17 +37,17 @@ enum ctl_opt {
 };
 
 static const struct cli_option ctl_opts[] = {
-	[OPT_API_SOCK] = { "api-sock", "PATH",
-			   "control socket of memvisor run --api-sock (required)" },
-	[OPT_JSON] = { "json", NULL, "print the raw JSON reply" },
-	[OPT_COUNT] = { "count", "N",
-			"clone: how many clones, 1 to 10000 (default 1)" },
-	[OPT_EAGER_LEVELS] = { "eager-levels", "L",
-			       "clone: G-stage levels copied at once, 1 to 4 "
-			       "(default 1: lazy)" },
-	[OPT_INPUT] = { "input", "TEXT",
-			"console: text to queue; \\n \\r \\t \\e \\\\ \\xHH "
-			"are escapes" },
+    [OPT_API_SOCK] = {"api-sock", "PATH",
+		      "control socket of memvisor run --api-sock (required)"},
+    [OPT_JSON] = {"json", NULL, "print the raw JSON reply"},
+    [OPT_COUNT] = {"count", "N",
+		   "clone: how many clones, 1 to 10000 (default 1)"},
+    [OPT_EAGER_LEVELS] = {"eager-levels", "L",
+			  "clone: G-stage levels copied at once, 1 to 4 "
+			  "(default 1: lazy)"},
+    [OPT_INPUT] = {"input", "TEXT",
+		   "console: text to queue; \\n \\r \\t \\e \\\\ \\xHH "
+		   "are escapes"},
 };
 
 #define CTL_NOPTS (sizeof(ctl_opts) / sizeof(ctl_opts[0]))
@@ -111,7 +112,7 @@ static int ctl_table_add(struct ctl_table *t, const char *const *cols)
 
 static void ctl_table_print(struct ctl_table *t)
 {
-	int width[CTL_TABLE_COLS] = { 0 };
+	int width[CTL_TABLE_COLS] = {0};
 
 	for (unsigned r = 0; r < t->nrows; r++)
 		for (unsigned c = 0; c < t->ncols; c++) {
@@ -139,9 +140,9 @@ static long long ctl_int(json_t *o, const char *key)
 
 static void ctl_print_list(const struct ctl_args *a, json_t *reply)
 {
-	static const char *const head[] = { "ID",     "PARENT", "CPUS",
-					     "MEMORY", "STATE" };
-	struct ctl_table t = { .ncols = 5 };
+	static const char *const head[] = {"ID", "PARENT", "CPUS", "MEMORY",
+					   "STATE"};
+	struct ctl_table t = {.ncols = 5};
 	json_t *vm;
 	size_t i;
 
@@ -150,7 +151,7 @@ static void ctl_print_list(const struct ctl_args *a, json_t *reply)
 	json_array_foreach(json_object_get(reply, "vms"), i, vm)
 	{
 		char id[24], parent[24], cpus[24], mem[24], state[40];
-		const char *row[] = { id, parent, cpus, mem, state };
+		const char *row[] = {id, parent, cpus, mem, state};
 		json_t *p = json_object_get(vm, "parent");
 		json_t *st = json_object_get(vm, "exit_status");
 		const char *s = json_string_value(json_object_get(vm, "state"));
@@ -165,7 +166,8 @@ static void ctl_print_list(const struct ctl_args *a, json_t *reply)
 		ctl_size((uint64_t)ctl_int(vm, "memory"), mem, sizeof(mem));
 		if (json_is_integer(st))
 			snprintf(state, sizeof(state), "%s (exit %lld)",
-				 s ? s : "?", (long long)json_integer_value(st));
+				 s ? s : "?",
+				 (long long)json_integer_value(st));
 		else
 			snprintf(state, sizeof(state), "%s", s ? s : "?");
 		ctl_table_add(&t, row);
@@ -179,7 +181,7 @@ static void ctl_print_list(const struct ctl_args *a, json_t *reply)
 
 static void ctl_print_stats(const struct ctl_args *a, json_t *reply)
 {
-	struct ctl_table t = { .ncols = 2 };
+	struct ctl_table t = {.ncols = 2};
 	const char *key;
 	json_t *v;
 
@@ -187,7 +189,7 @@ static void ctl_print_stats(const struct ctl_args *a, json_t *reply)
 	json_object_foreach(reply, key, v)
 	{
 		char val[40];
-		const char *row[] = { key, val };
+		const char *row[] = {key, val};
 
 		if (!strcmp(key, "ok"))
 			continue;
@@ -237,9 +239,9 @@ static void ctl_print_clone(const struct ctl_args *a, json_t *reply)
 {
 	long long made = ctl_int(reply, "made");
 
-	printf("cloned VM %s %lld time%s in %lld us; new id%s: ", a->operands[1],
-	       made, made == 1 ? "" : "s", ctl_int(reply, "latency_us"),
-	       made == 1 ? "" : "s");
+	printf("cloned VM %s %lld time%s in %lld us; new id%s: ",
+	       a->operands[1], made, made == 1 ? "" : "s",
+	       ctl_int(reply, "latency_us"), made == 1 ? "" : "s");
 	ctl_print_ids(stdout, json_object_get(reply, "ids"));
 }
 
@@ -275,22 +277,19 @@ struct ctl_request {
 };
 
 static const struct ctl_request ctl_requests[] = {
-	{ "list", "", false, 0, ctl_print_list, NULL,
-	  "every VM: id, parent, cpus, memory, state" },
-	{ "pause", "VM", true, 0, NULL, "paused",
-	  "take a VM's VCPUs off the CPUs" },
-	{ "resume", "VM", true, 0, NULL, "resumed",
-	  "let a paused VM run again" },
-	{ "clone", "VM [--count N] [--eager-levels L]", true,
-	  1u << OPT_COUNT | 1u << OPT_EAGER_LEVELS, ctl_print_clone, NULL,
-	  "clone a VM (lazily), print the new ids and the latency" },
-	{ "destroy", "VM", true, 0, NULL, "destroyed",
-	  "stop and free a VM (its clones stay)" },
-	{ "console", "VM [--input TEXT]", true, 1u << OPT_INPUT,
-	  ctl_print_console, NULL,
-	  "queue input, print the VM's captured console output" },
-	{ "stats", "VM", true, 0, ctl_print_stats, NULL,
-	  "a VM's memory and execution counters, and host RSS" },
+    {"list", "", false, 0, ctl_print_list, NULL,
+     "every VM: id, parent, cpus, memory, state"},
+    {"pause", "VM", true, 0, NULL, "paused", "take a VM's VCPUs off the CPUs"},
+    {"resume", "VM", true, 0, NULL, "resumed", "let a paused VM run again"},
+    {"clone", "VM [--count N] [--eager-levels L]", true,
+     1u << OPT_COUNT | 1u << OPT_EAGER_LEVELS, ctl_print_clone, NULL,
+     "clone a VM (lazily), print the new ids and the latency"},
+    {"destroy", "VM", true, 0, NULL, "destroyed",
+     "stop and free a VM (its clones stay)"},
+    {"console", "VM [--input TEXT]", true, 1u << OPT_INPUT, ctl_print_console,
+     NULL, "queue input, print the VM's captured console output"},
+    {"stats", "VM", true, 0, ctl_print_stats, NULL,
+     "a VM's memory and execution counters, and host RSS"},
 };
 
 #define CTL_NREQUESTS (sizeof(ctl_requests) / sizeof(ctl_requests[0]))
@@ -357,7 +356,8 @@ static int ctl_parse(int argc, char **argv, struct ctl_args *a)
 		}
 		if (rest >= argc)
 			break;
-		if (a->noperands == sizeof(a->operands) / sizeof(a->operands[0])) {
+		if (a->noperands ==
+		    sizeof(a->operands) / sizeof(a->operands[0])) {
 			cli_error("ctl: unexpected argument '%s' (see --help)",
 				  argv[rest]);
 			return CLI_EXIT_USAGE;
@@ -407,13 +407,16 @@ static int ctl_unescape(const char *s, char **out, size_t *len)
 			buf[o++] = '\\';
 			break;
 		case 'x':
-			if (sscanf(s + 1, "%2x", &v) == 1 && v >= 1 &&
-			    v <= 0x7f && s[1] && s[2] &&
-			    strchr("0123456789abcdefABCDEF", s[1]) &&
-			    strchr("0123456789abcdefABCDEF", s[2])) {
-				buf[o++] = (char)v;
-				s += 2;
-				break;
+			if (isxdigit((unsigned char)s[1]) &&
+			    isxdigit((unsigned char)s[2])) {
+				char hex[3] = {s[1], s[2], 0};
+
+				v = (unsigned)strtoul(hex, NULL, 16);
+				if (v >= 1 && v <= 0x7f) {
+					buf[o++] = (char)v;
+					s += 2;
+					break;
+				}
 			}
 			cli_error("--input: '\\x' needs two hex digits from 01 "
 				  "to 7f");
@@ -422,7 +425,7 @@ static int ctl_unescape(const char *s, char **out, size_t *len)
 		default:
 			cli_error("--input: unknown escape '\\%s' (use \\n, "
 				  "\\r, \\t, \\e, \\\\ or \\xHH)",
-				  *s ? (char[]){ *s, 0 } : "");
+				  *s ? (char[]){*s, 0} : "");
 			free(buf);
 			return CLI_EXIT_USAGE;
 		}
@@ -492,7 +495,7 @@ err:
  */
 static int ctl_call(const char *path, const char *line, char **reply)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	size_t len = 0, cap = 4096, todo = strlen(line);
 	char *buf = NULL;
 	int fd;
@@ -528,8 +531,8 @@ static int ctl_call(const char *path, const char *line, char **reply)
 		ssize_t n;
 
 		if (len + 1 >= cap) {
-			char *more = cap > CTL_MAX_REPLY ? NULL
-							 : realloc(buf, cap * 2);
+			char *more =
+			    cap > CTL_MAX_REPLY ? NULL : realloc(buf, cap * 2);
 			if (!more) {
 				cli_error("%s: the reply is too long", path);
 				goto err;
@@ -544,8 +547,9 @@ static int ctl_call(const char *path, const char *line, char **reply)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			cli_error("%s closed the connection without a reply%s%s",
-				  path, n ? ": " : "", n ? strerror(errno) : "");
+			cli_error(
+			    "%s closed the connection without a reply%s%s",
+			    path, n ? ": " : "", n ? strerror(errno) : "");
 			goto err;
 		}
 		len += (size_t)n;
@@ -566,7 +570,7 @@ err:
 int cmd_ctl(int argc, char **argv)
 {
 	const struct ctl_request *rq = NULL;
-	struct ctl_args a = { 0 };
+	struct ctl_args a = {0};
 	json_t *req = NULL, *reply = NULL;
 	char *line = NULL, *text = NULL, *raw = NULL;
 	json_error_t jerr;
@@ -650,8 +654,9 @@ int cmd_ctl(int argc, char **argv)
 		  json_string_value(json_object_get(reply, "error"))
 		      ?: "the request failed (no reason given)");
 	if (json_array_size(json_object_get(reply, "ids")) && !a.json) {
-		fprintf(stderr, "memvisor: %s: these clones were made and "
-				"stay: ",
+		fprintf(stderr,
+			"memvisor: %s: these clones were made and "
+			"stay: ",
 			rq->name);
 		ctl_print_ids(stderr, json_object_get(reply, "ids"));
 	}

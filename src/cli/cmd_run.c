@@ -5,14 +5,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/api.h"
 #include "cli/cli.h"
-#include "mem/frame.h"
-#include "vmm/sched.h"
+#include "vmm/hv.h"
 #include "vmm/vm.h"
 
 #define RUN_SYNOPSIS                                                           \
 	"run --kernel IMAGE [--initrd CPIO] [--memory SIZE] [--cpus N] "       \
-	"[--cmdline TEXT] [--pcpus P]"
+	"[--cmdline TEXT] [--pcpus P] [--api-sock PATH]"
 
 enum run_opt {
 	OPT_KERNEL,
@@ -22,6 +22,7 @@ enum run_opt {
 	OPT_CMDLINE,
 	OPT_PCPUS,
 	OPT_HOST_MEMORY,
+	OPT_API_SOCK,
 };
 
 static const struct cli_option run_opts[] = {
@@ -35,6 +36,8 @@ static const struct cli_option run_opts[] = {
 	[OPT_PCPUS] = { "pcpus", "P", "host threads running VCPUs (default: host cores)" },
 	[OPT_HOST_MEMORY] = { "host-memory", "SIZE",
 			      "most host memory guests may use (default: host RAM)" },
+	[OPT_API_SOCK] = { "api-sock", "PATH",
+			   "serve the control API on this Unix socket" },
 };
 
 #define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
@@ -43,6 +46,7 @@ struct run_args {
 	struct vm_config vm;
 	unsigned pcpus;
 	uint64_t host_memory;
+	const char *api_sock;
 };
 
 static int run_option(unsigned idx, const char *arg, void *ctx)
@@ -81,6 +85,9 @@ static int run_option(unsigned idx, const char *arg, void *ctx)
 			return CLI_EXIT_USAGE;
 		}
 		return 0;
+	case OPT_API_SOCK:
+		a->api_sock = arg;
+		return 0;
 	case OPT_HOST_MEMORY:
 		if (cli_parse_size(arg, &a->host_memory) ||
 		    a->host_memory < (1u << 20)) {
@@ -109,10 +116,10 @@ int cmd_run(int argc, char **argv)
 			.cmdline = "console=hvc0 earlycon=sbi" },
 	};
 	char why[VM_WHY_LEN] = "";
-	struct frame_pool *pool = NULL;
 	struct console *con = NULL;
-	struct sched *sched = NULL;
+	struct api *api = NULL;
 	struct vm *vm = NULL;
+	struct hv *hv = NULL;
 	int rest, r, status = CLI_EXIT_USAGE;
 
 	r = cli_parse(argc, argv, RUN_SYNOPSIS, run_opts, RUN_NOPTS,
@@ -131,9 +138,10 @@ int cmd_run(int argc, char **argv)
 	if (!a.host_memory)
 		a.host_memory = run_host_ram();
 
-	r = frame_pool_create(a.host_memory, &pool);
+	r = hv_create(a.host_memory, a.pcpus, &hv);
 	if (r) {
-		cli_error("cannot reserve %llu bytes of host memory: %s",
+		cli_error("cannot reserve %llu bytes of host memory or start "
+			  "the PCPU threads: %s",
 			  (unsigned long long)a.host_memory, strerror(-r));
 		goto out;
 	}
@@ -142,7 +150,7 @@ int cmd_run(int argc, char **argv)
 		cli_error("cannot create the console: %s", strerror(-r));
 		goto out;
 	}
-	r = vm_create(&a.vm, pool, con, &vm, why, sizeof(why));
+	r = vm_create(&a.vm, hv_pool(hv), con, &vm, why, sizeof(why));
 	if (r) {
 		cli_error("%s", why[0] ? why : strerror(-r));
 		goto out;
@@ -152,25 +160,29 @@ int cmd_run(int argc, char **argv)
 		cli_error("cannot read the console input: %s", strerror(-r));
 		goto out;
 	}
-	r = sched_create(a.pcpus, &sched);
-	if (r) {
-		cli_error("cannot start the PCPU threads: %s", strerror(-r));
+	if (a.api_sock) {
+		r = api_start(hv, a.api_sock, &api);
+		if (r) {
+			cli_error("--api-sock %s: %s", a.api_sock,
+				  strerror(-r));
+			goto out;
+		}
+	}
+	r = hv_add(hv, vm);
+	if (r < 0) {
+		cli_error("cannot start the VM: %s", strerror(-r));
 		goto out;
 	}
-	r = sched_add_vm(sched, vm);
-	if (r) {
-		cli_error("cannot schedule the VM: %s", strerror(-r));
-		goto out;
-	}
-	status = sched_wait_vm(sched, vm);
+	vm = NULL; /* hv owns it now */
+	status = hv_wait(hv, 0);
 	if (status == VM_EXIT_ERROR)
-		cli_error("the VM stopped: %s", vm->why);
+		cli_error("the VM stopped: memvisor stopped it (out of host "
+			  "memory, or destroyed)");
 
 out:
-	sched_destroy(sched);
-	vm_destroy(vm);
+	api_stop(api);
+	vm_destroy(vm); /* only when hv never took it: before its pool goes */
+	hv_destroy(hv);
 	console_destroy(con);
-	if (pool)
-		frame_pool_destroy(pool);
 	return status;
 }

@@ -47,20 +47,20 @@
 #define WAIT_NS	      (5ull * 1000000000ull)
 
 static const uint32_t guest_code[] = {
-	0x00100893, /* li a7, 1 */
-	0x05200513, /* li a0, 82 ('R') */
-	0x00000073, /* ecall */
-	0x00200893, /* 1: li a7, 2 */
-	0x00000073, /* ecall */
-	0xfe054ce3, /* bltz a0, 1b */
-	0x07100293, /* li t0, 113 ('q') */
-	0x00550863, /* beq a0, t0, 2f */
-	0x00100893, /* li a7, 1 */
-	0x00000073, /* ecall */
-	0xfe5ff06f, /* j 1b */
-	0x00800893, /* 2: li a7, 8 */
-	0x00000073, /* ecall */
-	0x0000006f, /* 3: j 3b */
+    0x00100893, /* li a7, 1 */
+    0x05200513, /* li a0, 82 ('R') */
+    0x00000073, /* ecall */
+    0x00200893, /* 1: li a7, 2 */
+    0x00000073, /* ecall */
+    0xfe054ce3, /* bltz a0, 1b */
+    0x07100293, /* li t0, 113 ('q') */
+    0x00550863, /* beq a0, t0, 2f */
+    0x00100893, /* li a7, 1 */
+    0x00000073, /* ecall */
+    0xfe5ff06f, /* j 1b */
+    0x00800893, /* 2: li a7, 8 */
+    0x00000073, /* ecall */
+    0x0000006f, /* 3: j 3b */
 };
 
 struct fixture {
@@ -113,7 +113,7 @@ static void write_guest_elf(const char *path)
 
 static int setup_with(void **state, uint64_t host_memory)
 {
-	struct vm_config cfg = { .ram_size = GUEST_RAM, .ncpus = 1 };
+	struct vm_config cfg = {.ram_size = GUEST_RAM, .ncpus = 1};
 	struct fixture *fx = calloc(1, sizeof(*fx));
 	char why[VM_WHY_LEN] = "";
 	struct vm *vm;
@@ -129,12 +129,10 @@ static int setup_with(void **state, uint64_t host_memory)
 	write_guest_elf(fx->elf);
 	cfg.kernel = fx->elf;
 
-	if (hv_create(host_memory, 1, &fx->hv) ||
-	    console_create(0, &fx->con) ||
+	if (hv_create(host_memory, 1, &fx->hv) || console_create(0, &fx->con) ||
 	    console_capture(fx->con, 64u << 10))
 		return -1;
-	if (vm_create(&cfg, hv_pool(fx->hv), fx->con, &vm, why,
-		      sizeof(why))) {
+	if (vm_create(&cfg, hv_pool(fx->hv), fx->con, &vm, why, sizeof(why))) {
 		fprintf(stderr, "vm_create: %s\n", why);
 		return -1;
 	}
@@ -179,14 +177,14 @@ static uint64_t now_ns(void)
 
 static void sleep_ms(unsigned ms)
 {
-	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 
 	nanosleep(&ts, NULL);
 }
 
 static int connect_to(const char *path)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -239,7 +237,7 @@ static char *recv_line(int fd)
 
 	assert_non_null(buf);
 	for (;;) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
+		struct pollfd p = {.fd = fd, .events = POLLIN};
 		ssize_t n;
 
 		if (poll(&p, 1, REPLY_TIMEOUT) != 1)
@@ -493,11 +491,11 @@ static void test_console_not_captured(void **state)
 static void test_stats(void **state)
 {
 	static const char *const keys[] = {
-		"id",	       "parent",	"nvcpus",     "ram_size",
-		"paused",      "stopped",	"exit_status", "tables",
-		"pages",       "frames_owned",	"frames_shared", "replications",
-		"cow_breaks",  "populated",	"instret",    "exits",
-		"host_rss",    "state",
+	    "id",	  "parent",	  "nvcpus",	   "ram_size",
+	    "paused",	  "stopped",	  "exit_status",   "tables",
+	    "pages",	  "frames_owned", "frames_shared", "replications",
+	    "cow_breaks", "populated",	  "instret",	   "exits",
+	    "host_rss",	  "state",
 	};
 	struct fixture *fx = *state;
 	long long size, resident;
@@ -584,12 +582,11 @@ static void test_clone(void **state)
 		 ids[2]);
 	assert_ok(r);
 	assert_int_equal(get_int(r, "made"), 1);
-	assert_int_equal(
-	    stat_of(fx,
-		    (unsigned)json_integer_value(
-			json_array_get(json_object_get(r, "ids"), 0)),
-		    "parent"),
-	    ids[2]);
+	assert_int_equal(stat_of(fx,
+				 (unsigned)json_integer_value(json_array_get(
+				     json_object_get(r, "ids"), 0)),
+				 "parent"),
+			 ids[2]);
 	json_decref(r);
 }
 
@@ -621,9 +618,9 @@ static void test_destroy(void **state)
 		     "no VM with id");
 	assert_error(call(fx, "{\"cmd\":\"clone\",\"vm\":%u}", id),
 		     "no VM with id");
-	assert_error(call(fx, "{\"cmd\":\"console\",\"vm\":%u,\"input\":\"a\"}",
-			  id),
-		     "no VM with id");
+	assert_error(
+	    call(fx, "{\"cmd\":\"console\",\"vm\":%u,\"input\":\"a\"}", id),
+	    "no VM with id");
 	/* Its parent is unaffected. */
 	assert_string_equal(get_str(list_entry(fx, fx->vm, &keep), "state"),
 			    "running");
@@ -664,9 +661,9 @@ static void test_stopped(void **state)
 
 static void test_help(void **state)
 {
-	static const char *const names[] = { "list",	"pause",   "resume",
-					     "clone",	"destroy", "console",
-					     "stats",	"help" };
+	static const char *const names[] = {"list",  "pause",	"resume",
+					    "clone", "destroy", "console",
+					    "stats", "help"};
 	struct fixture *fx = *state;
 	json_t *r = call(fx, "{\"cmd\":\"help\"}");
 	json_t *rq;
@@ -690,43 +687,41 @@ static void test_bad_requests(void **state)
 	static const struct {
 		const char *req, *want;
 	} bad[] = {
-		{ "not json", "not JSON" },
-		{ "{\"cmd\":\"list\"", "not JSON" },
-		{ "{\"cmd\":\"list\"} x", "not JSON" },
-		{ "{\"cmd\":\"li\xffst\"}", "not JSON" },
-		{ "[1,2]", "not an array" },
-		{ "42", "not 42" },
-		{ "\"list\"", "not a string" },
-		{ "{}", "\"cmd\" must name a request" },
-		{ "{\"cmd\":5}", "\"cmd\" must name a request" },
-		{ "{\"cmd\":\"nope\"}", "unknown cmd \"nope\"" },
-		{ "{\"cmd\":\"list\",\"cmd\":\"list\"}", "duplicate" },
-		{ "{\"cmd\":\"pause\"}", "missing argument \"vm\"" },
-		{ "{\"cmd\":\"pause\",\"vm\":\"1\"}", "not a string" },
-		{ "{\"cmd\":\"pause\",\"vm\":-1}", "not -1" },
-		{ "{\"cmd\":\"pause\",\"vm\":0}", "not 0" },
-		{ "{\"cmd\":\"pause\",\"vm\":1.5}", "not 1.5" },
-		{ "{\"cmd\":\"pause\",\"vm\":null}", "not null" },
-		{ "{\"cmd\":\"pause\",\"vm\":4294967296}", "not 4294967296" },
-		{ "{\"cmd\":\"pause\",\"vm\":999}", "no VM with id 999" },
-		{ "{\"cmd\":\"resume\",\"vm\":999}", "no VM with id 999" },
-		{ "{\"cmd\":\"stats\",\"vm\":999}", "no VM with id 999" },
-		{ "{\"cmd\":\"destroy\",\"vm\":999}", "no VM with id 999" },
-		{ "{\"cmd\":\"console\",\"vm\":999}", "no VM with id 999" },
-		{ "{\"cmd\":\"clone\",\"vm\":999}", "no VM with id 999" },
-		{ "{\"cmd\":\"clone\",\"vm\":1,\"count\":0}", "\"count\"" },
-		{ "{\"cmd\":\"clone\",\"vm\":1,\"count\":10001}", "not 10001" },
-		{ "{\"cmd\":\"clone\",\"vm\":1,\"eager_levels\":0}",
-		  "\"eager_levels\"" },
-		{ "{\"cmd\":\"clone\",\"vm\":1,\"eager_levels\":5}",
-		  "from 1 to 4" },
-		{ "{\"cmd\":\"clone\",\"vm\":1,\"cout\":2}",
-		  "unknown argument \"cout\"" },
-		{ "{\"cmd\":\"list\",\"vm\":1}", "unknown argument \"vm\"" },
-		{ "{\"cmd\":\"console\",\"vm\":1,\"input\":5}",
-		  "must be a string" },
-		{ "{\"cmd\":\"console\",\"vm\":1,\"input\":[\"a\"]}",
-		  "not an array" },
+	    {"not json", "not JSON"},
+	    {"{\"cmd\":\"list\"", "not JSON"},
+	    {"{\"cmd\":\"list\"} x", "not JSON"},
+	    {"{\"cmd\":\"li\xffst\"}", "not JSON"},
+	    {"[1,2]", "not an array"},
+	    {"42", "not 42"},
+	    {"\"list\"", "not a string"},
+	    {"{}", "\"cmd\" must name a request"},
+	    {"{\"cmd\":5}", "\"cmd\" must name a request"},
+	    {"{\"cmd\":\"nope\"}", "unknown cmd \"nope\""},
+	    {"{\"cmd\":\"list\",\"cmd\":\"list\"}", "duplicate"},
+	    {"{\"cmd\":\"pause\"}", "missing argument \"vm\""},
+	    {"{\"cmd\":\"pause\",\"vm\":\"1\"}", "not a string"},
+	    {"{\"cmd\":\"pause\",\"vm\":-1}", "not -1"},
+	    {"{\"cmd\":\"pause\",\"vm\":0}", "not 0"},
+	    {"{\"cmd\":\"pause\",\"vm\":1.5}", "not 1.5"},
+	    {"{\"cmd\":\"pause\",\"vm\":null}", "not null"},
+	    {"{\"cmd\":\"pause\",\"vm\":4294967296}", "not 4294967296"},
+	    {"{\"cmd\":\"pause\",\"vm\":999}", "no VM with id 999"},
+	    {"{\"cmd\":\"resume\",\"vm\":999}", "no VM with id 999"},
+	    {"{\"cmd\":\"stats\",\"vm\":999}", "no VM with id 999"},
+	    {"{\"cmd\":\"destroy\",\"vm\":999}", "no VM with id 999"},
+	    {"{\"cmd\":\"console\",\"vm\":999}", "no VM with id 999"},
+	    {"{\"cmd\":\"clone\",\"vm\":999}", "no VM with id 999"},
+	    {"{\"cmd\":\"clone\",\"vm\":1,\"count\":0}", "\"count\""},
+	    {"{\"cmd\":\"clone\",\"vm\":1,\"count\":10001}", "not 10001"},
+	    {"{\"cmd\":\"clone\",\"vm\":1,\"eager_levels\":0}",
+	     "\"eager_levels\""},
+	    {"{\"cmd\":\"clone\",\"vm\":1,\"eager_levels\":5}", "from 1 to 4"},
+	    {"{\"cmd\":\"clone\",\"vm\":1,\"cout\":2}",
+	     "unknown argument \"cout\""},
+	    {"{\"cmd\":\"list\",\"vm\":1}", "unknown argument \"vm\""},
+	    {"{\"cmd\":\"console\",\"vm\":1,\"input\":5}", "must be a string"},
+	    {"{\"cmd\":\"console\",\"vm\":1,\"input\":[\"a\"]}",
+	     "not an array"},
 	};
 	struct fixture *fx = *state;
 	int fd = client(fx);
@@ -910,9 +905,9 @@ static void test_concurrent_clients(void **state)
 
 	/* Eight clients at once, fifty requests each. */
 	for (int i = 0; i < 8; i++) {
-		h[i] = (struct hammer){ .fx = fx };
-		assert_int_equal(pthread_create(&t[i], NULL, hammer_main, &h[i]),
-				 0);
+		h[i] = (struct hammer){.fx = fx};
+		assert_int_equal(
+		    pthread_create(&t[i], NULL, hammer_main, &h[i]), 0);
 	}
 	for (int i = 0; i < 8; i++) {
 		pthread_join(t[i], NULL);
@@ -946,8 +941,9 @@ static void test_too_many_clients(void **state)
 		char *line;
 
 		extra = client(fx);
-		assert_int_equal(send_bytes(extra, "{\"cmd\":\"list\"}\n", 15),
-				 15);
+		/* A refused client may find the socket closed (EPIPE) before
+		 * it sends: the refusal is waiting for it all the same. */
+		send_bytes(extra, "{\"cmd\":\"list\"}\n", 15);
 		line = recv_line(extra);
 		assert_non_null(line);
 		r = parse_reply(line);
@@ -1023,7 +1019,7 @@ static void test_clone_memory_limit(void **state)
 static void test_socket_file(void **state)
 {
 	struct fixture *fx = *state;
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct sockaddr_un addr = {.sun_family = AF_UNIX};
 	char path[PATH_MAX], longpath[sizeof(addr.sun_path) + 8];
 	struct api *api = NULL;
 	struct stat st;
@@ -1092,37 +1088,32 @@ static void test_stop_with_clients(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pause_resume, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_console, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_console_not_captured,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_clone, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_destroy, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_stopped, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_help, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_bad_requests, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_pipelined, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_oversized_line, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_disconnects, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_many_sequential_clients,
-						setup, teardown),
-		cmocka_unit_test_setup_teardown(test_concurrent_clients, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_too_many_clients, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_clone_memory_limit,
-						setup_small, teardown),
-		cmocka_unit_test_setup_teardown(test_socket_file, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(test_stop_with_clients, setup,
-						teardown),
+	    cmocka_unit_test_setup_teardown(test_list, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pause_resume, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_console, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_console_not_captured, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_stats, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_clone, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_destroy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stopped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_help, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pipelined, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_oversized_line, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_disconnects, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_many_sequential_clients, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_concurrent_clients, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_too_many_clients, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_clone_memory_limit,
+					    setup_small, teardown),
+	    cmocka_unit_test_setup_teardown(test_socket_file, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_stop_with_clients, setup,
+					    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
