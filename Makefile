@@ -2,7 +2,7 @@
 #
 #   make            build build/memvisor
 #   make check      install missing packages, run every test (unit, ASan, guests)
-#   make demo       install missing packages, run the demonstration
+#   make demo       install missing packages, boot Linux, clone it 100 times
 #   make bench      run the benchmarks (bench/results/*.json)
 #   make asan       run the unit tests in an -fsanitize=address,undefined build
 #   make format     apply .clang-format
@@ -86,8 +86,8 @@ check: setup
 integration: all
 	@tests/integration/run $(BUILD)
 
-demo: setup all $(BUILD)/bench/memcore
-	$(BUILD)/bench/memcore --quick
+demo: setup all guest
+	scripts/demo $(BUILD)
 
 bench: all $(BENCH_BINS)
 	@mkdir -p bench/results

@@ -25,7 +25,7 @@ GUEST_INIT_CFLAGS = -Os -static -nostdlib -nostdinc -fno-builtin \
 	-include $(GUEST_LINUX)/src/tools/include/nolibc/nolibc.h
 
 .PHONY: guest guest-6.1 guest-6.12 guest-linux-always
-guest: $(GUEST_DIR)/Image-6.1 $(GUEST_DIR)/boot.cpio
+guest: $(GUEST_DIR)/Image-6.1 $(GUEST_DIR)/boot.cpio $(GUEST_DIR)/clone.cpio
 guest-6.1: $(GUEST_DIR)/Image-6.1
 guest-6.12: $(GUEST_DIR)/Image-6.12
 
@@ -52,4 +52,7 @@ $(GUEST_DIR)/init/%: guest/init/%.c $(GUEST_DIR)/Image-6.1
 # One archive per init program; naming the programs explicitly keeps make
 # from deleting them as intermediate files.
 $(GUEST_DIR)/boot.cpio: $(GUEST_DIR)/init/boot guest/init/pack
+	guest/init/pack $< $@
+
+$(GUEST_DIR)/clone.cpio: $(GUEST_DIR)/init/clone guest/init/pack
 	guest/init/pack $< $@
