@@ -40,7 +40,7 @@ UNIT_TESTS := frame gstage gstage_cow gstage_clone gmem devtree loader console d
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.
-BENCHES := memcore
+BENCHES := memcore clone vmclone
 BENCH_BINS := $(BENCHES:%=$(BUILD)/bench/%)
 
 .PHONY: all setup unit asan check integration demo bench clean format
@@ -92,6 +92,7 @@ demo: setup all guest
 bench: all $(BENCH_BINS)
 	@mkdir -p bench/results
 	$(BUILD)/bench/memcore --json bench/results/memcore.json
+	$(BUILD)/bench/clone --json bench/results/clone-gstage.json
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -26,7 +26,10 @@ int vm_clone(struct vm *src, unsigned eager_levels, struct vm **out)
 	r = console_capture(c->console, CLONE_CONSOLE_CAPTURE);
 	if (r)
 		goto err_console;
-	r = gstage_clone(&c->gs, &src->gs, eager_levels);
+	if (eager_levels == CLONE_COPY_ALL)
+		r = gstage_copy_all(&c->gs, &src->gs);
+	else
+		r = gstage_clone(&c->gs, &src->gs, eager_levels);
 	if (r)
 		goto err_console;
 

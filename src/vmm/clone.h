@@ -11,6 +11,10 @@
 
 #include "vmm/vm.h"
 
+/* eager_levels value for the benchmark-only baseline: copy every table and
+ * every data page now, sharing nothing. */
+#define CLONE_COPY_ALL 0u
+
 /* Console output a clone keeps (newest bytes), readable through hv. */
 #define CLONE_CONSOLE_CAPTURE (16u << 10)
 
@@ -19,7 +23,8 @@
  * with its own console (input queue, output captured in memory). VCPUs that
  * were started in src are runnable in the clone; the clone runs once added
  * to a scheduler (hv_add()). eager_levels: G-stage levels copied now (1 =
- * root only, the lazy clone; src->gs.levels = every table). Returns 0 and
+ * root only, the lazy clone; src->gs.levels = every table;
+ * CLONE_COPY_ALL = every table and page, for benchmarks). Returns 0 and
  * sets *out, or -EINVAL (bad eager_levels), -ENOMEM (nothing is left
  * allocated and src is unchanged).
  */

@@ -174,11 +174,15 @@ int hv_resume(struct hv *hv, unsigned id)
 int hv_clone(struct hv *hv, unsigned id, unsigned count, unsigned eager_levels,
 	     unsigned *ids, unsigned *made)
 {
-	struct vm *src, *c;
+	struct vm *src, **batch;
+	unsigned n = 0;
 	bool was_paused;
 	int r = 0;
 
 	*made = 0;
+	batch = calloc(count ? count : 1, sizeof(*batch));
+	if (!batch)
+		return -ENOMEM;
 	pthread_mutex_lock(&hv->lock);
 	src = hv_find(hv, id);
 	if (!src) {
@@ -192,22 +196,30 @@ int hv_clone(struct hv *hv, unsigned id, unsigned count, unsigned eager_levels,
 	was_paused = src->paused;
 	if (!was_paused)
 		sched_pause_vm(hv->sched, src);
-	while (*made < count) {
-		r = vm_clone(src, eager_levels, &c);
+	/* Make every clone first, then start them all: clones that run
+	 * would compete with the cloning for the host CPUs. */
+	while (n < count) {
+		r = vm_clone(src, eager_levels, &batch[n]);
 		if (r)
 			break;
-		r = hv_insert(hv, c);
-		if (r < 0) {
-			vm_destroy(c);
+		n++;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		int id_or_err = hv_insert(hv, batch[i]);
+
+		if (id_or_err < 0) {
+			for (unsigned j = i; j < n; j++)
+				vm_destroy(batch[j]);
+			r = id_or_err;
 			break;
 		}
-		ids[(*made)++] = (unsigned)r;
-		r = 0;
+		ids[(*made)++] = (unsigned)id_or_err;
 	}
 	if (!was_paused)
 		sched_resume_vm(hv->sched, src);
 out:
 	pthread_mutex_unlock(&hv->lock);
+	free(batch);
 	return r;
 }
 
