@@ -89,10 +89,14 @@ integration: all
 demo: setup all guest
 	scripts/demo $(BUILD)
 
-bench: all $(BENCH_BINS)
+bench: all guest $(BENCH_BINS)
 	@mkdir -p bench/results
 	$(BUILD)/bench/memcore --json bench/results/memcore.json
 	$(BUILD)/bench/clone --json bench/results/clone-gstage.json
+	bench/boot.sh $(BUILD)
+	$(BUILD)/bench/vmclone --kernel $(BUILD)/guest/Image-6.1 \
+		--initrd $(BUILD)/guest/clone.cpio --live 1000 \
+		--json bench/results/clone.json
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -20,6 +20,8 @@ for f in "$image" "$initrd" "$mv"; do
 done
 
 now() { date +%s.%N; }
+# Evaluate with bc; print as a JSON-valid number (bc writes .5 for 0.5).
+num() { printf '%.6f' "$(echo "$1" | bc -l)"; }
 
 # Seconds from launching "$@" to the marker on its output (the guest then
 # powers off; we wait for the exit). Prints "fail" when no marker came.
@@ -31,7 +33,7 @@ time_to_marker() {
 		*"$marker"*) [ -z "$t1" ] && t1=$(now) ;;
 		esac
 	done < <(timeout 120 "$@" </dev/null 2>&1)
-	if [ -z "$t1" ]; then echo fail; else echo "$t1 - $t0" | bc -l; fi
+	if [ -z "$t1" ]; then echo fail; else num "$t1 - $t0"; fi
 }
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
@@ -49,7 +51,7 @@ for i in $(seq "$runs"); do
 			-kernel "$image" -initrd "$initrd" -append "$cmdline")
 		[ "$q" = fail ] && { echo "boot bench: qemu did not reach the marker" >&2; exit 1; }
 		qs+=("$q")
-		ratios+=("$(echo "$m / $q" | bc -l)")
+		ratios+=("$(num "$m / $q")")
 	fi
 	printf 'run %d: memvisor %.3f s%s\n' "$i" "$m" "${q:+, qemu $(printf %.3f "$q") s}"
 done
@@ -71,13 +73,13 @@ done
 loop_time() {
 	local t0 t1
 	t0=$(now); "$mv" run --kernel "$1" </dev/null >/dev/null; t1=$(now)
-	echo "$t1 - $t0" | bc -l
+	num "$t1 - $t0"
 }
 mips=()
 for i in $(seq 5); do
 	a=$(loop_time "$tmp/loop10000000.elf")
 	b=$(loop_time "$tmp/loop110000000.elf")
-	mips+=("$(echo "500000000 / ($b - $a) / 1000000" | bc -l)")
+	mips+=("$(num "500000000 / ($b - $a) / 1000000")")
 done
 mips_med=$(printf '%s\n' "${mips[@]}" | median)
 

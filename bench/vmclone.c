@@ -240,7 +240,7 @@ static int bench_live(struct bench *b, unsigned n)
 
 	if (!ids || !done || hv_create(20ull << 30, 0, &hv))
 		goto out_free;
-	if (!bench_boot(b, hv, &con, 4, &id))
+	if (!bench_boot(b, hv, &con, 64, &id)) /* a 256 MiB guest */
 		goto out_hv;
 	rss0 = rss_kib();
 	t0 = now_us();

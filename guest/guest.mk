@@ -1,7 +1,8 @@
 # guest/guest.mk — what runs inside guests, cross-built for RISC-V. Included
 # by the main Makefile (BUILD comes from there).
 #
-#   make guest        $(BUILD)/guest/Image-6.1 and $(BUILD)/guest/boot.cpio
+#   make guest        $(BUILD)/guest/Image-6.1 and the init archives
+#                     ($(BUILD)/guest/boot.cpio, clone.cpio)
 #   make guest-6.12   $(BUILD)/guest/Image-6.12 (only on request: 4 more min)
 #
 # The kernels are built by guest/linux/build into cache folders

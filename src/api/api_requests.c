@@ -551,7 +551,10 @@ static const char *api_describe(const json_t *v, char *buf, size_t len)
 			 json_integer_value(v));
 		return buf;
 	case JSON_REAL:
-		snprintf(buf, len, "%g", json_real_value(v));
+		/* 1.0 is not an integer either: say so with its point. */
+		snprintf(buf, len, "%.17g", json_real_value(v));
+		if (!strpbrk(buf, ".e"))
+			strncat(buf, ".0", len - strlen(buf) - 1);
 		return buf;
 	case JSON_TRUE:
 		return "true";
