@@ -88,6 +88,13 @@ static int console_capture_write(struct console_sink *s, const void *buf,
 	const uint8_t *p = buf;
 	size_t over, end, first;
 
+	/* The ring comes with the first output: a console that never prints
+	 * (a clone that is never run) costs no ring. */
+	if (!s->ring) {
+		s->ring = malloc(s->cap);
+		if (!s->ring)
+			return -ENOMEM;
+	}
 	if (len >= s->cap) {
 		s->dropped += s->len + (len - s->cap);
 		memcpy(s->ring, p + (len - s->cap), s->cap);
@@ -149,11 +156,6 @@ int console_capture(struct console *con, size_t cap)
 	sink = calloc(1, sizeof(*sink));
 	if (!sink)
 		return -ENOMEM;
-	sink->ring = malloc(cap);
-	if (!sink->ring) {
-		free(sink);
-		return -ENOMEM;
-	}
 	sink->ops = &console_capture_ops;
 	sink->fd = -1;
 	sink->cap = cap;
@@ -209,6 +211,11 @@ static size_t console_queue_put(struct console *con, const uint8_t *buf,
 {
 	size_t n = 0;
 
+	if (!con->inq && len) {
+		con->inq = malloc(con->in_cap);
+		if (!con->inq)
+			return 0;
+	}
 	while (n < len && con->in_len < con->in_cap) {
 		size_t tail = (con->in_head + con->in_len) % con->in_cap;
 
@@ -381,12 +388,8 @@ int console_create(size_t input_cap, struct console **out)
 	con = calloc(1, sizeof(*con));
 	if (!con)
 		return -ENOMEM;
+	/* The input queue comes with the first input (console_queue_put). */
 	con->in_cap = input_cap ? input_cap : CONSOLE_INPUT_DEFAULT;
-	con->inq = malloc(con->in_cap);
-	if (!con->inq) {
-		err = -ENOMEM;
-		goto err_free;
-	}
 	con->stop_pipe[0] = con->stop_pipe[1] = -1;
 	pthread_mutex_init(&con->out_lock, NULL);
 	pthread_mutex_init(&con->in_lock, NULL);
@@ -401,8 +404,6 @@ err_sync:
 	pthread_cond_destroy(&con->in_room);
 	pthread_mutex_destroy(&con->in_lock);
 	pthread_mutex_destroy(&con->out_lock);
-	free(con->inq);
-err_free:
 	free(con);
 	return err;
 }
