@@ -137,7 +137,9 @@ int hv_add(struct hv *hv, struct vm *vm)
 	return r;
 }
 
-int hv_pause(struct hv *hv, unsigned id)
+/* Pause or resume (op) VM id, refusing one that has stopped. */
+static int hv_pause_op(struct hv *hv, unsigned id,
+		       int (*op)(struct sched *s, struct vm *vm))
 {
 	struct vm *vm;
 	int r;
@@ -149,26 +151,19 @@ int hv_pause(struct hv *hv, unsigned id)
 	else if (vm->stopping)
 		r = -ESRCH;
 	else
-		r = sched_pause_vm(hv->sched, vm);
+		r = op(hv->sched, vm);
 	pthread_mutex_unlock(&hv->lock);
 	return r;
 }
 
+int hv_pause(struct hv *hv, unsigned id)
+{
+	return hv_pause_op(hv, id, sched_pause_vm);
+}
+
 int hv_resume(struct hv *hv, unsigned id)
 {
-	struct vm *vm;
-	int r;
-
-	pthread_mutex_lock(&hv->lock);
-	vm = hv_find(hv, id);
-	if (!vm)
-		r = -ENOENT;
-	else if (vm->stopping)
-		r = -ESRCH;
-	else
-		r = sched_resume_vm(hv->sched, vm);
-	pthread_mutex_unlock(&hv->lock);
-	return r;
+	return hv_pause_op(hv, id, sched_resume_vm);
 }
 
 int hv_clone(struct hv *hv, unsigned id, unsigned count, unsigned eager_levels,
