@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # tests/integration/qemu-oracle.sh BUILD — the reference run: boot the guest
 # kernel and boot test init under QEMU, which is known to be right, with 1, 2
 # and 4 CPUs. If these fail, the guest build is broken, not memvisor; when
@@ -86,6 +86,21 @@ for n in 1 2 4; do
 	done
 	if [ "$rc" -eq 0 ] && [ $marker = yes ]; then
 		echo "   cpus=$n: ok (MEMVISOR-BOOT-OK, powered off after $ms ms)"
+		# The oracle's verdict: memvisor's init output must be the same.
+		mvlog=$logs/memvisor-cpus-$n.log
+		timeout -k 5 "$limit" "$build/memvisor" run --kernel "$kernel" \
+			--initrd "$initrd" --memory 256M --cpus "$n" \
+			--cmdline "console=hvc0 earlycon=sbi expect_cpus=$n panic=-1" \
+			</dev/null >"$mvlog" 2>&1 || true
+		if [ "$(tr -d '\r' <"$log" | grep '^MEMVISOR-')" = \
+		     "$(tr -d '\r' <"$mvlog" | grep '^MEMVISOR-')" ]; then
+			echo "   cpus=$n: memvisor printed the same init output"
+			continue
+		fi
+		echo "   cpus=$n: FAILED: memvisor's init output differs from QEMU's:"
+		diff <(tr -d '\r' <"$log" | grep '^MEMVISOR-') \
+			<(tr -d '\r' <"$mvlog" | grep '^MEMVISOR-') | sed 's/^/   | /'
+		failed=$((failed + 1))
 		continue
 	fi
 	failed=$((failed + 1))
