@@ -158,9 +158,9 @@ void hart_flush_icache(struct hart *h)
  * Serve requests posted by other threads; returns HART_EXIT_KICK or 0.
  * Bits are cleared only once served: a remote fence waits on that.
  */
-static int hart_serve_requests(struct hart *h)
+static int hart_serve_requests(struct hart *h, uint32_t mask)
 {
-	uint32_t req = atomic_load(&h->requests);
+	uint32_t req = atomic_load(&h->requests) & mask;
 
 	if (req & HART_REQ_FLUSH_TLB)
 		hart_flush_tlb(h);
@@ -168,6 +168,11 @@ static int hart_serve_requests(struct hart *h)
 		hart_flush_icache(h);
 	atomic_fetch_and(&h->requests, ~req);
 	return (req & HART_REQ_KICK) ? HART_EXIT_KICK : 0;
+}
+
+void hart_serve_flushes(struct hart *h)
+{
+	hart_serve_requests(h, HART_REQ_FLUSH_TLB | HART_REQ_FLUSH_ICACHE);
 }
 
 /*
@@ -229,7 +234,7 @@ int hart_run(struct hart *h, uint64_t budget)
 		if (__builtin_expect(atomic_load_explicit(&h->requests,
 							  memory_order_relaxed),
 				     0)) {
-			r = hart_serve_requests(h);
+			r = hart_serve_requests(h, ~0u);
 			if (r)
 				return r;
 		}

@@ -77,6 +77,13 @@ struct hart {
 	struct tlb_entry *tlb; /* the TLB for the current priv/SUM */
 
 	_Atomic uint32_t requests; /* HART_REQ_* from other threads */
+	/*
+	 * Called on this hart's thread after one of its accesses narrowed a
+	 * mapping of the VM (a copy-on-write break gave it a new frame):
+	 * returns once every other hart of the VM has dropped translations
+	 * that may still point at the old frame. NULL: a one-hart VM.
+	 */
+	void (*shootdown)(struct hart *h);
 	unsigned id;		   /* hart id */
 };
 
@@ -134,6 +141,13 @@ void hart_set_timer(struct hart *h, uint64_t deadline);
 
 /* Raise STIP if the timer deadline has passed. */
 void hart_poll_timer(struct hart *h);
+
+/*
+ * Serve the flush requests posted to h (not a kick), on h's own thread,
+ * also in the middle of a block: what a hart waiting for other harts does,
+ * so that two harts waiting for each other both get on.
+ */
+void hart_serve_flushes(struct hart *h);
 
 /* Drop every cached translation (sfence.vma, SBI RFENCE). Owner thread. */
 void hart_flush_tlb(struct hart *h);

@@ -85,11 +85,18 @@ static int mmu_gpa_host(struct hart *h, uint64_t gpa, bool write,
 
 	r = gstage_translate(h->gs, page, &frame, gpte);
 	if (r || (write && !(*gpte & GPTE_W)) || (*gpte & GPTE_SHARED)) {
+		uint64_t gen = atomic_load(&h->gs->generation);
+
 		r = gstage_fault(h->gs, page, write, &frame, gpte);
 		if (r == -ENOMEM)
 			return r;
 		if (r)
 			return -EFAULT;
+		/* A copy-on-write break moved the page to a new frame: the
+		 * VM's other harts must stop reading the old one before this
+		 * hart writes the new one. */
+		if (h->shootdown && atomic_load(&h->gs->generation) != gen)
+			h->shootdown(h);
 	}
 	*host = (uint8_t *)frame_ptr(h->gs->pool, frame) +
 		(gpa & PAGE_OFFSET_MASK);

@@ -37,12 +37,10 @@ int vm_clone(struct vm *src, unsigned eager_levels, struct vm **out)
 		struct vcpu *v = &c->vcpus[i];
 		const struct vcpu *p = &src->vcpus[i];
 
-		hart_init(&v->hart, i, &c->gs, c->time_base_ns);
+		vm_vcpu_init(c, i);
 		hart_copy_state(&v->hart, &p->hart);
-		v->vm = c;
-		atomic_init(&v->state, atomic_load(&p->state) == VCPU_STOPPED
-					       ? VCPU_STOPPED
-					       : VCPU_RUNNABLE);
+		if (atomic_load(&p->state) != VCPU_STOPPED)
+			atomic_store(&v->state, VCPU_RUNNABLE);
 	}
 	*out = c;
 	return 0;

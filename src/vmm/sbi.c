@@ -146,7 +146,7 @@ static void sbi_fence_i_one(struct sbi_ctx *c, struct vcpu *t)
 		return;
 	}
 	hart_request(&t->hart, HART_REQ_FLUSH_ICACHE);
-	sched_wait_served(t, HART_REQ_FLUSH_ICACHE);
+	sched_wait_served(c->v, t, HART_REQ_FLUSH_ICACHE);
 }
 
 static void sbi_sfence_one(struct sbi_ctx *c, struct vcpu *t)
@@ -155,7 +155,7 @@ static void sbi_sfence_one(struct sbi_ctx *c, struct vcpu *t)
 
 	if (t != c->v) {
 		hart_request(&t->hart, HART_REQ_FLUSH_TLB);
-		sched_wait_served(t, HART_REQ_FLUSH_TLB);
+		sched_wait_served(c->v, t, HART_REQ_FLUSH_TLB);
 		return;
 	}
 	/* Locally, a small range is cheaper page by page; start = size = 0

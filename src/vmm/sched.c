@@ -385,11 +385,27 @@ out:
 	return r;
 }
 
-void sched_wait_served(struct vcpu *v, uint32_t bits)
+void sched_wait_served(struct vcpu *self, struct vcpu *v, uint32_t bits)
 {
 	while ((atomic_load(&v->hart.requests) & bits) &&
-	       atomic_load(&v->state) == VCPU_RUNNING)
+	       atomic_load(&v->state) == VCPU_RUNNING) {
+		hart_serve_flushes(&self->hart);
 		sched_yield();
+	}
+}
+
+void sched_shootdown(struct hart *self)
+{
+	const uint32_t bits = HART_REQ_FLUSH_TLB | HART_REQ_FLUSH_ICACHE;
+	struct vcpu *me = vcpu_of_hart(self);
+	struct vm *vm = me->vm;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (&vm->vcpus[i] != me)
+			hart_request(&vm->vcpus[i].hart, bits);
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (&vm->vcpus[i] != me)
+			sched_wait_served(me, &vm->vcpus[i], bits);
 }
 
 int sched_pause_vm(struct sched *s, struct vm *vm)

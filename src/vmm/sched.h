@@ -50,9 +50,17 @@ int sched_start_vcpu(struct sched *s, struct vcpu *v, uint64_t pc,
 /*
  * Wait until v has served the requests in bits (hart_request()) if it is on
  * a PCPU; a VCPU off-CPU serves them before it runs again. For synchronous
- * remote fences.
+ * remote fences. self, the VCPU waiting, serves its own flush requests
+ * meanwhile: two VCPUs fencing each other both get on.
  */
-void sched_wait_served(struct vcpu *v, uint32_t bits);
+void sched_wait_served(struct vcpu *self, struct vcpu *v, uint32_t bits);
+
+/*
+ * Flush the translations and decoded blocks of every VCPU of self's VM but
+ * self, and return once each one on a PCPU has done so: a hart's
+ * shootdown hook (cpu/hart.h), installed on VCPUs of VMs with more than one.
+ */
+void sched_shootdown(struct hart *self);
 
 /*
  * Pause vm: its VCPUs leave the PCPUs at their next block boundary and stay

@@ -10,6 +10,7 @@
 #include "dev/devtree.h"
 #include "dev/loader.h"
 #include "mem/gmem.h"
+#include "vmm/sched.h"
 
 /* Room reserved for the device tree at the top of RAM. */
 #define VM_FDT_SLOT (64u << 10)
@@ -161,13 +162,8 @@ int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
 	if (r)
 		goto err_gstage;
 
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-
-		hart_init(&v->hart, i, &vm->gs, vm->time_base_ns);
-		v->vm = vm;
-		atomic_init(&v->state, VCPU_STOPPED);
-	}
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vm_vcpu_init(vm, i);
 	hart_reset(&vm->vcpus[0].hart, entry, fdt_gpa);
 	atomic_store(&vm->vcpus[0].state, VCPU_RUNNABLE);
 	*out = vm;
@@ -208,4 +204,15 @@ void vm_stop(struct vm *vm, int status, const char *why)
 struct vcpu *vm_vcpu(struct vm *vm, uint64_t hartid)
 {
 	return hartid < vm->nvcpus ? &vm->vcpus[hartid] : NULL;
+}
+
+void vm_vcpu_init(struct vm *vm, unsigned i)
+{
+	struct vcpu *v = &vm->vcpus[i];
+
+	hart_init(&v->hart, i, &vm->gs, vm->time_base_ns);
+	if (vm->nvcpus > 1)
+		v->hart.shootdown = sched_shootdown;
+	v->vm = vm;
+	atomic_init(&v->state, VCPU_STOPPED);
 }

@@ -7,6 +7,7 @@
 #define MEMVISOR_VMM_VM_H
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,6 +41,12 @@ struct vcpu {
 	struct vcpu *next;	  /* run queue / idle list link */
 	uint64_t exits_ecall, exits_wfi, slices;
 };
+
+/* The VCPU a hart belongs to. */
+static inline struct vcpu *vcpu_of_hart(struct hart *h)
+{
+	return (struct vcpu *)((char *)h - offsetof(struct vcpu, hart));
+}
 
 /* How a VM ended; the value memvisor run exits with. */
 enum vm_exit {
@@ -95,5 +102,12 @@ void vm_stop(struct vm *vm, int status, const char *why);
 
 /* The VCPU with hart id hartid, or NULL. */
 struct vcpu *vm_vcpu(struct vm *vm, uint64_t hartid);
+
+/*
+ * Set up VCPU i of vm (hart_init(), owner, state STOPPED, and, in a VM of
+ * several VCPUs, the copy-on-write shootdown hook). vm's gs, nvcpus and
+ * time_base_ns must be set.
+ */
+void vm_vcpu_init(struct vm *vm, unsigned i);
 
 #endif
