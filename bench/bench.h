@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define BENCH_MAX_RUNS 9
+#define BENCH_MAX_RUNS 21
 
 static inline uint64_t bench_now_ns(void)
 {

@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "mem/gmem.h"
 
 #define MIB	 (1024ull * 1024)
@@ -49,42 +50,7 @@ struct bench_demo {
 	uint64_t pool_in_use_populated, pool_resident_destroyed;
 };
 
-struct bench_machine {
-	char cpu_model[256];
-	int cores;
-	char kernel[128];
-	double load; /* 1-minute load average when the benchmark started */
-};
-
 static volatile uint64_t bench_sink;
-
-static uint64_t bench_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t bench_rss_bytes(void)
-{
-	unsigned long size = 0, resident = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (!f)
-		return 0;
-	if (fscanf(f, "%lu %lu", &size, &resident) != 2)
-		resident = 0;
-	fclose(f);
-	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-static int bench_cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
 
 static void bench_result_finish(struct bench_result *res)
 {
@@ -459,33 +425,6 @@ static int bench_demo_rss(const struct bench_config *cfg,
 	frame_stats(pool, &st);
 	demo->pool_resident_destroyed = st.resident;
 	return r;
-}
-
-static void bench_machine_read(struct bench_machine *m)
-{
-	char line[512];
-	struct utsname un;
-	FILE *f;
-
-	snprintf(m->cpu_model, sizeof(m->cpu_model), "unknown");
-	f = fopen("/proc/cpuinfo", "r");
-	while (f && fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-
-		if (strncmp(line, "model name", 10) || !colon)
-			continue;
-		colon += 1 + strspn(colon + 1, " \t");
-		colon[strcspn(colon, "\n")] = 0;
-		snprintf(m->cpu_model, sizeof(m->cpu_model), "%s", colon);
-		break;
-	}
-	if (f)
-		fclose(f);
-	m->cores = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	snprintf(m->kernel, sizeof(m->kernel), "%s",
-		 uname(&un) ? "unknown" : un.release);
-	if (getloadavg(&m->load, 1) != 1)
-		m->load = -1;
 }
 
 static bool bench_met(const struct bench_result *res)

@@ -18,10 +18,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench.h"
 #include "mem/gmem.h"
 #include "vmm/clone.h"
 #include "vmm/hv.h"
@@ -39,23 +39,12 @@ struct bench {
 
 static double now_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+	return bench_now_ns() / 1e3;
 }
 
 static long rss_kib(void)
 {
-	long pages = 0, rss = 0;
-	FILE *f = fopen("/proc/self/statm", "r");
-
-	if (f) {
-		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
-			rss = 0;
-		fclose(f);
-	}
-	return rss * (sysconf(_SC_PAGESIZE) / 1024);
+	return (long)(bench_rss_bytes() / 1024);
 }
 
 /* NUL-terminate a buffer of cap bytes after a copy that returned n. */
@@ -64,19 +53,6 @@ static void terminate(char *buf, size_t cap, long n)
 	size_t end = n < 0 ? 0 : (size_t)n;
 
 	buf[end < cap ? end : cap - 1] = 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double pct(double *v, unsigned n, double p)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return v[(unsigned)(p * (n - 1) + 0.5)];
 }
 
 /* Boot the clone guest with fill_mib MiB filled; returns its VM or NULL. */
@@ -151,7 +127,7 @@ static void bench_mode(struct bench *b, struct vm *vm, unsigned fill_mib,
 	for (unsigned i = 0; i < n; i++)
 		vm_destroy(c[i]);
 	if (n) {
-		double p50 = pct(lat, n, 0.5), p99 = pct(lat, n, 0.99);
+		double p50 = bench_quantile(lat, n, 0.5), p99 = bench_quantile(lat, n, 0.99);
 
 		printf("  %6u MiB  %-12s %5u  %10.1f %10.1f %12.1f\n",
 		       fill_mib, name, n, p50, p99,
@@ -303,7 +279,7 @@ int main(int argc, char **argv)
 {
 	struct bench b = { .samples = 50, .sizes = { 64, 256, 1024, 4096 },
 			   .nsizes = 4 };
-	struct utsname u;
+	struct bench_machine machine;
 	int fails = 0;
 
 	for (int i = 1; i + 1 < argc; i += 2) {
@@ -327,6 +303,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	b.results = json_array();
+	bench_machine_read(&machine);
+	bench_machine_print(&machine);
 	printf("clone latency, host memory per clone (targets: lazy p50 <= 20 "
 	       "us and flat; <= 64 KiB per clone)\n");
 	printf("  %10s  %-12s %5s  %10s %10s %12s\n", "touched", "mode", "n",
@@ -337,15 +315,12 @@ int main(int argc, char **argv)
 		fails += bench_live(&b, b.live) != 0;
 
 	if (b.json) {
-		uname(&u);
-		json_t *root = json_pack("{s:s, s:i, s:s, s:o}", "kernel",
-					 u.release, "cores",
-					 (int)sysconf(_SC_NPROCESSORS_ONLN),
-					 "machine", u.machine, "results",
+		json_t *root = json_pack("{s:s, s:o, s:o}", "benchmark",
+					 "vmclone", "machine",
+					 bench_machine_json(&machine), "results",
 					 b.results);
-		if (json_dump_file(root, b.json, JSON_INDENT(2)))
+		if (bench_json_dump(root, b.json))
 			fails++;
-		json_decref(root);
 		printf("wrote %s\n", b.json);
 	} else {
 		json_decref(b.results);
