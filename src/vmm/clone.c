@@ -9,13 +9,12 @@ int vm_clone(struct vm *src, unsigned eager_levels, struct vm **out)
 	struct vm *c;
 	int r;
 
-	c = calloc(1, sizeof(*c));
+	c = vm_alloc(src->nvcpus);
 	if (!c)
 		return -ENOMEM;
 	c->parent = src->id;
 	c->ram_base = src->ram_base;
 	c->ram_size = src->ram_size;
-	c->nvcpus = src->nvcpus;
 	/* Guest time goes on: the clone's clock is its parent's. */
 	c->time_base_ns = src->time_base_ns;
 

@@ -135,12 +135,11 @@ int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
 			 VM_MAX_VCPUS);
 		return -EINVAL;
 	}
-	vm = calloc(1, sizeof(*vm));
+	vm = vm_alloc(cfg->ncpus);
 	if (!vm)
 		return -ENOMEM;
 	vm->ram_base = VM_RAM_BASE;
 	vm->ram_size = cfg->ram_size;
-	vm->nvcpus = cfg->ncpus;
 	vm->console = console;
 	vm->time_base_ns = vm_now_ns();
 
@@ -215,4 +214,13 @@ void vm_vcpu_init(struct vm *vm, unsigned i)
 		v->hart.shootdown = sched_shootdown;
 	v->vm = vm;
 	atomic_init(&v->state, VCPU_STOPPED);
+}
+
+struct vm *vm_alloc(unsigned nvcpus)
+{
+	struct vm *vm = calloc(1, sizeof(*vm) + nvcpus * sizeof(vm->vcpus[0]));
+
+	if (vm)
+		vm->nvcpus = nvcpus;
+	return vm;
 }

@@ -69,7 +69,6 @@ struct vm {
 	struct gstage gs;
 	uint64_t ram_base, ram_size;
 	unsigned nvcpus;
-	struct vcpu vcpus[VM_MAX_VCPUS];
 	struct console *console;
 	bool owns_console; /* vm_destroy() destroys it */
 	uint64_t time_base_ns;
@@ -80,7 +79,11 @@ struct vm {
 	unsigned parent;       /* id of the VM this one was cloned from */
 	int exit_status;       /* enum vm_exit, valid once stopping */
 	char why[VM_WHY_LEN];  /* what stopped it, for VM_EXIT_ERROR */
+	struct vcpu vcpus[];   /* nvcpus of them: a clone pays for its own */
 };
+
+/* Allocate a zeroed struct vm with room for nvcpus VCPUs; NULL if none. */
+struct vm *vm_alloc(unsigned nvcpus);
 
 /*
  * Create a VM from cfg with its memory in pool: load the kernel (a RISC-V
