@@ -147,10 +147,10 @@ static void frame_advise_runs(struct frame_pool *pool, const uint32_t *sorted,
  * The resident lists are empty: make a batch of zero frames resident, from
  * the released list first, then from never-used frames. Returns one of
  * them for the caller and puts the rest on the clean list; returns
- * FRAME_ZERO when no frame is left. A host without MADV_POPULATE_WRITE
+ * FRAME_ZERO when no frame is left. touch: store to each page as well. A host without MADV_POPULATE_WRITE
  * (before Linux 5.14) just faults the frames in on first touch.
  */
-static uint32_t frame_refill(struct frame_pool *pool)
+static uint32_t frame_refill(struct frame_pool *pool, bool touch)
 {
 	uint32_t batch[FRAME_PREFAULT_BATCH], n = 0, nreleased, b, end;
 	uint64_t want;
@@ -184,6 +184,10 @@ static uint32_t frame_refill(struct frame_pool *pool)
 		return FRAME_ZERO;
 	qsort(batch, n, sizeof(batch[0]), frame_cmp);
 	frame_advise_runs(pool, batch, n, MADV_POPULATE_WRITE);
+	/* Where the host maps a page for user space only on a user access
+	 * (shadow paging), populating is not enough: a store makes it so. */
+	for (uint32_t i = 0; touch && i < n; i++)
+		*(volatile uint8_t *)frame_addr(pool, batch[i]) = 0;
 	for (uint32_t i = n - 1; i > 0; i--)
 		frame_list_push(pool, &pool->clean, batch[i]);
 	return batch[0];
@@ -345,7 +349,7 @@ int frame_alloc(struct frame_pool *pool, bool zeroed, uint32_t *frame)
 			if (f != FRAME_ZERO)
 				break;
 		}
-		f = frame_refill(pool);
+		f = frame_refill(pool, false);
 		if (f != FRAME_ZERO)
 			break;
 		/* Empty lists may only mean frame_alloc_contig() holds every
@@ -538,4 +542,21 @@ void frame_pool_trim(struct frame_pool *pool)
 	frame_release_batches(pool, &pool->dirty, 0);
 	frame_release_batches(pool, &pool->clean, 0);
 	frame_release_unlock(pool);
+}
+
+uint32_t frame_pool_prefault(struct frame_pool *pool, uint32_t target)
+{
+	uint32_t f;
+
+	while (frame_list_count(&pool->clean) < (int64_t)target) {
+		f = frame_refill(pool, true);
+		if (f == FRAME_ZERO)
+			break;
+		/* frame_refill() hands one frame to its caller: that frame
+		 * joins the rest of its batch on the clean list. */
+		atomic_fetch_add_explicit(&pool->clean.count, 1,
+					  memory_order_relaxed);
+		frame_list_push(pool, &pool->clean, f);
+	}
+	return (uint32_t)frame_list_count(&pool->clean);
 }

@@ -111,4 +111,14 @@ void frame_stats(const struct frame_pool *pool, struct frame_stats *st);
 /* Return every free but still resident frame to the host now. */
 void frame_pool_trim(struct frame_pool *pool);
 
+/*
+ * Make zero frames resident ahead of demand, in batches, until at least
+ * target free frames are resident and zero (or the pool has no more). On a
+ * host where the first touch of a page is slow, a thread calling this in
+ * the background keeps that cost off the fault path: populate and
+ * copy-on-write then find memory ready. Returns how many zero frames are
+ * resident now. Thread-safe; frame_pool_trim() gives them back.
+ */
+uint32_t frame_pool_prefault(struct frame_pool *pool, uint32_t target);
+
 #endif
