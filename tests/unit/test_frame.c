@@ -202,6 +202,37 @@ static void test_exhaustion(void **state)
 	frame_pool_destroy(pool);
 }
 
+/* frame_pool_prefault(): frames become resident and zero ahead of use,
+ * are not in use, are what the next allocations get, and respect the
+ * pool's limit; frame_pool_trim() gives them back. */
+static void test_prefault(void **state)
+{
+	struct frame_pool *pool = pool_make(1024 * FRAME_SIZE);
+	uint64_t rss0 = rss_bytes();
+	uint32_t f;
+
+	(void)state;
+	assert_true(frame_pool_prefault(pool, 256) >= 256);
+	assert_true(stats_of(pool).resident >= 256);
+	assert_int_equal(stats_of(pool).in_use, 1);
+	assert_true(rss_bytes() >= rss0 + 200 * FRAME_SIZE);
+
+	/* Each prefaulted frame comes out zeroed and counted in use. */
+	for (unsigned i = 0; i < 256; i++) {
+		assert_int_equal(frame_alloc(pool, true, &f), 0);
+		const uint8_t *p = frame_ptr(pool, f);
+		for (unsigned j = 0; j < FRAME_SIZE; j += 512)
+			assert_int_equal(p[j], 0);
+	}
+	assert_int_equal(stats_of(pool).in_use, 257);
+
+	/* A target beyond the limit stops at the limit. */
+	assert_true(frame_pool_prefault(pool, 100000) <= 1024 - 257);
+	frame_pool_trim(pool);
+	assert_int_equal(stats_of(pool).resident, 0);
+	frame_pool_destroy(pool);
+}
+
 static void test_contig(void **state)
 {
 	struct frame_pool *pool = pool_make(64 * FRAME_SIZE);
@@ -411,6 +442,7 @@ int main(void)
 	    cmocka_unit_test(test_reuse_zeroed),
 	    cmocka_unit_test(test_frame_of_ptr),
 	    cmocka_unit_test(test_exhaustion),
+	    cmocka_unit_test(test_prefault),
 	    cmocka_unit_test(test_contig),
 	    cmocka_unit_test(test_release_reads_zero),
 	    cmocka_unit_test(test_rss_falls),
