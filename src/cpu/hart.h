@@ -34,7 +34,7 @@ enum hart_exit {
 	HART_EXIT_BUDGET = 2, /* ran its budget of instructions */
 	HART_EXIT_ECALL,      /* ecall from S-mode: pc points at it */
 	HART_EXIT_WFI,	      /* wfi: pc points after it */
-	HART_EXIT_KICK,	      /* hart_kick() from another thread */
+	HART_EXIT_KICK,	      /* HART_REQ_KICK from another thread */
 	HART_EXIT_NOMEM,      /* the frame pool is exhausted */
 };
 
