@@ -26,8 +26,8 @@
 #include "vmm/clone.h"
 #include "vmm/hv.h"
 
-#define MIB (1ull << 20)
-#define MAX_SIZES 8
+#define MIB		 (1ull << 20)
+#define MAX_SIZES	 8
 #define COPY_ALL_MAX_MIB 1024 /* a full data copy of more takes minutes */
 
 struct bench {
@@ -62,11 +62,11 @@ static struct vm *bench_boot(struct bench *b, struct hv *hv,
 {
 	char cmdline[128], why[VM_WHY_LEN], out[1 << 14];
 	struct vm_config cfg = {
-		.kernel = b->kernel,
-		.initrd = b->initrd,
-		.cmdline = cmdline,
-		.ram_size = ((uint64_t)fill_mib + 192) * MIB,
-		.ncpus = 1,
+	    .kernel = b->kernel,
+	    .initrd = b->initrd,
+	    .cmdline = cmdline,
+	    .ram_size = ((uint64_t)fill_mib + 192) * MIB,
+	    .ncpus = 1,
 	};
 	struct vm *vm;
 	double t0 = now_us();
@@ -95,15 +95,16 @@ static struct vm *bench_boot(struct bench *b, struct hv *hv,
 			break;
 		if (strstr(out, "MEMVISOR-CLONE-FAIL") || vm->stopping ||
 		    now_us() - t0 > 600e6) {
-			fprintf(stderr, "vmclone: the guest did not get "
-					"ready:\n%s\n", out);
+			fprintf(stderr,
+				"vmclone: the guest did not get "
+				"ready:\n%s\n",
+				out);
 			return NULL;
 		}
 		usleep(20000);
 	}
 	printf("  booted a %u MiB guest and filled %u MiB in %.1f s\n",
-	       (unsigned)(cfg.ram_size / MIB), fill_mib,
-	       (now_us() - t0) / 1e6);
+	       (unsigned)(cfg.ram_size / MIB), fill_mib, (now_us() - t0) / 1e6);
 	return vm;
 }
 
@@ -127,18 +128,17 @@ static void bench_mode(struct bench *b, struct vm *vm, unsigned fill_mib,
 	for (unsigned i = 0; i < n; i++)
 		vm_destroy(c[i]);
 	if (n) {
-		double p50 = bench_quantile(lat, n, 0.5), p99 = bench_quantile(lat, n, 0.99);
+		double p50 = bench_quantile(lat, n, 0.5),
+		       p99 = bench_quantile(lat, n, 0.99);
 
-		printf("  %6u MiB  %-12s %5u  %10.1f %10.1f %12.1f\n",
-		       fill_mib, name, n, p50, p99,
-		       (double)(rss1 - rss0) / n);
+		printf("  %6u MiB  %-12s %5u  %10.1f %10.1f %12.1f\n", fill_mib,
+		       name, n, p50, p99, (double)(rss1 - rss0) / n);
 		json_array_append_new(
-			b->results,
-			json_pack("{s:i, s:s, s:i, s:f, s:f, s:f}", "touched_mib",
-				  fill_mib, "mode", name, "samples", n,
-				  "p50_us", p50, "p99_us", p99,
-				  "host_kib_per_clone",
-				  (double)(rss1 - rss0) / n));
+		    b->results,
+		    json_pack("{s:i, s:s, s:i, s:f, s:f, s:f}", "touched_mib",
+			      fill_mib, "mode", name, "samples", n, "p50_us",
+			      p50, "p99_us", p99, "host_kib_per_clone",
+			      (double)(rss1 - rss0) / n));
 	}
 	free(c);
 	free(lat);
@@ -166,8 +166,8 @@ static void bench_first_access(struct bench *b, struct vm *vm,
 			       unsigned fill_mib)
 {
 	const unsigned pages = 2048;
-	struct page_list l = { .gpa = calloc(2 * pages, sizeof(uint64_t)),
-			       .max = 2 * pages };
+	struct page_list l = {.gpa = calloc(2 * pages, sizeof(uint64_t)),
+			      .max = 2 * pages};
 	struct vm *c;
 	uint64_t v = 0;
 	double t0, rd, wr;
@@ -266,7 +266,8 @@ static int bench_live(struct bench *b, unsigned n)
 
 			if (done[i])
 				continue;
-			len = hv_console_output(hv, ids[i], out, sizeof(out) - 1);
+			len =
+			    hv_console_output(hv, ids[i], out, sizeof(out) - 1);
 			terminate(out, sizeof(out), len);
 			if (strstr(out, "MEMVISOR-ANSWER")) {
 				done[i] = 1;
@@ -278,12 +279,11 @@ static int bench_live(struct bench *b, unsigned n)
 	printf("  %u of %u clones answered in %.1f s\n", answered, made,
 	       (now_us() - t0) / 1e6);
 	json_array_append_new(
-		b->results,
-		json_pack("{s:s, s:i, s:i, s:f, s:f, s:f}", "mode", "live",
-			  "clones", made, "answered", answered, "clone_ms",
-			  dt / 1e3, "host_kib_per_clone",
-			  (double)(rss1 - rss0) / (made ? made : 1),
-			  "answer_s", (now_us() - t0) / 1e6));
+	    b->results, json_pack("{s:s, s:i, s:i, s:f, s:f, s:f}", "mode",
+				  "live", "clones", made, "answered", answered,
+				  "clone_ms", dt / 1e3, "host_kib_per_clone",
+				  (double)(rss1 - rss0) / (made ? made : 1),
+				  "answer_s", (now_us() - t0) / 1e6));
 	r = answered == made && made == n ? 0 : -1;
 out_hv:
 	hv_destroy(hv);
@@ -306,8 +306,8 @@ static void bench_parse_sizes(struct bench *b, const char *s)
 
 int main(int argc, char **argv)
 {
-	struct bench b = { .samples = 50, .sizes = { 64, 256, 1024, 4096 },
-			   .nsizes = 4 };
+	struct bench b = {
+	    .samples = 50, .sizes = {64, 256, 1024, 4096}, .nsizes = 4};
 	struct bench_machine machine;
 	int fails = 0;
 
@@ -344,10 +344,9 @@ int main(int argc, char **argv)
 		fails += bench_live(&b, b.live) != 0;
 
 	if (b.json) {
-		json_t *root = json_pack("{s:s, s:o, s:o}", "benchmark",
-					 "vmclone", "machine",
-					 bench_machine_json(&machine), "results",
-					 b.results);
+		json_t *root = json_pack(
+		    "{s:s, s:o, s:o}", "benchmark", "vmclone", "machine",
+		    bench_machine_json(&machine), "results", b.results);
 		if (bench_json_dump(root, b.json))
 			fails++;
 		printf("wrote %s\n", b.json);

@@ -294,7 +294,8 @@ void test_main(unsigned long hartid, unsigned long dtb)
 	 * is fixed this reports XPASS and fails, so the line gets updated. */
 	if (check_reservation_lost() != 0) {
 		EXPECT(0 && "XPASS 602: SC now fails after a same-value store; "
-			    "turn this back into a plain check", 602);
+			    "turn this back into a plain check",
+		       602);
 	} else {
 		puts("XFAIL smp 602 SC succeeds after a same-value store "
 		     "(known deviation)\n");

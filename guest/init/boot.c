@@ -53,7 +53,7 @@ static void line_emit(struct line *l)
 
 static void fail(const char *reason, long err)
 {
-	struct line l = { .len = 0 };
+	struct line l = {.len = 0};
 
 	line_puts(&l, "MEMVISOR-BOOT-FAIL ");
 	line_puts(&l, reason);
@@ -156,7 +156,8 @@ static const char *env_get(char **envp, const char *name)
 	return 0;
 }
 
-/* Mounts /proc and /sys and counts the online CPUs; -1 after printing why not. */
+/* Mounts /proc and /sys and counts the online CPUs; -1 after printing why not.
+ */
 static long cpus_online(void)
 {
 	char text[256];
@@ -197,7 +198,7 @@ static long cpus_online(void)
 static void check(char **envp)
 {
 	const char *expect_text = env_get(envp, "expect_cpus");
-	struct line l = { .len = 0 };
+	struct line l = {.len = 0};
 	long expected = -1, cpus;
 
 	if (expect_text) {

@@ -14,83 +14,83 @@
 #define MEMVISOR_ABI_H
 
 /* Error codes returned in a0. */
-#define SBI_SUCCESS 0
-#define SBI_ERR_FAILED (-1)
-#define SBI_ERR_NOT_SUPPORTED (-2)
-#define SBI_ERR_INVALID_PARAM (-3)
-#define SBI_ERR_DENIED (-4)
-#define SBI_ERR_INVALID_ADDRESS (-5)
+#define SBI_SUCCESS		  0
+#define SBI_ERR_FAILED		  (-1)
+#define SBI_ERR_NOT_SUPPORTED	  (-2)
+#define SBI_ERR_INVALID_PARAM	  (-3)
+#define SBI_ERR_DENIED		  (-4)
+#define SBI_ERR_INVALID_ADDRESS	  (-5)
 #define SBI_ERR_ALREADY_AVAILABLE (-6)
-#define SBI_ERR_ALREADY_STARTED (-7)
-#define SBI_ERR_ALREADY_STOPPED (-8)
+#define SBI_ERR_ALREADY_STARTED	  (-7)
+#define SBI_ERR_ALREADY_STOPPED	  (-8)
 
 /* Legacy (v0.1) extensions: the EID is the function. */
-#define SBI_LEGACY_SET_TIMER 0x00	 /* IN a0 = deadline (time units) */
-#define SBI_LEGACY_CONSOLE_PUTCHAR 0x01 /* IN a0 = byte */
-#define SBI_LEGACY_CONSOLE_GETCHAR 0x02 /* OUT a0 = byte or -1 */
-#define SBI_LEGACY_CLEAR_IPI 0x03
-#define SBI_LEGACY_SEND_IPI 0x04	      /* IN a0 = gpa of hart mask */
-#define SBI_LEGACY_REMOTE_FENCE_I 0x05      /* IN a0 = gpa of hart mask */
-#define SBI_LEGACY_REMOTE_SFENCE_VMA 0x06   /* IN a0 = gpa of hart mask */
-#define SBI_LEGACY_REMOTE_SFENCE_ASID 0x07  /* IN a0 = gpa of hart mask */
-#define SBI_LEGACY_SHUTDOWN 0x08
+#define SBI_LEGACY_SET_TIMER	      0x00 /* IN a0 = deadline (time units) */
+#define SBI_LEGACY_CONSOLE_PUTCHAR    0x01 /* IN a0 = byte */
+#define SBI_LEGACY_CONSOLE_GETCHAR    0x02 /* OUT a0 = byte or -1 */
+#define SBI_LEGACY_CLEAR_IPI	      0x03
+#define SBI_LEGACY_SEND_IPI	      0x04 /* IN a0 = gpa of hart mask */
+#define SBI_LEGACY_REMOTE_FENCE_I     0x05 /* IN a0 = gpa of hart mask */
+#define SBI_LEGACY_REMOTE_SFENCE_VMA  0x06 /* IN a0 = gpa of hart mask */
+#define SBI_LEGACY_REMOTE_SFENCE_ASID 0x07 /* IN a0 = gpa of hart mask */
+#define SBI_LEGACY_SHUTDOWN	      0x08
 
 /* Base extension. */
-#define SBI_EXT_BASE 0x10
+#define SBI_EXT_BASE		  0x10
 #define SBI_BASE_GET_SPEC_VERSION 0 /* OUT a1 = (major << 24) | minor */
-#define SBI_BASE_GET_IMPL_ID 1	    /* OUT a1 = SBI_IMPL_ID_MEMVISOR */
+#define SBI_BASE_GET_IMPL_ID	  1 /* OUT a1 = SBI_IMPL_ID_MEMVISOR */
 #define SBI_BASE_GET_IMPL_VERSION 2
-#define SBI_BASE_PROBE_EXTENSION 3 /* IN a0 = EID; OUT a1 = 1 if present */
-#define SBI_BASE_GET_MVENDORID 4
-#define SBI_BASE_GET_MARCHID 5
-#define SBI_BASE_GET_MIMPID 6
+#define SBI_BASE_PROBE_EXTENSION  3 /* IN a0 = EID; OUT a1 = 1 if present */
+#define SBI_BASE_GET_MVENDORID	  4
+#define SBI_BASE_GET_MARCHID	  5
+#define SBI_BASE_GET_MIMPID	  6
 
 /* Timer: IN a0 = absolute deadline in time-CSR units. */
-#define SBI_EXT_TIME 0x54494d45
+#define SBI_EXT_TIME	   0x54494d45
 #define SBI_TIME_SET_TIMER 0
 
 /* IPI: IN a0 = hart mask, a1 = hart mask base (-1: all harts). */
-#define SBI_EXT_IPI 0x735049
+#define SBI_EXT_IPI	 0x735049
 #define SBI_IPI_SEND_IPI 0
 
 /* Remote fences: IN a0 = hart mask, a1 = base, a2 = start, a3 = size. */
-#define SBI_EXT_RFENCE 0x52464e43
-#define SBI_RFENCE_FENCE_I 0
-#define SBI_RFENCE_SFENCE_VMA 1
+#define SBI_EXT_RFENCE		   0x52464e43
+#define SBI_RFENCE_FENCE_I	   0
+#define SBI_RFENCE_SFENCE_VMA	   1
 #define SBI_RFENCE_SFENCE_VMA_ASID 2 /* IN a4 = ASID */
 
 /* Hart state management. */
-#define SBI_EXT_HSM 0x48534d
-#define SBI_HSM_HART_START 0 /* IN a0 = hartid, a1 = start pc, a2 = opaque */
-#define SBI_HSM_HART_STOP 1
-#define SBI_HSM_HART_GET_STATUS 2 /* IN a0 = hartid; OUT a1 = state */
-#define SBI_HSM_HART_SUSPEND 3	   /* IN a0 = type (0: retentive) */
-#define SBI_HSM_STATE_STARTED 0
-#define SBI_HSM_STATE_STOPPED 1
+#define SBI_EXT_HSM		    0x48534d
+#define SBI_HSM_HART_START	    0 /* IN a0 = hartid, a1 = start pc, a2 = opaque */
+#define SBI_HSM_HART_STOP	    1
+#define SBI_HSM_HART_GET_STATUS	    2 /* IN a0 = hartid; OUT a1 = state */
+#define SBI_HSM_HART_SUSPEND	    3 /* IN a0 = type (0: retentive) */
+#define SBI_HSM_STATE_STARTED	    0
+#define SBI_HSM_STATE_STOPPED	    1
 #define SBI_HSM_STATE_START_PENDING 2
-#define SBI_HSM_STATE_STOP_PENDING 3
-#define SBI_HSM_STATE_SUSPENDED 4
+#define SBI_HSM_STATE_STOP_PENDING  3
+#define SBI_HSM_STATE_SUSPENDED	    4
 
 /* System reset: IN a0 = type, a1 = reason. */
-#define SBI_EXT_SRST 0x53525354
-#define SBI_SRST_RESET 0
-#define SBI_SRST_TYPE_SHUTDOWN 0
+#define SBI_EXT_SRST		  0x53525354
+#define SBI_SRST_RESET		  0
+#define SBI_SRST_TYPE_SHUTDOWN	  0
 #define SBI_SRST_TYPE_COLD_REBOOT 1
 #define SBI_SRST_TYPE_WARM_REBOOT 2
-#define SBI_SRST_REASON_NONE 0
-#define SBI_SRST_REASON_FAILURE 1
+#define SBI_SRST_REASON_NONE	  0
+#define SBI_SRST_REASON_FAILURE	  1
 
 /* Debug console: IN a0 = bytes, a1 = gpa (the low XLEN bits), a2 = the
  * bits above XLEN (must be 0: no such memory). */
-#define SBI_EXT_DBCN 0x4442434e
-#define SBI_DBCN_WRITE 0      /* OUT a1 = bytes written */
-#define SBI_DBCN_READ 1	      /* OUT a1 = bytes read (0: none ready) */
+#define SBI_EXT_DBCN	    0x4442434e
+#define SBI_DBCN_WRITE	    0 /* OUT a1 = bytes written */
+#define SBI_DBCN_READ	    1 /* OUT a1 = bytes read (0: none ready) */
 #define SBI_DBCN_WRITE_BYTE 2 /* IN a0 = byte */
 
 /* memvisor's own extension, in the experimental range. */
-#define SBI_EXT_MEMVISOR 0x084d5653 /* "\x08MVS" */
-#define MEMVISOR_GET_ABI_VERSION 0  /* OUT a1 = MEMVISOR_ABI_VERSION */
-#define MEMVISOR_ABI_VERSION 1
+#define SBI_EXT_MEMVISOR	 0x084d5653 /* "\x08MVS" */
+#define MEMVISOR_GET_ABI_VERSION 0	    /* OUT a1 = MEMVISOR_ABI_VERSION */
+#define MEMVISOR_ABI_VERSION	 1
 
 /* Our SBI implementation ID (BASE get_impl_id). */
 #define SBI_IMPL_ID_MEMVISOR 0x4d56

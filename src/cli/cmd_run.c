@@ -26,18 +26,22 @@ enum run_opt {
 };
 
 static const struct cli_option run_opts[] = {
-	[OPT_KERNEL] = { "kernel", "IMAGE",
-			 "RISC-V Linux Image or bare-metal ELF (required)" },
-	[OPT_INITRD] = { "initrd", "CPIO", "initramfs (newc cpio, may be compressed)" },
-	[OPT_MEMORY] = { "memory", "SIZE", "guest RAM, e.g. 512M or 2G (default 256M)" },
-	[OPT_CPUS] = { "cpus", "N", "VCPUs, 1 to 8 (default 1)" },
-	[OPT_CMDLINE] = { "cmdline", "TEXT",
-			  "kernel command line (default \"console=hvc0 earlycon=sbi\")" },
-	[OPT_PCPUS] = { "pcpus", "P", "host threads running VCPUs (default: host cores)" },
-	[OPT_HOST_MEMORY] = { "host-memory", "SIZE",
-			      "most host memory guests may use (default: host RAM)" },
-	[OPT_API_SOCK] = { "api-sock", "PATH",
-			   "serve the control API on this Unix socket" },
+    [OPT_KERNEL] = {"kernel", "IMAGE",
+		    "RISC-V Linux Image or bare-metal ELF (required)"},
+    [OPT_INITRD] = {"initrd", "CPIO",
+		    "initramfs (newc cpio, may be compressed)"},
+    [OPT_MEMORY] = {"memory", "SIZE",
+		    "guest RAM, e.g. 512M or 2G (default 256M)"},
+    [OPT_CPUS] = {"cpus", "N", "VCPUs, 1 to 8 (default 1)"},
+    [OPT_CMDLINE] =
+	{"cmdline", "TEXT",
+	 "kernel command line (default \"console=hvc0 earlycon=sbi\")"},
+    [OPT_PCPUS] = {"pcpus", "P",
+		   "host threads running VCPUs (default: host cores)"},
+    [OPT_HOST_MEMORY] = {"host-memory", "SIZE",
+			 "most host memory guests may use (default: host RAM)"},
+    [OPT_API_SOCK] = {"api-sock", "PATH",
+		      "serve the control API on this Unix socket"},
 };
 
 #define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
@@ -66,8 +70,10 @@ static int run_option(unsigned idx, const char *arg, void *ctx)
 	case OPT_MEMORY:
 		if (cli_parse_size(arg, &a->vm.ram_size) ||
 		    a->vm.ram_size < (4u << 20) || (a->vm.ram_size & 0xfff)) {
-			cli_error("--memory %s: expected a size like 512M or 2G "
-				  "(at least 4M, whole pages)", arg);
+			cli_error(
+			    "--memory %s: expected a size like 512M or 2G "
+			    "(at least 4M, whole pages)",
+			    arg);
 			return CLI_EXIT_USAGE;
 		}
 		return 0;
@@ -111,9 +117,9 @@ static uint64_t run_host_ram(void)
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a = {
-		.vm = { .ram_size = 256u << 20,
-			.ncpus = 1,
-			.cmdline = "console=hvc0 earlycon=sbi" },
+	    .vm = {.ram_size = 256u << 20,
+		   .ncpus = 1,
+		   .cmdline = "console=hvc0 earlycon=sbi"},
 	};
 	char why[VM_WHY_LEN] = "";
 	struct console *con = NULL;
@@ -122,8 +128,8 @@ int cmd_run(int argc, char **argv)
 	struct hv *hv = NULL;
 	int rest, r, status = CLI_EXIT_USAGE;
 
-	r = cli_parse(argc, argv, RUN_SYNOPSIS, run_opts, RUN_NOPTS,
-		      run_option, &a, &rest);
+	r = cli_parse(argc, argv, RUN_SYNOPSIS, run_opts, RUN_NOPTS, run_option,
+		      &a, &rest);
 	if (r)
 		return r < 0 ? 0 : r;
 	if (rest < argc) {

@@ -6,8 +6,8 @@
 #include "cli/cli.h"
 
 const struct cli_command cli_commands[] = {
-	{ "run", cmd_run, "boot a guest (Linux Image or bare-metal ELF)" },
-	{ "ctl", cmd_ctl, "send a request to a running memvisor's control socket" },
+    {"run", cmd_run, "boot a guest (Linux Image or bare-metal ELF)"},
+    {"ctl", cmd_ctl, "send a request to a running memvisor's control socket"},
 };
 const unsigned cli_ncommands = sizeof(cli_commands) / sizeof(cli_commands[0]);
 

@@ -27,7 +27,8 @@ void cli_usage(FILE *out, const char *synopsis, const struct cli_option *opts,
 		char left[64];
 
 		snprintf(left, sizeof(left), "--%s%s%s", opts[i].name,
-			 opts[i].arg ? " " : "", opts[i].arg ? opts[i].arg : "");
+			 opts[i].arg ? " " : "",
+			 opts[i].arg ? opts[i].arg : "");
 		fprintf(out, "  %-24s %s\n", left, opts[i].help);
 	}
 	fprintf(out, "  %-24s %s\n", "--help", "show this help");
@@ -48,7 +49,7 @@ int cli_parse(int argc, char **argv, const char *synopsis,
 		lo[i].has_arg = opts[i].arg ? required_argument : no_argument;
 		lo[i].val = (int)i + 1;
 	}
-	lo[nopts] = (struct option){ "help", no_argument, NULL, 'h' };
+	lo[nopts] = (struct option){"help", no_argument, NULL, 'h'};
 
 	optind = 1;
 	opterr = 0;
@@ -92,10 +93,26 @@ int cli_parse_size(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return -EINVAL;
 	switch (*end) {
-	case 'K': case 'k': shift = 10; end++; break;
-	case 'M': case 'm': shift = 20; end++; break;
-	case 'G': case 'g': shift = 30; end++; break;
-	case 'T': case 't': shift = 40; end++; break;
+	case 'K':
+	case 'k':
+		shift = 10;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		shift = 20;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		shift = 30;
+		end++;
+		break;
+	case 'T':
+	case 't':
+		shift = 40;
+		end++;
+		break;
 	}
 	if (*end == 'i' || *end == 'B')
 		end += *end == 'i' && end[1] == 'B' ? 2 : 1;

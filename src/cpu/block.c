@@ -52,7 +52,8 @@ static size_t block_bytes(uint32_t ninsn)
 static const struct block *block_build(struct block_cache *bc,
 				       const uint8_t *code)
 {
-	const uint8_t *page_end = (const uint8_t *)(((uintptr_t)code | 0xfff) + 1);
+	const uint8_t *page_end =
+	    (const uint8_t *)(((uintptr_t)code | 0xfff) + 1);
 	struct block *b;
 	const uint8_t *p = code;
 	uint32_t n = 0;
@@ -87,8 +88,8 @@ static const struct block *block_build(struct block_cache *bc,
 	}
 	if (n == 0)
 		return NULL;
-	b->insn[n] = (struct insn){ .fn = exec_fallthrough,
-				    .off = (uint16_t)(p - code) };
+	b->insn[n] =
+	    (struct insn){.fn = exec_fallthrough, .off = (uint16_t)(p - code)};
 	n++;
 done:
 	b->ninsn = n;

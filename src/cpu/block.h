@@ -19,15 +19,15 @@
 
 #include "cpu/exec.h"
 
-#define BLOCK_MAX_INSNS 64
+#define BLOCK_MAX_INSNS	 64
 #define BLOCK_INDEX_BITS 14
 #define BLOCK_ARENA_SIZE (8u << 20)
 
 struct block {
-	uintptr_t host;	    /* host address of the first instruction */
-	struct block *next; /* next block in the same index bucket */
+	uintptr_t host;	       /* host address of the first instruction */
+	struct block *next;    /* next block in the same index bucket */
 	struct block *succ[2]; /* blocks that followed this one lately */
-	uint32_t ninsn;	    /* instructions, the closing fall-through included */
+	uint32_t ninsn; /* instructions, the closing fall-through included */
 	struct insn insn[];
 };
 
@@ -62,8 +62,7 @@ const struct block *block_get(struct block_cache *bc, const uint8_t *code);
  * the cache's flush count when prev was obtained (a flush frees prev).
  */
 static inline const struct block *block_next(struct block_cache *bc,
-					     struct block *prev,
-					     uint64_t epoch,
+					     struct block *prev, uint64_t epoch,
 					     const uint8_t *code)
 {
 	struct block *b;

@@ -13,7 +13,7 @@
 #define S_IRQS (HART_IRQ_SSI | HART_IRQ_STI | HART_IRQ_SEI)
 
 #define SATP_MODE_SHIFT 60
-#define SATP_PPN_MASK ((1ull << 44) - 1)
+#define SATP_PPN_MASK	((1ull << 44) - 1)
 
 static bool csr_counter_allowed(const struct hart *h, unsigned num)
 {

@@ -53,21 +53,21 @@ static int64_t imm_s(uint32_t r)
 static int64_t imm_b(uint32_t r)
 {
 	return sext((bits(r, 31, 31) << 12) | (bits(r, 7, 7) << 11) |
-			    (bits(r, 30, 25) << 5) | (bits(r, 11, 8) << 1),
+			(bits(r, 30, 25) << 5) | (bits(r, 11, 8) << 1),
 		    13);
 }
 
 static int64_t imm_j(uint32_t r)
 {
 	return sext((bits(r, 31, 31) << 20) | (bits(r, 19, 12) << 12) |
-			    (bits(r, 20, 20) << 11) | (bits(r, 30, 21) << 1),
+			(bits(r, 20, 20) << 11) | (bits(r, 30, 21) << 1),
 		    21);
 }
 
 static bool decode_load(uint32_t r, struct insn *in)
 {
-	static const exec_fn fns[8] = { exec_lb,  exec_lh,  exec_lw, exec_ld,
-					exec_lbu, exec_lhu, exec_lwu, NULL };
+	static const exec_fn fns[8] = {exec_lb,	 exec_lh,  exec_lw,  exec_ld,
+				       exec_lbu, exec_lhu, exec_lwu, NULL};
 	exec_fn fn = fns[bits(r, 14, 12)];
 
 	if (!fn)
@@ -78,7 +78,7 @@ static bool decode_load(uint32_t r, struct insn *in)
 
 static bool decode_store(uint32_t r, struct insn *in)
 {
-	static const exec_fn fns[8] = { exec_sb, exec_sh, exec_sw, exec_sd };
+	static const exec_fn fns[8] = {exec_sb, exec_sh, exec_sw, exec_sd};
 	exec_fn fn = fns[bits(r, 14, 12)];
 
 	if (!fn)
@@ -166,12 +166,11 @@ static bool decode_op_imm32(uint32_t r, struct insn *in)
 
 static bool decode_op(uint32_t r, struct insn *in)
 {
-	static const exec_fn base[8] = { exec_add, exec_sll, exec_slt,
-					 exec_sltu, exec_xor, exec_srl,
-					 exec_or,  exec_and };
-	static const exec_fn muldiv[8] = { exec_mul, exec_mulh, exec_mulhsu,
-					   exec_mulhu, exec_div, exec_divu,
-					   exec_rem, exec_remu };
+	static const exec_fn base[8] = {exec_add, exec_sll, exec_slt, exec_sltu,
+					exec_xor, exec_srl, exec_or,  exec_and};
+	static const exec_fn muldiv[8] = {exec_mul,   exec_mulh, exec_mulhsu,
+					  exec_mulhu, exec_div,	 exec_divu,
+					  exec_rem,   exec_remu};
 	uint32_t f3 = bits(r, 14, 12), f7 = bits(r, 31, 25);
 	exec_fn fn;
 
@@ -195,14 +194,16 @@ static bool decode_op32(uint32_t r, struct insn *in)
 	exec_fn fn = NULL;
 
 	if (f7 == 0) {
-		fn = f3 == 0 ? exec_addw : f3 == 1 ? exec_sllw
-				     : f3 == 5 ? exec_srlw : NULL;
+		fn = f3 == 0   ? exec_addw
+		     : f3 == 1 ? exec_sllw
+		     : f3 == 5 ? exec_srlw
+			       : NULL;
 	} else if (f7 == 0x20) {
 		fn = f3 == 0 ? exec_subw : f3 == 5 ? exec_sraw : NULL;
 	} else if (f7 == 1) {
-		static const exec_fn m[8] = { exec_mulw, NULL, NULL, NULL,
-					      exec_divw, exec_divuw, exec_remw,
-					      exec_remuw };
+		static const exec_fn m[8] = {exec_mulw, NULL,	   NULL,
+					     NULL,	exec_divw, exec_divuw,
+					     exec_remw, exec_remuw};
 		fn = m[f3];
 	}
 	if (!fn)
@@ -213,8 +214,9 @@ static bool decode_op32(uint32_t r, struct insn *in)
 
 static bool decode_branch(uint32_t r, struct insn *in)
 {
-	static const exec_fn fns[8] = { exec_beq, exec_bne, NULL,      NULL,
-					exec_blt, exec_bge, exec_bltu, exec_bgeu };
+	static const exec_fn fns[8] = {exec_beq,  exec_bne, NULL,
+				       NULL,	  exec_blt, exec_bge,
+				       exec_bltu, exec_bgeu};
 	exec_fn fn = fns[bits(r, 14, 12)];
 
 	if (!fn)
@@ -226,20 +228,20 @@ static bool decode_branch(uint32_t r, struct insn *in)
 static bool decode_amo(uint32_t r, struct insn *in)
 {
 	static const exec_fn w[32] = {
-		[0x00] = exec_amoadd_w,	 [0x01] = exec_amoswap_w,
-		[0x02] = exec_lr_w,	 [0x03] = exec_sc_w,
-		[0x04] = exec_amoxor_w,	 [0x08] = exec_amoor_w,
-		[0x0c] = exec_amoand_w,	 [0x10] = exec_amomin_w,
-		[0x14] = exec_amomax_w,	 [0x18] = exec_amominu_w,
-		[0x1c] = exec_amomaxu_w,
+	    [0x00] = exec_amoadd_w,  [0x01] = exec_amoswap_w,
+	    [0x02] = exec_lr_w,	     [0x03] = exec_sc_w,
+	    [0x04] = exec_amoxor_w,  [0x08] = exec_amoor_w,
+	    [0x0c] = exec_amoand_w,  [0x10] = exec_amomin_w,
+	    [0x14] = exec_amomax_w,  [0x18] = exec_amominu_w,
+	    [0x1c] = exec_amomaxu_w,
 	};
 	static const exec_fn d[32] = {
-		[0x00] = exec_amoadd_d,	 [0x01] = exec_amoswap_d,
-		[0x02] = exec_lr_d,	 [0x03] = exec_sc_d,
-		[0x04] = exec_amoxor_d,	 [0x08] = exec_amoor_d,
-		[0x0c] = exec_amoand_d,	 [0x10] = exec_amomin_d,
-		[0x14] = exec_amomax_d,	 [0x18] = exec_amominu_d,
-		[0x1c] = exec_amomaxu_d,
+	    [0x00] = exec_amoadd_d,  [0x01] = exec_amoswap_d,
+	    [0x02] = exec_lr_d,	     [0x03] = exec_sc_d,
+	    [0x04] = exec_amoxor_d,  [0x08] = exec_amoor_d,
+	    [0x0c] = exec_amoand_d,  [0x10] = exec_amomin_d,
+	    [0x14] = exec_amomax_d,  [0x18] = exec_amominu_d,
+	    [0x1c] = exec_amomaxu_d,
 	};
 	uint32_t f3 = bits(r, 14, 12), f5 = bits(r, 31, 27);
 	exec_fn fn = f3 == 2 ? w[f5] : f3 == 3 ? d[f5] : NULL;
@@ -273,8 +275,8 @@ static bool decode_system(uint32_t r, struct insn *in)
 		return true;
 	}
 
-	static const exec_fn csr[4] = { NULL, exec_csrrw, exec_csrrs,
-					exec_csrrc };
+	static const exec_fn csr[4] = {NULL, exec_csrrw, exec_csrrs,
+				       exec_csrrc};
 	if (!csr[f3 & 3])
 		return illegal(in);
 	/* Immediate forms: the source is rs1's 5 bits, carried in imm. */
@@ -408,8 +410,8 @@ static bool decode_c1_alu(uint32_t r, struct insn *in)
 		set(in, exec_andi, rd, rd, 0, cimm6(r));
 		return false;
 	}
-	static const exec_fn ops[8] = { exec_sub,  exec_xor,  exec_or, exec_and,
-					exec_subw, exec_addw, NULL,    NULL };
+	static const exec_fn ops[8] = {exec_sub,  exec_xor,  exec_or, exec_and,
+				       exec_subw, exec_addw, NULL,    NULL};
 	exec_fn fn = ops[(bits(r, 12, 12) << 2) | bits(r, 6, 5)];
 	if (!fn)
 		return illegal(in);
@@ -435,12 +437,11 @@ static bool decode_c1(uint32_t r, struct insn *in)
 		return false;
 	case 3:
 		if (rd == 2) { /* C.ADDI16SP */
-			int64_t imm = sext((bits(r, 12, 12) << 9) |
-						   (bits(r, 6, 6) << 4) |
-						   (bits(r, 5, 5) << 6) |
-						   (bits(r, 4, 3) << 7) |
-						   (bits(r, 2, 2) << 5),
-					   10);
+			int64_t imm = sext(
+			    (bits(r, 12, 12) << 9) | (bits(r, 6, 6) << 4) |
+				(bits(r, 5, 5) << 6) | (bits(r, 4, 3) << 7) |
+				(bits(r, 2, 2) << 5),
+			    10);
 			if (imm == 0)
 				return illegal(in);
 			set(in, exec_addi, 2, 2, 0, imm);
@@ -454,25 +455,21 @@ static bool decode_c1(uint32_t r, struct insn *in)
 	case 4:
 		return decode_c1_alu(r, in);
 	case 5: { /* C.J */
-		int64_t imm = sext((bits(r, 12, 12) << 11) |
-					   (bits(r, 11, 11) << 4) |
-					   (bits(r, 10, 9) << 8) |
-					   (bits(r, 8, 8) << 10) |
-					   (bits(r, 7, 7) << 6) |
-					   (bits(r, 6, 6) << 7) |
-					   (bits(r, 5, 3) << 1) |
-					   (bits(r, 2, 2) << 5),
-				   12);
+		int64_t imm =
+		    sext((bits(r, 12, 12) << 11) | (bits(r, 11, 11) << 4) |
+			     (bits(r, 10, 9) << 8) | (bits(r, 8, 8) << 10) |
+			     (bits(r, 7, 7) << 6) | (bits(r, 6, 6) << 7) |
+			     (bits(r, 5, 3) << 1) | (bits(r, 2, 2) << 5),
+			 12);
 		set(in, exec_jal, 0, 0, 0, imm);
 		return true;
 	}
 	default: { /* C.BEQZ, C.BNEZ */
-		int64_t imm = sext((bits(r, 12, 12) << 8) |
-					   (bits(r, 11, 10) << 3) |
-					   (bits(r, 6, 5) << 6) |
-					   (bits(r, 4, 3) << 1) |
-					   (bits(r, 2, 2) << 5),
-				   9);
+		int64_t imm =
+		    sext((bits(r, 12, 12) << 8) | (bits(r, 11, 10) << 3) |
+			     (bits(r, 6, 5) << 6) | (bits(r, 4, 3) << 1) |
+			     (bits(r, 2, 2) << 5),
+			 9);
 		set(in, bits(r, 15, 13) == 6 ? exec_beq : exec_bne, 0, rs1, 0,
 		    imm);
 		return true;
@@ -494,14 +491,14 @@ static bool decode_c2(uint32_t r, struct insn *in)
 			return illegal(in);
 		set(in, exec_lw, rd, 2, 0,
 		    (bits(r, 12, 12) << 5) | (bits(r, 6, 4) << 2) |
-			    (bits(r, 3, 2) << 6));
+			(bits(r, 3, 2) << 6));
 		return false;
 	case 3: /* C.LDSP */
 		if (rd == 0)
 			return illegal(in);
 		set(in, exec_ld, rd, 2, 0,
 		    (bits(r, 12, 12) << 5) | (bits(r, 6, 5) << 3) |
-			    (bits(r, 4, 2) << 6));
+			(bits(r, 4, 2) << 6));
 		return false;
 	case 4:
 		if (bits(r, 12, 12) == 0) {

@@ -32,11 +32,12 @@ struct insn {
 	uint8_t rd;  /* 32 when the instruction names x0 as destination */
 	uint8_t rs1; /* for csr*i: the 5-bit immediate */
 	uint8_t rs2;
-	uint8_t len; /* 2 or 4 */
+	uint8_t len;  /* 2 or 4 */
 	uint16_t off; /* offset from the block's first instruction */
 	uint16_t csr;
 	int64_t imm;
-	uint32_t raw; /* the instruction bits (stval of an illegal instruction) */
+	uint32_t
+	    raw; /* the instruction bits (stval of an illegal instruction) */
 };
 
 static inline uint64_t insn_pc(const struct hart *h, const struct insn *in)
@@ -47,25 +48,26 @@ static inline uint64_t insn_pc(const struct hart *h, const struct insn *in)
 /* Every handler, by name: X(name) declares exec_<name>. */
 #define EXEC_OPS(X)                                                            \
 	/* exec_alu.c */                                                       \
-	X(lui) X(auipc) X(addi) X(slti) X(sltiu) X(xori) X(ori) X(andi)        \
-	X(slli) X(srli) X(srai) X(add) X(sub) X(sll) X(slt) X(sltu) X(xor)     \
-	X(srl) X(sra) X(or) X(and) X(addiw) X(slliw) X(srliw) X(sraiw)         \
-	X(addw) X(subw) X(sllw) X(srlw) X(sraw) X(mul) X(mulh) X(mulhsu)       \
-	X(mulhu) X(div) X(divu) X(rem) X(remu) X(mulw) X(divw) X(divuw)        \
-	X(remw) X(remuw) X(li) X(mv)                                           \
-	/* exec_branch.c */                                                    \
-	X(jal) X(jalr) X(beq) X(bne) X(blt) X(bge) X(bltu) X(bgeu)             \
-	X(fallthrough)                                                         \
-	/* exec_mem.c */                                                       \
-	X(lb) X(lh) X(lw) X(ld) X(lbu) X(lhu) X(lwu) X(sb) X(sh) X(sw) X(sd)   \
-	/* exec_amo.c */                                                       \
-	X(lr_w) X(lr_d) X(sc_w) X(sc_d) X(amoswap_w) X(amoadd_w) X(amoxor_w)   \
-	X(amoand_w) X(amoor_w) X(amomin_w) X(amomax_w) X(amominu_w)            \
-	X(amomaxu_w) X(amoswap_d) X(amoadd_d) X(amoxor_d) X(amoand_d)          \
-	X(amoor_d) X(amomin_d) X(amomax_d) X(amominu_d) X(amomaxu_d)           \
-	/* exec_system.c */                                                    \
-	X(fence) X(fence_i) X(ecall) X(ebreak) X(sret) X(wfi) X(sfence_vma)    \
-	X(csrrw) X(csrrs) X(csrrc) X(illegal)
+	X(lui)                                                                 \
+	X(auipc) X(addi) X(slti) X(sltiu) X(xori) X(ori) X(andi) X(slli)       \
+	    X(srli) X(srai) X(add) X(sub) X(sll) X(slt) X(sltu) X(xor) X(srl)  \
+		X(sra) X(or) X(and) X(addiw) X(slliw) X(srliw) X(sraiw)        \
+		    X(addw) X(subw) X(sllw) X(srlw) X(sraw) X(mul) X(mulh)     \
+			X(mulhsu) X(mulhu) X(div) X(divu) X(rem) X(remu)       \
+			    X(mulw) X(divw) X(divuw) X(remw) X(remuw) X(li)    \
+				X(mv) /* exec_branch.c */                      \
+	    X(jal) X(jalr) X(beq) X(bne) X(blt) X(bge) X(bltu) X(bgeu)         \
+		X(fallthrough) /* exec_mem.c */                                \
+	    X(lb) X(lh) X(lw) X(ld) X(lbu) X(lhu) X(lwu) X(sb) X(sh) X(sw)     \
+		X(sd) /* exec_amo.c */                                         \
+	    X(lr_w) X(lr_d) X(sc_w) X(sc_d) X(amoswap_w) X(amoadd_w)           \
+		X(amoxor_w) X(amoand_w) X(amoor_w) X(amomin_w) X(amomax_w)     \
+		    X(amominu_w) X(amomaxu_w) X(amoswap_d) X(amoadd_d)         \
+			X(amoxor_d) X(amoand_d) X(amoor_d) X(amomin_d)         \
+			    X(amomax_d) X(amominu_d)                           \
+				X(amomaxu_d) /* exec_system.c */               \
+	    X(fence) X(fence_i) X(ecall) X(ebreak) X(sret) X(wfi)              \
+		X(sfence_vma) X(csrrw) X(csrrs) X(csrrc) X(illegal)
 
 #define EXEC_DECLARE(name)                                                     \
 	int exec_##name(struct hart *h, const struct insn *in);

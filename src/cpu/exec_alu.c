@@ -2,7 +2,7 @@
 /* Integer computation: RV64I register-immediate and register-register, M. */
 #include "cpu/exec.h"
 
-#define X(r) (h->x[in->r])
+#define X(r)	 (h->x[in->r])
 #define OP(name) int exec_##name(struct hart *h, const struct insn *in)
 
 /* Sign-extend a 32-bit result to 64 bits (the *W instructions). */
@@ -212,21 +212,24 @@ OP(mul)
 OP(mulh)
 {
 	X(rd) = (uint64_t)(((__int128)(int64_t)X(rs1) *
-			    (__int128)(int64_t)X(rs2)) >> 64);
+			    (__int128)(int64_t)X(rs2)) >>
+			   64);
 	return 0;
 }
 
 OP(mulhsu)
 {
 	X(rd) = (uint64_t)(((__int128)(int64_t)X(rs1) *
-			    (unsigned __int128)X(rs2)) >> 64);
+			    (unsigned __int128)X(rs2)) >>
+			   64);
 	return 0;
 }
 
 OP(mulhu)
 {
 	X(rd) = (uint64_t)(((unsigned __int128)X(rs1) *
-			    (unsigned __int128)X(rs2)) >> 64);
+			    (unsigned __int128)X(rs2)) >>
+			   64);
 	return 0;
 }
 

@@ -12,7 +12,7 @@
  */
 #include "cpu/mmu.h"
 
-#define X(r) (h->x[in->r])
+#define X(r)	 (h->x[in->r])
 #define OP(name) int exec_##name(struct hart *h, const struct insn *in)
 
 static inline uint64_t sx32(uint32_t v)
@@ -56,11 +56,10 @@ OP(sc_w)
 	if (r)
 		return r;
 	uint32_t expect = (uint32_t)h->lr_value;
-	bool ok = h->lr_host == p &&
-		  __atomic_compare_exchange_n((uint32_t *)p, &expect,
-					      (uint32_t)X(rs2), false,
-					      __ATOMIC_SEQ_CST,
-					      __ATOMIC_SEQ_CST);
+	bool ok =
+	    h->lr_host == p && __atomic_compare_exchange_n(
+				   (uint32_t *)p, &expect, (uint32_t)X(rs2),
+				   false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	h->lr_host = NULL;
 	X(rd) = !ok;
 	return 0;
@@ -74,10 +73,9 @@ OP(sc_d)
 	if (r)
 		return r;
 	uint64_t expect = h->lr_value;
-	bool ok = h->lr_host == p &&
-		  __atomic_compare_exchange_n((uint64_t *)p, &expect, X(rs2),
-					      false, __ATOMIC_SEQ_CST,
-					      __ATOMIC_SEQ_CST);
+	bool ok = h->lr_host == p && __atomic_compare_exchange_n(
+					 (uint64_t *)p, &expect, X(rs2), false,
+					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 	h->lr_host = NULL;
 	X(rd) = !ok;
 	return 0;
@@ -88,8 +86,8 @@ OP(sc_d)
 	OP(name)                                                               \
 	{                                                                      \
 		void *p;                                                       \
-		int r = mmu_atomic_host(h, in, X(rs1), sizeof(type), MMU_STORE, \
-					&p);      \
+		int r = mmu_atomic_host(h, in, X(rs1), sizeof(type),           \
+					MMU_STORE, &p);                        \
 		if (r)                                                         \
 			return r;                                              \
 		type old = builtin((type *)p, (type)X(rs2), __ATOMIC_SEQ_CST); \
@@ -102,8 +100,8 @@ OP(sc_d)
 	OP(name)                                                               \
 	{                                                                      \
 		void *p;                                                       \
-		int r = mmu_atomic_host(h, in, X(rs1), sizeof(type), MMU_STORE, \
-					&p);      \
+		int r = mmu_atomic_host(h, in, X(rs1), sizeof(type),           \
+					MMU_STORE, &p);                        \
 		if (r)                                                         \
 			return r;                                              \
 		type src = (type)X(rs2);                                       \

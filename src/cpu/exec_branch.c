@@ -2,7 +2,7 @@
 /* Control transfer: JAL, JALR, conditional branches, block fall-through. */
 #include "cpu/exec.h"
 
-#define X(r) (h->x[in->r])
+#define X(r)	 (h->x[in->r])
 #define OP(name) int exec_##name(struct hart *h, const struct insn *in)
 
 OP(jal)

@@ -3,7 +3,7 @@
  * a platform without an M-mode emulating them. */
 #include "cpu/mmu.h"
 
-#define X(r) (h->x[in->r])
+#define X(r)	 (h->x[in->r])
 #define OP(name) int exec_##name(struct hart *h, const struct insn *in)
 
 #define LOAD(name, size, type)                                                 \

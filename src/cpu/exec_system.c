@@ -6,7 +6,7 @@
 #include "cpu/mmu.h"
 #include "cpu/trap.h"
 
-#define X(r) (h->x[in->r])
+#define X(r)	 (h->x[in->r])
 #define OP(name) int exec_##name(struct hart *h, const struct insn *in)
 
 /* Continue after this instruction in a new block. */

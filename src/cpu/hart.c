@@ -259,7 +259,8 @@ int hart_run(struct hart *h, uint64_t budget)
 		r = hart_fetch(h, &code);
 		if (r == 0) {
 			struct block_cache *bc = &h->cache->blocks;
-			const struct block *b = block_next(bc, prev, epoch, code);
+			const struct block *b =
+			    block_next(bc, prev, epoch, code);
 
 			prev = (struct block *)b;
 			epoch = bc->flushes;

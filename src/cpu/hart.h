@@ -39,8 +39,8 @@ enum hart_exit {
 };
 
 /* Requests from other threads, served at the next block boundary. */
-#define HART_REQ_KICK (1u << 0)	       /* return HART_EXIT_KICK */
-#define HART_REQ_FLUSH_TLB (1u << 1)    /* hart_flush_tlb() */
+#define HART_REQ_KICK	      (1u << 0) /* return HART_EXIT_KICK */
+#define HART_REQ_FLUSH_TLB    (1u << 1) /* hart_flush_tlb() */
 #define HART_REQ_FLUSH_ICACHE (1u << 2) /* hart_flush_icache() */
 
 /* Interrupt bits of sip/sie. */
@@ -63,8 +63,8 @@ struct hart {
 	uint64_t stvec, sepc, scause, stval, sscratch, satp;
 	uint64_t scounteren, senvcfg;
 
-	uint64_t timecmp;   /* SBI set_timer deadline, in time units */
-	uint64_t instret;   /* retired instructions (block granularity) */
+	uint64_t timecmp;      /* SBI set_timer deadline, in time units */
+	uint64_t instret;      /* retired instructions (block granularity) */
 	uint64_t time_base_ns; /* host CLOCK_MONOTONIC at time = 0 */
 
 	/* LR/SC reservation: host address and the value LR saw. */
@@ -84,7 +84,7 @@ struct hart {
 	 * that may still point at the old frame. NULL: a one-hart VM.
 	 */
 	void (*shootdown)(struct hart *h);
-	unsigned id;		   /* hart id */
+	unsigned id; /* hart id */
 };
 
 /*

@@ -12,29 +12,29 @@
 #include "cpu/trap.h"
 #include "mem/gstage.h"
 
-#define PTE_V (1ull << 0)
-#define PTE_R (1ull << 1)
-#define PTE_W (1ull << 2)
-#define PTE_X (1ull << 3)
-#define PTE_U (1ull << 4)
-#define PTE_A (1ull << 6)
-#define PTE_D (1ull << 7)
-#define PTE_PPN(pte) (((pte) >> 10) & ((1ull << 44) - 1))
+#define PTE_V		(1ull << 0)
+#define PTE_R		(1ull << 1)
+#define PTE_W		(1ull << 2)
+#define PTE_X		(1ull << 3)
+#define PTE_U		(1ull << 4)
+#define PTE_A		(1ull << 6)
+#define PTE_D		(1ull << 7)
+#define PTE_PPN(pte)	(((pte) >> 10) & ((1ull << 44) - 1))
 #define PTE_RESERVED_HI (~0ull << 54) /* N, PBMT, reserved: unimplemented */
 
 #define SATP_MODE(satp) ((satp) >> 60)
-#define SATP_PPN(satp) ((satp) & ((1ull << 44) - 1))
+#define SATP_PPN(satp)	((satp) & ((1ull << 44) - 1))
 
 static const uint64_t page_fault_cause[] = {
-	[MMU_LOAD] = CAUSE_LOAD_PAGE,
-	[MMU_STORE] = CAUSE_STORE_PAGE,
-	[MMU_FETCH] = CAUSE_FETCH_PAGE,
+    [MMU_LOAD] = CAUSE_LOAD_PAGE,
+    [MMU_STORE] = CAUSE_STORE_PAGE,
+    [MMU_FETCH] = CAUSE_FETCH_PAGE,
 };
 
 static const uint64_t access_fault_cause[] = {
-	[MMU_LOAD] = CAUSE_LOAD_ACCESS,
-	[MMU_STORE] = CAUSE_STORE_ACCESS,
-	[MMU_FETCH] = CAUSE_FETCH_ACCESS,
+    [MMU_LOAD] = CAUSE_LOAD_ACCESS,
+    [MMU_STORE] = CAUSE_STORE_ACCESS,
+    [MMU_FETCH] = CAUSE_FETCH_ACCESS,
 };
 
 void mmu_select_tlb(struct hart *h)
@@ -98,8 +98,8 @@ static int mmu_gpa_host(struct hart *h, uint64_t gpa, bool write,
 		if (h->shootdown && atomic_load(&h->gs->generation) != gen)
 			h->shootdown(h);
 	}
-	*host = (uint8_t *)frame_ptr(h->gs->pool, frame) +
-		(gpa & PAGE_OFFSET_MASK);
+	*host =
+	    (uint8_t *)frame_ptr(h->gs->pool, frame) + (gpa & PAGE_OFFSET_MASK);
 	return 0;
 }
 
@@ -128,9 +128,9 @@ static uint64_t mmu_leaf_allows(const struct hart *h, uint64_t pte)
 }
 
 static const uint64_t access_bit[] = {
-	[MMU_LOAD] = PTE_R,
-	[MMU_STORE] = PTE_W,
-	[MMU_FETCH] = PTE_X,
+    [MMU_LOAD] = PTE_R,
+    [MMU_STORE] = PTE_W,
+    [MMU_FETCH] = PTE_X,
 };
 
 /*
@@ -184,15 +184,16 @@ restart:;
 
 		uint64_t want = PTE_A | (acc == MMU_STORE ? PTE_D : 0);
 		if ((pte & want) != want) {
-			r = mmu_gpa_host(h, table + vpn * 8, true, &host, &gpte);
+			r = mmu_gpa_host(h, table + vpn * 8, true, &host,
+					 &gpte);
 			if (r == -ENOMEM)
 				return r;
 			if (r)
 				return (int64_t)access_fault_cause[acc];
 			ptep = (uint64_t *)host;
-			if (!__atomic_compare_exchange_n(ptep, &pte, pte | want,
-							 false, __ATOMIC_ACQ_REL,
-							 __ATOMIC_ACQUIRE))
+			if (!__atomic_compare_exchange_n(
+				ptep, &pte, pte | want, false, __ATOMIC_ACQ_REL,
+				__ATOMIC_ACQUIRE))
 				goto restart; /* the PTE changed under us */
 			pte |= want;
 		}
@@ -205,8 +206,8 @@ restart:;
 	}
 }
 
-int mmu_translate(struct hart *h, uint64_t va, enum mmu_access acc,
-		  uint64_t pc, uint8_t **host)
+int mmu_translate(struct hart *h, uint64_t va, enum mmu_access acc, uint64_t pc,
+		  uint8_t **host)
 {
 	uint64_t gpa = 0, allowed = 0, gpte;
 	int64_t cause;

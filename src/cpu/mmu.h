@@ -23,9 +23,9 @@
 
 #include "cpu/exec.h"
 
-#define TLB_BITS 9
-#define TLB_SIZE (1u << TLB_BITS)
-#define TLB_MASK (TLB_SIZE - 1)
+#define TLB_BITS    9
+#define TLB_SIZE    (1u << TLB_BITS)
+#define TLB_MASK    (TLB_SIZE - 1)
 #define TLB_INVALID UINT64_MAX
 
 enum tlb_context {
@@ -53,8 +53,8 @@ enum mmu_access {
  * *host to the host address of va. pc is the address of the instruction on
  * whose behalf this is done (sepc if it faults).
  */
-int mmu_translate(struct hart *h, uint64_t va, enum mmu_access acc,
-		  uint64_t pc, uint8_t **host);
+int mmu_translate(struct hart *h, uint64_t va, enum mmu_access acc, uint64_t pc,
+		  uint8_t **host);
 
 /* Slow paths of mmu_load()/mmu_store(): page-crossing accesses, misses. */
 int mmu_load_slow(struct hart *h, const struct insn *in, uint64_t va,
@@ -122,7 +122,7 @@ static inline int mmu_load(struct hart *h, const struct insn *in, uint64_t va,
 	const struct tlb_entry *e = mmu_entry(h, va);
 
 	if (__builtin_expect(e->tag_r == va >> 12 &&
-				     (va & PAGE_OFFSET_MASK) <= 4096 - size,
+				 (va & PAGE_OFFSET_MASK) <= 4096 - size,
 			     1)) {
 		*val = mmu_read_host((const void *)(e->addend + va), size);
 		return 0;
@@ -137,7 +137,7 @@ static inline int mmu_store(struct hart *h, const struct insn *in, uint64_t va,
 	const struct tlb_entry *e = mmu_entry(h, va);
 
 	if (__builtin_expect(e->tag_w == va >> 12 &&
-				     (va & PAGE_OFFSET_MASK) <= 4096 - size,
+				 (va & PAGE_OFFSET_MASK) <= 4096 - size,
 			     1)) {
 		mmu_write_host((void *)(e->addend + va), size, val);
 		return 0;

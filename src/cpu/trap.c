@@ -42,8 +42,8 @@ int trap_raise(struct hart *h, uint64_t cause, uint64_t tval, uint64_t pc)
 
 bool trap_take_interrupt(struct hart *h)
 {
-	uint64_t pending = atomic_load_explicit(&h->sip, memory_order_relaxed) &
-			   h->sie;
+	uint64_t pending =
+	    atomic_load_explicit(&h->sip, memory_order_relaxed) & h->sie;
 	unsigned code;
 
 	if (!pending)

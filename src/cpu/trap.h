@@ -28,11 +28,11 @@ enum trap_cause {
 #define CAUSE_INTERRUPT (1ull << 63)
 
 /* sstatus fields. */
-#define SSTATUS_SIE (1ull << 1)
+#define SSTATUS_SIE  (1ull << 1)
 #define SSTATUS_SPIE (1ull << 5)
-#define SSTATUS_SPP (1ull << 8)
-#define SSTATUS_SUM (1ull << 18)
-#define SSTATUS_MXR (1ull << 19)
+#define SSTATUS_SPP  (1ull << 8)
+#define SSTATUS_SUM  (1ull << 18)
+#define SSTATUS_MXR  (1ull << 19)
 
 /*
  * Deliver exception cause with stval tval to S-mode, raised by the

@@ -147,8 +147,9 @@ static void frame_advise_runs(struct frame_pool *pool, const uint32_t *sorted,
  * The resident lists are empty: make a batch of zero frames resident, from
  * the released list first, then from never-used frames. Returns one of
  * them for the caller and puts the rest on the clean list; returns
- * FRAME_ZERO when no frame is left. touch: store to each page as well. A host without MADV_POPULATE_WRITE
- * (before Linux 5.14) just faults the frames in on first touch.
+ * FRAME_ZERO when no frame is left. touch: store to each page as well. A host
+ * without MADV_POPULATE_WRITE (before Linux 5.14) just faults the frames in on
+ * first touch.
  */
 static uint32_t frame_refill(struct frame_pool *pool, bool touch)
 {

@@ -21,7 +21,7 @@
  * path. Before the first clone the warmer stays idle: prefaulting while a
  * guest boots competes with the guest's own first touches.
  */
-#define HV_WARM_FRAMES 4096u
+#define HV_WARM_FRAMES	4096u
 #define HV_WARM_POLL_NS 2000000L
 
 struct hv {
@@ -303,8 +303,7 @@ int hv_destroy_vm(struct hv *hv, unsigned id)
 	return 0;
 }
 
-long hv_console_input(struct hv *hv, unsigned id, const void *buf,
-		      size_t len)
+long hv_console_input(struct hv *hv, unsigned id, const void *buf, size_t len)
 {
 	struct vm *vm;
 	long r;
@@ -352,7 +351,7 @@ static int hv_count_page(uint64_t gpa, uint64_t pte, void *arg)
 int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info)
 {
 	struct gstage_stats st;
-	struct hv_count count = { .pool = hv->pool, .info = info };
+	struct hv_count count = {.pool = hv->pool, .info = info};
 	struct vm *vm;
 
 	pthread_mutex_lock(&hv->lock);
@@ -420,7 +419,7 @@ static bool hv_stopped(struct hv *hv, unsigned id, int *status)
 
 int hv_wait(struct hv *hv, unsigned id)
 {
-	const struct timespec poll = { 0, HV_WAIT_POLL_NS };
+	const struct timespec poll = {0, HV_WAIT_POLL_NS};
 	int status;
 
 	for (;;) {

@@ -18,11 +18,11 @@ struct hv;
 /* What `list` and `stats` report of one VM. */
 struct hv_vm_info {
 	unsigned id;
-	unsigned parent;   /* id of the VM it was cloned from; 0: none */
+	unsigned parent; /* id of the VM it was cloned from; 0: none */
 	unsigned nvcpus;
 	uint64_t ram_size; /* guest RAM in bytes */
 	bool paused;
-	bool stopped;	   /* shut down (exit_status is valid) */
+	bool stopped; /* shut down (exit_status is valid) */
 	int exit_status;
 	/* memory */
 	uint64_t tables;	/* G-stage table frames it holds */
@@ -33,8 +33,8 @@ struct hv_vm_info {
 	uint64_t cow_breaks;	/* copy-on-write breaks (copies + takeovers) */
 	uint64_t populated;	/* pages zero-filled on first touch */
 	/* execution */
-	uint64_t instret;	/* instructions retired, all VCPUs */
-	uint64_t exits;		/* hypercall and WFI exits, all VCPUs */
+	uint64_t instret; /* instructions retired, all VCPUs */
+	uint64_t exits;	  /* hypercall and WFI exits, all VCPUs */
 };
 
 /*
@@ -82,8 +82,7 @@ int hv_destroy_vm(struct hv *hv, unsigned id);
  * Append len bytes to VM id's console input. Returns the number of bytes
  * queued (the rest did not fit), or -ENOENT.
  */
-long hv_console_input(struct hv *hv, unsigned id, const void *buf,
-		      size_t len);
+long hv_console_input(struct hv *hv, unsigned id, const void *buf, size_t len);
 
 /*
  * Copy up to len bytes of VM id's captured console output (oldest first)

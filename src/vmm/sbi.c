@@ -23,17 +23,17 @@ struct sbi_ext {
 	struct sbi_ret (*call)(struct sbi_ctx *c);
 };
 
-static const struct sbi_ret sbi_not_supported = { SBI_ERR_NOT_SUPPORTED, 0 };
-static const struct sbi_ret sbi_ok = { SBI_SUCCESS, 0 };
+static const struct sbi_ret sbi_not_supported = {SBI_ERR_NOT_SUPPORTED, 0};
+static const struct sbi_ret sbi_ok = {SBI_SUCCESS, 0};
 
 static struct sbi_ret sbi_value(int64_t value)
 {
-	return (struct sbi_ret){ SBI_SUCCESS, value };
+	return (struct sbi_ret){SBI_SUCCESS, value};
 }
 
 static struct sbi_ret sbi_error(int64_t error)
 {
-	return (struct sbi_ret){ error, 0 };
+	return (struct sbi_ret){error, 0};
 }
 
 /*
@@ -174,11 +174,11 @@ static struct sbi_ret sbi_rfence(struct sbi_ctx *c)
 	switch (c->fid) {
 	case SBI_RFENCE_FENCE_I:
 		return sbi_error(
-			sbi_for_harts(c, c->a[0], c->a[1], sbi_fence_i_one));
+		    sbi_for_harts(c, c->a[0], c->a[1], sbi_fence_i_one));
 	case SBI_RFENCE_SFENCE_VMA:
 	case SBI_RFENCE_SFENCE_VMA_ASID: /* no ASIDs: flush them all */
 		return sbi_error(
-			sbi_for_harts(c, c->a[0], c->a[1], sbi_sfence_one));
+		    sbi_for_harts(c, c->a[0], c->a[1], sbi_sfence_one));
 	}
 	return sbi_not_supported;
 }
@@ -269,8 +269,8 @@ static struct sbi_ret sbi_dbcn(struct sbi_ctx *c)
 	switch (c->fid) {
 	case SBI_DBCN_WRITE:
 		while (done < len) {
-			size_t n = len - done < sizeof(buf) ? len - done
-							   : sizeof(buf);
+			size_t n =
+			    len - done < sizeof(buf) ? len - done : sizeof(buf);
 			if (gmem_read(&vm->gs, gpa + done, buf, n))
 				return sbi_error(SBI_ERR_INVALID_PARAM);
 			console_write(vm->console, buf, n);
@@ -304,19 +304,19 @@ static struct sbi_ret sbi_memvisor(struct sbi_ctx *c)
 }
 
 static const struct sbi_ext sbi_exts[] = {
-	{ SBI_LEGACY_SET_TIMER, "legacy set_timer", true, sbi_legacy_set_timer },
-	{ SBI_LEGACY_CONSOLE_PUTCHAR, "legacy putchar", true, sbi_legacy_putchar },
-	{ SBI_LEGACY_CONSOLE_GETCHAR, "legacy getchar", true, sbi_legacy_getchar },
-	{ SBI_LEGACY_CLEAR_IPI, "legacy clear_ipi", true, sbi_legacy_clear_ipi },
-	{ SBI_LEGACY_SHUTDOWN, "legacy shutdown", true, sbi_legacy_shutdown },
-	{ SBI_EXT_BASE, "base", false, sbi_base },
-	{ SBI_EXT_TIME, "time", false, sbi_time },
-	{ SBI_EXT_IPI, "ipi", false, sbi_ipi },
-	{ SBI_EXT_RFENCE, "rfence", false, sbi_rfence },
-	{ SBI_EXT_HSM, "hsm", false, sbi_hsm },
-	{ SBI_EXT_SRST, "srst", false, sbi_srst },
-	{ SBI_EXT_DBCN, "dbcn", false, sbi_dbcn },
-	{ SBI_EXT_MEMVISOR, "memvisor", false, sbi_memvisor },
+    {SBI_LEGACY_SET_TIMER, "legacy set_timer", true, sbi_legacy_set_timer},
+    {SBI_LEGACY_CONSOLE_PUTCHAR, "legacy putchar", true, sbi_legacy_putchar},
+    {SBI_LEGACY_CONSOLE_GETCHAR, "legacy getchar", true, sbi_legacy_getchar},
+    {SBI_LEGACY_CLEAR_IPI, "legacy clear_ipi", true, sbi_legacy_clear_ipi},
+    {SBI_LEGACY_SHUTDOWN, "legacy shutdown", true, sbi_legacy_shutdown},
+    {SBI_EXT_BASE, "base", false, sbi_base},
+    {SBI_EXT_TIME, "time", false, sbi_time},
+    {SBI_EXT_IPI, "ipi", false, sbi_ipi},
+    {SBI_EXT_RFENCE, "rfence", false, sbi_rfence},
+    {SBI_EXT_HSM, "hsm", false, sbi_hsm},
+    {SBI_EXT_SRST, "srst", false, sbi_srst},
+    {SBI_EXT_DBCN, "dbcn", false, sbi_dbcn},
+    {SBI_EXT_MEMVISOR, "memvisor", false, sbi_memvisor},
 };
 
 static const struct sbi_ext *sbi_find(uint64_t eid)
@@ -336,11 +336,11 @@ int sbi_call(struct sched *s, struct vcpu *v)
 {
 	struct hart *h = &v->hart;
 	struct sbi_ctx c = {
-		.s = s,
-		.v = v,
-		.fid = h->x[16],
-		.a = &h->x[10],
-		.action = SBI_ACTION_CONTINUE,
+	    .s = s,
+	    .v = v,
+	    .fid = h->x[16],
+	    .a = &h->x[10],
+	    .action = SBI_ACTION_CONTINUE,
 	};
 	const struct sbi_ext *ext = sbi_find(h->x[17]);
 	struct sbi_ret ret = ext ? ext->call(&c) : sbi_not_supported;

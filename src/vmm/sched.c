@@ -93,7 +93,7 @@ static uint64_t sched_wake_due(struct sched *s)
 				continue;
 			uint64_t at = v->hart.time_base_ns +
 				      v->hart.timecmp *
-					      (1000000000ull / HART_TIMEBASE_HZ);
+					  (1000000000ull / HART_TIMEBASE_HZ);
 			if (at < next)
 				next = at;
 		}
@@ -368,8 +368,7 @@ void sched_wake(struct sched *s, struct vcpu *v)
 	pthread_mutex_unlock(&s->lock);
 }
 
-int sched_start_vcpu(struct sched *s, struct vcpu *v, uint64_t pc,
-		     uint64_t arg)
+int sched_start_vcpu(struct sched *s, struct vcpu *v, uint64_t pc, uint64_t arg)
 {
 	int r = 0;
 

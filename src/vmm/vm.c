@@ -25,7 +25,7 @@ static uint64_t vm_now_ns(void)
 
 static bool vm_is_elf(const char *path)
 {
-	unsigned char magic[4] = { 0 };
+	unsigned char magic[4] = {0};
 	FILE *f = fopen(path, "rb");
 	bool elf;
 
@@ -71,11 +71,11 @@ static int vm_load_boot_data(struct vm *vm, const struct vm_config *cfg,
 			     uint64_t *fdt_gpa, char *why, size_t whylen)
 {
 	struct devtree_machine m = {
-		.ncpus = vm->nvcpus,
-		.ram_base = vm->ram_base,
-		.ram_size = vm->ram_size,
-		.bootargs = cfg->cmdline,
-		.timebase_hz = HART_TIMEBASE_HZ,
+	    .ncpus = vm->nvcpus,
+	    .ram_base = vm->ram_base,
+	    .ram_size = vm->ram_size,
+	    .bootargs = cfg->cmdline,
+	    .timebase_hz = HART_TIMEBASE_HZ,
 	};
 	struct loader_layout lay;
 	uint64_t initrd_size = 0;

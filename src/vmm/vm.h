@@ -16,9 +16,9 @@
 #include "dev/console.h"
 #include "mem/gstage.h"
 
-#define VM_RAM_BASE 0x80000000ull
+#define VM_RAM_BASE  0x80000000ull
 #define VM_MAX_VCPUS 8
-#define VM_WHY_LEN 256
+#define VM_WHY_LEN   256
 
 struct vm;
 struct pcpu;
@@ -35,10 +35,10 @@ enum vcpu_state {
 struct vcpu {
 	struct hart hart;
 	struct vm *vm;
-	_Atomic int state;	  /* enum vcpu_state; changed under the sched lock */
-	bool stop_requested;	  /* HSM hart_stop: leave the CPU as STOPPED */
-	bool suspended;		  /* idle through HSM hart_suspend */
-	struct vcpu *next;	  /* run queue / idle list link */
+	_Atomic int state;   /* enum vcpu_state; changed under the sched lock */
+	bool stop_requested; /* HSM hart_stop: leave the CPU as STOPPED */
+	bool suspended;	     /* idle through HSM hart_suspend */
+	struct vcpu *next;   /* run queue / idle list link */
 	uint64_t exits_ecall, exits_wfi, slices;
 };
 
