@@ -27,6 +27,8 @@
 #define FRAME_RELEASE_BATCH 256
 /* Frames made resident together when the resident lists run dry. */
 #define FRAME_PREFAULT_BATCH 32
+/* Never-used frames frame_pool_prefault() keeps touched ahead (1 MiB). */
+#define FRAME_WARM_AHEAD 256
 
 static uint64_t frame_list_tagged(uint64_t old, uint32_t frame)
 {
@@ -545,6 +547,29 @@ void frame_pool_trim(struct frame_pool *pool)
 	frame_release_unlock(pool);
 }
 
+/*
+ * Touch the never-used frames just above the bump index, so that the next
+ * ones handed out (the G-stage roots of new clones among them) are already
+ * mapped by the host. They may be handed out meanwhile: an atomic add of
+ * zero touches a byte without changing it, whoever owns it.
+ */
+static void frame_warm_ahead(struct frame_pool *pool)
+{
+	uint32_t bump = atomic_load_explicit(&pool->bump, memory_order_relaxed);
+	uint32_t from = atomic_load_explicit(&pool->warm_until,
+					     memory_order_relaxed);
+	uint32_t to = bump + FRAME_WARM_AHEAD;
+
+	if (to > pool->nframes)
+		to = pool->nframes;
+	for (uint32_t f = from > bump ? from : bump; f < to; f++)
+		__atomic_fetch_add((uint8_t *)frame_addr(pool, f), 0,
+				   __ATOMIC_RELAXED);
+	if (to > from)
+		atomic_store_explicit(&pool->warm_until, to,
+				      memory_order_relaxed);
+}
+
 uint32_t frame_pool_prefault(struct frame_pool *pool, uint32_t target)
 {
 	uint32_t f;
@@ -559,5 +584,6 @@ uint32_t frame_pool_prefault(struct frame_pool *pool, uint32_t target)
 					  memory_order_relaxed);
 		frame_list_push(pool, &pool->clean, f);
 	}
+	frame_warm_ahead(pool);
 	return (uint32_t)frame_list_count(&pool->clean);
 }

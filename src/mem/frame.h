@@ -116,8 +116,10 @@ void frame_pool_trim(struct frame_pool *pool);
  * target free frames are resident and zero (or the pool has no more). On a
  * host where the first touch of a page is slow, a thread calling this in
  * the background keeps that cost off the fault path: populate and
- * copy-on-write then find memory ready. Returns how many zero frames are
- * resident now. Thread-safe; frame_pool_trim() gives them back.
+ * copy-on-write then find memory ready. It also touches the next 1 MiB of
+ * never-used frames, where contiguous runs (G-stage roots) come from.
+ * Returns how many zero frames are resident now. Thread-safe;
+ * frame_pool_trim() gives the free ones back.
  */
 uint32_t frame_pool_prefault(struct frame_pool *pool, uint32_t target);
 

@@ -45,6 +45,8 @@ struct frame_pool {
 	/* Frames at or above bump were never handed out (zero, not resident).
 	 */
 	_Alignas(64) _Atomic uint32_t bump;
+	/* frame_pool_prefault() has touched never-used frames below this. */
+	_Atomic uint32_t warm_until;
 	_Atomic uint64_t shared;
 	_Atomic uint64_t peak;
 	/* One thread at a time moves frames from resident to released. */
