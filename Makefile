@@ -22,7 +22,8 @@ LDLIBS := -lfdt -lelf -ljansson
 
 # One list per layer (DESIGN.md); includes point down the layers only.
 MEM_SRCS := src/mem/frame.c src/mem/gstage.c src/mem/gstage_clone.c src/mem/gstage_check.c src/mem/gmem.c
-DEV_SRCS := src/dev/devtree.c src/dev/loader.c src/dev/console.c
+DEV_SRCS := src/dev/devtree.c src/dev/loader.c src/dev/loader_elf.c \
+	src/dev/loader_initrd.c src/dev/console.c
 CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/exec_mem.c src/cpu/exec_amo.c src/cpu/exec_system.c src/cpu/csr.c \
 	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c

@@ -10,17 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <gelf.h>
-#include <libelf.h>
-
-#include "dev/loader.h"
+#include "dev/loader_priv.h"
 #include "mem/gmem.h"
-
-#define MIB (1ull << 20)
-#define KIB (1ull << 10)
-
-/* Files are copied into the guest in pieces of this size. */
-#define LOADER_CHUNK (256u * 1024)
 
 /* Offsets of the fields of the RISC-V Image header we read. */
 #define IMAGE_OFF_TEXT_OFFSET 8
@@ -31,20 +22,7 @@
 #define IMAGE_OFF_MAGIC2      56
 #define IMAGE_FLAG_BE	      (1ull << 0)
 
-/* newc cpio: a 110-byte ASCII header, then the name, both padded to 4. */
-#define CPIO_HEADER_SIZE 110
-#define CPIO_NAME_MAX	 4096
-#define CPIO_TRAILER	 "TRAILER!!!"
-/* Its fields: ino mode uid gid nlink mtime filesize devmajor devminor
- * rdevmajor rdevminor namesize check, each 8 hex digits. */
-#define CPIO_FIELDS	    13
-#define CPIO_FIELD_FILESIZE 6
-#define CPIO_FIELD_NAMESIZE 11
-
-static void loader_why(char *why, size_t whylen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void loader_why(char *why, size_t whylen, const char *fmt, ...)
+void loader_why(char *why, size_t whylen, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -56,7 +34,7 @@ static void loader_why(char *why, size_t whylen, const char *fmt, ...)
 }
 
 /* A size for a person: "9 MiB", "1.5 MiB", "12 KiB" or "100 bytes". */
-static const char *loader_size_str(uint64_t n, char *buf, size_t len)
+const char *loader_size_str(uint64_t n, char *buf, size_t len)
 {
 	if (n >= MIB && n % MIB == 0)
 		snprintf(buf, len, "%llu MiB", (unsigned long long)(n / MIB));
@@ -69,7 +47,7 @@ static const char *loader_size_str(uint64_t n, char *buf, size_t len)
 	return buf;
 }
 
-static uint64_t loader_le64(const uint8_t *p)
+uint64_t loader_le64(const uint8_t *p)
 {
 	uint64_t v = 0;
 
@@ -78,15 +56,15 @@ static uint64_t loader_le64(const uint8_t *p)
 	return v;
 }
 
-static uint32_t loader_le32(const uint8_t *p)
+uint32_t loader_le32(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
 	       (uint32_t)p[3] << 24;
 }
 
 /* Open a regular file for reading; on success *fd and *size are set. */
-static int loader_open(const char *path, int *fd, uint64_t *size, char *why,
-		       size_t whylen)
+int loader_open(const char *path, int *fd, uint64_t *size, char *why,
+		size_t whylen)
 {
 	struct stat st;
 	int err;
@@ -120,7 +98,7 @@ err_close:
  * Read exactly len bytes at off. A file that ends early (it changed since
  * its size was taken) is -EIO.
  */
-static int loader_pread(int fd, void *buf, size_t len, uint64_t off)
+int loader_pread(int fd, void *buf, size_t len, uint64_t off)
 {
 	uint8_t *p = buf;
 
@@ -141,8 +119,8 @@ static int loader_pread(int fd, void *buf, size_t len, uint64_t off)
 }
 
 /* Copy len bytes of the file at off into the guest at gpa. */
-static int loader_copy(struct gstage *gs, int fd, uint64_t off, uint64_t gpa,
-		       uint64_t len, const char *path, char *why, size_t whylen)
+int loader_copy(struct gstage *gs, int fd, uint64_t off, uint64_t gpa,
+		uint64_t len, const char *path, char *why, size_t whylen)
 {
 	uint8_t *buf;
 	int err = 0;
@@ -182,8 +160,8 @@ out:
 }
 
 /* Zero len bytes of guest memory at gpa. */
-static int loader_zero(struct gstage *gs, uint64_t gpa, uint64_t len,
-		       const char *path, char *why, size_t whylen)
+int loader_zero(struct gstage *gs, uint64_t gpa, uint64_t len, const char *path,
+		char *why, size_t whylen)
 {
 	int err = 0;
 
@@ -206,9 +184,8 @@ static int loader_zero(struct gstage *gs, uint64_t gpa, uint64_t len,
  * Check that [gpa, gpa + size) lies inside gs's RAM. who names the thing
  * in the reason ("build/Image", "prog.elf: segment 2").
  */
-static int loader_check_ram(const struct gstage *gs, uint64_t gpa,
-			    uint64_t size, const char *who, char *why,
-			    size_t whylen)
+int loader_check_ram(const struct gstage *gs, uint64_t gpa, uint64_t size,
+		     const char *who, char *why, size_t whylen)
 {
 	uint64_t ram_end = gs->ram_base + gs->ram_size;
 	char s[32];
@@ -355,482 +332,6 @@ int loader_image(struct gstage *gs, const char *path, uint64_t gpa,
 	img.entry = gpa;
 	img.end = gpa + img.image_size;
 	*info = img;
-	return 0;
-
-err_close:
-	close(fd);
-	return err;
-}
-
-/* ---- bare-metal ELF ---------------------------------------------------- */
-
-static const char *loader_machine_name(unsigned machine)
-{
-	switch (machine) {
-	case EM_386:
-		return " (i386)";
-	case EM_X86_64:
-		return " (x86-64)";
-	case EM_ARM:
-		return " (ARM)";
-	case EM_AARCH64:
-		return " (AArch64)";
-	default:
-		return "";
-	}
-}
-
-/* Check the ELF header: an ELF64 little-endian RISC-V executable. */
-static int loader_elf_header(Elf *e, GElf_Ehdr *eh, const char *path, char *why,
-			     size_t whylen)
-{
-	if (elf_kind(e) != ELF_K_ELF) {
-		loader_why(why, whylen, "%s: not an ELF file", path);
-		return -ENOEXEC;
-	}
-	if (gelf_getclass(e) != ELFCLASS64) {
-		loader_why(why, whylen,
-			   "%s: ELF class %d, expected ELF64 for an RV64 guest",
-			   path, gelf_getclass(e));
-		return -ENOEXEC;
-	}
-	if (!gelf_getehdr(e, eh)) {
-		loader_why(why, whylen, "%s: bad ELF header: %s", path,
-			   elf_errmsg(-1));
-		return -ENOEXEC;
-	}
-	if (eh->e_ident[EI_DATA] != ELFDATA2LSB) {
-		loader_why(why, whylen,
-			   "%s: big-endian ELF; the guest is little-endian",
-			   path);
-		return -ENOEXEC;
-	}
-	if (eh->e_machine != EM_RISCV) {
-		loader_why(why, whylen,
-			   "%s: ELF machine %u%s, expected RISC-V (%u)", path,
-			   eh->e_machine, loader_machine_name(eh->e_machine),
-			   EM_RISCV);
-		return -ENOEXEC;
-	}
-	if (eh->e_type != ET_EXEC) {
-		loader_why(why, whylen,
-			   "%s: ELF type %u, expected a static executable "
-			   "(ET_EXEC)",
-			   path, eh->e_type);
-		return -ENOEXEC;
-	}
-	return 0;
-}
-
-/*
- * Check every PT_LOAD segment against the file and guest RAM, find the
- * entry point's gpa and the loaded range.
- */
-static int loader_elf_check(struct gstage *gs, Elf *e, const GElf_Ehdr *eh,
-			    size_t nphdr, uint64_t file_size, const char *path,
-			    struct loader_elf_info *info, char *why,
-			    size_t whylen)
-{
-	bool entry_found = false;
-	char who[256];
-	int err;
-
-	info->low = UINT64_MAX;
-	info->high = 0;
-	info->segments = 0;
-	for (size_t i = 0; i < nphdr; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(e, (int)i, &ph)) {
-			loader_why(why, whylen,
-				   "%s: bad program header %zu: %s", path, i,
-				   elf_errmsg(-1));
-			return -ENOEXEC;
-		}
-		if (ph.p_type != PT_LOAD)
-			continue;
-		snprintf(who, sizeof(who), "%s: segment %zu", path, i);
-		if (ph.p_filesz > ph.p_memsz) {
-			loader_why(why, whylen,
-				   "%s: file size %llu exceeds memory size "
-				   "%llu",
-				   who, (unsigned long long)ph.p_filesz,
-				   (unsigned long long)ph.p_memsz);
-			return -ENOEXEC;
-		}
-		if (ph.p_offset > file_size ||
-		    ph.p_filesz > file_size - ph.p_offset) {
-			loader_why(why, whylen,
-				   "%s: data at offset %llu + %llu bytes runs "
-				   "past the end of the file (%llu bytes)",
-				   who, (unsigned long long)ph.p_offset,
-				   (unsigned long long)ph.p_filesz,
-				   (unsigned long long)file_size);
-			return -ENOEXEC;
-		}
-		if (ph.p_vaddr + ph.p_memsz < ph.p_vaddr) {
-			loader_why(why, whylen,
-				   "%s: virtual range 0x%llx + %llu wraps "
-				   "around",
-				   who, (unsigned long long)ph.p_vaddr,
-				   (unsigned long long)ph.p_memsz);
-			return -ENOEXEC;
-		}
-		err = loader_check_ram(gs, ph.p_paddr, ph.p_memsz, who, why,
-				       whylen);
-		if (err)
-			return err;
-		if (!entry_found && eh->e_entry >= ph.p_vaddr &&
-		    eh->e_entry - ph.p_vaddr < ph.p_memsz) {
-			info->entry = eh->e_entry - ph.p_vaddr + ph.p_paddr;
-			entry_found = true;
-		}
-		if (ph.p_paddr < info->low)
-			info->low = ph.p_paddr;
-		if (ph.p_paddr + ph.p_memsz > info->high)
-			info->high = ph.p_paddr + ph.p_memsz;
-		info->segments++;
-	}
-	if (!info->segments) {
-		loader_why(why, whylen, "%s: no PT_LOAD segment to load", path);
-		return -ENOEXEC;
-	}
-	if (!entry_found) {
-		loader_why(why, whylen,
-			   "%s: entry point 0x%llx is in no PT_LOAD segment",
-			   path, (unsigned long long)eh->e_entry);
-		return -ENOEXEC;
-	}
-	return 0;
-}
-
-static int loader_elf_load(struct gstage *gs, Elf *e, int fd, size_t nphdr,
-			   const char *path, char *why, size_t whylen)
-{
-	int err;
-
-	for (size_t i = 0; i < nphdr; i++) {
-		GElf_Phdr ph;
-
-		if (!gelf_getphdr(e, (int)i, &ph))
-			return -ENOEXEC; /* it was readable a moment ago */
-		if (ph.p_type != PT_LOAD)
-			continue;
-		err = loader_copy(gs, fd, ph.p_offset, ph.p_paddr, ph.p_filesz,
-				  path, why, whylen);
-		if (err)
-			return err;
-		err = loader_zero(gs, ph.p_paddr + ph.p_filesz,
-				  ph.p_memsz - ph.p_filesz, path, why, whylen);
-		if (err)
-			return err;
-	}
-	return 0;
-}
-
-int loader_elf(struct gstage *gs, const char *path,
-	       struct loader_elf_info *info, char *why, size_t whylen)
-{
-	struct loader_elf_info out = {0};
-	uint64_t size;
-	GElf_Ehdr eh;
-	size_t nphdr;
-	Elf *e;
-	int fd, err;
-
-	/* libelf wants its version set once; doing it again is harmless. */
-	if (elf_version(EV_CURRENT) == EV_NONE) {
-		loader_why(why, whylen, "%s: libelf is unusable: %s", path,
-			   elf_errmsg(-1));
-		return -ENOSYS;
-	}
-	err = loader_open(path, &fd, &size, why, whylen);
-	if (err)
-		return err;
-	e = elf_begin(fd, ELF_C_READ, NULL);
-	if (!e) {
-		loader_why(why, whylen, "%s: not an ELF file: %s", path,
-			   elf_errmsg(-1));
-		err = -ENOEXEC;
-		goto err_close;
-	}
-	err = loader_elf_header(e, &eh, path, why, whylen);
-	if (err)
-		goto err_end;
-	if (elf_getphdrnum(e, &nphdr)) {
-		loader_why(why, whylen, "%s: bad program header table: %s",
-			   path, elf_errmsg(-1));
-		err = -ENOEXEC;
-		goto err_end;
-	}
-	err =
-	    loader_elf_check(gs, e, &eh, nphdr, size, path, &out, why, whylen);
-	if (err)
-		goto err_end;
-	err = loader_elf_load(gs, e, fd, nphdr, path, why, whylen);
-	if (err)
-		goto err_end;
-
-	elf_end(e);
-	close(fd);
-	*info = out;
-	return 0;
-
-err_end:
-	elf_end(e);
-err_close:
-	close(fd);
-	return err;
-}
-
-/* ---- initramfs --------------------------------------------------------- */
-
-/* Compressed streams Linux's initramfs unpacker knows (lib/decompress.c). */
-static const struct {
-	const char *name;
-	uint8_t len;
-	uint8_t magic[6];
-} loader_compressions[] = {
-    {"gzip", 2, {0x1f, 0x8b}},
-    {"gzip", 2, {0x1f, 0x9e}},
-    {"bzip2", 3, {'B', 'Z', 'h'}},
-    {"lzma", 3, {0x5d, 0x00, 0x00}},
-    {"xz", 6, {0xfd, '7', 'z', 'X', 'Z', 0x00}},
-    {"lzo", 4, {0x89, 'L', 'Z', 'O'}},
-    {"lz4", 4, {0x02, 0x21, 0x4c, 0x18}},
-    {"zstd", 4, {0x28, 0xb5, 0x2f, 0xfd}},
-};
-
-/* Parse 8 ASCII hex digits; false if any is not a hex digit. */
-static bool loader_hex8(const char *s, uint32_t *v)
-{
-	uint32_t x = 0;
-
-	for (int i = 0; i < 8; i++) {
-		char c = s[i];
-		unsigned d;
-
-		if (c >= '0' && c <= '9')
-			d = (unsigned)(c - '0');
-		else if (c >= 'a' && c <= 'f')
-			d = (unsigned)(c - 'a' + 10);
-		else if (c >= 'A' && c <= 'F')
-			d = (unsigned)(c - 'A' + 10);
-		else
-			return false;
-		x = x << 4 | d;
-	}
-	*v = x;
-	return true;
-}
-
-/*
- * Check the hex fields of a newc header (after its 6-byte magic) and take
- * the two sizes the walk needs. Returns -1, or the offset in the header of
- * the first field that is not hex.
- */
-static int loader_cpio_sizes(const char *hdr, uint32_t *filesize,
-			     uint32_t *namesize)
-{
-	for (int f = 0; f < CPIO_FIELDS; f++) {
-		uint32_t v;
-
-		if (!loader_hex8(hdr + 6 + 8 * f, &v))
-			return 6 + 8 * f;
-		if (f == CPIO_FIELD_FILESIZE)
-			*filesize = v;
-		if (f == CPIO_FIELD_NAMESIZE)
-			*namesize = v;
-	}
-	return -1;
-}
-
-static bool loader_is_newc(const uint8_t *p)
-{
-	return !memcmp(p, "070701", 6) || !memcmp(p, "070702", 6);
-}
-
-/*
- * Walk a newc cpio archive from the start of the file to its TRAILER!!!
- * entry: every header has the newc magic and hex fields, and every name
- * and body lies inside the file.
- */
-static int loader_cpio_walk(int fd, uint64_t size, const char *path, char *why,
-			    size_t whylen)
-{
-	char hdr[CPIO_HEADER_SIZE];
-	char *name;
-	uint64_t off = 0;
-	int err;
-
-	name = malloc(CPIO_NAME_MAX);
-	if (!name) {
-		loader_why(why, whylen, "%s: out of memory", path);
-		return -ENOMEM;
-	}
-	for (;;) {
-		uint32_t filesize = 0, namesize = 0;
-		int bad;
-
-		if (size - off < CPIO_HEADER_SIZE) {
-			loader_why(why, whylen,
-				   "%s: truncated cpio archive: no header at "
-				   "offset %llu (file has %llu bytes, no "
-				   "TRAILER!!! entry)",
-				   path, (unsigned long long)off,
-				   (unsigned long long)size);
-			err = -ENOEXEC;
-			goto out;
-		}
-		err = loader_pread(fd, hdr, sizeof(hdr), off);
-		if (err)
-			goto err_read;
-		if (!loader_is_newc((const uint8_t *)hdr)) {
-			loader_why(why, whylen,
-				   "%s: corrupt cpio archive: no newc magic "
-				   "at offset %llu",
-				   path, (unsigned long long)off);
-			err = -ENOEXEC;
-			goto out;
-		}
-		bad = loader_cpio_sizes(hdr, &filesize, &namesize);
-		if (bad >= 0) {
-			loader_why(why, whylen,
-				   "%s: corrupt cpio archive: bad header field "
-				   "at offset %llu",
-				   path, (unsigned long long)(off + bad));
-			err = -ENOEXEC;
-			goto out;
-		}
-		if (namesize < 1 || namesize > CPIO_NAME_MAX) {
-			loader_why(why, whylen,
-				   "%s: corrupt cpio archive: name size %u at "
-				   "offset %llu",
-				   path, namesize, (unsigned long long)off);
-			err = -ENOEXEC;
-			goto out;
-		}
-		off += CPIO_HEADER_SIZE;
-		if (size - off < namesize) {
-			loader_why(why, whylen,
-				   "%s: truncated cpio archive: name at "
-				   "offset %llu runs past the end",
-				   path, (unsigned long long)off);
-			err = -ENOEXEC;
-			goto out;
-		}
-		err = loader_pread(fd, name, namesize, off);
-		if (err)
-			goto err_read;
-		if (name[namesize - 1] != '\0') {
-			loader_why(why, whylen,
-				   "%s: corrupt cpio archive: name at offset "
-				   "%llu is not NUL-terminated",
-				   path, (unsigned long long)off);
-			err = -ENOEXEC;
-			goto out;
-		}
-		if (!strcmp(name, CPIO_TRAILER))
-			break;
-		off = LOADER_ALIGN_UP(off + namesize, 4);
-		if (off > size || size - off < filesize) {
-			loader_why(why, whylen,
-				   "%s: truncated cpio archive: '%.64s' needs "
-				   "%u bytes at offset %llu, file has %llu",
-				   path, name, filesize,
-				   (unsigned long long)off,
-				   (unsigned long long)size);
-			err = -ENOEXEC;
-			goto out;
-		}
-		off = LOADER_ALIGN_UP(off + filesize, 4);
-		if (off > size) /* the last body's padding is cut off */
-			off = size;
-	}
-	err = 0;
-	goto out;
-
-err_read:
-	loader_why(why, whylen, "%s: reading: %s", path,
-		   err == -EIO ? "the file shrank" : strerror(-err));
-out:
-	free(name);
-	return err;
-}
-
-/* Is the file something Linux unpacks as an initramfs? */
-static int loader_initrd_check(int fd, uint64_t size, const char *path,
-			       char *why, size_t whylen)
-{
-	uint8_t head[6] = {0};
-	size_t n = size < sizeof(head) ? (size_t)size : sizeof(head);
-	int err;
-
-	err = loader_pread(fd, head, n, 0);
-	if (err) {
-		loader_why(why, whylen, "%s: reading: %s", path,
-			   strerror(-err));
-		return err;
-	}
-	if (n == sizeof(head) && loader_is_newc(head))
-		return loader_cpio_walk(fd, size, path, why, whylen);
-	for (size_t i = 0;
-	     i < sizeof(loader_compressions) / sizeof(loader_compressions[0]);
-	     i++) {
-		if (n >= loader_compressions[i].len &&
-		    !memcmp(head, loader_compressions[i].magic,
-			    loader_compressions[i].len))
-			return 0;
-	}
-	if (n == sizeof(head) && !memcmp(head, "070707", 6)) {
-		loader_why(why, whylen,
-			   "%s: an old-format (odc) cpio archive; Linux wants "
-			   "newc: pack with cpio -o -H newc",
-			   path);
-		return -ENOEXEC;
-	}
-	loader_why(why, whylen,
-		   "%s: not an initramfs (cpio newc or compressed)", path);
-	return -ENOEXEC;
-}
-
-int loader_initrd(struct gstage *gs, const char *path, uint64_t gpa,
-		  uint64_t limit, uint64_t *size, char *why, size_t whylen)
-{
-	uint64_t fsize;
-	char s1[32], s2[32];
-	int fd, err;
-
-	err = loader_open(path, &fd, &fsize, why, whylen);
-	if (err)
-		return err;
-	if (!fsize) {
-		loader_why(why, whylen, "%s: empty file, not an initramfs",
-			   path);
-		err = -ENOEXEC;
-		goto err_close;
-	}
-	err = loader_initrd_check(fd, fsize, path, why, whylen);
-	if (err)
-		goto err_close;
-	if (fsize > limit) {
-		loader_why(why, whylen,
-			   "%s: %s, but only %s are free for it at 0x%llx "
-			   "— give more --memory",
-			   path, loader_size_str(fsize, s1, sizeof(s1)),
-			   loader_size_str(limit, s2, sizeof(s2)),
-			   (unsigned long long)gpa);
-		err = -EFBIG;
-		goto err_close;
-	}
-	err = loader_check_ram(gs, gpa, fsize, path, why, whylen);
-	if (err)
-		goto err_close;
-	err = loader_copy(gs, fd, 0, gpa, fsize, path, why, whylen);
-	if (err)
-		goto err_close;
-	close(fd);
-	*size = fsize;
 	return 0;
 
 err_close:
