@@ -259,15 +259,18 @@ int trap_handler(struct trap_frame *f, unsigned long vector)
 	if (r.cause & CAUSE_INTR) {
 		uint64_t code = r.cause & ~CAUSE_INTR;
 
-		if (hl->nirq < IRQ_LOG)
-			hl->irq[hl->nirq] = r;
-		hl->nirq++;
+		/* Acknowledge before counting: another hart that sees the
+		 * count and sends the next IPI must not have it cleared by
+		 * this one's acknowledgement (SSIP is one bit, not a count). */
 		if (code == IRQ_SSI)
 			csr_clear(sip, SIP_SSIP);
 		else if (code == IRQ_STI)
 			sbi_set_timer(~0ul); /* clears STIP (SBI TIME) */
 		else
 			csr_clear(sie, 1ul << (code & 63));
+		if (hl->nirq < IRQ_LOG)
+			hl->irq[hl->nirq] = r;
+		hl->nirq++;
 		return 0;
 	}
 	hl->nexc++;
