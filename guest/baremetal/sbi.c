@@ -113,7 +113,7 @@ static void check_unknown(void)
 	    {0x0a000000, 0},	/* experimental, not ours */
 	    {SBI_EXT_BASE, 99}, /* unknown FIDs ... */
 	    {SBI_EXT_TIME, 1},	{SBI_EXT_IPI, 1},  {SBI_EXT_HSM, 99},
-	    {SBI_EXT_SRST, 1},	{SBI_EXT_DBCN, 3}, {SBI_EXT_MEMVISOR, 1},
+	    {SBI_EXT_SRST, 1},	{SBI_EXT_DBCN, 3}, {SBI_EXT_MEMVISOR, 99},
 	};
 	struct sbiret r;
 

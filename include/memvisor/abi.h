@@ -92,6 +92,73 @@
 #define MEMVISOR_GET_ABI_VERSION 0	    /* OUT a1 = MEMVISOR_ABI_VERSION */
 #define MEMVISOR_ABI_VERSION	 1
 
+/*
+ * Deferrable low-overhead hypercalls (DLH): the guest posts calls into a
+ * ring in its own memory with no exit; memvisor runs them, in order, each
+ * exactly once, just before it next restores a VCPU of that VM (and at a
+ * DLH_NOTIFY). The ring is one contiguous guest-physical region:
+ *
+ *   gpa + 0                   struct memvisor_dlh_ring (64 bytes)
+ *   gpa + 64 + i * 64         struct memvisor_dlh_entry, i < entries
+ *
+ * Slot of index n: n & (entries - 1). Indices are free-running uint32_t.
+ *
+ * Memory ordering. Guest (producer): write the entry's IN fields (and set
+ * status to MEMVISOR_DLH_PENDING if it wants to tell completion by the
+ * status), then publish with a release: `fence w,w` (or `fence rw,w`)
+ * before storing producer, or an AMO with .rl. With several VCPUs posting,
+ * the guest serialises its producers itself (a lock, or claim a slot with
+ * an AMO and publish in order). The ring is full when producer - consumer
+ * == entries; the guest then makes the call synchronously
+ * (MEMVISOR_DLH_CALL_SYNC) instead, so no call is ever dropped.
+ * memvisor (consumer): read producer, then the entries before it, run
+ * them, write status and result, and only then publish consumer (the
+ * host's stores are ordered, x86-TSO; a guest reading consumer and then
+ * the entries needs a `fence r,r` between the two loads).
+ *
+ * memvisor keeps its own copy of consumer: what the guest writes there is
+ * ignored. A producer more than `entries` ahead of consumer is a malformed
+ * ring: memvisor sets MEMVISOR_DLH_RING_ERROR in flags and runs nothing
+ * more from it until it is registered again.
+ */
+/* IN a0 = ring gpa (4 KiB aligned), a1 = entries. Replaces any ring. */
+#define MEMVISOR_DLH_REGISTER 1
+/* Run what is posted now. OUT a1 = entries run by this call. */
+#define MEMVISOR_DLH_NOTIFY 2
+/* One routine, synchronously: IN a0 = routine, a1..a4 = args;
+ * OUT a0 = status, a1 = result (as in a ring entry). */
+#define MEMVISOR_DLH_CALL_SYNC 3
+
+#define MEMVISOR_DLH_MAX_ENTRIES 4096 /* entries: a power of two, 1..this */
+#define MEMVISOR_DLH_RING_ERROR	 (1u << 0)	 /* flags: malformed ring */
+#define MEMVISOR_DLH_PENDING	 (-0x7fffffffll) /* a status no call gives */
+
+struct memvisor_dlh_ring {
+	unsigned int producer; /* IN: entries posted (the guest writes) */
+	unsigned int consumer; /* OUT: entries run (memvisor writes) */
+	unsigned int flags;    /* OUT: MEMVISOR_DLH_RING_* */
+	unsigned int reserved[13];
+};
+
+struct memvisor_dlh_entry {
+	unsigned int routine;	    /* IN: MEMVISOR_DLH_R_* */
+	unsigned int reserved;	    /* IN: 0 */
+	long long status;	    /* OUT: SBI_SUCCESS or SBI_ERR_* */
+	long long result;	    /* OUT: the routine's value */
+	unsigned long long args[4]; /* IN */
+	unsigned long long reserved2;
+};
+
+/* Routines, the same deferred or synchronous. An unknown routine gets
+ * SBI_ERR_NOT_SUPPORTED, bad arguments SBI_ERR_INVALID_PARAM. */
+/* IN arg0 = n. OUT result = the VM's counter after adding n. */
+#define MEMVISOR_DLH_R_COUNTER_ADD 1
+/* IN arg0 = gpa, arg1 = bytes (<= 4096) to the console. OUT result = bytes. */
+#define MEMVISOR_DLH_R_CONSOLE_WRITE 2
+/* IN arg0 = mask of hart ids: each flushes its TLB before it next runs
+ * guest code (not waited for). */
+#define MEMVISOR_DLH_R_TLB_FLUSH 3
+
 /* Our SBI implementation ID (BASE get_impl_id). */
 #define SBI_IMPL_ID_MEMVISOR 0x4d56
 

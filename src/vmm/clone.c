@@ -18,9 +18,13 @@ int vm_clone(struct vm *src, unsigned eager_levels, struct vm **out)
 	/* Guest time goes on: the clone's clock is its parent's. */
 	c->time_base_ns = src->time_base_ns;
 
-	r = console_create(0, &c->console);
+	/* The clone's ring is its own to register: it starts with none. */
+	r = dlh_init(&c->dlh);
 	if (r)
 		goto err_free;
+	r = console_create(0, &c->console);
+	if (r)
+		goto err_dlh;
 	c->owns_console = true;
 	r = console_capture(c->console, CLONE_CONSOLE_CAPTURE);
 	if (r)
@@ -46,6 +50,8 @@ int vm_clone(struct vm *src, unsigned eager_levels, struct vm **out)
 
 err_console:
 	console_destroy(c->console);
+err_dlh:
+	dlh_destroy(&c->dlh);
 err_free:
 	free(c);
 	return r;

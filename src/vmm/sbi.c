@@ -6,6 +6,7 @@
 
 #include "memvisor/abi.h"
 #include "mem/gmem.h"
+#include "vmm/dlh.h"
 
 /* Everything a handler needs about the call. */
 struct sbi_ctx {
@@ -298,8 +299,27 @@ static struct sbi_ret sbi_dbcn(struct sbi_ctx *c)
 
 static struct sbi_ret sbi_memvisor(struct sbi_ctx *c)
 {
-	if (c->fid == MEMVISOR_GET_ABI_VERSION)
+	struct vm *vm = c->v->vm;
+	int64_t result;
+	int r;
+
+	switch (c->fid) {
+	case MEMVISOR_GET_ABI_VERSION:
 		return sbi_value(MEMVISOR_ABI_VERSION);
+	case MEMVISOR_DLH_REGISTER:
+		r = dlh_register(vm, c->a[0], c->a[1]);
+		if (r == -EINVAL)
+			return sbi_error(SBI_ERR_INVALID_PARAM);
+		if (r == -EFAULT)
+			return sbi_error(SBI_ERR_INVALID_ADDRESS);
+		return r ? sbi_error(SBI_ERR_FAILED) : sbi_ok;
+	case MEMVISOR_DLH_NOTIFY:
+		r = dlh_notify(vm);
+		return r < 0 ? sbi_error(SBI_ERR_FAILED) : sbi_value(r);
+	case MEMVISOR_DLH_CALL_SYNC:
+		r = (int)dlh_call_sync(vm, c->a[0], &c->a[1], &result);
+		return (struct sbi_ret){r, r ? 0 : result};
+	}
 	return sbi_not_supported;
 }
 

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmm/dlh.h"
 #include "vmm/sbi.h"
 
 struct pcpu {
@@ -125,6 +126,10 @@ static void sched_restore(struct pcpu *p, struct vcpu *v)
 {
 	p->current = v;
 	v->slices++;
+	/* DESIGN.md: deferred hypercalls run just before a VCPU's context is
+	 * restored. Only tries: a drain on another PCPU means the work is
+	 * being done. */
+	dlh_drain(v->vm);
 }
 
 /* Run v for one slice, serving its hypercalls, without the lock. */

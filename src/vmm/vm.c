@@ -143,10 +143,15 @@ int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
 	vm->console = console;
 	vm->time_base_ns = vm_now_ns();
 
+	r = dlh_init(&vm->dlh);
+	if (r) {
+		snprintf(why, whylen, "cannot set up the DLH queue");
+		goto err_free;
+	}
 	r = gstage_init(&vm->gs, pool, GSTAGE_SV48X4);
 	if (r) {
 		snprintf(why, whylen, "no host memory for the G-stage root");
-		goto err_free;
+		goto err_dlh;
 	}
 	r = gstage_set_ram(&vm->gs, vm->ram_base, vm->ram_size);
 	if (r) {
@@ -170,6 +175,8 @@ int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
 
 err_gstage:
 	gstage_destroy(&vm->gs);
+err_dlh:
+	dlh_destroy(&vm->dlh);
 err_free:
 	free(vm);
 	return r;
@@ -182,6 +189,7 @@ void vm_destroy(struct vm *vm)
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		hart_destroy(&vm->vcpus[i].hart);
 	gstage_destroy(&vm->gs);
+	dlh_destroy(&vm->dlh);
 	if (vm->owns_console)
 		console_destroy(vm->console);
 	free(vm);

@@ -15,6 +15,7 @@
 #include "cpu/hart.h"
 #include "dev/console.h"
 #include "mem/gstage.h"
+#include "vmm/dlh.h"
 
 #define VM_RAM_BASE  0x80000000ull
 #define VM_MAX_VCPUS 8
@@ -73,6 +74,7 @@ struct vm {
 	bool owns_console; /* vm_destroy() destroys it */
 	uint64_t time_base_ns;
 	struct sched *sched; /* set by sched_add_vm() */
+	struct dlh dlh;	     /* deferrable hypercalls: no ring at first */
 
 	_Atomic bool stopping; /* shutdown requested: VCPUs leave the CPUs */
 	bool paused;	       /* under the scheduler's lock */

@@ -35,7 +35,7 @@ if [ ! -x "$memvisor" ]; then
 fi
 
 # `make integration` builds the guests first; by hand, build them here.
-for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot; do
+for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh; do
 	if [ ! -e "$elfs/$t.elf" ]; then
 		if ! make -s -C "$root" BUILD="$build" baremetal; then
 			echo "FAIL: cannot build the bare-metal guests"
@@ -118,6 +118,10 @@ for cpus in 2 4; do
 			--pcpus "$pcpus"
 	done
 done
+guest dlh 0 "PASS dlh
+dlh: console write through the ring" --memory 64M
+guest dlh 0 "PASS dlh" --memory 64M --cpus 2
+guest dlh 0 "PASS dlh" --memory 64M --cpus 2 --pcpus 1
 guest srst_fail 1 "srst_fail: shutting down with reason system failure" \
 	--memory 64M
 guest srst_reboot 3 "srst_reboot: asking for a cold reboot" --memory 64M
