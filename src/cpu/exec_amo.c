@@ -20,66 +20,40 @@ static inline uint64_t sx32(uint32_t v)
 	return (uint64_t)(int64_t)(int32_t)v;
 }
 
-OP(lr_w)
-{
-	void *p;
-	int r = mmu_atomic_host(h, in, X(rs1), 4, MMU_LOAD, &p);
+/* LR: load, and remember where and what for the SC. */
+#define LR(name, type, ext)                                                    \
+	OP(name)                                                               \
+	{                                                                      \
+		void *p;                                                       \
+		int r = mmu_atomic_host(h, in, X(rs1), sizeof(type), MMU_LOAD, \
+					&p);                                   \
+		if (r)                                                         \
+			return r;                                              \
+		type v = __atomic_load_n((type *)p, __ATOMIC_SEQ_CST);         \
+		h->lr_host = p;                                                \
+		h->lr_value = v;                                               \
+		X(rd) = ext(v);                                                \
+		return 0;                                                      \
+	}
 
-	if (r)
-		return r;
-	uint32_t v = __atomic_load_n((uint32_t *)p, __ATOMIC_SEQ_CST);
-	h->lr_host = p;
-	h->lr_value = v;
-	X(rd) = sx32(v);
-	return 0;
-}
-
-OP(lr_d)
-{
-	void *p;
-	int r = mmu_atomic_host(h, in, X(rs1), 8, MMU_LOAD, &p);
-
-	if (r)
-		return r;
-	uint64_t v = __atomic_load_n((uint64_t *)p, __ATOMIC_SEQ_CST);
-	h->lr_host = p;
-	h->lr_value = v;
-	X(rd) = v;
-	return 0;
-}
-
-OP(sc_w)
-{
-	void *p;
-	int r = mmu_atomic_host(h, in, X(rs1), 4, MMU_STORE, &p);
-
-	if (r)
-		return r;
-	uint32_t expect = (uint32_t)h->lr_value;
-	bool ok =
-	    h->lr_host == p && __atomic_compare_exchange_n(
-				   (uint32_t *)p, &expect, (uint32_t)X(rs2),
-				   false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-	h->lr_host = NULL;
-	X(rd) = !ok;
-	return 0;
-}
-
-OP(sc_d)
-{
-	void *p;
-	int r = mmu_atomic_host(h, in, X(rs1), 8, MMU_STORE, &p);
-
-	if (r)
-		return r;
-	uint64_t expect = h->lr_value;
-	bool ok = h->lr_host == p && __atomic_compare_exchange_n(
-					 (uint64_t *)p, &expect, X(rs2), false,
-					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
-	h->lr_host = NULL;
-	X(rd) = !ok;
-	return 0;
-}
+/* SC: store if the reservation's place still holds what LR read. */
+#define SC(name, type)                                                         \
+	OP(name)                                                               \
+	{                                                                      \
+		void *p;                                                       \
+		int r = mmu_atomic_host(h, in, X(rs1), sizeof(type),           \
+					MMU_STORE, &p);                        \
+		if (r)                                                         \
+			return r;                                              \
+		type expect = (type)h->lr_value;                               \
+		bool ok = h->lr_host == p &&                                   \
+			  __atomic_compare_exchange_n(                         \
+			      (type *)p, &expect, (type)X(rs2), false,         \
+			      __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);             \
+		h->lr_host = NULL;                                             \
+		X(rd) = !ok;                                                   \
+		return 0;                                                      \
+	}
 
 /* A read-modify-write with a host builtin. */
 #define AMO_FETCH(name, type, builtin, ext)                                    \
@@ -121,6 +95,10 @@ OP(sc_d)
 #define LT(a, b) ((a) < (b))
 #define GT(a, b) ((a) > (b))
 
+LR(lr_w, uint32_t, EXT_W)
+LR(lr_d, uint64_t, EXT_D)
+SC(sc_w, uint32_t)
+SC(sc_d, uint64_t)
 AMO_FETCH(amoswap_w, uint32_t, __atomic_exchange_n, EXT_W)
 AMO_FETCH(amoadd_w, uint32_t, __atomic_fetch_add, EXT_W)
 AMO_FETCH(amoxor_w, uint32_t, __atomic_fetch_xor, EXT_W)
