@@ -13,7 +13,7 @@
 /* Instructions between looks at the host clock for the timer. */
 #define HART_TIMER_POLL 4096
 
-static uint64_t hart_host_ns(void)
+uint64_t hart_host_ns(void)
 {
 	struct timespec ts;
 

@@ -133,6 +133,9 @@ void hart_clear_pending(struct hart *h, uint64_t bits);
 /* True when an interrupt is pending and enabled in sie (what WFI waits for). */
 bool hart_wfi_wakeup(const struct hart *h);
 
+/* The host clock the time CSR counts from: CLOCK_MONOTONIC in ns. */
+uint64_t hart_host_ns(void);
+
 /* Current value of the time CSR. */
 uint64_t hart_time(const struct hart *h);
 

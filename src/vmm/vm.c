@@ -15,14 +15,6 @@
 /* Room reserved for the device tree at the top of RAM. */
 #define VM_FDT_SLOT (64u << 10)
 
-static uint64_t vm_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static bool vm_is_elf(const char *path)
 {
 	unsigned char magic[4] = {0};
@@ -141,7 +133,7 @@ int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
 	vm->ram_base = VM_RAM_BASE;
 	vm->ram_size = cfg->ram_size;
 	vm->console = console;
-	vm->time_base_ns = vm_now_ns();
+	vm->time_base_ns = hart_host_ns();
 
 	r = dlh_init(&vm->dlh);
 	if (r) {
