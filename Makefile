@@ -18,7 +18,7 @@ ifeq ($(SAN),1)
 CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
 endif
-LDLIBS := -lfdt -lelf -ljansson
+LDLIBS := -lfdt -lelf -ljansson -lz -lcrypto
 
 # One list per layer (DESIGN.md); includes point down the layers only.
 MEM_SRCS := src/mem/frame.c src/mem/gstage.c src/mem/gstage_clone.c src/mem/gstage_check.c src/mem/gmem.c
@@ -27,8 +27,9 @@ DEV_SRCS := src/dev/devtree.c src/dev/loader.c src/dev/loader_elf.c \
 CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/exec_mem.c src/cpu/exec_amo.c src/cpu/exec_system.c src/cpu/csr.c \
 	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c
-VMI_SRCS :=
-VMM_SRCS := src/vmm/vm.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/dlh.c
+VMI_SRCS := src/vmi/kernel.c src/vmi/symbols.c src/vmi/profile.c src/vmi/classify.c
+VMM_SRCS := src/vmm/vm.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/dlh.c \
+	src/vmm/inspect.c
 API_SRCS := src/api/api.c src/api/api_requests.c
 CLI_SRCS := src/cli/main.c src/cli/options.c src/cli/cmd_run.c src/cli/cmd_ctl.c
 
@@ -53,6 +54,9 @@ setup:
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Where memvisor finds the introspection interface's sources at run time.
+$(BUILD)/src/vmm/inspect.o: CFLAGS += -DMEMVISOR_SOURCE_DIR='"$(CURDIR)"'
 
 $(BUILD)/libmemvisor.a: $(LIB_OBJS)
 	@rm -f $@

@@ -37,6 +37,7 @@ struct api_args {
 	unsigned vm;
 	unsigned count;
 	unsigned eager_levels;
+	unsigned map;
 	struct api_bytes input;
 };
 
@@ -388,6 +389,62 @@ static json_t *api_stats(struct hv *hv, const struct api_args *a)
 	    "host_rss", rss >= 0 ? json_integer(rss) : json_null());
 }
 
+/* The map as runs of equal bytes: [[first pfn, frames, byte], ...]. */
+static json_t *api_map_runs(const struct vmi_map *map)
+{
+	json_t *runs = json_array();
+
+	for (uint64_t i = 0, j; runs && i < map->npages; i = j) {
+		for (j = i + 1;
+		     j < map->npages && map->bytes[j] == map->bytes[i]; j++)
+			;
+		if (json_array_append_new(
+			runs,
+			json_pack("[I,I,i]", (json_int_t)(map->min_pfn + i),
+				  (json_int_t)(j - i), map->bytes[i]))) {
+			json_decref(runs);
+			return NULL;
+		}
+	}
+	return runs;
+}
+
+static json_t *api_inspect(struct hv *hv, const struct api_args *a)
+{
+	char why[512] = "";
+	struct vmi_map map;
+	uint64_t pause_ns;
+	json_t *classes, *reply;
+	int r = hv_inspect(hv, a->vm, &map, &pause_ns, why, sizeof(why));
+
+	if (r)
+		return api_error("VM %u: %s", a->vm,
+				 why[0] ? why : strerror(-r));
+	classes = json_object();
+	for (unsigned c = 0; classes && c < MEMVISOR_PAGE_CLASSES; c++) {
+		const char *name = vmi_class_name(c);
+		json_int_t n =
+		    json_integer_value(json_object_get(classes, name));
+
+		json_object_set_new(
+		    classes, name, json_integer(n + (json_int_t)map.counts[c]));
+	}
+	reply =
+	    json_pack("{s:b,s:I,s:s,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I}", "ok", 1,
+		      "vm", (json_int_t)a->vm, "kernel", map.release, "min_pfn",
+		      (json_int_t)map.min_pfn, "frames", (json_int_t)map.npages,
+		      "classes", classes, "free_blocks",
+		      (json_int_t)map.counts[MEMVISOR_PAGE_FREE], "free_pages",
+		      (json_int_t)map.free_pages, "kernel_free_pages",
+		      (json_int_t)map.info.free_pages, "instructions",
+		      (json_int_t)map.instructions, "pause_us",
+		      (json_int_t)(pause_ns / 1000));
+	if (reply && a->map)
+		json_object_set_new(reply, "map", api_map_runs(&map));
+	vmi_map_free(&map);
+	return reply;
+}
+
 static json_t *api_help(struct hv *hv, const struct api_args *a);
 
 /* The argument every request about one VM takes (a macro: a const
@@ -472,6 +529,25 @@ static const struct api_request api_requests[] = {
 	.fn = api_stats,
 	.help = "a VM's memory and execution counters, and host RSS",
 	.args = {API_ARG_VM},
+    },
+    {
+	.name = "inspect",
+	.fn = api_inspect,
+	.help = "identify every page of a Linux guest from outside: "
+		"counts per class, optionally the page map",
+	.args =
+	    {
+		API_ARG_VM,
+		{
+		    .name = "map",
+		    .type = API_ARG_UINT,
+		    .min = 0,
+		    .max = 1,
+		    .offset = offsetof(struct api_args, map),
+		    .help = "1: add the page map as runs [first pfn, "
+			    "frames, byte] (default 0)",
+		},
+	    },
     },
     {
 	.name = "help",

@@ -18,6 +18,8 @@
 
 #include <jansson.h>
 
+#include <memvisor/vmi.h>
+
 #include "cli/cli.h"
 
 #define CTL_SYNOPSIS "ctl --api-sock PATH [--json] <request> [args]"
@@ -33,6 +35,7 @@ enum ctl_opt {
 	OPT_COUNT,
 	OPT_EAGER_LEVELS,
 	OPT_INPUT,
+	OPT_MAP,
 	CTL_NOPTS_,
 };
 
@@ -48,6 +51,9 @@ static const struct cli_option ctl_opts[] = {
     [OPT_INPUT] = {"input", "TEXT",
 		   "console: text to queue; \\n \\r \\t \\e \\\\ \\xHH "
 		   "are escapes"},
+    [OPT_MAP] = {"map", "FILE",
+		 "inspect: write the page map there (a header, then a byte "
+		 "per frame: include/memvisor/vmi.h)"},
 };
 
 #define CTL_NOPTS (sizeof(ctl_opts) / sizeof(ctl_opts[0]))
@@ -55,7 +61,7 @@ static const struct cli_option ctl_opts[] = {
 struct ctl_args {
 	const char *sock;
 	bool json;
-	const char *count, *eager_levels, *input; /* as given, or NULL */
+	const char *count, *eager_levels, *input, *map; /* given, or NULL */
 	size_t input_len; /* of input with its escapes decoded */
 	bool given[CTL_NOPTS_];
 	const char *operands[4];
@@ -263,6 +269,97 @@ static void ctl_print_console(const struct ctl_args *a, json_t *reply)
 			  queued);
 }
 
+/* The reply's runs [[first pfn, frames, byte], ...] as a page map file. */
+static int ctl_write_map(const char *path, json_t *reply)
+{
+	struct memvisor_page_map_file head = {.magic = MEMVISOR_PAGE_MAP_MAGIC};
+	json_t *runs = json_object_get(reply, "map"), *run;
+	uint64_t frames = (uint64_t)ctl_int(reply, "frames"), at = 0;
+	uint8_t *bytes = calloc(frames ? frames : 1, 1);
+	FILE *f;
+	size_t i;
+	int r = 0;
+
+	head.min_pfn = (uint64_t)ctl_int(reply, "min_pfn");
+	head.frames = frames;
+	if (!bytes)
+		return -ENOMEM;
+	json_array_foreach(runs, i, run)
+	{
+		uint64_t first =
+		    (uint64_t)json_integer_value(json_array_get(run, 0)) -
+		    head.min_pfn;
+		uint64_t n =
+		    (uint64_t)json_integer_value(json_array_get(run, 1));
+
+		if (first != at || n > frames - at) {
+			r = -EPROTO;
+			goto out;
+		}
+		memset(bytes + at,
+		       (int)json_integer_value(json_array_get(run, 2)), n);
+		at += n;
+	}
+	if (at != frames) {
+		r = -EPROTO;
+		goto out;
+	}
+	f = fopen(path, "wb");
+	if (!f) {
+		r = -errno;
+		goto out;
+	}
+	if (fwrite(&head, sizeof(head), 1, f) != 1 ||
+	    fwrite(bytes, 1, frames, f) != frames)
+		r = -EIO;
+	if (fclose(f) && !r)
+		r = -errno;
+out:
+	free(bytes);
+	return r;
+}
+
+static void ctl_print_inspect(const struct ctl_args *a, json_t *reply)
+{
+	static const char *const head[] = {"CLASS", "PAGES", "MEMORY", "SHARE"};
+	json_t *classes = json_object_get(reply, "classes"), *v;
+	long long frames = ctl_int(reply, "frames");
+	struct ctl_table t = {.ncols = 4};
+	const char *name;
+	int r;
+
+	printf("VM %s runs Linux %s: %lld frames from pfn 0x%llx, classified "
+	       "in %lld instructions, paused %lld us\n",
+	       a->operands[1],
+	       json_string_value(json_object_get(reply, "kernel")), frames,
+	       ctl_int(reply, "min_pfn"), ctl_int(reply, "instructions"),
+	       ctl_int(reply, "pause_us"));
+	ctl_table_add(&t, head);
+	json_object_foreach(classes, name, v)
+	{
+		long long n = (long long)json_integer_value(v);
+		char pages[24], mem[24], share[24];
+		const char *row[] = {name, pages, mem, share};
+
+		snprintf(pages, sizeof(pages), "%lld", n);
+		ctl_size((uint64_t)n * 4096, mem, sizeof(mem));
+		snprintf(share, sizeof(share), "%.1f%%",
+			 frames ? 100.0 * (double)n / (double)frames : 0.0);
+		ctl_table_add(&t, row);
+	}
+	ctl_table_print(&t);
+	printf("free: %lld pages in %lld blocks (the kernel counts %lld)\n",
+	       ctl_int(reply, "free_pages"), ctl_int(reply, "free_blocks"),
+	       ctl_int(reply, "kernel_free_pages"));
+	if (a->map) {
+		r = ctl_write_map(a->map, reply);
+		if (r)
+			cli_error("--map %s: %s", a->map, strerror(-r));
+		else
+			printf("page map written to %s\n", a->map);
+	}
+}
+
 /* ---- requests ---- */
 
 struct ctl_request {
@@ -290,6 +387,8 @@ static const struct ctl_request ctl_requests[] = {
      NULL, "queue input, print the VM's captured console output"},
     {"stats", "VM", true, 0, ctl_print_stats, NULL,
      "a VM's memory and execution counters, and host RSS"},
+    {"inspect", "VM [--map FILE]", true, 1u << OPT_MAP, ctl_print_inspect, NULL,
+     "identify every page of a Linux guest from outside"},
 };
 
 #define CTL_NREQUESTS (sizeof(ctl_requests) / sizeof(ctl_requests[0]))
@@ -326,6 +425,9 @@ static int ctl_option(unsigned idx, const char *arg, void *ctx)
 		break;
 	case OPT_INPUT:
 		a->input = arg;
+		break;
+	case OPT_MAP:
+		a->map = arg;
 		break;
 	case CTL_NOPTS_:
 		break;
@@ -482,6 +584,8 @@ static json_t *ctl_build(const struct ctl_request *rq, struct ctl_args *a)
 		a->input_len = len;
 		free(text);
 	}
+	if (a->map)
+		json_object_set_new(req, "map", json_integer(1));
 	return req;
 err:
 	json_decref(req);

@@ -12,7 +12,8 @@
 
 #define RUN_SYNOPSIS                                                           \
 	"run --kernel IMAGE [--initrd CPIO] [--memory SIZE] [--cpus N] "       \
-	"[--cmdline TEXT] [--pcpus P] [--api-sock PATH]"
+	"[--cmdline TEXT] [--pcpus P] [--api-sock PATH] [--symbols FILE] "     \
+	"[--vmi-cache DIR] [--kernel-tree DIR]"
 
 enum run_opt {
 	OPT_KERNEL,
@@ -23,6 +24,9 @@ enum run_opt {
 	OPT_PCPUS,
 	OPT_HOST_MEMORY,
 	OPT_API_SOCK,
+	OPT_SYMBOLS,
+	OPT_VMI_CACHE,
+	OPT_KERNEL_TREE,
 };
 
 static const struct cli_option run_opts[] = {
@@ -42,6 +46,16 @@ static const struct cli_option run_opts[] = {
 			 "most host memory guests may use (default: host RAM)"},
     [OPT_API_SOCK] = {"api-sock", "PATH",
 		      "serve the control API on this Unix socket"},
+    [OPT_SYMBOLS] = {"symbols", "FILE",
+		     "inspect: the kernel's System.map or vmlinux (default: "
+		     "System.map, else vmlinux, beside --kernel)"},
+    [OPT_VMI_CACHE] = {"vmi-cache", "DIR",
+		       "inspect: where kernel profiles are built (default "
+		       "$MEMVISOR_CACHE/vmi or ~/.cache/memvisor/vmi)"},
+    [OPT_KERNEL_TREE] = {"kernel-tree", "DIR",
+			 "inspect: a configured tree of the guest's kernel "
+			 "to build its profile in (used only when its "
+			 "version and config match)"},
 };
 
 #define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
@@ -51,6 +65,7 @@ struct run_args {
 	unsigned pcpus;
 	uint64_t host_memory;
 	const char *api_sock;
+	struct vmi_profile_config vmi;
 };
 
 static int run_option(unsigned idx, const char *arg, void *ctx)
@@ -94,6 +109,15 @@ static int run_option(unsigned idx, const char *arg, void *ctx)
 	case OPT_API_SOCK:
 		a->api_sock = arg;
 		return 0;
+	case OPT_SYMBOLS:
+		a->vm.symbols = arg;
+		return 0;
+	case OPT_VMI_CACHE:
+		a->vmi.cache_dir = arg;
+		return 0;
+	case OPT_KERNEL_TREE:
+		a->vmi.tree = arg;
+		return 0;
 	case OPT_HOST_MEMORY:
 		if (cli_parse_size(arg, &a->host_memory) ||
 		    a->host_memory < (1u << 20)) {
@@ -128,6 +152,8 @@ int cmd_run(int argc, char **argv)
 	struct hv *hv = NULL;
 	int rest, r, status = CLI_EXIT_USAGE;
 
+	inspect_default_config(&a.vmi);
+	a.vm.vmi = &a.vmi;
 	r = cli_parse(argc, argv, RUN_SYNOPSIS, run_opts, RUN_NOPTS, run_option,
 		      &a, &rest);
 	if (r)

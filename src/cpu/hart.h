@@ -36,6 +36,7 @@ enum hart_exit {
 	HART_EXIT_WFI,	      /* wfi: pc points after it */
 	HART_EXIT_KICK,	      /* HART_REQ_KICK from another thread */
 	HART_EXIT_NOMEM,      /* the frame pool is exhausted */
+	HART_EXIT_FAULT,      /* a trap in a view run (see struct hart_view) */
 };
 
 /* Requests from other threads, served at the next block boundary. */
@@ -47,6 +48,21 @@ enum hart_exit {
 #define HART_IRQ_SSI (1ull << 1)
 #define HART_IRQ_STI (1ull << 5)
 #define HART_IRQ_SEI (1ull << 9)
+
+/*
+ * A read-only look at a VM for running code of memvisor's own in the guest's
+ * address space (vmi/). Guest memory is read through the guest's page
+ * tables and the G-stage, never written nor populated (page-table A/D bits
+ * are not set; a page never touched reads as zeros). One window of
+ * guest-virtual addresses, [base, base + size), is memvisor's memory at mem
+ * instead: readable, writable and executable. Any trap ends the run with
+ * HART_EXIT_FAULT and is recorded here instead of being taken.
+ */
+struct hart_view {
+	uint64_t base, size;
+	uint8_t *mem;
+	uint64_t cause, tval, epc; /* the trap that ended the run */
+};
 
 struct hart_cache; /* TLBs and decoded blocks, allocated on first run */
 struct tlb_entry;
@@ -84,7 +100,8 @@ struct hart {
 	 * that may still point at the old frame. NULL: a one-hart VM.
 	 */
 	void (*shootdown)(struct hart *h);
-	unsigned id; /* hart id */
+	unsigned id;		/* hart id */
+	struct hart_view *view; /* NULL: a VCPU of the VM */
 };
 
 /*

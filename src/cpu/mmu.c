@@ -69,6 +69,29 @@ void mmu_flush_page(struct hart *h, uint64_t va)
 }
 
 /*
+ * mmu_gpa_host() for a view (struct hart_view): reads only, changing
+ * nothing; a RAM page never touched reads from the zero frame.
+ */
+static int mmu_gpa_view(struct hart *h, uint64_t gpa, bool write,
+			uint8_t **host, uint64_t *gpte)
+{
+	uint32_t frame;
+
+	if (write)
+		return -EFAULT;
+	if (gstage_translate(h->gs, gpa, &frame, gpte)) {
+		if (gpa - h->gs->ram_base >= h->gs->ram_size)
+			return -EFAULT;
+		frame = FRAME_ZERO;
+		*gpte = GPTE_R | GPTE_X;
+	}
+	*gpte &= ~GPTE_W;
+	*host =
+	    (uint8_t *)frame_ptr(h->gs->pool, frame) + (gpa & PAGE_OFFSET_MASK);
+	return 0;
+}
+
+/*
  * Host address of guest-physical gpa through the G-stage, populating RAM on
  * first touch, breaking copy-on-write for writes and, for any access to a
  * page reached through a table shared with a clone, replicating the tables
@@ -83,6 +106,8 @@ static int mmu_gpa_host(struct hart *h, uint64_t gpa, bool write,
 	uint32_t frame;
 	int r;
 
+	if (__builtin_expect(h->view != NULL, 0))
+		return mmu_gpa_view(h, gpa, write, host, gpte);
 	r = gstage_translate(h->gs, page, &frame, gpte);
 	if (r || (write && !(*gpte & GPTE_W)) || (*gpte & GPTE_SHARED)) {
 		uint64_t gen = atomic_load(&h->gs->generation);
@@ -183,7 +208,7 @@ restart:;
 			return (int64_t)pf; /* misaligned superpage */
 
 		uint64_t want = PTE_A | (acc == MMU_STORE ? PTE_D : 0);
-		if ((pte & want) != want) {
+		if ((pte & want) != want && !h->view) {
 			r = mmu_gpa_host(h, table + vpn * 8, true, &host,
 					 &gpte);
 			if (r == -ENOMEM)
@@ -213,6 +238,12 @@ int mmu_translate(struct hart *h, uint64_t va, enum mmu_access acc, uint64_t pc,
 	int64_t cause;
 	int r;
 
+	if (h->view && va - h->view->base < h->view->size) {
+		*host = h->view->mem + (va - h->view->base);
+		gpa = 0;
+		gpte = allowed = PTE_R | PTE_W | PTE_X;
+		goto fill;
+	}
 	if (SATP_MODE(h->satp) == 0) {
 		gpa = va;
 		allowed = PTE_R | PTE_W | PTE_X;
@@ -230,6 +261,7 @@ int mmu_translate(struct hart *h, uint64_t va, enum mmu_access acc, uint64_t pc,
 	if (r || !(gpte & access_bit[acc]))
 		return trap_raise(h, access_fault_cause[acc], va, pc);
 
+fill:
 	if (h->tlb) {
 		struct tlb_entry *e = mmu_entry(h, va);
 		uint64_t vpn = va >> 12;

@@ -36,6 +36,13 @@ static void trap_enter(struct hart *h, uint64_t cause, uint64_t tval,
 
 int trap_raise(struct hart *h, uint64_t cause, uint64_t tval, uint64_t pc)
 {
+	if (__builtin_expect(h->view != NULL, 0)) {
+		h->view->cause = cause;
+		h->view->tval = tval;
+		h->view->epc = pc;
+		h->pc = pc;
+		return HART_EXIT_FAULT;
+	}
 	trap_enter(h, cause, tval, pc);
 	return EXEC_BLOCK_END;
 }

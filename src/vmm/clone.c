@@ -13,6 +13,7 @@ int vm_clone(struct vm *src, unsigned eager_levels, struct vm **out)
 	if (!c)
 		return -ENOMEM;
 	c->parent = src->id;
+	c->inspect = inspect_get(src->inspect);
 	c->ram_base = src->ram_base;
 	c->ram_size = src->ram_size;
 	/* Guest time goes on: the clone's clock is its parent's. */
@@ -53,6 +54,7 @@ err_console:
 err_dlh:
 	dlh_destroy(&c->dlh);
 err_free:
+	inspect_put(c->inspect);
 	free(c);
 	return r;
 }

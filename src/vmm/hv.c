@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -430,4 +431,62 @@ int hv_wait(struct hv *hv, unsigned id)
 			return status;
 		nanosleep(&poll, NULL);
 	}
+}
+
+/* The VCPU whose address space introspection runs in: paging on. */
+static const struct hart *hv_paged_hart(const struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		if (vm->vcpus[i].hart.satp >> 60)
+			return &vm->vcpus[i].hart;
+	return &vm->vcpus[0].hart;
+}
+
+int hv_inspect(struct hv *hv, unsigned id, struct vmi_map *map,
+	       uint64_t *pause_ns, char *why, size_t whylen)
+{
+	const struct vmi_profile *profile;
+	struct inspect *in = NULL;
+	struct vm *vm;
+	uint64_t t0;
+	bool was_paused;
+	int r;
+
+	*pause_ns = 0;
+	pthread_mutex_lock(&hv->lock);
+	vm = hv_find(hv, id);
+	if (vm && !vm->stopping)
+		in = inspect_get(vm->inspect);
+	r = !vm ? -ENOENT : vm->stopping ? -ESRCH : 0;
+	pthread_mutex_unlock(&hv->lock);
+	if (r) {
+		snprintf(why, whylen, "VM %u %s", id,
+			 r == -ENOENT ? "does not exist" : "has stopped");
+		return r;
+	}
+	r = inspect_profile(in, &profile, why, whylen);
+	if (r)
+		goto out;
+
+	pthread_mutex_lock(&hv->lock);
+	vm = hv_find(hv, id);
+	if (!vm || vm->stopping) {
+		r = !vm ? -ENOENT : -ESRCH;
+		snprintf(why, whylen, "VM %u %s", id,
+			 r == -ENOENT ? "was destroyed" : "has stopped");
+	} else {
+		t0 = hart_host_ns();
+		was_paused = vm->paused;
+		if (!was_paused)
+			sched_pause_vm(hv->sched, vm);
+		r = vmi_classify(profile, &vm->gs, hv_paged_hart(vm), map, why,
+				 whylen);
+		if (!was_paused)
+			sched_resume_vm(hv->sched, vm);
+		*pause_ns = hart_host_ns() - t0;
+	}
+	pthread_mutex_unlock(&hv->lock);
+out:
+	inspect_put(in);
+	return r;
 }

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vmi/classify.h"
 #include "vmm/vm.h"
 
 struct hv;
@@ -91,6 +92,19 @@ long hv_console_input(struct hv *hv, unsigned id, const void *buf, size_t len);
  * output goes to memvisor's standard output).
  */
 long hv_console_output(struct hv *hv, unsigned id, void *buf, size_t len);
+
+/*
+ * The page map of VM id (vmi_classify()): get its kernel's profile first
+ * (built on first use, which may take minutes; other requests go on
+ * meanwhile), then pause the VM, classify every frame of its RAM and
+ * resume it (unless it was paused already). Returns 0, filling *map
+ * (release with vmi_map_free()) and *pause_ns (how long the VM stood
+ * still), or a negative errno with the reason in why: -ENOENT (no such
+ * VM), -ESRCH (it has stopped), or an error of vmi_profile_get() or
+ * vmi_classify().
+ */
+int hv_inspect(struct hv *hv, unsigned id, struct vmi_map *map,
+	       uint64_t *pause_ns, char *why, size_t whylen);
 
 /* Fill *info for VM id. Returns 0 or -ENOENT. */
 int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info);

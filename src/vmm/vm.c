@@ -157,6 +157,11 @@ int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
 	r = vm_load_boot_data(vm, cfg, low, high, &fdt_gpa, why, whylen);
 	if (r)
 		goto err_gstage;
+	r = inspect_create(cfg->kernel, cfg->symbols, cfg->vmi, &vm->inspect);
+	if (r) {
+		snprintf(why, whylen, "out of host memory");
+		goto err_gstage;
+	}
 
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		vm_vcpu_init(vm, i);
@@ -182,6 +187,7 @@ void vm_destroy(struct vm *vm)
 		hart_destroy(&vm->vcpus[i].hart);
 	gstage_destroy(&vm->gs);
 	dlh_destroy(&vm->dlh);
+	inspect_put(vm->inspect);
 	if (vm->owns_console)
 		console_destroy(vm->console);
 	free(vm);

@@ -16,6 +16,7 @@
 #include "dev/console.h"
 #include "mem/gstage.h"
 #include "vmm/dlh.h"
+#include "vmm/inspect.h"
 
 #define VM_RAM_BASE  0x80000000ull
 #define VM_MAX_VCPUS 8
@@ -63,6 +64,10 @@ struct vm_config {
 	const char *cmdline; /* NULL: none */
 	uint64_t ram_size;
 	unsigned ncpus;
+	/* Introspection: the kernel's symbols (NULL: found beside it) and
+	 * where its profile is built (NULL: inspect_default_config()). */
+	const char *symbols;
+	const struct vmi_profile_config *vmi;
 };
 
 struct vm {
@@ -75,6 +80,7 @@ struct vm {
 	uint64_t time_base_ns;
 	struct sched *sched; /* set by sched_add_vm() */
 	struct dlh dlh;	     /* deferrable hypercalls: no ring at first */
+	struct inspect *inspect; /* its kernel, shared with its clones */
 
 	_Atomic bool stopping; /* shutdown requested: VCPUs leave the CPUs */
 	bool paused;	       /* under the scheduler's lock */

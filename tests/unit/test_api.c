@@ -659,11 +659,31 @@ static void test_stopped(void **state)
 	expect_ok(call(fx, "{\"cmd\":\"destroy\",\"vm\":%u}", fx->vm));
 }
 
+/* inspect of a guest that is not Linux, or not there: a clear error, and
+ * the VM runs on. (The Linux cases are tests/integration/vmi.sh.) */
+static void test_inspect_errors(void **state)
+{
+	struct fixture *fx = *state;
+	json_t *r;
+
+	assert_error(call(fx, "{\"cmd\":\"inspect\",\"vm\":%u}", fx->vm),
+		     "is not a Linux kernel");
+	assert_error(call(fx, "{\"cmd\":\"inspect\",\"vm\":%u}", fx->vm + 7),
+		     "does not exist");
+	assert_error(
+	    call(fx, "{\"cmd\":\"inspect\",\"vm\":%u,\"map\":2}", fx->vm),
+	    "map");
+	r = call(fx, "{\"cmd\":\"stats\",\"vm\":%u}", fx->vm);
+	assert_ok(r);
+	assert_string_equal(get_str(r, "state"), "running");
+	json_decref(r);
+}
+
 static void test_help(void **state)
 {
 	static const char *const names[] = {"list",  "pause",	"resume",
 					    "clone", "destroy", "console",
-					    "stats", "help"};
+					    "stats", "inspect", "help"};
 	struct fixture *fx = *state;
 	json_t *r = call(fx, "{\"cmd\":\"help\"}");
 	json_t *rq;
@@ -1100,6 +1120,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_destroy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_stopped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_help, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_inspect_errors, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_bad_requests, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pipelined, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_oversized_line, setup,

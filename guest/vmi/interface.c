@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * memvisor's fixed introspection interface function. One file for every
+ * kernel version: it is compiled by each guest kernel's own build system,
+ * against that kernel's headers and config, so every struct layout, flag
+ * encoding and memory model below comes from the kernel itself. memvisor
+ * runs it on its software CPU over a read-only view of the paused guest
+ * (include/memvisor/vmi.h has the contract).
+ *
+ * Rules for this file: only the kernel's own helpers, no stores outside the
+ * caller's buffers, no locks, no version numbers.
+ */
+#include <linux/kernel.h>
+#include <linux/memblock.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/page-flags.h>
+#include <linux/pagemap.h>
+#include <linux/vmstat.h>
+
+#include "internal.h" /* mm/internal.h: buddy_order() */
+
+#include <memvisor/vmi.h>
+
+long memvisor_vmi_info(struct memvisor_vmi_info *info);
+long memvisor_vmi_classify(unsigned long pfn, unsigned long count,
+			   unsigned char *map);
+
+long memvisor_vmi_info(struct memvisor_vmi_info *info)
+{
+	info->abi_version = MEMVISOR_VMI_ABI_VERSION;
+	info->page_shift = PAGE_SHIFT;
+	info->min_pfn = min_low_pfn;
+	info->max_pfn = max_pfn;
+	info->max_order = ARRAY_SIZE(((struct zone *)0)->free_area) - 1;
+	info->free_pages = global_zone_page_state(NR_FREE_PAGES);
+	return 0;
+}
+
+static unsigned char memvisor_vmi_class(struct page *page)
+{
+	if (PageSlab(page))
+		return MEMVISOR_PAGE_SLAB;
+	if (PageTable(page))
+		return MEMVISOR_PAGE_PGTABLE;
+	if (PageAnon(page))
+		return MEMVISOR_PAGE_ANON;
+	if (PageLRU(page) || page_mapping(page))
+		return MEMVISOR_PAGE_FILE;
+	if (PageReserved(page))
+		return MEMVISOR_PAGE_KERNEL;
+	return MEMVISOR_PAGE_OTHER;
+}
+
+long memvisor_vmi_classify(unsigned long pfn, unsigned long count,
+			   unsigned char *map)
+{
+	unsigned long i = 0;
+
+	while (i < count) {
+		struct page *page;
+		unsigned long n;
+
+		if (!pfn_valid(pfn + i)) {
+			map[i++] = MEMVISOR_PAGE_HOLE;
+			continue;
+		}
+		page = pfn_to_page(pfn + i);
+		if (!PageBuddy(page)) {
+			map[i++] = memvisor_vmi_class(page);
+			continue;
+		}
+		/* A free block: its head says how long it is. */
+		n = 1ul << buddy_order(page);
+		map[i] = MEMVISOR_VMI_BYTE(MEMVISOR_PAGE_FREE, buddy_order(page));
+		for (n = min(n, count - i), i++; --n; i++)
+			map[i] = MEMVISOR_PAGE_FREE_TAIL;
+	}
+	return count;
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The page map of a paused Linux guest, computed from outside: memvisor's
+ * CPU runs the guest kernel's introspection profile (vmi/profile.h) in the
+ * guest's own kernel address space, over a read-only view of its memory
+ * (struct hart_view), under an instruction budget. A store to guest memory,
+ * a fault, an ecall or an exhausted budget ends the run with an error;
+ * nothing of the guest changes either way.
+ */
+#ifndef MEMVISOR_VMI_CLASSIFY_H
+#define MEMVISOR_VMI_CLASSIFY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <memvisor/vmi.h>
+
+#include "cpu/hart.h"
+#include "vmi/profile.h"
+
+/* Instructions the interface may spend per page frame (plus a fixed
+ * allowance per call); it needs a few dozen. */
+#define VMI_BUDGET_PER_PAGE 2000u
+#define VMI_BUDGET_PER_CALL 100000u
+
+struct vmi_map {
+	char release[VMI_RELEASE_MAX]; /* the kernel's, e.g. "6.1.192" */
+	struct memvisor_vmi_info info; /* what the guest kernel reported */
+	uint64_t min_pfn, npages;      /* the frames mapped: guest RAM */
+	uint8_t *bytes;		       /* MEMVISOR_VMI_BYTE() per frame */
+	uint64_t counts[MEMVISOR_PAGE_CLASSES]; /* frames per class */
+	uint64_t free_pages;   /* pages in free blocks: heads x 2^order */
+	uint64_t instructions; /* what the interface ran */
+};
+
+/*
+ * Classify every frame of guest RAM of the guest whose memory is gs, as
+ * the paused VCPU cpu sees it (its satp, and its kernel's tp), with the
+ * profile p of the kernel it runs. The guest must stay paused throughout.
+ * Checks first that the guest's linux_banner is p's banner. Returns 0 and
+ * fills *map (release with vmi_map_free()), or a negative errno with a
+ * one-line reason in why: -EAGAIN (paging not on yet), -ESRCH (the guest
+ * does not run p's kernel), -EFAULT (the interface faulted or ran out of
+ * budget), -EPROTO (it reported nonsense), -ENOMEM.
+ */
+int vmi_classify(const struct vmi_profile *p, struct gstage *gs,
+		 const struct hart *cpu, struct vmi_map *map, char *why,
+		 size_t whylen);
+
+void vmi_map_free(struct vmi_map *map);
+
+/* A short name for a class ("free", "slab", ...), "?" for none. */
+const char *vmi_class_name(unsigned class);
+
+#endif
