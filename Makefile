@@ -38,7 +38,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: tests/unit/test_<name>.c, one per module, cmocka.
-UNIT_TESTS := frame gstage gstage_cow gstage_clone gmem devtree loader console decode sbi api dlh
+UNIT_TESTS := frame gstage gstage_cow gstage_clone gmem devtree loader console decode sbi api dlh vmi
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.
@@ -69,6 +69,11 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/libmemvisor.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
 
+# Host-side helpers of the integration tests.
+$(BUILD)/tests/vmi_compare: tests/integration/vmi_compare.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $<
+
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libmemvisor.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lm
@@ -88,7 +93,7 @@ check: setup
 	$(MAKE) asan
 	$(MAKE) integration
 
-integration: all
+integration: all $(BUILD)/tests/vmi_compare
 	@tests/integration/run $(BUILD)
 
 demo: setup all guest

@@ -3,7 +3,8 @@
 #
 #   make guest        $(BUILD)/guest/Image-6.1 and the init archives
 #                     ($(BUILD)/guest/boot.cpio, clone.cpio)
-#   make guest-6.12   $(BUILD)/guest/Image-6.12 (only on request: 4 more min)
+#   make guest-6.12   $(BUILD)/guest/Image-6.12 (4 more min; the
+#                     introspection test runs both kernels)
 #
 # The kernels are built by guest/linux/build into cache folders
 # $(BUILD)/guest/linux-VERSION-KEY/ (Image, vmlinux, System.map, .config and
@@ -26,14 +27,15 @@ GUEST_INIT_CFLAGS = -Os -static -nostdlib -nostdinc -fno-builtin \
 	-include $(GUEST_LINUX)/src/tools/include/nolibc/nolibc.h
 
 .PHONY: guest guest-6.1 guest-6.12 guest-linux-always
-guest: $(GUEST_DIR)/Image-6.1 $(GUEST_DIR)/boot.cpio $(GUEST_DIR)/clone.cpio
+guest: $(GUEST_DIR)/Image-6.1 $(GUEST_DIR)/boot.cpio $(GUEST_DIR)/clone.cpio \
+	$(GUEST_DIR)/vmi.cpio
 guest-6.1: $(GUEST_DIR)/Image-6.1
 guest-6.12: $(GUEST_DIR)/Image-6.12
 
 # The integration tests boot these. Without the cross compiler the tests
 # skip (and say why) instead of the build failing, as for guest/baremetal.
 ifneq ($(shell command -v $(GUEST_CC) 2>/dev/null),)
-integration: guest
+integration: guest guest-6.12
 endif
 
 # Whether a kernel is current is the build script's question (its cache key
@@ -56,4 +58,7 @@ $(GUEST_DIR)/boot.cpio: $(GUEST_DIR)/init/boot guest/init/pack
 	guest/init/pack $< $@
 
 $(GUEST_DIR)/clone.cpio: $(GUEST_DIR)/init/clone guest/init/pack
+	guest/init/pack $< $@
+
+$(GUEST_DIR)/vmi.cpio: $(GUEST_DIR)/init/vmi guest/init/pack
 	guest/init/pack $< $@

@@ -45,7 +45,7 @@ static unsigned char memvisor_vmi_class(struct page *page)
 		return MEMVISOR_PAGE_PGTABLE;
 	if (PageAnon(page))
 		return MEMVISOR_PAGE_ANON;
-	if (PageLRU(page) || page_mapping(page))
+	if (PageLRU(page) || folio_mapping(page_folio(page)))
 		return MEMVISOR_PAGE_FILE;
 	if (PageReserved(page))
 		return MEMVISOR_PAGE_KERNEL;

@@ -24,7 +24,7 @@
 #define VMI_BUDGET_PER_CALL 100000u
 
 struct vmi_map {
-	char release[VMI_RELEASE_MAX]; /* the kernel's, e.g. "6.1.192" */
+	char release[VMI_RELEASE_MAX]; /* the kernel's, as uname -r says */
 	struct memvisor_vmi_info info; /* what the guest kernel reported */
 	uint64_t min_pfn, npages;      /* the frames mapped: guest RAM */
 	uint8_t *bytes;		       /* MEMVISOR_VMI_BYTE() per frame */

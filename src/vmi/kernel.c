@@ -127,7 +127,7 @@ int vmi_kernel_read(const char *path, struct vmi_kernel *k)
 		goto out_close;
 	}
 	if (st.st_size == 0) {
-		r = -ENOENT;
+		r = -ENOMSG;
 		goto out_close;
 	}
 	map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -138,7 +138,9 @@ int vmi_kernel_read(const char *path, struct vmi_kernel *k)
 	r = vmi_banner_find(map, (size_t)st.st_size, k->banner,
 			    sizeof(k->banner));
 	if (!r)
-		r = vmi_banner_parse(k) ? -ENOENT : 0;
+		r = vmi_banner_parse(k) ? -ENOMSG : 0;
+	else if (r == -ENOENT)
+		r = -ENOMSG;
 	if (!r) {
 		int c = vmi_ikconfig_extract(map, (size_t)st.st_size, k);
 		if (c && c != -ENOENT)

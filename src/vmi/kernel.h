@@ -14,8 +14,8 @@
 #define VMI_RELEASE_MAX 64
 
 struct vmi_kernel {
-	char banner[VMI_BANNER_MAX];   /* "Linux version 6.1.192 (...) ..." */
-	char release[VMI_RELEASE_MAX]; /* "6.1.192" (uname -r) */
+	char banner[VMI_BANNER_MAX];   /* "Linux version X.Y.Z (...) ..." */
+	char release[VMI_RELEASE_MAX]; /* "X.Y.Z", as uname -r says */
 	unsigned version, patchlevel, sublevel;
 	char *config; /* the .config text (malloc'd), NULL when not embedded */
 	size_t config_len;
@@ -45,8 +45,8 @@ int vmi_ikconfig_extract(const void *buf, size_t len, struct vmi_kernel *k);
 /*
  * Read the kernel file at path (an Image or a vmlinux): its banner, version
  * and, when embedded, its config. Returns 0 (k->config may be NULL: no
- * IKCONFIG), -ENOENT (no banner: not Linux), or the errno of opening or
- * reading the file. Release with vmi_kernel_free().
+ * IKCONFIG), -ENOMSG (no banner: not Linux), or the errno of opening or
+ * reading the file (-ENOENT: no such file). Release with vmi_kernel_free().
  */
 int vmi_kernel_read(const char *path, struct vmi_kernel *k);
 

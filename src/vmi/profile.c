@@ -323,7 +323,7 @@ static int profile_prepare_tree(struct profile_build *b)
 	}
 	profile_path(b->tree, "%s", src);
 	if (profile_make(b, "olddefconfig", NULL, NULL) ||
-	    profile_make(b, "modules_prepare", NULL, NULL)) {
+	    profile_make(b, "prepare", NULL, NULL)) {
 		r = profile_fail(b, -EIO, "preparing %s failed (log: %s)", pkg,
 				 b->log);
 		goto err;
@@ -623,8 +623,8 @@ int vmi_profile_get(const struct vmi_profile_config *cfg,
 
 	memset(p, 0, sizeof(*p));
 	r = vmi_kernel_read(kernel_path, &p->kernel);
-	if (r == -ENOENT)
-		return profile_fail(&b, r,
+	if (r == -ENOMSG)
+		return profile_fail(&b, -ENOENT,
 				    "%s is not a Linux kernel (no "
 				    "\"Linux version\" banner)",
 				    kernel_path);

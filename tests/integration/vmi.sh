@@ -1,0 +1,112 @@
+#!/bin/bash
+# Introspection from outside (mechanism 3): for each Debian guest kernel,
+# 6.1 and 6.12, from the same memvisor binary:
+#  - boot guest/init/vmi.c, which makes anonymous and page-cache pages,
+#    reads the kernel's own account of every frame (/proc/kpageflags,
+#    /proc/buddyinfo) and waits;
+#  - `memvisor ctl inspect` identifies every frame from outside (profile
+#    built from the kernel's banner, embedded config and symbols);
+#  - vmi_compare holds one against the other: per-frame agreement >= 99.9%,
+#    free pages within 0.1% of buddyinfo's;
+#  - the comparison must catch a map that is 1% wrong (the test can fail);
+#  - the guest runs on after being inspected (it prints its map and powers
+#    off), and a second inspect of the same kernel uses the cached profile;
+#  - memvisor's own sources name no kernel version.
+# Profiles are built the way a user's are: from Debian's linux-source
+# tarball of the banner's version (about 40 s each the first time), cached
+# under the build folder. Then once more for 6.1 in the guest build's own
+# configured tree (--kernel-tree), with a cache of its own.
+set -u
+build=${1:-build}
+mv="$build/memvisor"
+compare="$build/tests/vmi_compare"
+initrd="$build/guest/vmi.cpio"
+for f in "$mv" "$compare" "$initrd"; do
+	[ -e "$f" ] || { echo "   skip: $f is missing (make guest builds it)"; exit 77; }
+done
+tmp=$(mktemp -d)
+sock="$tmp/api.sock"
+pid=
+cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+ctl() { "$mv" ctl --api-sock "$sock" "$@"; }
+fail() { echo "   FAIL: $*"; exit 1; }
+wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.2
+	done
+}
+says() { tr -d '\r' <"$tmp/guest.out" 2>/dev/null | grep -q -- "$1"; }
+
+# No version-specific knowledge in memvisor: no kernel version numbers.
+if grep -rnE '\b(6\.1|6\.12|5\.[0-9]+|4\.[0-9]+)\.[0-9]+\b|\b(linux|kernel|version)[ _-]?(6\.1|6\.12)\b' src/; then
+	fail "src/ names a kernel version (above)"
+fi
+echo "   ok   no kernel version numbers in src/"
+
+ran=0
+for v in 6.1 6.12; do
+	image="$build/guest/Image-$v"
+	if [ ! -e "$image" ]; then
+		echo "   skip: $image is missing (make guest-$v builds it)"
+		continue
+	fi
+	rm -f "$sock" "$tmp/guest.out"
+	"$mv" run --kernel "$image" --initrd "$initrd" --memory 256M \
+		--api-sock "$sock" --vmi-cache "$build/vmi" \
+		</dev/null >"$tmp/guest.out" 2>&1 &
+	pid=$!
+	wait_for 120 says "VMI-READY\|VMI-FAIL" || fail "linux $v: the guest never said READY"
+	says VMI-FAIL && fail "linux $v: $(grep VMI-FAIL "$tmp/guest.out")"
+
+	out=$(ctl inspect 1 --map "$tmp/map") || fail "linux $v: inspect: $out"
+	echo "$out" | sed -n '1p;$d;/^free:/p' | sed 's/^/   /'
+	# The profile is cached now: a second look does not build anything.
+	ctl inspect 1 >/dev/null || fail "linux $v: second inspect"
+	[ "$(grep -c 'building the introspection profile' "$tmp/guest.out")" -le 1 ] ||
+		fail "linux $v: the profile was built twice"
+
+	ctl console 1 --input "go\n" >/dev/null 2>&1
+	wait_for 60 says VMI-DONE || fail "linux $v: the guest did not go on after inspection"
+	wait "$pid"
+	pid=
+
+	"$compare" "$tmp/map" "$tmp/guest.out" | sed 's/^/   /'
+	[ "${PIPESTATUS[0]}" -eq 0 ] || fail "linux $v: the page map disagrees with the kernel's"
+	echo "   ok   linux $v: page map agrees with kpageflags and buddyinfo"
+
+	# Spoil 1% of the map (700 frames become "slab", byte 3): the
+	# comparison must notice.
+	head -c 700 /dev/zero | tr '\0' '\3' |
+		dd of="$tmp/map" bs=1 seek=$((24 + 20000)) conv=notrunc status=none
+	if "$compare" "$tmp/map" "$tmp/guest.out" >/dev/null; then
+		fail "linux $v: a page map 1% wrong passed the comparison"
+	fi
+	echo "   ok   linux $v: a map 1% wrong fails the comparison"
+	ran=$((ran + 1))
+done
+[ $ran -gt 0 ] || { echo "   skip: no guest kernel built"; exit 77; }
+
+# A configured tree of the guest's kernel is used as is (no tarball).
+tree="$build/guest/linux-6.1/src"
+if [ -d "$tree" ]; then
+	rm -f "$sock" "$tmp/guest.out"
+	"$mv" run --kernel "$build/guest/Image-6.1" --initrd "$initrd" \
+		--api-sock "$sock" --vmi-cache "$tmp/vmi" --kernel-tree "$tree" \
+		</dev/null >"$tmp/guest.out" 2>&1 &
+	pid=$!
+	wait_for 120 says "VMI-READY" || fail "--kernel-tree: the guest never said READY"
+	out=$(ctl inspect 1) || fail "--kernel-tree: inspect: $out"
+	grep -q "compiling the interface in $tree" "$tmp/guest.out" ||
+		fail "--kernel-tree: the profile was not built in $tree"
+	! grep -q "extracting" "$tmp/guest.out" ||
+		fail "--kernel-tree: the tarball was extracted although $tree matches"
+	ctl console 1 --input "go\n" >/dev/null 2>&1
+	wait "$pid"
+	pid=
+	echo "   ok   a matching --kernel-tree builds the profile in place"
+fi
+exit 0

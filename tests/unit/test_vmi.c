@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Unit tests for vmi/ (kernel file, symbols, profile errors) and for the
+ * read-only view its code runs under (struct hart_view). The Linux guests
+ * themselves are tests/integration/vmi.sh.
+ */
+#define _GNU_SOURCE /* memmem() */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include <cmocka.h>
+
+#include "cpu/hart.h"
+#include "cpu/trap.h"
+#include "mem/gmem.h"
+#include "vmi/kernel.h"
+#include "vmi/profile.h"
+#include "vmi/symbols.h"
+
+#define MIB	 (1024ull * 1024)
+#define RAM_BASE 0x80000000ull
+#define RAM_SIZE (1 * MIB)
+
+#define BANNER                                                                 \
+	"Linux version 7.3.21-test (someone@somewhere) (gcc 12) #1 SMP today"
+#define CONFIG "CONFIG_64BIT=y\nCONFIG_MMU=y\n# CONFIG_EFI is not set\n"
+
+static char tmpdir[] = "/tmp/memvisor-test-vmi-XXXXXX";
+
+static const char *tmp_path(const char *name)
+{
+	static char path[4][256];
+	static unsigned next;
+	char *p = path[next++ % 4];
+
+	snprintf(p, sizeof(path[0]), "%s/%s", tmpdir, name);
+	return p;
+}
+
+static void write_file(const char *path, const void *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* text gzip-compressed, as the kernel's IKCONFIG holds it. */
+static size_t gzip(const char *text, unsigned char *out, size_t cap)
+{
+	z_stream z = {0};
+
+	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 16 + MAX_WBITS, 8,
+				      Z_DEFAULT_STRATEGY),
+			 Z_OK);
+	z.next_in = (Bytef *)text;
+	z.avail_in = (uInt)strlen(text);
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	deflateEnd(&z);
+	return cap - z.avail_out;
+}
+
+/* A fake kernel file: noise, a decoy format string, the banner, and
+ * (with_config) an IKCONFIG block. Returns its length. */
+static size_t fake_kernel(unsigned char *buf, size_t cap, bool with_config)
+{
+	size_t n = 0;
+
+	memset(buf, 0xa5, 4096);
+	n += 4096;
+	n += (size_t)sprintf((char *)buf + n, "%%s version %%s (%%s)%c", 0);
+	n += (size_t)sprintf((char *)buf + n, "Linux version %%s%c", 0);
+	n += (size_t)sprintf((char *)buf + n, "%s\n%c", BANNER, 0);
+	if (with_config) {
+		memcpy(buf + n, "IKCFG_ST", 8);
+		n += 8;
+		n += gzip(CONFIG, buf + n, cap - n - 16);
+		memcpy(buf + n, "IKCFG_ED", 8);
+		n += 8;
+	}
+	memset(buf + n, 0x5a, 512);
+	return n + 512;
+}
+
+/* ---- kernel file ---- */
+
+static void test_banner(void **state)
+{
+	unsigned char buf[8192];
+	size_t len = fake_kernel(buf, sizeof(buf), false);
+	char small[16];
+	struct vmi_kernel k = {0};
+
+	(void)state;
+	assert_int_equal(vmi_banner_find(buf, len, k.banner, sizeof(k.banner)),
+			 0);
+	assert_string_equal(k.banner, BANNER);
+	assert_int_equal(vmi_banner_parse(&k), 0);
+	assert_string_equal(k.release, "7.3.21-test");
+	assert_int_equal(k.version, 7);
+	assert_int_equal(k.patchlevel, 3);
+	assert_int_equal(k.sublevel, 21);
+
+	assert_int_equal(vmi_banner_find(buf, len, small, sizeof(small)),
+			 -ENAMETOOLONG);
+	assert_int_equal(
+	    vmi_banner_find(buf, 4096 + 30, k.banner, sizeof(k.banner)),
+	    -ENOENT); /* only the decoys */
+	strcpy(k.banner, "Linux version x.y");
+	assert_int_equal(vmi_banner_parse(&k), -EINVAL);
+	strcpy(k.banner, "FreeBSD 14.0-RELEASE");
+	assert_int_equal(vmi_banner_parse(&k), -EINVAL);
+}
+
+static void test_ikconfig(void **state)
+{
+	unsigned char buf[16384];
+	size_t len = fake_kernel(buf, sizeof(buf), true);
+	struct vmi_kernel k = {0};
+	unsigned char *st;
+
+	(void)state;
+	assert_int_equal(vmi_ikconfig_extract(buf, len, &k), 0);
+	assert_int_equal(k.config_len, strlen(CONFIG));
+	assert_string_equal(k.config, CONFIG);
+	vmi_kernel_free(&k);
+	assert_null(k.config);
+
+	/* No block; a block whose gzip stream is damaged. */
+	assert_int_equal(vmi_ikconfig_extract(buf, 4096, &k), -ENOENT);
+	st = memmem(buf, len, "IKCFG_ST", 8);
+	assert_non_null(st);
+	memset(st + 8 + 12, 0xff, 8);
+	assert_int_equal(vmi_ikconfig_extract(buf, len, &k), -EBADMSG);
+	assert_null(k.config);
+}
+
+static void test_kernel_read(void **state)
+{
+	unsigned char buf[16384];
+	struct vmi_kernel k;
+
+	(void)state;
+	write_file(tmp_path("with"), buf, fake_kernel(buf, sizeof(buf), true));
+	write_file(tmp_path("without"), buf,
+		   fake_kernel(buf, sizeof(buf), false));
+	write_file(tmp_path("notlinux"), "just some bytes\n", 16);
+
+	assert_int_equal(vmi_kernel_read(tmp_path("with"), &k), 0);
+	assert_string_equal(k.release, "7.3.21-test");
+	assert_string_equal(k.config, CONFIG);
+	vmi_kernel_free(&k);
+	assert_int_equal(vmi_kernel_read(tmp_path("without"), &k), 0);
+	assert_null(k.config);
+	assert_int_equal(vmi_kernel_read(tmp_path("notlinux"), &k), -ENOMSG);
+	assert_int_equal(vmi_kernel_read(tmp_path("absent"), &k), -ENOENT);
+}
+
+/* ---- symbols ---- */
+
+static void test_symbols_map(void **state)
+{
+	static const char map[] = "ffffffff80000000 T _start\n"
+				  "ffffffff80001234 t helper\n"
+				  "ffffffff80005678 T helper\n"
+				  "ffffffff8020d820 B mem_map\n"
+				  "ffffffff80009999 t helper\n";
+	struct vmi_symbols syms;
+	uint64_t addr = 0;
+
+	(void)state;
+	write_file(tmp_path("System.map"), map, sizeof(map) - 1);
+	assert_int_equal(vmi_symbols_load(tmp_path("System.map"), &syms), 0);
+	assert_int_equal(syms.n, 5);
+	assert_int_equal(vmi_symbols_find(&syms, "mem_map", &addr), 0);
+	assert_int_equal(addr, 0xffffffff8020d820ull);
+	/* Statics share the name: the global one wins. */
+	assert_int_equal(vmi_symbols_find(&syms, "helper", &addr), 0);
+	assert_int_equal(addr, 0xffffffff80005678ull);
+	assert_int_equal(vmi_symbols_find(&syms, "nope", &addr), -ENOENT);
+	vmi_symbols_free(&syms);
+
+	write_file(tmp_path("garbage"), "no symbols here\n", 16);
+	assert_int_equal(vmi_symbols_load(tmp_path("garbage"), &syms),
+			 -EBADMSG);
+	write_file(tmp_path("empty"), "", 0);
+	assert_int_equal(vmi_symbols_load(tmp_path("empty"), &syms), -EBADMSG);
+	assert_int_equal(vmi_symbols_load(tmp_path("absent"), &syms), -ENOENT);
+}
+
+static void test_symbols_elf(void **state)
+{
+	struct vmi_symbols syms;
+	uint64_t addr = 0;
+
+	(void)state;
+	/* This test program: an ELF with a symbol table. */
+	assert_int_equal(vmi_symbols_load("/proc/self/exe", &syms), 0);
+	assert_int_equal(vmi_symbols_find(&syms, "test_symbols_elf", &addr), 0);
+	assert_true(addr != 0);
+	assert_int_equal(vmi_symbols_find(&syms, "no_such_symbol_here", &addr),
+			 -ENOENT);
+	vmi_symbols_free(&syms);
+}
+
+/* ---- profile: what is refused before anything is built ---- */
+
+static void expect_profile_error(const char *kernel, const char *symbols,
+				 int err, const char *says)
+{
+	struct vmi_profile_config cfg = {.cache_dir = tmp_path("cache"),
+					 .interface_dir = "guest/vmi",
+					 .include_dir = "include",
+					 .quiet = true};
+	struct vmi_profile p;
+	char why[512] = "";
+
+	assert_int_equal(
+	    vmi_profile_get(&cfg, kernel, symbols, &p, why, sizeof(why)), err);
+	if (!strstr(why, says))
+		fail_msg("\"%s\" does not say \"%s\"", why, says);
+}
+
+static void test_profile_errors(void **state)
+{
+	unsigned char buf[16384];
+	static const char map[] = "ffffffff80000000 T _start\n";
+
+	(void)state;
+	write_file(tmp_path("with"), buf, fake_kernel(buf, sizeof(buf), true));
+	write_file(tmp_path("without"), buf,
+		   fake_kernel(buf, sizeof(buf), false));
+	write_file(tmp_path("notlinux"), "just some bytes\n", 16);
+	write_file(tmp_path("nobanner.map"), map, sizeof(map) - 1);
+
+	expect_profile_error(tmp_path("notlinux"), tmp_path("nobanner.map"),
+			     -ENOENT, "not a Linux kernel");
+	expect_profile_error(tmp_path("absent"), tmp_path("nobanner.map"),
+			     -ENOENT, "cannot read");
+	expect_profile_error(tmp_path("without"), tmp_path("nobanner.map"),
+			     -ENOEXEC, "CONFIG_IKCONFIG");
+	expect_profile_error(tmp_path("with"), tmp_path("absent.map"), -ENOENT,
+			     "System.map or vmlinux");
+	expect_profile_error(tmp_path("with"), tmp_path("nobanner.map"), -ESRCH,
+			     "linux_banner");
+	/* Nothing was built or cached for any of them. */
+	assert_int_equal(access(tmp_path("cache"), F_OK), -1);
+}
+
+/* ---- the read-only view ---- */
+
+#define WINDOW	    0x10000000ull /* outside RAM */
+#define GUEST_VALUE 0x1122334455667788ull
+
+struct view_fixture {
+	struct frame_pool *pool;
+	struct gstage gs;
+	struct hart h;
+	struct hart_view view;
+	uint8_t window[8192];
+};
+
+static int view_setup(void **state)
+{
+	struct view_fixture *fx = calloc(1, sizeof(*fx));
+	uint64_t v = GUEST_VALUE;
+
+	if (!fx || frame_pool_create(8 * MIB, &fx->pool) ||
+	    gstage_init(&fx->gs, fx->pool, GSTAGE_SV48X4) ||
+	    gstage_set_ram(&fx->gs, RAM_BASE, RAM_SIZE) ||
+	    gmem_write(&fx->gs, RAM_BASE + 0x100, &v, sizeof(v)))
+		return -1;
+	fx->view.base = WINDOW;
+	fx->view.size = sizeof(fx->window);
+	fx->view.mem = fx->window;
+	hart_init(&fx->h, 0, &fx->gs, 0);
+	fx->h.view = &fx->view;
+	*state = fx;
+	return 0;
+}
+
+static int view_teardown(void **state)
+{
+	struct view_fixture *fx = *state;
+	struct gstage *const all[] = {&fx->gs};
+	int r = gstage_check(fx->pool, all, 1, NULL, 0);
+
+	hart_destroy(&fx->h);
+	gstage_destroy(&fx->gs);
+	frame_pool_destroy(fx->pool);
+	free(fx);
+	return r;
+}
+
+/* Run code (words) placed at the window's start with a0..a2 set. */
+static int view_run(struct view_fixture *fx, const uint32_t *code, size_t n,
+		    uint64_t a0, uint64_t a2)
+{
+	memcpy(fx->window, code, n * sizeof(*code));
+	fx->h.pc = WINDOW;
+	fx->h.priv = PRIV_S;
+	fx->h.x[10] = a0;
+	fx->h.x[12] = a2;
+	return hart_run(&fx->h, 10000);
+}
+
+#define LD_A1_A0   0x00053583u /* ld a1, 0(a0) */
+#define SD_A1_A2   0x00b63023u /* sd a1, 0(a2) */
+#define SD_X0_A0   0x00053023u /* sd x0, 0(a0) */
+#define AMOADD_A0  0x0005302fu /* amoadd.d x0, x0, (a0) */
+#define ECALL_INSN 0x00000073u
+#define JUMP_SELF  0x0000006fu /* j . */
+
+static void test_view_reads_guest_writes_window(void **state)
+{
+	struct view_fixture *fx = *state;
+	static const uint32_t code[] = {LD_A1_A0, SD_A1_A2, ECALL_INSN};
+	struct gstage_stats before, after;
+	uint64_t got;
+
+	gstage_get_stats(&fx->gs, &before);
+	assert_int_equal(view_run(fx, code, 3, RAM_BASE + 0x100, WINDOW + 4096),
+			 HART_EXIT_ECALL);
+	memcpy(&got, fx->window + 4096, sizeof(got));
+	assert_int_equal(got, GUEST_VALUE);
+
+	/* A page the guest never touched reads as zeros and stays
+	 * unpopulated. */
+	memset(fx->window + 4096, 0xff, 8);
+	assert_int_equal(
+	    view_run(fx, code, 3, RAM_BASE + 0x80000, WINDOW + 4096),
+	    HART_EXIT_ECALL);
+	memcpy(&got, fx->window + 4096, sizeof(got));
+	assert_int_equal(got, 0);
+	gstage_get_stats(&fx->gs, &after);
+	assert_int_equal(after.populated, before.populated);
+	assert_int_equal(after.leaves, before.leaves);
+}
+
+static void test_view_store_faults(void **state)
+{
+	struct view_fixture *fx = *state;
+	static const uint32_t store[] = {SD_X0_A0, ECALL_INSN};
+	static const uint32_t amo[] = {AMOADD_A0, ECALL_INSN};
+	uint64_t v = 0;
+
+	assert_int_equal(view_run(fx, store, 2, RAM_BASE + 0x100, 0),
+			 HART_EXIT_FAULT);
+	assert_int_equal(fx->view.cause, CAUSE_STORE_ACCESS);
+	assert_int_equal(fx->view.tval, RAM_BASE + 0x100);
+	assert_int_equal(fx->view.epc, WINDOW);
+	assert_int_equal(view_run(fx, amo, 2, RAM_BASE + 0x100, 0),
+			 HART_EXIT_FAULT);
+	assert_int_equal(fx->view.cause, CAUSE_STORE_ACCESS);
+	/* The guest's memory is as it was; no trap reached its state. */
+	assert_int_equal(gmem_read(&fx->gs, RAM_BASE + 0x100, &v, sizeof(v)),
+			 0);
+	assert_int_equal(v, GUEST_VALUE);
+	assert_int_equal(fx->h.sepc, 0);
+	assert_int_equal(fx->h.scause, 0);
+}
+
+static void test_view_load_outside_ram_faults(void **state)
+{
+	struct view_fixture *fx = *state;
+	static const uint32_t code[] = {LD_A1_A0, ECALL_INSN};
+
+	assert_int_equal(view_run(fx, code, 2, 0x1000, 0), HART_EXIT_FAULT);
+	assert_int_equal(fx->view.cause, CAUSE_LOAD_ACCESS);
+	assert_int_equal(fx->view.tval, 0x1000);
+}
+
+static void test_view_budget(void **state)
+{
+	struct view_fixture *fx = *state;
+	static const uint32_t code[] = {JUMP_SELF};
+
+	assert_int_equal(view_run(fx, code, 1, 0, 0), HART_EXIT_BUDGET);
+	assert_int_equal(fx->h.pc, WINDOW);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_banner),
+	    cmocka_unit_test(test_ikconfig),
+	    cmocka_unit_test(test_kernel_read),
+	    cmocka_unit_test(test_symbols_map),
+	    cmocka_unit_test(test_symbols_elf),
+	    cmocka_unit_test(test_profile_errors),
+	    cmocka_unit_test_setup_teardown(test_view_reads_guest_writes_window,
+					    view_setup, view_teardown),
+	    cmocka_unit_test_setup_teardown(test_view_store_faults, view_setup,
+					    view_teardown),
+	    cmocka_unit_test_setup_teardown(test_view_load_outside_ram_faults,
+					    view_setup, view_teardown),
+	    cmocka_unit_test_setup_teardown(test_view_budget, view_setup,
+					    view_teardown),
+	};
+	int r;
+
+	if (!mkdtemp(tmpdir))
+		return 1;
+	char rm[sizeof(tmpdir) + 16];
+	snprintf(rm, sizeof(rm), "rm -rf %s", tmpdir);
+	r = cmocka_run_group_tests(tests, NULL, NULL);
+	if (system(rm))
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	return r;
+}
