@@ -18,6 +18,8 @@
  * one write(), so kernel messages on the same console cannot split them.
  */
 
+#include "lib.h"
+
 #define CPU_ONLINE_PATH "/sys/devices/system/cpu/online"
 
 struct line {
@@ -100,7 +102,7 @@ static int mount_fs(const char *type, const char *dir)
  * Parses an unsigned decimal at *s, advancing *s. Returns -1 when there is
  * no digit or the value exceeds 1,000,000 (no sane CPU number or count).
  */
-static long parse_num(const char **s)
+static long parse_bounded(const char **s)
 {
 	long v = 0;
 
@@ -124,13 +126,13 @@ static long cpulist_count(const char *s)
 	long count = 0;
 
 	for (;;) {
-		long first = parse_num(&s), last = first;
+		long first = parse_bounded(&s), last = first;
 
 		if (first < 0)
 			return -1;
 		if (*s == '-') {
 			s++;
-			last = parse_num(&s);
+			last = parse_bounded(&s);
 			if (last < first)
 				return -1;
 		}
@@ -140,20 +142,6 @@ static long cpulist_count(const char *s)
 		s++;
 	}
 	return (*s == '\n' || *s == '\0') ? count : -1;
-}
-
-/* The value of NAME=value in envp, or NULL. */
-static const char *env_get(char **envp, const char *name)
-{
-	for (; envp && *envp; envp++) {
-		const char *e = *envp, *n = name;
-
-		while (*n && *n == *e)
-			n++, e++;
-		if (!*n && *e == '=')
-			return e + 1;
-	}
-	return 0;
 }
 
 /* Mounts /proc and /sys and counts the online CPUs; -1 after printing why not.
@@ -204,7 +192,7 @@ static void check(char **envp)
 	if (expect_text) {
 		const char *p = expect_text;
 
-		expected = parse_num(&p);
+		expected = parse_bounded(&p);
 		if (expected < 1 || *p) {
 			fail("expect_cpus= is not a positive number", 0);
 			return;

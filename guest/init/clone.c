@@ -17,52 +17,13 @@
  * page that belongs to another VM, or to another place, reads wrong.
  */
 
+#include "lib.h"
+
 #define DEFAULT_MIB 16
 
 static unsigned long *buf;
 static unsigned long nwords;
 static unsigned long seed;
-
-/* Replies are built in one buffer and written with one write(), so the
- * console's echo of incoming input cannot split a reply line. */
-static char reply[160];
-static size_t reply_len;
-
-static void out(const char *s)
-{
-	while (*s && reply_len < sizeof(reply) - 1)
-		reply[reply_len++] = *s++;
-	if (reply_len && reply[reply_len - 1] == '\n') {
-		write(1, reply, reply_len);
-		reply_len = 0;
-	}
-}
-
-static void out_num(unsigned long v)
-{
-	char d[24], s[24];
-	int n = 0, i = 0;
-
-	do {
-		d[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		s[i++] = d[--n];
-	s[i] = 0;
-	out(s);
-}
-
-static unsigned long parse_num(const char *s)
-{
-	unsigned long v = 0;
-
-	while (*s == ' ')
-		s++;
-	while (*s >= '0' && *s <= '9')
-		v = v * 10 + (unsigned long)(*s++ - '0');
-	return v;
-}
 
 static unsigned long pattern(unsigned long k, unsigned long i)
 {
@@ -122,7 +83,8 @@ static unsigned long nth_prime(unsigned long n)
 static void serve(char *line)
 {
 	if (!strncmp(line, "fill ", 5)) {
-		unsigned long k = parse_num(line + 5);
+		const char *arg = line + 5;
+		unsigned long k = parse_num(&arg);
 		if (check("before-fill"))
 			return;
 		fill(k);
@@ -139,7 +101,8 @@ static void serve(char *line)
 		out_num(seed);
 		out("\n");
 	} else if (!strncmp(line, "answer ", 7)) {
-		unsigned long n = parse_num(line + 7);
+		const char *arg = line + 7;
+		unsigned long n = parse_num(&arg);
 		out("MEMVISOR-ANSWER ");
 		out_num(n);
 		out("=");
@@ -150,21 +113,10 @@ static void serve(char *line)
 	}
 }
 
-/* The value of NAME=value in envp, or NULL. */
-static const char *env_get(char **envp, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (; envp && *envp; envp++)
-		if (!strncmp(*envp, name, n) && (*envp)[n] == '=')
-			return *envp + n + 1;
-	return NULL;
-}
-
 int main(int argc, char **argv, char **envp)
 {
 	const char *mib_s = env_get(envp, "clone_mib");
-	unsigned long mib = mib_s ? parse_num(mib_s) : DEFAULT_MIB;
+	unsigned long mib = mib_s ? parse_num(&mib_s) : DEFAULT_MIB;
 	char line[128];
 	size_t len = 0;
 

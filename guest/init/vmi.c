@@ -21,6 +21,8 @@
  * (KPF_NOPAGE) are not printed.
  */
 
+#include "lib.h"
+
 #define KPF_LRU	     5
 #define KPF_SLAB     7
 #define KPF_BUDDY    10
@@ -31,51 +33,12 @@
 
 #define MAX_FRAMES (4ul << 20) /* 16 GiB of guest-physical space */
 
-static char line[160];
-static size_t line_len;
-
-static void out(const char *s)
-{
-	while (*s && line_len < sizeof(line) - 1)
-		line[line_len++] = *s++;
-	if (line_len && line[line_len - 1] == '\n') {
-		write(1, line, line_len);
-		line_len = 0;
-	}
-}
-
-static void out_num(unsigned long v)
-{
-	char d[24], s[24];
-	int n = 0, i = 0;
-
-	do {
-		d[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		s[i++] = d[--n];
-	s[i] = 0;
-	out(s);
-}
-
 static void fail(const char *why)
 {
 	out("VMI-FAIL ");
 	out(why);
 	out("\n");
 	reboot(LINUX_REBOOT_CMD_POWER_OFF);
-}
-
-static unsigned long parse_num(const char **p)
-{
-	unsigned long v = 0;
-
-	while (**p == ' ')
-		(*p)++;
-	while (**p >= '0' && **p <= '9')
-		v = v * 10 + (unsigned long)(*(*p)++ - '0');
-	return v;
 }
 
 /* Read all of path into buf[0..cap); returns the length. */
@@ -153,16 +116,6 @@ static void make_pages(unsigned long anon_mib)
 		if (write(fd, chunk, sizeof(chunk)) != sizeof(chunk))
 			fail("cannot write /vmi-file");
 	close(fd);
-}
-
-static const char *env_get(char **envp, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (; envp && *envp; envp++)
-		if (!strncmp(*envp, name, n) && (*envp)[n] == '=')
-			return *envp + n + 1;
-	return NULL;
 }
 
 static void wait_for_go(void)

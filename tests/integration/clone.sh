@@ -18,23 +18,9 @@ initrd="$build/guest/clone.cpio"
 for f in "$mv" "$image" "$initrd"; do
 	[ -e "$f" ] || { echo "   skip: $f is missing (make guest builds it)"; exit 77; }
 done
-tmp=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
 sock="$tmp/api.sock"
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
 ctl() { "$mv" ctl --api-sock "$sock" "$@"; }
-fail() { echo "   FAIL: $*"; exit 1; }
-
-# wait_for SECONDS COMMAND...: retry COMMAND until it succeeds.
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.2
-	done
-}
 parent_says() { tr -d '\r' <"$tmp/parent.out" | grep -c -- "$1" | grep -qx "${2:-[1-9][0-9]*}"; }
 clone_says() { ctl console "$1" 2>/dev/null | tr -d '\r' | grep -q -- "$2"; }
 

@@ -24,21 +24,9 @@ initrd="$build/guest/vmi.cpio"
 for f in "$mv" "$compare" "$initrd"; do
 	[ -e "$f" ] || { echo "   skip: $f is missing (make guest builds it)"; exit 77; }
 done
-tmp=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
 sock="$tmp/api.sock"
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT
 ctl() { "$mv" ctl --api-sock "$sock" "$@"; }
-fail() { echo "   FAIL: $*"; exit 1; }
-wait_for() {
-	local deadline=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		[ $SECONDS -ge $deadline ] && return 1
-		sleep 0.2
-	done
-}
 says() { tr -d '\r' <"$tmp/guest.out" 2>/dev/null | grep -q -- "$1"; }
 
 # No version-specific knowledge in memvisor: no kernel version numbers.
