@@ -13,7 +13,7 @@
 #define RUN_SYNOPSIS                                                           \
 	"run --kernel IMAGE [--initrd CPIO] [--memory SIZE] [--cpus N] "       \
 	"[--cmdline TEXT] [--pcpus P] [--api-sock PATH] [--symbols FILE] "     \
-	"[--vmi-cache DIR] [--kernel-tree DIR]"
+	"[--vmi-cache DIR] [--kernel-tree DIR] [--kernel-config FILE]"
 
 enum run_opt {
 	OPT_KERNEL,
@@ -27,6 +27,7 @@ enum run_opt {
 	OPT_SYMBOLS,
 	OPT_VMI_CACHE,
 	OPT_KERNEL_TREE,
+	OPT_KERNEL_CONFIG,
 };
 
 static const struct cli_option run_opts[] = {
@@ -56,6 +57,9 @@ static const struct cli_option run_opts[] = {
 			 "inspect: a configured tree of the guest's kernel "
 			 "to build its profile in (used only when its "
 			 "version and config match)"},
+    [OPT_KERNEL_CONFIG] = {"kernel-config", "FILE",
+			   "inspect: the kernel's .config, for a kernel built "
+			   "without CONFIG_IKCONFIG"},
 };
 
 #define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
@@ -117,6 +121,9 @@ static int run_option(unsigned idx, const char *arg, void *ctx)
 		return 0;
 	case OPT_KERNEL_TREE:
 		a->vmi.tree = arg;
+		return 0;
+	case OPT_KERNEL_CONFIG:
+		a->vmi.config = arg;
 		return 0;
 	case OPT_HOST_MEMORY:
 		if (cli_parse_size(arg, &a->host_memory) ||

@@ -631,10 +631,21 @@ int vmi_profile_get(const struct vmi_profile_config *cfg,
 	if (r)
 		return profile_fail(&b, r, "cannot read %s: %s", kernel_path,
 				    strerror(-r));
+	if (!p->kernel.config && cfg->config) {
+		r = profile_slurp(cfg->config, &p->kernel.config,
+				  &p->kernel.config_len);
+		if (r) {
+			profile_fail(&b, r,
+				     "cannot read the kernel config %s: %s",
+				     cfg->config, strerror(-r));
+			goto err_kernel;
+		}
+	}
 	if (!p->kernel.config) {
 		r = profile_fail(&b, -ENOEXEC,
 				 "Linux %s in %s has no embedded config: "
-				 "build it with CONFIG_IKCONFIG=y",
+				 "build it with CONFIG_IKCONFIG=y, or name its "
+				 ".config (--kernel-config)",
 				 p->kernel.release, kernel_path);
 		goto err_kernel;
 	}

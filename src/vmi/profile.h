@@ -7,14 +7,14 @@
  * kernel address space.
  *
  * Building one: the kernel file names its version (banner) and carries its
- * config (IKCONFIG); Debian's linux-source-X.Y tarball of that version is
- * extracted and prepared with that config (or a configured tree given by
- * the caller is used when its release and config match); the interface is
- * compiled with `make M=`; its undefined symbols are resolved from
- * System.map or vmlinux; ld links it at a fixed address just below the
- * kernel image (within reach of the kernel's medany code model). The result
- * is cached per banner + config + symbols + interface source, so only the
- * first inspection of a kernel pays for it (minutes when a tree must be
+ * config (IKCONFIG; else the caller names a .config); Debian's linux-source-X.Y
+ * tarball of that version is extracted and prepared with that config (or a
+ * configured tree given by the caller is used when its release and config
+ * match); the interface is compiled with `make M=`; its undefined symbols are
+ * resolved from System.map or vmlinux; ld links it at a fixed address just
+ * below the kernel image (within reach of the kernel's medany code model). The
+ * result is cached per banner + config + symbols + interface source, so only
+ * the first inspection of a kernel pays for it (minutes when a tree must be
  * prepared, seconds otherwise); progress goes to stderr.
  */
 #ifndef MEMVISOR_VMI_PROFILE_H
@@ -29,6 +29,7 @@
 struct vmi_profile_config {
 	const char *cache_dir;	   /* profiles and prepared trees (created) */
 	const char *tree;	   /* configured kernel tree to try; NULL */
+	const char *config;	   /* .config when the kernel embeds none */
 	const char *interface_dir; /* guest/vmi: interface.c and Kbuild */
 	const char *include_dir;   /* holds memvisor/vmi.h */
 	bool quiet;		   /* no progress lines on stderr */
@@ -52,9 +53,9 @@ struct vmi_profile {
  * by building it. Returns 0 and fills *p (release with vmi_profile_free()),
  * or a negative errno with a one-line reason in why that says what to do:
  * -ENOENT (not a Linux kernel; no symbols file; Debian source package not
- * installed), -ENOEXEC (no embedded config), -ESRCH (a symbol the interface
- * needs is missing), -EIO (the kernel build or link failed: the reason
- * names the log).
+ * installed), -ENOEXEC (no embedded config and no cfg->config), -ESRCH (a
+ * symbol the interface needs is missing), -EIO (the kernel build or link
+ * failed: the reason names the log).
  */
 int vmi_profile_get(const struct vmi_profile_config *cfg,
 		    const char *kernel_path, const char *symbols_path,

@@ -17,7 +17,7 @@
 struct inspect {
 	_Atomic unsigned refs;
 	char *kernel, *symbols;
-	char *cache_dir, *tree, *interface_dir, *include_dir;
+	char *cache_dir, *tree, *config, *interface_dir, *include_dir;
 	bool quiet;
 
 	pthread_mutex_t lock; /* held while the profile is built */
@@ -102,6 +102,7 @@ int inspect_create(const char *kernel, const char *symbols,
 	in->symbols = inspect_symbols_path(kernel, symbols);
 	in->cache_dir = inspect_strdup(cfg->cache_dir, &failed);
 	in->tree = inspect_strdup(cfg->tree, &failed);
+	in->config = inspect_strdup(cfg->config, &failed);
 	in->interface_dir = inspect_strdup(cfg->interface_dir, &failed);
 	in->include_dir = inspect_strdup(cfg->include_dir, &failed);
 	in->quiet = cfg->quiet;
@@ -131,6 +132,7 @@ void inspect_put(struct inspect *in)
 	free(in->symbols);
 	free(in->cache_dir);
 	free(in->tree);
+	free(in->config);
 	free(in->interface_dir);
 	free(in->include_dir);
 	free(in);
@@ -142,6 +144,7 @@ int inspect_profile(struct inspect *in, const struct vmi_profile **p, char *why,
 	struct vmi_profile_config cfg = {
 	    .cache_dir = in->cache_dir,
 	    .tree = in->tree,
+	    .config = in->config,
 	    .interface_dir = in->interface_dir,
 	    .include_dir = in->include_dir,
 	    .quiet = in->quiet,

@@ -217,9 +217,10 @@ static void test_symbols_elf(void **state)
 /* ---- profile: what is refused before anything is built ---- */
 
 static void expect_profile_error(const char *kernel, const char *symbols,
-				 int err, const char *says)
+				 const char *config, int err, const char *says)
 {
 	struct vmi_profile_config cfg = {.cache_dir = tmp_path("cache"),
+					 .config = config,
 					 .interface_dir = "guest/vmi",
 					 .include_dir = "include",
 					 .quiet = true};
@@ -244,16 +245,23 @@ static void test_profile_errors(void **state)
 	write_file(tmp_path("notlinux"), "just some bytes\n", 16);
 	write_file(tmp_path("nobanner.map"), map, sizeof(map) - 1);
 
+	write_file(tmp_path("config"), CONFIG, strlen(CONFIG));
 	expect_profile_error(tmp_path("notlinux"), tmp_path("nobanner.map"),
-			     -ENOENT, "not a Linux kernel");
-	expect_profile_error(tmp_path("absent"), tmp_path("nobanner.map"),
+			     NULL, -ENOENT, "not a Linux kernel");
+	expect_profile_error(tmp_path("absent"), tmp_path("nobanner.map"), NULL,
 			     -ENOENT, "cannot read");
 	expect_profile_error(tmp_path("without"), tmp_path("nobanner.map"),
-			     -ENOEXEC, "CONFIG_IKCONFIG");
-	expect_profile_error(tmp_path("with"), tmp_path("absent.map"), -ENOENT,
-			     "System.map or vmlinux");
-	expect_profile_error(tmp_path("with"), tmp_path("nobanner.map"), -ESRCH,
-			     "linux_banner");
+			     NULL, -ENOEXEC, "CONFIG_IKCONFIG");
+	expect_profile_error(tmp_path("without"), tmp_path("nobanner.map"),
+			     tmp_path("absent.config"), -ENOENT,
+			     "cannot read the kernel config");
+	expect_profile_error(tmp_path("with"), tmp_path("absent.map"), NULL,
+			     -ENOENT, "System.map or vmlinux");
+	expect_profile_error(tmp_path("with"), tmp_path("nobanner.map"), NULL,
+			     -ESRCH, "linux_banner");
+	/* Without IKCONFIG, a config file given takes its place. */
+	expect_profile_error(tmp_path("without"), tmp_path("nobanner.map"),
+			     tmp_path("config"), -ESRCH, "linux_banner");
 	/* Nothing was built or cached for any of them. */
 	assert_int_equal(access(tmp_path("cache"), F_OK), -1);
 }
