@@ -211,16 +211,8 @@ static int gstage_table_unshare(struct gstage *gs, gpte_t *p, unsigned level,
 	return 0;
 }
 
-/*
- * The one place that readies gs for a change at gpa: walks from the root to
- * the level-0 table and makes every table on the way present (create: a
- * zeroed new table where none is; otherwise -ENOENT) and private to gs
- * (gstage_table_unshare). Frames are reserved before anything changes, so
- * on -ENOMEM nothing has. Sets *slot to the leaf entry. Caller holds
- * gs->lock.
- */
-static int gstage_path_prepare(struct gstage *gs, uint64_t gpa, bool create,
-			       gpte_t **slot)
+int gstage_path_prepare(struct gstage *gs, uint64_t gpa, bool create,
+			gpte_t **slot)
 {
 	struct frame_pool *pool = gs->pool;
 	uint32_t spare[GSTAGE_MAX_LEVELS];
@@ -538,4 +530,6 @@ void gstage_get_stats(const struct gstage *gs, struct gstage_stats *st)
 	st->cow_copies = atomic_load(&gs->stats.cow_copies);
 	st->cow_takeovers = atomic_load(&gs->stats.cow_takeovers);
 	st->replications = atomic_load(&gs->stats.replications);
+	st->zero_shared = atomic_load(&gs->stats.zero_shared);
+	st->merged = atomic_load(&gs->stats.merged);
 }

@@ -82,6 +82,8 @@ struct gstage_stats {
 	uint64_t cow_takeovers; /* breaks that took over the last reference */
 	uint64_t replications;	/* shared tables this gstage copied to make
 				   them its own (not those a clone copied) */
+	uint64_t zero_shared;	/* pages put on the zero frame (share_zero) */
+	uint64_t merged;	/* pages put on another's frame (share_frame) */
 };
 
 struct gstage {
@@ -96,7 +98,7 @@ struct gstage {
 	_Atomic uint64_t generation;
 	struct {
 		_Atomic uint64_t tables, leaves, populated, cow_copies,
-		    cow_takeovers, replications;
+		    cow_takeovers, replications, zero_shared, merged;
 	} stats;
 };
 
@@ -205,6 +207,45 @@ int gstage_clone(struct gstage *dst, struct gstage *src, unsigned eager_levels);
  * (src is unchanged, dst is left uninitialised and nothing leaks).
  */
 int gstage_copy_all(struct gstage *dst, struct gstage *src);
+
+/*
+ * Back the guest RAM pages [gpa, gpa + npages * 4 KiB) by the zero frame,
+ * read-only and copy-on-write, and drop the frames they held: the guest
+ * reads zeros there, and its next write to such a page gets a fresh zeroed
+ * frame (gstage_fault()). For pages whose contents do not matter any more:
+ * free guest memory. Pages never touched stay unmapped (they read as zero
+ * already), pages on the zero frame stay, and only data pages (writable or
+ * copy-on-write) change. Tables shared with clones on the way are made
+ * gs's own first, as for a write. gs->generation moves before any dropped
+ * frame can be reused. Adds to *shared the pages it moved to the zero frame
+ * and to *released the frames that became free (no other VM held them).
+ * Returns 0, -EINVAL (unaligned, or the range wraps), -ERANGE (not all
+ * guest RAM), or -ENOMEM when a shared table could not be replicated (the
+ * pages before it are shared, the rest unchanged).
+ */
+int gstage_share_zero(struct gstage *gs, uint64_t gpa, uint64_t npages,
+		      uint64_t *shared, uint64_t *released);
+
+/*
+ * Make the data page at gpa copy-on-write if it is writable, so that its
+ * frame can be shared (gstage_share_frame()) without the guest changing it
+ * underneath. Sets *frame to its frame. Returns 0, -EINVAL (unaligned),
+ * -ENOENT (not a populated data page), or -ENOMEM (a shared table on the
+ * way could not be replicated).
+ */
+int gstage_write_protect(struct gstage *gs, uint64_t gpa, uint32_t *frame);
+
+/*
+ * Map the data page at gpa, which must still be on frame expect, to frame
+ * instead (one more reference), read-only and copy-on-write, and drop its
+ * reference to expect (*released: that freed it). For merging pages of
+ * equal contents: the caller compared them, and write-protected frame's
+ * other mappings (gstage_write_protect()). Returns 0, -EINVAL, -ESTALE
+ * (the page is no longer on expect, or not a data page: nothing changed),
+ * or -ENOMEM.
+ */
+int gstage_share_frame(struct gstage *gs, uint64_t gpa, uint32_t frame,
+		       uint32_t expect, bool *released);
 
 /* Callback for gstage_walk(): one mapped page. Nonzero stops the walk. */
 typedef int (*gstage_walk_fn)(uint64_t gpa, uint64_t pte, void *arg);

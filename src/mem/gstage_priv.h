@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * G-stage table helpers shared by gstage.c, gstage_clone.c and
- * gstage_check.c only.
+ * G-stage table helpers shared by gstage.c, gstage_clone.c,
+ * gstage_share.c and gstage_check.c only.
  *
  * Levels are numbered from the leaves up: the entries of a level-0 table
  * are leaves (4 KiB pages); the root is level gs->levels - 1 and has 2048
@@ -82,5 +82,17 @@ static inline void gstage_stat_add(_Atomic uint64_t *stat, int64_t n)
  * last one releases everything the table references, then the table.
  */
 void gstage_table_put(struct frame_pool *pool, uint32_t table, unsigned level);
+
+/*
+ * The one place that readies gs for a change at gpa: walks from the root to
+ * the level-0 table and makes every table on the way present (create: a
+ * zeroed new table where none is; otherwise -ENOENT) and private to gs
+ * (a shared table is taken over, or replicated). Frames are reserved
+ * before anything changes, so on -ENOMEM nothing has. Sets *slot to the
+ * leaf entry; the rest of that level-0 table follows it. Caller holds
+ * gs->lock.
+ */
+int gstage_path_prepare(struct gstage *gs, uint64_t gpa, bool create,
+			gpte_t **slot);
 
 #endif

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Sharing guest pages after the fact (mechanism 4 of DESIGN.md): backing
+ * free pages by the zero frame, and merging pages of equal content onto one
+ * frame. Both leave copy-on-write leaves behind, so a later write gets a
+ * frame of its own through gstage_fault().
+ */
+#include <errno.h>
+
+#include "mem/gstage_priv.h"
+
+/* Old frames are dropped in batches, each after one generation bump. */
+#define SHARE_BATCH 256
+
+/* The frames a change took out of the tables, waiting to be dropped. */
+struct share_drops {
+	uint32_t frame[SHARE_BATCH];
+	unsigned n;
+	uint64_t released;
+};
+
+/*
+ * Drop the collected frames: first announce that translations narrowed
+ * (software TLBs must not keep the old frames), then let them go.
+ */
+static void share_drops_flush(struct gstage *gs, struct share_drops *d)
+{
+	if (!d->n)
+		return;
+	atomic_fetch_add(&gs->generation, 1);
+	while (d->n)
+		d->released += frame_put(gs->pool, d->frame[--d->n]);
+}
+
+static void share_drop(struct gstage *gs, struct share_drops *d, uint32_t frame)
+{
+	if (d->n == SHARE_BATCH)
+		share_drops_flush(gs, d);
+	d->frame[d->n++] = frame;
+}
+
+/* A guest data page: writable, or copy-on-write (writable once broken). */
+static bool share_is_data(uint64_t e)
+{
+	return (e & GPTE_V) && (e & (GPTE_W | GPTE_COW));
+}
+
+int gstage_share_zero(struct gstage *gs, uint64_t gpa, uint64_t npages,
+		      uint64_t *shared, uint64_t *released)
+{
+	const uint64_t zero = GPTE_LEAF_BITS | GPTE_R | GPTE_X | GPTE_COW |
+			      gpte_of_frame(FRAME_ZERO);
+	struct share_drops drops = {.n = 0};
+	uint64_t end = gpa + npages * FRAME_SIZE, n = 0;
+	gpte_t *slot = NULL;
+	int r = 0;
+
+	if ((gpa & (FRAME_SIZE - 1)) || end < gpa)
+		return -EINVAL;
+	if (gpa < gs->ram_base || end > gs->ram_base + gs->ram_size)
+		return -ERANGE;
+	pthread_mutex_lock(&gs->lock);
+	while (gpa < end) {
+		/* One level-0 table covers 512 pages; its slots follow. */
+		uint64_t table_end =
+		    (gpa | ((uint64_t)FRAME_SIZE * GSTAGE_TABLE_ENTRIES - 1)) +
+		    1;
+		uint64_t stop = table_end < end ? table_end : end;
+
+		r = gstage_path_prepare(gs, gpa, false, &slot);
+		if (r == -ENOENT) {
+			gpa = stop; /* nothing populated there */
+			r = 0;
+			continue;
+		}
+		if (r)
+			break;
+		for (; gpa < stop; gpa += FRAME_SIZE, slot++) {
+			uint64_t e =
+			    atomic_load_explicit(slot, memory_order_relaxed);
+
+			if (!share_is_data(e) || gpte_frame(e) == FRAME_ZERO)
+				continue;
+			atomic_store_explicit(slot, zero, memory_order_release);
+			share_drop(gs, &drops, gpte_frame(e));
+			n++;
+		}
+	}
+	share_drops_flush(gs, &drops);
+	gstage_stat_add(&gs->stats.zero_shared, (int64_t)n);
+	pthread_mutex_unlock(&gs->lock);
+	*shared += n;
+	*released += drops.released;
+	return r;
+}
+
+int gstage_write_protect(struct gstage *gs, uint64_t gpa, uint32_t *frame)
+{
+	gpte_t *slot;
+	uint64_t e;
+	int r;
+
+	if (gpa & (FRAME_SIZE - 1))
+		return -EINVAL;
+	pthread_mutex_lock(&gs->lock);
+	r = gstage_path_prepare(gs, gpa, false, &slot);
+	if (r)
+		goto out;
+	e = atomic_load_explicit(slot, memory_order_relaxed);
+	if (!share_is_data(e)) {
+		r = -ENOENT;
+		goto out;
+	}
+	if (e & GPTE_W) {
+		atomic_store_explicit(slot, (e & ~GPTE_W) | GPTE_COW,
+				      memory_order_release);
+		atomic_fetch_add(&gs->generation, 1);
+	}
+	*frame = gpte_frame(e);
+out:
+	pthread_mutex_unlock(&gs->lock);
+	return r;
+}
+
+int gstage_share_frame(struct gstage *gs, uint64_t gpa, uint32_t frame,
+		       uint32_t expect, bool *released)
+{
+	gpte_t *slot;
+	uint64_t e;
+	int r;
+
+	*released = false;
+	if (gpa & (FRAME_SIZE - 1))
+		return -EINVAL;
+	pthread_mutex_lock(&gs->lock);
+	r = gstage_path_prepare(gs, gpa, false, &slot);
+	if (r)
+		goto out;
+	e = atomic_load_explicit(slot, memory_order_relaxed);
+	if (!share_is_data(e) || gpte_frame(e) != expect) {
+		r = -ESTALE;
+		goto out;
+	}
+	if (expect == frame)
+		goto out;
+	frame_get(gs->pool, frame);
+	atomic_store_explicit(slot,
+			      (e & ~(GPTE_W | GPTE_PPN_MASK)) | GPTE_COW |
+				  gpte_of_frame(frame),
+			      memory_order_release);
+	atomic_fetch_add(&gs->generation, 1);
+	*released = frame_put(gs->pool, expect);
+	gstage_stat_add(&gs->stats.merged, 1);
+out:
+	pthread_mutex_unlock(&gs->lock);
+	return r;
+}
