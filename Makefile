@@ -29,7 +29,7 @@ CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c
 VMI_SRCS := src/vmi/kernel.c src/vmi/symbols.c src/vmi/profile.c src/vmi/classify.c
 VMM_SRCS := src/vmm/vm.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/dlh.c \
-	src/vmm/inspect.c
+	src/vmm/inspect.c src/vmm/share.c
 API_SRCS := src/api/api.c src/api/api_requests.c
 CLI_SRCS := src/cli/main.c src/cli/options.c src/cli/cmd_run.c src/cli/cmd_ctl.c
 

@@ -80,7 +80,7 @@ static unsigned long nth_prime(unsigned long n)
 	return p;
 }
 
-static void serve(char *line)
+static void serve(const char *line)
 {
 	if (!strncmp(line, "fill ", 5)) {
 		const char *arg = line + 5;
@@ -117,8 +117,6 @@ int main(int argc, char **argv, char **envp)
 {
 	const char *mib_s = env_get(envp, "clone_mib");
 	unsigned long mib = mib_s ? parse_num(&mib_s) : DEFAULT_MIB;
-	char line[128];
-	size_t len = 0;
 
 	(void)argc;
 	(void)argv;
@@ -134,19 +132,5 @@ int main(int argc, char **argv, char **envp)
 	out_num(mib);
 	out("\n");
 
-	for (;;) {
-		char c;
-		long n = read(0, &c, 1);
-
-		if (n <= 0)
-			continue;
-		if (c == '\r' || c == '\n') {
-			line[len] = 0;
-			if (len)
-				serve(line);
-			len = 0;
-		} else if (len < sizeof(line) - 1) {
-			line[len++] = c;
-		}
-	}
+	serve_console(serve);
 }

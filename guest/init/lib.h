@@ -61,4 +61,27 @@ static inline const char *env_get(char **envp, const char *name)
 	return NULL;
 }
 
+/* Read the console forever, calling serve on each non-empty line. */
+static inline void __attribute__((noreturn))
+serve_console(void (*serve)(const char *line))
+{
+	char line[128];
+	unsigned long len = 0;
+
+	for (;;) {
+		char c;
+
+		if (read(0, &c, 1) <= 0)
+			continue;
+		if (c == '\r' || c == '\n') {
+			line[len] = 0;
+			if (len)
+				serve(line);
+			len = 0;
+		} else if (len < sizeof(line) - 1) {
+			line[len++] = c;
+		}
+	}
+}
+
 #endif

@@ -25,6 +25,7 @@
 #define API_MAX_EAGER	  4u /* the levels of an Sv48x4 G-stage */
 #define API_CONSOLE_CHUNK (64u << 10)
 #define API_ERROR_LEN	  512
+#define API_NO_INTERVAL	  UINT_MAX
 
 /* A string argument: s[0..len), or s NULL when absent. */
 struct api_bytes {
@@ -38,6 +39,7 @@ struct api_args {
 	unsigned count;
 	unsigned eager_levels;
 	unsigned map;
+	unsigned interval_ms; /* API_NO_INTERVAL when absent */
 	struct api_bytes input;
 };
 
@@ -375,7 +377,7 @@ static json_t *api_stats(struct hv *hv, const struct api_args *a)
 	rss = api_host_rss();
 	return json_pack(
 	    "{s:b,s:I,s:o,s:I,s:I,s:s,s:b,s:b,s:i,s:I,s:I,s:I,s:I,s:I,s:I,"
-	    "s:I,s:I,s:I,s:o}",
+	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 	    "ok", 1, "id", (json_int_t)in.id, "parent", api_parent(&in),
 	    "nvcpus", (json_int_t)in.nvcpus, "ram_size",
 	    (json_int_t)in.ram_size, "state", api_state(&in), "paused",
@@ -386,7 +388,12 @@ static json_t *api_stats(struct hv *hv, const struct api_args *a)
 	    (json_int_t)in.replications, "cow_breaks",
 	    (json_int_t)in.cow_breaks, "populated", (json_int_t)in.populated,
 	    "instret", (json_int_t)in.instret, "exits", (json_int_t)in.exits,
-	    "host_rss", rss >= 0 ? json_integer(rss) : json_null());
+	    "zero_pages", (json_int_t)in.zero_pages, "share_runs",
+	    (json_int_t)in.share_runs, "share_interval_ms",
+	    (json_int_t)(in.share_interval_ns / 1000000), "shared_pages",
+	    (json_int_t)in.shared_pages, "released_frames",
+	    (json_int_t)in.released_frames, "host_rss",
+	    rss >= 0 ? json_integer(rss) : json_null());
 }
 
 /* The map as runs of equal bytes: [[first pfn, frames, byte], ...]. */
@@ -443,6 +450,63 @@ static json_t *api_inspect(struct hv *hv, const struct api_args *a)
 		json_object_set_new(reply, "map", api_map_runs(&map));
 	vmi_map_free(&map);
 	return reply;
+}
+
+/* One VM's sharing: what it did, or why not. */
+static json_t *api_share_one(struct hv *hv, unsigned id)
+{
+	struct hv_share_result res;
+	char why[512] = "";
+	long long rss;
+	int r = hv_share(hv, id, &res, why, sizeof(why));
+
+	if (r)
+		return json_pack("{s:I,s:b,s:s}", "vm", (json_int_t)id, "ok", 0,
+				 "error", why[0] ? why : strerror(-r));
+	rss = api_host_rss();
+	return json_pack(
+	    "{s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "vm", (json_int_t)id,
+	    "ok", 1, "free_pages", (json_int_t)res.free_pages, "shared",
+	    (json_int_t)res.shared, "released", (json_int_t)res.released,
+	    "pause_us", (json_int_t)(res.pause_ns / 1000), "identify_us",
+	    (json_int_t)(res.identify_ns / 1000), "share_us",
+	    (json_int_t)(res.share_ns / 1000), "release_us",
+	    (json_int_t)(res.release_ns / 1000), "host_rss",
+	    rss >= 0 ? json_integer(rss) : json_null());
+}
+
+static json_t *api_share(struct hv *hv, const struct api_args *a)
+{
+	unsigned ids[4096];
+	size_t n;
+	json_t *one, *all;
+
+	if (a->interval_ms != API_NO_INTERVAL) {
+		int r = hv_share_interval(hv, a->vm,
+					  (uint64_t)a->interval_ms * 1000000u);
+		if (r)
+			return api_hv_error(r, a->vm);
+		return json_pack("{s:b,s:i}", "ok", 1, "interval_ms",
+				 (int)a->interval_ms);
+	}
+	if (a->vm) {
+		one = api_share_one(hv, a->vm);
+		if (one && json_is_false(json_object_get(one, "ok"))) {
+			json_t *e = api_error(
+			    "%s",
+			    json_string_value(json_object_get(one, "error")));
+			json_decref(one);
+			return e;
+		}
+		return one;
+	}
+	n = hv_list(hv, ids, sizeof(ids) / sizeof(ids[0]));
+	if (n > sizeof(ids) / sizeof(ids[0]))
+		n = sizeof(ids) / sizeof(ids[0]);
+	all = json_array();
+	for (size_t i = 0; all && i < n; i++)
+		json_array_append_new(all, api_share_one(hv, ids[i]));
+	return json_pack("{s:b,s:o}", "ok", 1, "vms", all);
 }
 
 static json_t *api_help(struct hv *hv, const struct api_args *a);
@@ -546,6 +610,34 @@ static const struct api_request api_requests[] = {
 		    .offset = offsetof(struct api_args, map),
 		    .help = "1: add the page map as runs [first pfn, "
 			    "frames, byte] (default 0)",
+		},
+	    },
+    },
+    {
+	.name = "share",
+	.fn = api_share,
+	.help = "back a Linux guest's free pages by the zero frame and give "
+		"the host memory back: now, or every interval_ms",
+	.args =
+	    {
+		{
+		    .name = "vm",
+		    .type = API_ARG_UINT,
+		    .min = 1,
+		    .max = UINT_MAX,
+		    .offset = offsetof(struct api_args, vm),
+		    .help = "the VM's id (default: every VM)",
+		},
+		{
+		    .name = "interval_ms",
+		    .type = API_ARG_UINT,
+		    .min = 0,
+		    .max = API_NO_INTERVAL - 1,
+		    .def = API_NO_INTERVAL,
+		    .offset = offsetof(struct api_args, interval_ms),
+		    .help = "share periodically from now on, every this "
+			    "many ms (0: stop); without vm: every VM, "
+			    "clones made later too",
 		},
 	    },
     },

@@ -36,6 +36,7 @@ enum ctl_opt {
 	OPT_EAGER_LEVELS,
 	OPT_INPUT,
 	OPT_MAP,
+	OPT_INTERVAL,
 	CTL_NOPTS_,
 };
 
@@ -54,6 +55,8 @@ static const struct cli_option ctl_opts[] = {
     [OPT_MAP] = {"map", "FILE",
 		 "inspect: write the page map there (a header, then a byte "
 		 "per frame: include/memvisor/vmi.h)"},
+    [OPT_INTERVAL] = {"interval", "MS",
+		      "share: from now on every MS milliseconds (0: stop)"},
 };
 
 #define CTL_NOPTS (sizeof(ctl_opts) / sizeof(ctl_opts[0]))
@@ -61,7 +64,7 @@ static const struct cli_option ctl_opts[] = {
 struct ctl_args {
 	const char *sock;
 	bool json;
-	const char *count, *eager_levels, *input, *map; /* given, or NULL */
+	const char *count, *eager_levels, *input, *map, *interval; /* or NULL */
 	size_t input_len; /* of input with its escapes decoded */
 	bool given[CTL_NOPTS_];
 	const char *operands[4];
@@ -360,12 +363,65 @@ static void ctl_print_inspect(const struct ctl_args *a, json_t *reply)
 	}
 }
 
+static void ctl_print_share_one(json_t *vm)
+{
+	char freed[24], rss[24];
+
+	if (!json_is_true(json_object_get(vm, "ok"))) {
+		printf("VM %lld: %s\n", ctl_int(vm, "vm"),
+		       json_string_value(json_object_get(vm, "error")));
+		return;
+	}
+	ctl_size((uint64_t)ctl_int(vm, "released") * 4096, freed,
+		 sizeof(freed));
+	ctl_size((uint64_t)ctl_int(vm, "host_rss"), rss, sizeof(rss));
+	printf("VM %lld: %lld free pages, %lld newly shared, %s given back "
+	       "in %lld us; paused %lld us (identify %lld, share %lld); host "
+	       "RSS %s\n",
+	       ctl_int(vm, "vm"), ctl_int(vm, "free_pages"),
+	       ctl_int(vm, "shared"), freed, ctl_int(vm, "release_us"),
+	       ctl_int(vm, "pause_us"), ctl_int(vm, "identify_us"),
+	       ctl_int(vm, "share_us"), rss);
+}
+
+static void ctl_print_share(const struct ctl_args *a, json_t *reply)
+{
+	json_t *vms = json_object_get(reply, "vms"), *vm;
+	size_t i;
+
+	if (json_object_get(reply, "interval_ms")) {
+		long long ms = ctl_int(reply, "interval_ms");
+		const char *who = a->noperands > 1 ? a->operands[1] : NULL;
+
+		if (ms)
+			printf("sharing %s%s every %lld ms\n",
+			       who ? "VM " : "every VM", who ? who : "", ms);
+		else
+			printf("periodic sharing of %s%s stopped\n",
+			       who ? "VM " : "every VM", who ? who : "");
+		return;
+	}
+	if (!vms) {
+		ctl_print_share_one(reply);
+		return;
+	}
+	json_array_foreach(vms, i, vm) ctl_print_share_one(vm);
+	if (!json_array_size(vms))
+		printf("no VMs\n");
+}
+
 /* ---- requests ---- */
+
+enum ctl_vm {
+	CTL_NO_VM,
+	CTL_VM,		 /* a VM id operand, required */
+	CTL_VM_OPTIONAL, /* a VM id operand, or none: every VM */
+};
 
 struct ctl_request {
 	const char *name;
 	const char *usage; /* what follows the name */
-	bool takes_vm;
+	enum ctl_vm vm;
 	unsigned opts; /* bit per enum ctl_opt it accepts, besides the
 			  global --api-sock and --json */
 	void (*print)(const struct ctl_args *a, json_t *reply);
@@ -374,21 +430,25 @@ struct ctl_request {
 };
 
 static const struct ctl_request ctl_requests[] = {
-    {"list", "", false, 0, ctl_print_list, NULL,
+    {"list", "", CTL_NO_VM, 0, ctl_print_list, NULL,
      "every VM: id, parent, cpus, memory, state"},
-    {"pause", "VM", true, 0, NULL, "paused", "take a VM's VCPUs off the CPUs"},
-    {"resume", "VM", true, 0, NULL, "resumed", "let a paused VM run again"},
-    {"clone", "VM [--count N] [--eager-levels L]", true,
+    {"pause", "VM", CTL_VM, 0, NULL, "paused",
+     "take a VM's VCPUs off the CPUs"},
+    {"resume", "VM", CTL_VM, 0, NULL, "resumed", "let a paused VM run again"},
+    {"clone", "VM [--count N] [--eager-levels L]", CTL_VM,
      1u << OPT_COUNT | 1u << OPT_EAGER_LEVELS, ctl_print_clone, NULL,
      "clone a VM (lazily), print the new ids and the latency"},
-    {"destroy", "VM", true, 0, NULL, "destroyed",
+    {"destroy", "VM", CTL_VM, 0, NULL, "destroyed",
      "stop and free a VM (its clones stay)"},
-    {"console", "VM [--input TEXT]", true, 1u << OPT_INPUT, ctl_print_console,
+    {"console", "VM [--input TEXT]", CTL_VM, 1u << OPT_INPUT, ctl_print_console,
      NULL, "queue input, print the VM's captured console output"},
-    {"stats", "VM", true, 0, ctl_print_stats, NULL,
+    {"stats", "VM", CTL_VM, 0, ctl_print_stats, NULL,
      "a VM's memory and execution counters, and host RSS"},
-    {"inspect", "VM [--map FILE]", true, 1u << OPT_MAP, ctl_print_inspect, NULL,
-     "identify every page of a Linux guest from outside"},
+    {"inspect", "VM [--map FILE]", CTL_VM, 1u << OPT_MAP, ctl_print_inspect,
+     NULL, "identify every page of a Linux guest from outside"},
+    {"share", "[VM] [--interval MS]", CTL_VM_OPTIONAL, 1u << OPT_INTERVAL,
+     ctl_print_share, NULL,
+     "give a Linux guest's free pages back to the host (no VM: all)"},
 };
 
 #define CTL_NREQUESTS (sizeof(ctl_requests) / sizeof(ctl_requests[0]))
@@ -428,6 +488,9 @@ static int ctl_option(unsigned idx, const char *arg, void *ctx)
 		break;
 	case OPT_MAP:
 		a->map = arg;
+		break;
+	case OPT_INTERVAL:
+		a->interval = arg;
 		break;
 	case CTL_NOPTS_:
 		break;
@@ -547,7 +610,7 @@ static json_t *ctl_build(const struct ctl_request *rq, struct ctl_args *a)
 
 	if (!req)
 		return NULL;
-	if (rq->takes_vm) {
+	if (rq->vm != CTL_NO_VM && a->noperands > 1) {
 		if (cli_parse_uint(a->operands[1], 1, UINT_MAX, &vm)) {
 			cli_error("%s: VM '%s': expected a VM id, a number "
 				  "from 1 (see memvisor ctl list)",
@@ -586,6 +649,15 @@ static json_t *ctl_build(const struct ctl_request *rq, struct ctl_args *a)
 	}
 	if (a->map)
 		json_object_set_new(req, "map", json_integer(1));
+	if (a->interval) {
+		if (cli_parse_uint(a->interval, 0, 86400000, &v)) {
+			cli_error("--interval %s: expected milliseconds from 0 "
+				  "(stop) to 86400000",
+				  a->interval);
+			goto err;
+		}
+		json_object_set_new(req, "interval_ms", json_integer(v));
+	}
 	return req;
 err:
 	json_decref(req);
@@ -688,8 +760,13 @@ int cmd_ctl(int argc, char **argv)
 	if (r)
 		return r;
 	if (!a.noperands) {
-		cli_error("ctl: which request? (list, pause, resume, clone, "
-			  "destroy, console, stats; see --help)");
+		char names[256] = "";
+
+		for (size_t i = 0; i < CTL_NREQUESTS; i++)
+			snprintf(names + strlen(names),
+				 sizeof(names) - strlen(names), "%s%s",
+				 i ? ", " : "", ctl_requests[i].name);
+		cli_error("ctl: which request? (%s; see --help)", names);
 		return CLI_EXIT_USAGE;
 	}
 	for (size_t i = 0; i < CTL_NREQUESTS; i++)
@@ -707,15 +784,16 @@ int cmd_ctl(int argc, char **argv)
 				  rq->name, ctl_opts[i].name, rq->name);
 			return CLI_EXIT_USAGE;
 		}
-	if (a.noperands != (rq->takes_vm ? 2u : 1u)) {
-		if (a.noperands < 2 && rq->takes_vm)
-			cli_error("%s: which VM? usage: memvisor ctl %s %s",
-				  rq->name, rq->name, rq->usage);
-		else
-			cli_error("%s: unexpected argument '%s' (usage: "
-				  "memvisor ctl %s %s)",
-				  rq->name, a.operands[rq->takes_vm ? 2 : 1],
-				  rq->name, rq->usage);
+	unsigned most = rq->vm == CTL_NO_VM ? 1 : 2;
+	if (a.noperands < 2 && rq->vm == CTL_VM) {
+		cli_error("%s: which VM? usage: memvisor ctl %s %s", rq->name,
+			  rq->name, rq->usage);
+		return CLI_EXIT_USAGE;
+	}
+	if (a.noperands > most) {
+		cli_error("%s: unexpected argument '%s' (usage: memvisor ctl "
+			  "%s %s)",
+			  rq->name, a.operands[most], rq->name, rq->usage);
 		return CLI_EXIT_USAGE;
 	}
 	if (!a.sock) {

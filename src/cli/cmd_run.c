@@ -13,7 +13,8 @@
 #define RUN_SYNOPSIS                                                           \
 	"run --kernel IMAGE [--initrd CPIO] [--memory SIZE] [--cpus N] "       \
 	"[--cmdline TEXT] [--pcpus P] [--api-sock PATH] [--symbols FILE] "     \
-	"[--vmi-cache DIR] [--kernel-tree DIR] [--kernel-config FILE]"
+	"[--vmi-cache DIR] [--kernel-tree DIR] [--kernel-config FILE] "        \
+	"[--share-interval MS]"
 
 enum run_opt {
 	OPT_KERNEL,
@@ -28,6 +29,7 @@ enum run_opt {
 	OPT_VMI_CACHE,
 	OPT_KERNEL_TREE,
 	OPT_KERNEL_CONFIG,
+	OPT_SHARE_INTERVAL,
 };
 
 static const struct cli_option run_opts[] = {
@@ -60,6 +62,10 @@ static const struct cli_option run_opts[] = {
     [OPT_KERNEL_CONFIG] = {"kernel-config", "FILE",
 			   "inspect: the kernel's .config, for a kernel built "
 			   "without CONFIG_IKCONFIG"},
+    [OPT_SHARE_INTERVAL] = {"share-interval", "MS",
+			    "give every VM's free pages (Linux guests) back to "
+			    "the host every MS milliseconds (default: only on "
+			    "request, memvisor ctl share)"},
 };
 
 #define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
@@ -70,6 +76,7 @@ struct run_args {
 	uint64_t host_memory;
 	const char *api_sock;
 	struct vmi_profile_config vmi;
+	unsigned share_interval_ms;
 };
 
 static int run_option(unsigned idx, const char *arg, void *ctx)
@@ -124,6 +131,14 @@ static int run_option(unsigned idx, const char *arg, void *ctx)
 		return 0;
 	case OPT_KERNEL_CONFIG:
 		a->vmi.config = arg;
+		return 0;
+	case OPT_SHARE_INTERVAL:
+		if (cli_parse_uint(arg, 1, 86400000, &a->share_interval_ms)) {
+			cli_error("--share-interval %s: expected milliseconds "
+				  "from 1 to 86400000",
+				  arg);
+			return CLI_EXIT_USAGE;
+		}
 		return 0;
 	case OPT_HOST_MEMORY:
 		if (cli_parse_size(arg, &a->host_memory) ||
@@ -183,6 +198,16 @@ int cmd_run(int argc, char **argv)
 			  "the PCPU threads: %s",
 			  (unsigned long long)a.host_memory, strerror(-r));
 		goto out;
+	}
+	if (a.share_interval_ms) {
+		r = hv_share_interval(hv, 0,
+				      (uint64_t)a.share_interval_ms * 1000000u);
+		if (r) {
+			cli_error("--share-interval: cannot start the sharer: "
+				  "%s",
+				  strerror(-r));
+			goto out;
+		}
 	}
 	r = console_create(0, &con);
 	if (r) {

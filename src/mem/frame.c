@@ -556,8 +556,8 @@ void frame_pool_trim(struct frame_pool *pool)
 static void frame_warm_ahead(struct frame_pool *pool)
 {
 	uint32_t bump = atomic_load_explicit(&pool->bump, memory_order_relaxed);
-	uint32_t from = atomic_load_explicit(&pool->warm_until,
-					     memory_order_relaxed);
+	uint32_t from =
+	    atomic_load_explicit(&pool->warm_until, memory_order_relaxed);
 	uint32_t to = bump + FRAME_WARM_AHEAD;
 
 	if (to > pool->nframes)
@@ -586,4 +586,46 @@ uint32_t frame_pool_prefault(struct frame_pool *pool, uint32_t target)
 	}
 	frame_warm_ahead(pool);
 	return (uint32_t)frame_list_count(&pool->clean);
+}
+
+int frame_vec_push(struct frame_vec *fv, uint32_t frame)
+{
+	if (fv->n == fv->cap) {
+		size_t cap = fv->cap ? 2 * fv->cap : 1024;
+		uint32_t *v = realloc(fv->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		fv->v = v;
+		fv->cap = cap;
+	}
+	fv->v[fv->n++] = frame;
+	return 0;
+}
+
+void frame_vec_free(struct frame_vec *fv)
+{
+	free(fv->v);
+	fv->v = NULL;
+	fv->n = fv->cap = 0;
+}
+
+uint64_t frame_put_vec(struct frame_pool *pool, struct frame_vec *fv)
+{
+	size_t freed = 0;
+
+	for (size_t i = 0; i < fv->n; i++)
+		if (frame_put_last(pool, fv->v[i]))
+			fv->v[freed++] = fv->v[i];
+	fv->n = 0;
+	if (!freed)
+		return 0;
+	qsort(fv->v, freed, sizeof(fv->v[0]), frame_cmp);
+	/* As frame_release_batches(), for frames that were never listed. */
+	atomic_fetch_add_explicit(&pool->released.count, freed,
+				  memory_order_relaxed);
+	frame_advise_runs(pool, fv->v, (uint32_t)freed, MADV_DONTNEED);
+	for (size_t i = 0; i < freed; i++)
+		frame_list_push(pool, &pool->released, fv->v[i]);
+	return freed;
 }

@@ -123,4 +123,26 @@ void frame_pool_trim(struct frame_pool *pool);
  */
 uint32_t frame_pool_prefault(struct frame_pool *pool, uint32_t target);
 
+/* A growable list of frames, such as references to drop in bulk. */
+struct frame_vec {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+/* Append frame. Returns 0 or -ENOMEM (fv unchanged). */
+int frame_vec_push(struct frame_vec *fv, uint32_t frame);
+
+/* Free fv's storage; it may be used again. */
+void frame_vec_free(struct frame_vec *fv);
+
+/*
+ * Drop one reference on every frame of fv (as frame_put()), and give those
+ * that became free back to the host at once: sorted, one madvise() per
+ * contiguous run. Dropping many frames one frame_put() at a time releases
+ * them in small batches of short runs, and every madvise() costs a TLB
+ * shootdown on each CPU the process runs on. Empties fv (keeps its
+ * storage). Returns how many frames became free.
+ */
+uint64_t frame_put_vec(struct frame_pool *pool, struct frame_vec *fv);
+
 #endif

@@ -210,21 +210,22 @@ int gstage_copy_all(struct gstage *dst, struct gstage *src);
 
 /*
  * Back the guest RAM pages [gpa, gpa + npages * 4 KiB) by the zero frame,
- * read-only and copy-on-write, and drop the frames they held: the guest
- * reads zeros there, and its next write to such a page gets a fresh zeroed
- * frame (gstage_fault()). For pages whose contents do not matter any more:
- * free guest memory. Pages never touched stay unmapped (they read as zero
- * already), pages on the zero frame stay, and only data pages (writable or
- * copy-on-write) change. Tables shared with clones on the way are made
- * gs's own first, as for a write. gs->generation moves before any dropped
- * frame can be reused. Adds to *shared the pages it moved to the zero frame
- * and to *released the frames that became free (no other VM held them).
- * Returns 0, -EINVAL (unaligned, or the range wraps), -ERANGE (not all
- * guest RAM), or -ENOMEM when a shared table could not be replicated (the
- * pages before it are shared, the rest unchanged).
+ * read-only and copy-on-write: the guest reads zeros there, and its next
+ * write to such a page gets a fresh zeroed frame (gstage_fault()). For
+ * pages whose contents do not matter any more: free guest memory. Pages
+ * never touched stay unmapped (they read as zero already), pages on the
+ * zero frame stay, and only data pages (writable or copy-on-write)
+ * change. Tables shared with clones on the way are made gs's own first,
+ * as for a write. The references the pages held are appended to *dropped
+ * for the caller to drop, in bulk (frame_put_vec()), whenever it likes:
+ * gs->generation has moved before this returns. Adds to *shared the pages
+ * it moved to the zero frame. Returns 0, -EINVAL (unaligned, or the range
+ * wraps), -ERANGE (not all guest RAM), or -ENOMEM (*dropped cannot grow,
+ * or a shared table could not be replicated: the pages before are shared,
+ * the rest unchanged).
  */
 int gstage_share_zero(struct gstage *gs, uint64_t gpa, uint64_t npages,
-		      uint64_t *shared, uint64_t *released);
+		      struct frame_vec *dropped, uint64_t *shared);
 
 /*
  * Make the data page at gpa copy-on-write if it is writable, so that its

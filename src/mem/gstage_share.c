@@ -9,36 +9,6 @@
 
 #include "mem/gstage_priv.h"
 
-/* Old frames are dropped in batches, each after one generation bump. */
-#define SHARE_BATCH 256
-
-/* The frames a change took out of the tables, waiting to be dropped. */
-struct share_drops {
-	uint32_t frame[SHARE_BATCH];
-	unsigned n;
-	uint64_t released;
-};
-
-/*
- * Drop the collected frames: first announce that translations narrowed
- * (software TLBs must not keep the old frames), then let them go.
- */
-static void share_drops_flush(struct gstage *gs, struct share_drops *d)
-{
-	if (!d->n)
-		return;
-	atomic_fetch_add(&gs->generation, 1);
-	while (d->n)
-		d->released += frame_put(gs->pool, d->frame[--d->n]);
-}
-
-static void share_drop(struct gstage *gs, struct share_drops *d, uint32_t frame)
-{
-	if (d->n == SHARE_BATCH)
-		share_drops_flush(gs, d);
-	d->frame[d->n++] = frame;
-}
-
 /* A guest data page: writable, or copy-on-write (writable once broken). */
 static bool share_is_data(uint64_t e)
 {
@@ -46,11 +16,10 @@ static bool share_is_data(uint64_t e)
 }
 
 int gstage_share_zero(struct gstage *gs, uint64_t gpa, uint64_t npages,
-		      uint64_t *shared, uint64_t *released)
+		      struct frame_vec *dropped, uint64_t *shared)
 {
 	const uint64_t zero = GPTE_LEAF_BITS | GPTE_R | GPTE_X | GPTE_COW |
 			      gpte_of_frame(FRAME_ZERO);
-	struct share_drops drops = {.n = 0};
 	uint64_t end = gpa + npages * FRAME_SIZE, n = 0;
 	gpte_t *slot = NULL;
 	int r = 0;
@@ -60,7 +29,7 @@ int gstage_share_zero(struct gstage *gs, uint64_t gpa, uint64_t npages,
 	if (gpa < gs->ram_base || end > gs->ram_base + gs->ram_size)
 		return -ERANGE;
 	pthread_mutex_lock(&gs->lock);
-	while (gpa < end) {
+	while (gpa < end && !r) {
 		/* One level-0 table covers 512 pages; its slots follow. */
 		uint64_t table_end =
 		    (gpa | ((uint64_t)FRAME_SIZE * GSTAGE_TABLE_ENTRIES - 1)) +
@@ -73,24 +42,27 @@ int gstage_share_zero(struct gstage *gs, uint64_t gpa, uint64_t npages,
 			r = 0;
 			continue;
 		}
-		if (r)
-			break;
-		for (; gpa < stop; gpa += FRAME_SIZE, slot++) {
+		for (; !r && gpa < stop; gpa += FRAME_SIZE, slot++) {
 			uint64_t e =
 			    atomic_load_explicit(slot, memory_order_relaxed);
 
 			if (!share_is_data(e) || gpte_frame(e) == FRAME_ZERO)
 				continue;
+			/* Room for the frame first: nothing changes without. */
+			r = frame_vec_push(dropped, gpte_frame(e));
+			if (r)
+				break;
 			atomic_store_explicit(slot, zero, memory_order_release);
-			share_drop(gs, &drops, gpte_frame(e));
 			n++;
 		}
 	}
-	share_drops_flush(gs, &drops);
+	/* Translations narrowed: announced before the caller can let the
+	 * dropped frames go. */
+	if (n)
+		atomic_fetch_add(&gs->generation, 1);
 	gstage_stat_add(&gs->stats.zero_shared, (int64_t)n);
 	pthread_mutex_unlock(&gs->lock);
 	*shared += n;
-	*released += drops.released;
 	return r;
 }
 

@@ -31,6 +31,7 @@ struct vmi_map {
 	uint64_t counts[MEMVISOR_PAGE_CLASSES]; /* frames per class */
 	uint64_t free_pages;   /* pages in free blocks: heads x 2^order */
 	uint64_t instructions; /* what the interface ran */
+	uint64_t tag; /* the caller's: when it was taken (vmm: vm->resumes) */
 };
 
 /*

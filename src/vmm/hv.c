@@ -10,6 +10,7 @@
 
 #include "vmm/clone.h"
 #include "vmm/sched.h"
+#include "vmm/share.h"
 
 /* How often hv_wait() looks whether the VMs have stopped. */
 #define HV_WAIT_POLL_NS 10000000L
@@ -42,6 +43,13 @@ struct hv {
 	pthread_cond_t warm_wake;
 	bool warm_stop;
 	_Atomic uint32_t warm_target; /* 0 until the first clone */
+
+	/* The sharer: a thread sharing the free pages of VMs whose
+	 * interval is due (vm->share.interval_ns), started on first use. */
+	pthread_t sharer;
+	bool sharer_running, sharer_stop;
+	pthread_cond_t sharer_wake; /* with lock */
+	uint64_t share_default_ns;  /* interval given to new VMs */
 };
 
 static void *hv_warmer_main(void *arg)
@@ -88,6 +96,7 @@ int hv_create(uint64_t host_memory, unsigned npcpus, struct hv **out)
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&hv->warm_wake, &attr);
+	pthread_cond_init(&hv->sharer_wake, &attr);
 	pthread_condattr_destroy(&attr);
 	r = -pthread_create(&hv->warmer, NULL, hv_warmer_main, hv);
 	if (r)
@@ -96,6 +105,7 @@ int hv_create(uint64_t host_memory, unsigned npcpus, struct hv **out)
 	return 0;
 
 err_sched:
+	pthread_cond_destroy(&hv->sharer_wake);
 	pthread_cond_destroy(&hv->warm_wake);
 	pthread_mutex_destroy(&hv->warm_lock);
 	sched_destroy(hv->sched);
@@ -123,6 +133,12 @@ void hv_destroy(struct hv *hv)
 	if (!hv)
 		return;
 	pthread_mutex_lock(&hv->lock);
+	hv->sharer_stop = true;
+	pthread_cond_signal(&hv->sharer_wake);
+	pthread_mutex_unlock(&hv->lock);
+	if (hv->sharer_running)
+		pthread_join(hv->sharer, NULL);
+	pthread_mutex_lock(&hv->lock);
 	for (size_t i = 0; i < hv->nvms; i++)
 		hv_drop(hv, hv->vms[i]);
 	hv->nvms = 0;
@@ -134,6 +150,7 @@ void hv_destroy(struct hv *hv)
 	pthread_join(hv->warmer, NULL);
 	pthread_cond_destroy(&hv->warm_wake);
 	pthread_mutex_destroy(&hv->warm_lock);
+	pthread_cond_destroy(&hv->sharer_wake);
 	sched_destroy(hv->sched);
 	frame_pool_destroy(hv->pool);
 	free(hv->vms);
@@ -187,6 +204,10 @@ static int hv_insert(struct hv *hv, struct vm *vm)
 	hv->next_id++;
 	if (!hv->first_id)
 		hv->first_id = vm->id;
+	if (hv->share_default_ns) {
+		vm->share.interval_ns = hv->share_default_ns;
+		vm->share.next_ns = hart_host_ns() + hv->share_default_ns;
+	}
 	hv->vms[hv->nvms++] = vm; /* ids only grow: the table stays sorted */
 	return (int)vm->id;
 }
@@ -340,6 +361,8 @@ static int hv_count_page(uint64_t gpa, uint64_t pte, void *arg)
 
 	(void)gpa;
 	c->info->pages++;
+	if (frame == FRAME_ZERO)
+		c->info->zero_pages++;
 	/* Below a shared table the walk reports pages copy-on-write. */
 	if ((pte & GPTE_COW) || frame == FRAME_ZERO ||
 	    frame_refcount(c->pool, frame) > 1)
@@ -378,6 +401,10 @@ int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info)
 	info->cow_breaks = st.cow_copies + st.cow_takeovers;
 	info->populated = st.populated;
 	info->replications = st.replications;
+	info->share_runs = vm->share.runs;
+	info->share_interval_ns = vm->share.interval_ns;
+	info->shared_pages = vm->share.shared;
+	info->released_frames = vm->share.released;
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 
@@ -442,8 +469,18 @@ static const struct hart *hv_paged_hart(const struct vm *vm)
 	return &vm->vcpus[0].hart;
 }
 
-int hv_inspect(struct hv *hv, unsigned id, struct vmi_map *map,
-	       uint64_t *pause_ns, char *why, size_t whylen)
+/* What to do with a paused VM and its fresh page map (NULL: nothing). */
+typedef int hv_map_fn(struct vm *vm, struct vmi_map *map, void *arg, char *why,
+		      size_t whylen);
+
+/*
+ * The page map of VM id, and then fn on it in the same pause: get the
+ * kernel's profile first, without the lock (building one takes a while),
+ * then pause the VM, classify, run fn, resume (unless it was paused).
+ */
+static int hv_with_map(struct hv *hv, unsigned id, hv_map_fn *fn, void *arg,
+		       struct vmi_map *map, uint64_t *pause_ns, char *why,
+		       size_t whylen)
 {
 	const struct vmi_profile *profile;
 	struct inspect *in = NULL;
@@ -481,6 +518,12 @@ int hv_inspect(struct hv *hv, unsigned id, struct vmi_map *map,
 			sched_pause_vm(hv->sched, vm);
 		r = vmi_classify(profile, &vm->gs, hv_paged_hart(vm), map, why,
 				 whylen);
+		map->tag = vm->resumes;
+		if (!r && fn) {
+			r = fn(vm, map, arg, why, whylen);
+			if (r)
+				vmi_map_free(map);
+		}
 		if (!was_paused)
 			sched_resume_vm(hv->sched, vm);
 		*pause_ns = hart_host_ns() - t0;
@@ -488,5 +531,148 @@ int hv_inspect(struct hv *hv, unsigned id, struct vmi_map *map,
 	pthread_mutex_unlock(&hv->lock);
 out:
 	inspect_put(in);
+	return r;
+}
+
+int hv_inspect(struct hv *hv, unsigned id, struct vmi_map *map,
+	       uint64_t *pause_ns, char *why, size_t whylen)
+{
+	return hv_with_map(hv, id, NULL, NULL, map, pause_ns, why, whylen);
+}
+
+struct hv_share_op {
+	struct hv_share_result *res;
+	struct frame_vec dropped; /* given back after the VM resumed */
+};
+
+static int hv_share_map(struct vm *vm, struct vmi_map *map, void *arg,
+			char *why, size_t whylen)
+{
+	struct hv_share_op *op = arg;
+	struct share_stats st;
+	uint64_t t0 = hart_host_ns();
+	int r = share_free(vm, map, &op->dropped, &st);
+
+	op->res->share_ns = hart_host_ns() - t0;
+	op->res->free_pages = st.free_pages;
+	op->res->shared = st.shared;
+	vm->share.runs++;
+	vm->share.shared += st.shared;
+	if (r)
+		snprintf(why, whylen, "sharing VM %u's free pages: %s", vm->id,
+			 strerror(-r));
+	return r;
+}
+
+int hv_share(struct hv *hv, unsigned id, struct hv_share_result *res, char *why,
+	     size_t whylen)
+{
+	struct hv_share_op op = {.res = res};
+	struct vmi_map map;
+	uint64_t t0;
+	struct vm *vm;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	r = hv_with_map(hv, id, hv_share_map, &op, &map, &res->pause_ns, why,
+			whylen);
+	if (!r) {
+		res->identify_ns = res->pause_ns - res->share_ns;
+		vmi_map_free(&map);
+	}
+	/* The VM runs again: now the slow part, giving the memory back.
+	 * Also after an error: what was shared stays shared. */
+	t0 = hart_host_ns();
+	res->released = frame_put_vec(hv->pool, &op.dropped);
+	res->release_ns = hart_host_ns() - t0;
+	frame_vec_free(&op.dropped);
+	pthread_mutex_lock(&hv->lock);
+	vm = hv_find(hv, id);
+	if (vm)
+		vm->share.released += res->released;
+	pthread_mutex_unlock(&hv->lock);
+	return r;
+}
+
+/*
+ * The sharer thread: share every VM whose interval is due, then sleep
+ * until the next one is (or until the intervals change). A VM that cannot
+ * be shared (not Linux, no profile) just waits for its next turn.
+ */
+static void *hv_sharer_main(void *arg)
+{
+	struct hv *hv = arg;
+	unsigned due[64];
+
+	pthread_mutex_lock(&hv->lock);
+	while (!hv->sharer_stop) {
+		uint64_t now = hart_host_ns(), next = UINT64_MAX;
+		size_t n = 0;
+
+		for (size_t i = 0; i < hv->nvms; i++) {
+			struct vm *vm = hv->vms[i];
+
+			if (!vm->share.interval_ns || vm->stopping)
+				continue;
+			if (vm->share.next_ns <= now && n < 64) {
+				due[n++] = vm->id;
+				vm->share.next_ns = now + vm->share.interval_ns;
+			}
+			if (vm->share.next_ns < next)
+				next = vm->share.next_ns;
+		}
+		pthread_mutex_unlock(&hv->lock);
+		for (size_t i = 0; i < n; i++) {
+			struct hv_share_result res;
+			char why[256];
+
+			hv_share(hv, due[i], &res, why, sizeof(why));
+		}
+		pthread_mutex_lock(&hv->lock);
+		if (n || hv->sharer_stop)
+			continue;
+		if (next == UINT64_MAX) {
+			pthread_cond_wait(&hv->sharer_wake, &hv->lock);
+		} else {
+			struct timespec at = {
+			    .tv_sec = (time_t)(next / 1000000000u),
+			    .tv_nsec = (long)(next % 1000000000u)};
+			pthread_cond_timedwait(&hv->sharer_wake, &hv->lock,
+					       &at);
+		}
+	}
+	pthread_mutex_unlock(&hv->lock);
+	return NULL;
+}
+
+int hv_share_interval(struct hv *hv, unsigned id, uint64_t interval_ns)
+{
+	uint64_t now = hart_host_ns();
+	int r = 0;
+
+	pthread_mutex_lock(&hv->lock);
+	if (id) {
+		struct vm *vm = hv_find(hv, id);
+
+		if (!vm) {
+			r = -ENOENT;
+			goto out;
+		}
+		vm->share.interval_ns = interval_ns;
+		vm->share.next_ns = now + interval_ns;
+	} else {
+		hv->share_default_ns = interval_ns;
+		for (size_t i = 0; i < hv->nvms; i++) {
+			hv->vms[i]->share.interval_ns = interval_ns;
+			hv->vms[i]->share.next_ns = now + interval_ns;
+		}
+	}
+	if (interval_ns && !hv->sharer_running) {
+		r = -pthread_create(&hv->sharer, NULL, hv_sharer_main, hv);
+		hv->sharer_running = r == 0;
+	}
+	pthread_cond_signal(&hv->sharer_wake);
+out:
+	pthread_mutex_unlock(&hv->lock);
 	return r;
 }

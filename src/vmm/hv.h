@@ -33,6 +33,12 @@ struct hv_vm_info {
 	uint64_t replications;	/* shared tables it copied on access */
 	uint64_t cow_breaks;	/* copy-on-write breaks (copies + takeovers) */
 	uint64_t populated;	/* pages zero-filled on first touch */
+	uint64_t zero_pages;	/* pages backed by the zero frame */
+	/* sharing of free pages */
+	uint64_t share_runs;	    /* hv_share() calls on it */
+	uint64_t share_interval_ns; /* periodic sharing, 0: off */
+	uint64_t shared_pages;	    /* pages moved to the zero frame */
+	uint64_t released_frames;   /* frames given back by sharing */
 	/* execution */
 	uint64_t instret; /* instructions retired, all VCPUs */
 	uint64_t exits;	  /* hypercall and WFI exits, all VCPUs */
@@ -105,6 +111,36 @@ long hv_console_output(struct hv *hv, unsigned id, void *buf, size_t len);
  */
 int hv_inspect(struct hv *hv, unsigned id, struct vmi_map *map,
 	       uint64_t *pause_ns, char *why, size_t whylen);
+
+/* What one hv_share() did. */
+struct hv_share_result {
+	uint64_t free_pages; /* pages the guest's kernel held free */
+	uint64_t shared;     /* of them, moved to the zero frame now */
+	uint64_t released;   /* frames given back to the pool (host) */
+	uint64_t pause_ns;   /* how long the VM stood still */
+	uint64_t identify_ns, share_ns; /* the two parts of the pause */
+	uint64_t release_ns; /* giving the frames back, after the pause */
+};
+
+/*
+ * Share VM id's free pages (mechanism 4): as hv_inspect(), then, in the
+ * same pause, back every free page of the map by the zero frame
+ * (share_free()); once the VM runs again, give the frames back to the host
+ * (frame_put_vec()). Serialised with clone and destroy.
+ * Returns 0 and fills *res, or a negative errno with the reason in why
+ * (as hv_inspect(): no such VM, not Linux, no profile ... and then
+ * nothing changed).
+ */
+int hv_share(struct hv *hv, unsigned id, struct hv_share_result *res, char *why,
+	     size_t whylen);
+
+/*
+ * Share VM id's free pages every interval_ns from now on (0: stop), or,
+ * with id 0, every VM's and every VM made later (clones too). A thread
+ * does it, started on first use. Returns 0, -ENOENT, or the error of
+ * starting the thread.
+ */
+int hv_share_interval(struct hv *hv, unsigned id, uint64_t interval_ns);
 
 /* Fill *info for VM id. Returns 0 or -ENOENT. */
 int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info);

@@ -443,6 +443,7 @@ int sched_resume_vm(struct sched *s, struct vm *vm)
 		return -EALREADY;
 	}
 	vm->paused = false;
+	vm->resumes++;
 	/* A VCPU paused in WFI wakes up: WFI may end for any reason. */
 	for (unsigned j = 0; j < vm->nvcpus; j++)
 		if (atomic_load(&vm->vcpus[j].state) == VCPU_PAUSED)

@@ -78,16 +78,21 @@ struct vm {
 	struct console *console;
 	bool owns_console; /* vm_destroy() destroys it */
 	uint64_t time_base_ns;
-	struct sched *sched; /* set by sched_add_vm() */
-	struct dlh dlh;	     /* deferrable hypercalls: no ring at first */
+	struct sched *sched;	 /* set by sched_add_vm() */
+	struct dlh dlh;		 /* deferrable hypercalls: no ring at first */
 	struct inspect *inspect; /* its kernel, shared with its clones */
 
 	_Atomic bool stopping; /* shutdown requested: VCPUs leave the CPUs */
 	bool paused;	       /* under the scheduler's lock */
-	unsigned parent;       /* id of the VM this one was cloned from */
-	int exit_status;       /* enum vm_exit, valid once stopping */
-	char why[VM_WHY_LEN];  /* what stopped it, for VM_EXIT_ERROR */
-	struct vcpu vcpus[];   /* nvcpus of them: a clone pays for its own */
+	uint64_t resumes;      /* times it was resumed: ages page maps */
+	struct {
+		uint64_t interval_ns, next_ns; /* periodic sharing; 0: off */
+		uint64_t runs, shared, released;
+	} share; /* free-page sharing (vmm/share.h), under the hv lock */
+	unsigned parent;      /* id of the VM this one was cloned from */
+	int exit_status;      /* enum vm_exit, valid once stopping */
+	char why[VM_WHY_LEN]; /* what stopped it, for VM_EXIT_ERROR */
+	struct vcpu vcpus[];  /* nvcpus of them: a clone pays for its own */
 };
 
 /* Allocate a zeroed struct vm with room for nvcpus VCPUs; NULL if none. */

@@ -683,7 +683,7 @@ static void test_help(void **state)
 {
 	static const char *const names[] = {"list",  "pause",	"resume",
 					    "clone", "destroy", "console",
-					    "stats", "inspect", "help"};
+					    "stats", "inspect", "share", "help"};
 	struct fixture *fx = *state;
 	json_t *r = call(fx, "{\"cmd\":\"help\"}");
 	json_t *rq;
