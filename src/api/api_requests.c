@@ -509,6 +509,21 @@ static json_t *api_share(struct hv *hv, const struct api_args *a)
 	return json_pack("{s:b,s:o}", "ok", 1, "vms", all);
 }
 
+static json_t *api_check(struct hv *hv, const struct api_args *a)
+{
+	size_t n = 0;
+	int r = hv_check(hv, &n);
+
+	(void)a;
+	if (r == -EUCLEAN)
+		return api_error("memory of the %zu VMs is inconsistent (the "
+				 "first problem is on memvisor's stderr)",
+				 n);
+	if (r)
+		return api_error("check: %s", strerror(-r));
+	return json_pack("{s:b,s:I}", "ok", 1, "vms", (json_int_t)n);
+}
+
 static json_t *api_help(struct hv *hv, const struct api_args *a);
 
 /* The argument every request about one VM takes (a macro: a const
@@ -640,6 +655,12 @@ static const struct api_request api_requests[] = {
 			    "clones made later too",
 		},
 	    },
+    },
+    {
+	.name = "check",
+	.fn = api_check,
+	.help = "check every VM's memory bookkeeping (reference counts, "
+		"leaks); pauses all VMs meanwhile",
     },
     {
 	.name = "help",

@@ -410,6 +410,13 @@ static void ctl_print_share(const struct ctl_args *a, json_t *reply)
 		printf("no VMs\n");
 }
 
+static void ctl_print_check(const struct ctl_args *a, json_t *reply)
+{
+	(void)a;
+	printf("memory of %lld VMs: reference counts exact, nothing leaked\n",
+	       ctl_int(reply, "vms"));
+}
+
 /* ---- requests ---- */
 
 enum ctl_vm {
@@ -449,6 +456,8 @@ static const struct ctl_request ctl_requests[] = {
     {"share", "[VM] [--interval MS]", CTL_VM_OPTIONAL, 1u << OPT_INTERVAL,
      ctl_print_share, NULL,
      "give a Linux guest's free pages back to the host (no VM: all)"},
+    {"check", "", CTL_NO_VM, 0, ctl_print_check, NULL,
+     "check every VM's memory bookkeeping (pauses them meanwhile)"},
 };
 
 #define CTL_NREQUESTS (sizeof(ctl_requests) / sizeof(ctl_requests[0]))

@@ -676,3 +676,36 @@ out:
 	pthread_mutex_unlock(&hv->lock);
 	return r;
 }
+
+int hv_check(struct hv *hv, size_t *nvms)
+{
+	struct gstage **all;
+	bool *was_paused;
+	int r;
+
+	pthread_mutex_lock(&hv->lock);
+	*nvms = hv->nvms;
+	all = calloc(hv->nvms + 1, sizeof(*all));
+	was_paused = calloc(hv->nvms + 1, sizeof(*was_paused));
+	if (!all || !was_paused) {
+		r = -ENOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < hv->nvms; i++) {
+		struct vm *vm = hv->vms[i];
+
+		all[i] = &vm->gs;
+		was_paused[i] = vm->paused;
+		if (!vm->paused && !vm->stopping)
+			sched_pause_vm(hv->sched, vm);
+	}
+	r = gstage_check(hv->pool, all, hv->nvms, NULL, 0);
+	for (size_t i = 0; i < hv->nvms; i++)
+		if (!was_paused[i] && hv->vms[i]->paused)
+			sched_resume_vm(hv->sched, hv->vms[i]);
+out:
+	pthread_mutex_unlock(&hv->lock);
+	free(all);
+	free(was_paused);
+	return r;
+}

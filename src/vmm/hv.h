@@ -142,6 +142,15 @@ int hv_share(struct hv *hv, unsigned id, struct hv_share_result *res, char *why,
  */
 int hv_share_interval(struct hv *hv, unsigned id, uint64_t interval_ns);
 
+/*
+ * Check the memory of every VM at once (gstage_check(): every frame's
+ * reference count equals the references to it, nothing leaked, nothing
+ * shared is writable), with every VM paused meanwhile. Slow: it visits
+ * every table. Sets *nvms to the VMs checked. Returns 0, -EUCLEAN (the
+ * first violation is printed on stderr), or -ENOMEM.
+ */
+int hv_check(struct hv *hv, size_t *nvms);
+
 /* Fill *info for VM id. Returns 0 or -ENOENT. */
 int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info);
 
