@@ -29,7 +29,7 @@ CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c
 VMI_SRCS := src/vmi/kernel.c src/vmi/symbols.c src/vmi/profile.c src/vmi/classify.c
 VMM_SRCS := src/vmm/vm.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/dlh.c \
-	src/vmm/inspect.c src/vmm/share.c
+	src/vmm/inspect.c src/vmm/share.c src/vmm/dedup.c
 API_SRCS := src/api/api.c src/api/api_requests.c
 CLI_SRCS := src/cli/main.c src/cli/options.c src/cli/cmd_run.c src/cli/cmd_ctl.c
 
@@ -38,7 +38,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: tests/unit/test_<name>.c, one per module, cmocka.
-UNIT_TESTS := frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode sbi api dlh vmi
+UNIT_TESTS := frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode sbi api dlh vmi dedup
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.

@@ -509,6 +509,26 @@ static json_t *api_share(struct hv *hv, const struct api_args *a)
 	return json_pack("{s:b,s:o}", "ok", 1, "vms", all);
 }
 
+static json_t *api_dedup(struct hv *hv, const struct api_args *a)
+{
+	struct hv_dedup_result res;
+	long long rss;
+	int r = hv_dedup(hv, &res);
+
+	(void)a;
+	if (r)
+		return api_error("dedup: %s", strerror(-r));
+	rss = api_host_rss();
+	return json_pack(
+	    "{s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "ok", 1, "vms",
+	    (json_int_t)res.vms, "pages", (json_int_t)res.pages, "frames",
+	    (json_int_t)res.frames, "zero", (json_int_t)res.zero, "merged",
+	    (json_int_t)res.merged, "released", (json_int_t)res.released,
+	    "pause_us", (json_int_t)(res.pause_ns / 1000), "release_us",
+	    (json_int_t)(res.release_ns / 1000), "host_rss",
+	    rss >= 0 ? json_integer(rss) : json_null());
+}
+
 static json_t *api_check(struct hv *hv, const struct api_args *a)
 {
 	size_t n = 0;
@@ -655,6 +675,12 @@ static const struct api_request api_requests[] = {
 			    "clones made later too",
 		},
 	    },
+    },
+    {
+	.name = "dedup",
+	.fn = api_dedup,
+	.help = "merge pages of equal contents across every VM "
+		"(copy-on-write), as KSM does; pauses all VMs meanwhile",
     },
     {
 	.name = "check",

@@ -363,6 +363,13 @@ static void ctl_print_inspect(const struct ctl_args *a, json_t *reply)
 	}
 }
 
+/* A sharing reply's "released" frames and "host_rss" bytes, as sizes. */
+static void ctl_freed_rss(json_t *o, char freed[24], char rss[24])
+{
+	ctl_size((uint64_t)ctl_int(o, "released") * 4096, freed, 24);
+	ctl_size((uint64_t)ctl_int(o, "host_rss"), rss, 24);
+}
+
 static void ctl_print_share_one(json_t *vm)
 {
 	char freed[24], rss[24];
@@ -372,9 +379,7 @@ static void ctl_print_share_one(json_t *vm)
 		       json_string_value(json_object_get(vm, "error")));
 		return;
 	}
-	ctl_size((uint64_t)ctl_int(vm, "released") * 4096, freed,
-		 sizeof(freed));
-	ctl_size((uint64_t)ctl_int(vm, "host_rss"), rss, sizeof(rss));
+	ctl_freed_rss(vm, freed, rss);
 	printf("VM %lld: %lld free pages, %lld newly shared, %s given back "
 	       "in %lld us; paused %lld us (identify %lld, share %lld); host "
 	       "RSS %s\n",
@@ -408,6 +413,21 @@ static void ctl_print_share(const struct ctl_args *a, json_t *reply)
 	json_array_foreach(vms, i, vm) ctl_print_share_one(vm);
 	if (!json_array_size(vms))
 		printf("no VMs\n");
+}
+
+static void ctl_print_dedup(const struct ctl_args *a, json_t *reply)
+{
+	char freed[24], rss[24];
+
+	(void)a;
+	ctl_freed_rss(reply, freed, rss);
+	printf("%lld VMs: %lld data pages (%lld frames) hashed; %lld merged, "
+	       "%lld zero pages; %s given back in %lld us; paused %lld us; "
+	       "host RSS %s\n",
+	       ctl_int(reply, "vms"), ctl_int(reply, "pages"),
+	       ctl_int(reply, "frames"), ctl_int(reply, "merged"),
+	       ctl_int(reply, "zero"), freed, ctl_int(reply, "release_us"),
+	       ctl_int(reply, "pause_us"), rss);
 }
 
 static void ctl_print_check(const struct ctl_args *a, json_t *reply)
@@ -456,6 +476,8 @@ static const struct ctl_request ctl_requests[] = {
     {"share", "[VM] [--interval MS]", CTL_VM_OPTIONAL, 1u << OPT_INTERVAL,
      ctl_print_share, NULL,
      "give a Linux guest's free pages back to the host (no VM: all)"},
+    {"dedup", "", CTL_NO_VM, 0, ctl_print_dedup, NULL,
+     "merge equal pages across every VM (content-based, like KSM)"},
     {"check", "", CTL_NO_VM, 0, ctl_print_check, NULL,
      "check every VM's memory bookkeeping (pauses them meanwhile)"},
 };

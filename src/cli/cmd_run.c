@@ -14,7 +14,7 @@
 	"run --kernel IMAGE [--initrd CPIO] [--memory SIZE] [--cpus N] "       \
 	"[--cmdline TEXT] [--pcpus P] [--api-sock PATH] [--symbols FILE] "     \
 	"[--vmi-cache DIR] [--kernel-tree DIR] [--kernel-config FILE] "        \
-	"[--share-interval MS]"
+	"[--share-interval MS] [--host-ksm]"
 
 enum run_opt {
 	OPT_KERNEL,
@@ -30,6 +30,7 @@ enum run_opt {
 	OPT_KERNEL_TREE,
 	OPT_KERNEL_CONFIG,
 	OPT_SHARE_INTERVAL,
+	OPT_HOST_KSM,
 };
 
 static const struct cli_option run_opts[] = {
@@ -66,6 +67,9 @@ static const struct cli_option run_opts[] = {
 			    "give every VM's free pages (Linux guests) back to "
 			    "the host every MS milliseconds (default: only on "
 			    "request, memvisor ctl share)"},
+    [OPT_HOST_KSM] = {"host-ksm", NULL,
+		      "let the host's KSM merge equal guest pages "
+		      "(MADV_MERGEABLE; the baseline for memvisor ctl dedup)"},
 };
 
 #define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
@@ -77,6 +81,7 @@ struct run_args {
 	const char *api_sock;
 	struct vmi_profile_config vmi;
 	unsigned share_interval_ms;
+	bool host_ksm;
 };
 
 static int run_option(unsigned idx, const char *arg, void *ctx)
@@ -131,6 +136,9 @@ static int run_option(unsigned idx, const char *arg, void *ctx)
 		return 0;
 	case OPT_KERNEL_CONFIG:
 		a->vmi.config = arg;
+		return 0;
+	case OPT_HOST_KSM:
+		a->host_ksm = true;
 		return 0;
 	case OPT_SHARE_INTERVAL:
 		if (cli_parse_uint(arg, 1, 86400000, &a->share_interval_ms)) {
@@ -198,6 +206,16 @@ int cmd_run(int argc, char **argv)
 			  "the PCPU threads: %s",
 			  (unsigned long long)a.host_memory, strerror(-r));
 		goto out;
+	}
+	if (a.host_ksm) {
+		r = frame_pool_mergeable(hv_pool(hv));
+		if (r) {
+			cli_error(
+			    "--host-ksm: the host refuses MADV_MERGEABLE: "
+			    "%s (a kernel without KSM?)",
+			    strerror(-r));
+			goto out;
+		}
 	}
 	if (a.share_interval_ms) {
 		r = hv_share_interval(hv, 0,

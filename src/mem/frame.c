@@ -629,3 +629,9 @@ uint64_t frame_put_vec(struct frame_pool *pool, struct frame_vec *fv)
 		frame_list_push(pool, &pool->released, fv->v[i]);
 	return freed;
 }
+
+int frame_pool_mergeable(struct frame_pool *pool)
+{
+	return madvise(pool->base, pool->base_bytes, MADV_MERGEABLE) ? -errno
+								     : 0;
+}

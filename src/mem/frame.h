@@ -123,6 +123,14 @@ void frame_pool_trim(struct frame_pool *pool);
  */
 uint32_t frame_pool_prefault(struct frame_pool *pool, uint32_t target);
 
+/*
+ * Mark the whole reservation MADV_MERGEABLE, so that the host's KSM may
+ * merge equal pages under every guest: the host-side baseline memvisor's
+ * own sharing is measured against. Returns 0 or a negative errno (-EINVAL:
+ * the host kernel has no KSM).
+ */
+int frame_pool_mergeable(struct frame_pool *pool);
+
 /* A growable list of frames, such as references to drop in bulk. */
 struct frame_vec {
 	uint32_t *v;

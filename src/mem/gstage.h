@@ -238,15 +238,16 @@ int gstage_write_protect(struct gstage *gs, uint64_t gpa, uint32_t *frame);
 
 /*
  * Map the data page at gpa, which must still be on frame expect, to frame
- * instead (one more reference), read-only and copy-on-write, and drop its
- * reference to expect (*released: that freed it). For merging pages of
+ * instead (one more reference), read-only and copy-on-write; its reference
+ * to expect is appended to *dropped for the caller to drop
+ * (frame_put_vec()), gs->generation having moved. For merging pages of
  * equal contents: the caller compared them, and write-protected frame's
  * other mappings (gstage_write_protect()). Returns 0, -EINVAL, -ESTALE
  * (the page is no longer on expect, or not a data page: nothing changed),
  * or -ENOMEM.
  */
 int gstage_share_frame(struct gstage *gs, uint64_t gpa, uint32_t frame,
-		       uint32_t expect, bool *released);
+		       uint32_t expect, struct frame_vec *dropped);
 
 /* Callback for gstage_walk(): one mapped page. Nonzero stops the walk. */
 typedef int (*gstage_walk_fn)(uint64_t gpa, uint64_t pte, void *arg);

@@ -95,13 +95,12 @@ out:
 }
 
 int gstage_share_frame(struct gstage *gs, uint64_t gpa, uint32_t frame,
-		       uint32_t expect, bool *released)
+		       uint32_t expect, struct frame_vec *dropped)
 {
 	gpte_t *slot;
 	uint64_t e;
 	int r;
 
-	*released = false;
 	if (gpa & (FRAME_SIZE - 1))
 		return -EINVAL;
 	pthread_mutex_lock(&gs->lock);
@@ -115,13 +114,15 @@ int gstage_share_frame(struct gstage *gs, uint64_t gpa, uint32_t frame,
 	}
 	if (expect == frame)
 		goto out;
+	r = frame_vec_push(dropped, expect);
+	if (r)
+		goto out;
 	frame_get(gs->pool, frame);
 	atomic_store_explicit(slot,
 			      (e & ~(GPTE_W | GPTE_PPN_MASK)) | GPTE_COW |
 				  gpte_of_frame(frame),
 			      memory_order_release);
 	atomic_fetch_add(&gs->generation, 1);
-	*released = frame_put(gs->pool, expect);
 	gstage_stat_add(&gs->stats.merged, 1);
 out:
 	pthread_mutex_unlock(&gs->lock);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "vmm/clone.h"
+#include "vmm/dedup.h"
 #include "vmm/sched.h"
 #include "vmm/share.h"
 
@@ -677,35 +678,99 @@ out:
 	return r;
 }
 
-int hv_check(struct hv *hv, size_t *nvms)
-{
-	struct gstage **all;
-	bool *was_paused;
-	int r;
+/* Every VM, paused together (those that run): for whole-pool work. */
+struct hv_all {
+	struct vm **vms;
+	bool *paused_here; /* paused by hv_pause_all(), to be resumed */
+	size_t n;
+};
 
-	pthread_mutex_lock(&hv->lock);
-	*nvms = hv->nvms;
-	all = calloc(hv->nvms + 1, sizeof(*all));
-	was_paused = calloc(hv->nvms + 1, sizeof(*was_paused));
-	if (!all || !was_paused) {
-		r = -ENOMEM;
-		goto out;
+/* Lock held. Pause every running VM, listing all in *all. */
+static int hv_pause_all(struct hv *hv, struct hv_all *all)
+{
+	all->n = hv->nvms;
+	all->vms = calloc(hv->nvms + 1, sizeof(*all->vms));
+	all->paused_here = calloc(hv->nvms + 1, sizeof(*all->paused_here));
+	if (!all->vms || !all->paused_here) {
+		free(all->vms);
+		free(all->paused_here);
+		return -ENOMEM;
 	}
 	for (size_t i = 0; i < hv->nvms; i++) {
 		struct vm *vm = hv->vms[i];
 
-		all[i] = &vm->gs;
-		was_paused[i] = vm->paused;
-		if (!vm->paused && !vm->stopping)
+		all->vms[i] = vm;
+		if (!vm->paused && !vm->stopping) {
 			sched_pause_vm(hv->sched, vm);
+			all->paused_here[i] = true;
+		}
 	}
-	r = gstage_check(hv->pool, all, hv->nvms, NULL, 0);
-	for (size_t i = 0; i < hv->nvms; i++)
-		if (!was_paused[i] && hv->vms[i]->paused)
-			sched_resume_vm(hv->sched, hv->vms[i]);
+	return 0;
+}
+
+/* Lock held. Resume what hv_pause_all() paused. */
+static void hv_resume_all(struct hv *hv, struct hv_all *all)
+{
+	for (size_t i = 0; i < all->n; i++)
+		if (all->paused_here[i])
+			sched_resume_vm(hv->sched, all->vms[i]);
+	free(all->vms);
+	free(all->paused_here);
+}
+
+int hv_check(struct hv *hv, size_t *nvms)
+{
+	struct gstage **gs = NULL;
+	struct hv_all all;
+	int r;
+
+	pthread_mutex_lock(&hv->lock);
+	r = hv_pause_all(hv, &all);
+	if (r)
+		goto out;
+	*nvms = all.n;
+	gs = calloc(all.n + 1, sizeof(*gs));
+	if (gs) {
+		for (size_t i = 0; i < all.n; i++)
+			gs[i] = &all.vms[i]->gs;
+		r = gstage_check(hv->pool, gs, all.n, NULL, 0);
+	} else {
+		r = -ENOMEM;
+	}
+	hv_resume_all(hv, &all);
 out:
 	pthread_mutex_unlock(&hv->lock);
-	free(all);
-	free(was_paused);
+	free(gs);
+	return r;
+}
+
+int hv_dedup(struct hv *hv, struct hv_dedup_result *res)
+{
+	struct frame_vec dropped = {0};
+	struct dedup_stats st;
+	struct hv_all all;
+	uint64_t t0;
+	int r;
+
+	memset(res, 0, sizeof(*res));
+	pthread_mutex_lock(&hv->lock);
+	t0 = hart_host_ns();
+	r = hv_pause_all(hv, &all);
+	if (!r) {
+		r = dedup_merge(all.vms, all.n, &dropped, &st);
+		hv_resume_all(hv, &all);
+		res->pause_ns = hart_host_ns() - t0;
+		res->vms = all.n;
+		res->pages = st.pages;
+		res->frames = st.frames;
+		res->zero = st.zero;
+		res->merged = st.merged;
+	}
+	pthread_mutex_unlock(&hv->lock);
+	/* The VMs run again: now give the memory back. */
+	t0 = hart_host_ns();
+	res->released = frame_put_vec(hv->pool, &dropped);
+	res->release_ns = hart_host_ns() - t0;
+	frame_vec_free(&dropped);
 	return r;
 }

@@ -142,6 +142,25 @@ int hv_share(struct hv *hv, unsigned id, struct hv_share_result *res, char *why,
  */
 int hv_share_interval(struct hv *hv, unsigned id, uint64_t interval_ns);
 
+/* What one hv_dedup() did. */
+struct hv_dedup_result {
+	uint64_t vms;	   /* VMs merged across */
+	uint64_t pages;	   /* data pages looked at */
+	uint64_t frames;   /* distinct frames behind them */
+	uint64_t zero;	   /* pages of zeros moved to the zero frame */
+	uint64_t merged;   /* pages moved onto an equal page's frame */
+	uint64_t released; /* frames given back to the host */
+	uint64_t pause_ns; /* how long the VMs stood still */
+	uint64_t release_ns;
+};
+
+/*
+ * Content-based merging across every running VM (dedup_merge()): all are
+ * paused meanwhile, then the frames no longer needed go back to the host.
+ * Returns 0 and fills *res, or -ENOMEM (what was merged stays merged).
+ */
+int hv_dedup(struct hv *hv, struct hv_dedup_result *res);
+
 /*
  * Check the memory of every VM at once (gstage_check(): every frame's
  * reference count equals the references to it, nothing leaked, nothing

@@ -683,7 +683,7 @@ static void test_help(void **state)
 {
 	static const char *const names[] = {
 	    "list",  "pause",	"resume", "clone", "destroy", "console",
-	    "stats", "inspect", "share",  "check", "help"};
+	    "stats", "inspect", "share",  "dedup", "check",   "help"};
 	struct fixture *fx = *state;
 	json_t *r = call(fx, "{\"cmd\":\"help\"}");
 	json_t *rq;

@@ -211,7 +211,7 @@ static void test_share_frame(void **state)
 	struct frame_pool *pool = pool_make(64 * MIB);
 	struct gstage a, b;
 	uint32_t fa, fb, f;
-	bool released = false;
+	struct frame_vec dropped = {0};
 	uint8_t x;
 
 	(void)state;
@@ -229,19 +229,20 @@ static void test_share_frame(void **state)
 	assert_int_equal(
 	    gstage_write_protect(&a, RAM_BASE + 3 * FRAME_SIZE, &f), 0);
 	assert_int_equal(f, fa);
-	assert_int_equal(gstage_share_frame(&b, RAM_BASE + 3 * FRAME_SIZE, fa,
-					    fb, &released),
-			 0);
-	assert_true(released);
+	assert_int_equal(
+	    gstage_share_frame(&b, RAM_BASE + 3 * FRAME_SIZE, fa, fb, &dropped),
+	    0);
+	assert_int_equal(dropped.n, 1);
+	assert_int_equal(frame_put_vec(pool, &dropped), 1);
 	assert_int_equal(frame_at(&b, 3), fa);
 	assert_int_equal(frame_refcount(pool, fa), 2);
 	check2(&a, &b);
 
 	/* A stale expectation changes nothing. */
-	assert_int_equal(gstage_share_frame(&b, RAM_BASE + 4 * FRAME_SIZE, fa,
-					    fb, &released),
-			 -ESTALE);
-	assert_false(released);
+	assert_int_equal(
+	    gstage_share_frame(&b, RAM_BASE + 4 * FRAME_SIZE, fa, fb, &dropped),
+	    -ESTALE);
+	assert_int_equal(dropped.n, 0);
 	/* Not a data page (never written). */
 	assert_int_equal(
 	    gstage_write_protect(&a, RAM_BASE + 100 * FRAME_SIZE, &f), -ENOENT);
@@ -261,6 +262,7 @@ static void test_share_frame(void **state)
 
 	gstage_destroy(&a);
 	gstage_destroy(&b);
+	frame_vec_free(&dropped);
 	assert_int_equal(in_use(pool), 1);
 	frame_pool_destroy(pool);
 }
