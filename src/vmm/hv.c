@@ -541,8 +541,16 @@ int hv_inspect(struct hv *hv, unsigned id, struct vmi_map *map,
 	return hv_with_map(hv, id, NULL, NULL, map, pause_ns, why, whylen);
 }
 
+/*
+ * The periodic policy shares the pages that stayed free this long: in a
+ * guest that frees and takes memory all the time, sharing what was freed
+ * a moment ago would mostly cost it faults on memory it takes again.
+ */
+#define HV_SHARE_MIN_FREE_NS 1000000000ull
+
 struct hv_share_op {
 	struct hv_share_result *res;
+	bool stable_only;	  /* only pages free for a while */
 	struct frame_vec dropped; /* given back after the VM resumed */
 };
 
@@ -550,10 +558,25 @@ static int hv_share_map(struct vm *vm, struct vmi_map *map, void *arg,
 			char *why, size_t whylen)
 {
 	struct hv_share_op *op = arg;
-	struct share_stats st;
+	struct share_stats st = {0};
 	uint64_t t0 = hart_host_ns();
-	int r = share_free(vm, map, &op->dropped, &st);
+	int r;
 
+	if (op->stable_only) {
+		/* Free for HV_SHARE_MIN_FREE_NS: that many maps in a row. */
+		uint64_t iv = vm->share.interval_ns ? vm->share.interval_ns
+						    : HV_SHARE_MIN_FREE_NS;
+		uint64_t maps = HV_SHARE_MIN_FREE_NS / iv + 1;
+
+		r = share_age_update(&vm->share.age, map);
+		if (!r)
+			r = share_free(vm, map, vm->share.age,
+				       maps < UINT8_MAX ? (unsigned)maps
+							: UINT8_MAX,
+				       &op->dropped, &st);
+	} else {
+		r = share_free(vm, map, NULL, 0, &op->dropped, &st);
+	}
 	op->res->share_ns = hart_host_ns() - t0;
 	op->res->free_pages = st.free_pages;
 	op->res->shared = st.shared;
@@ -565,10 +588,10 @@ static int hv_share_map(struct vm *vm, struct vmi_map *map, void *arg,
 	return r;
 }
 
-int hv_share(struct hv *hv, unsigned id, struct hv_share_result *res, char *why,
-	     size_t whylen)
+int hv_share(struct hv *hv, unsigned id, bool stable_only,
+	     struct hv_share_result *res, char *why, size_t whylen)
 {
-	struct hv_share_op op = {.res = res};
+	struct hv_share_op op = {.res = res, .stable_only = stable_only};
 	struct vmi_map map;
 	uint64_t t0;
 	struct vm *vm;
@@ -627,7 +650,7 @@ static void *hv_sharer_main(void *arg)
 			struct hv_share_result res;
 			char why[256];
 
-			hv_share(hv, due[i], &res, why, sizeof(why));
+			hv_share(hv, due[i], true, &res, why, sizeof(why));
 		}
 		pthread_mutex_lock(&hv->lock);
 		if (n || hv->sharer_stop)

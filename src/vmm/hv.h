@@ -126,19 +126,22 @@ struct hv_share_result {
  * Share VM id's free pages (mechanism 4): as hv_inspect(), then, in the
  * same pause, back every free page of the map by the zero frame
  * (share_free()); once the VM runs again, give the frames back to the host
- * (frame_put_vec()). Serialised with clone and destroy.
+ * (frame_put_vec()). Serialised with clone and destroy. stable_only: share
+ * only the pages that were free at the last stable_only call too (the
+ * periodic policy; the first such call shares nothing).
  * Returns 0 and fills *res, or a negative errno with the reason in why
  * (as hv_inspect(): no such VM, not Linux, no profile ... and then
  * nothing changed).
  */
-int hv_share(struct hv *hv, unsigned id, struct hv_share_result *res, char *why,
-	     size_t whylen);
+int hv_share(struct hv *hv, unsigned id, bool stable_only,
+	     struct hv_share_result *res, char *why, size_t whylen);
 
 /*
  * Share VM id's free pages every interval_ns from now on (0: stop), or,
  * with id 0, every VM's and every VM made later (clones too). A thread
- * does it, started on first use. Returns 0, -ENOENT, or the error of
- * starting the thread.
+ * does it, started on first use; it shares the pages that stayed free
+ * for a whole interval (hv_share() with stable_only). Returns 0, -ENOENT, or
+ * the error of starting the thread.
  */
 int hv_share_interval(struct hv *hv, unsigned id, uint64_t interval_ns);
 

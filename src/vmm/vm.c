@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "vmm/vm.h"
 
+#include "vmm/share.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,6 +190,7 @@ void vm_destroy(struct vm *vm)
 	gstage_destroy(&vm->gs);
 	dlh_destroy(&vm->dlh);
 	inspect_put(vm->inspect);
+	share_age_free(vm->share.age);
 	if (vm->owns_console)
 		console_destroy(vm->console);
 	free(vm);

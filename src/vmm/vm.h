@@ -24,6 +24,7 @@
 
 struct vm;
 struct pcpu;
+struct share_age;
 
 /* Where a VCPU is in the scheduler's eyes (vmm/sched.c). */
 enum vcpu_state {
@@ -88,6 +89,7 @@ struct vm {
 	struct {
 		uint64_t interval_ns, next_ns; /* periodic sharing; 0: off */
 		uint64_t runs, shared, released;
+		struct share_age *age; /* periodic: how long pages are free */
 	} share; /* free-page sharing (vmm/share.h), under the hv lock */
 	unsigned parent;      /* id of the VM this one was cloned from */
 	int exit_status;      /* enum vm_exit, valid once stopping */
