@@ -458,7 +458,7 @@ static json_t *api_share_one(struct hv *hv, unsigned id)
 	struct hv_share_result res;
 	char why[512] = "";
 	long long rss;
-	int r = hv_share(hv, id, &res, why, sizeof(why));
+	int r = hv_share(hv, id, false, &res, why, sizeof(why));
 
 	if (r)
 		return json_pack("{s:I,s:b,s:s}", "vm", (json_int_t)id, "ok", 0,
