@@ -42,7 +42,7 @@ UNIT_TESTS := frame gstage gstage_cow gstage_clone gstage_share gmem devtree loa
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.
-BENCHES := memcore clone vmclone
+BENCHES := memcore clone vmclone madvise
 BENCH_BINS := $(BENCHES:%=$(BUILD)/bench/%)
 
 .PHONY: all setup unit asan check integration demo bench clean format
@@ -107,6 +107,7 @@ bench: all guest $(BENCH_BINS)
 	$(BUILD)/bench/vmclone --kernel $(BUILD)/guest/Image-6.1 \
 		--initrd $(BUILD)/guest/clone.cpio --live 1000 \
 		--json bench/results/clone.json
+	bench/share.sh $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

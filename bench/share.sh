@@ -65,6 +65,9 @@ stop() {
 rss() { json "$(ctl --json stats "${1:-1}")" host_rss; }
 
 # ---- A. identify + share --------------------------------------------------
+# The host's own price for giving memory back, for comparison.
+baseline=$("$build/bench/madvise" 256 5)
+echo "share: host baseline, MADV_DONTNEED of touched memory: $baseline"
 sizes_json=""
 for size in 256 1024; do
 	freed=$((size - 96))
@@ -162,22 +165,26 @@ else
 	done
 	rss1=$(rss)
 	ksm_s=$(printf '%.1f' "$(echo "$t1 - $t0" | bc -l)")
-	ksm_saved_mib=$(((rss0 - rss1) / 1048576))
+	# KSM's saving is pages_sharing (its documentation): the merged pages
+	# stay mapped in memvisor, so its RSS does not show it.
+	ksm_saved_mib=$((last * 4096 / 1048576))
+	ksm_rss_mib=$(((rss0 - rss1) / 1048576))
 	echo "$ksm_saved" >"$ksm/run"
 	ksm_saved=
 	stop_all
-	printf 'dedup: the host KSM (pages_to_scan %s, sleep %s ms) merged %s pages in %s s (%d full scans), host RSS fell by %d MiB\n' \
-		"$(cat $ksm/pages_to_scan)" "$(cat $ksm/sleep_millisecs)" "$last" "$ksm_s" "$scans" "$ksm_saved_mib"
-	ksm_json="{\"pages_sharing\": $last, \"seconds\": $ksm_s, \"full_scans\": $scans, \"rss_saved_mib\": $ksm_saved_mib, \"pages_to_scan\": $(cat $ksm/pages_to_scan), \"sleep_millisecs\": $(cat $ksm/sleep_millisecs)}"
+	printf 'dedup: the host KSM (pages_to_scan %s, sleep %s ms) merged %s pages (%d MiB saved) in %s s (%d full scans); memvisor RSS fell by %d MiB\n' \
+		"$(cat $ksm/pages_to_scan)" "$(cat $ksm/sleep_millisecs)" "$last" "$ksm_saved_mib" "$ksm_s" "$scans" "$ksm_rss_mib"
+	ksm_json="{\"pages_sharing\": $last, \"saved_mib\": $ksm_saved_mib, \"seconds\": $ksm_s, \"full_scans\": $scans, \"rss_fell_mib\": $ksm_rss_mib, \"pages_to_scan\": $(cat $ksm/pages_to_scan), \"sleep_millisecs\": $(cat $ksm/sleep_millisecs)}"
 fi
 
 # ---- C. the guest's throughput while memvisor shares every 100 ms ---------
 secs=10
+tp_runs=$((runs + 2))
 with=() without=()
 start "$build/guest/share.cpio" 512M
 wait_says SHARE-READY 1 120
 n=0
-for r in $(seq "$runs"); do
+for r in $(seq "$tp_runs"); do
 	for mode in without with; do
 		if [ $mode = with ]; then ctl share 1 --interval 100 >/dev/null; fi
 		ctl console 1 --input "stress $secs\n" >/dev/null 2>&1
@@ -192,8 +199,8 @@ done
 stop
 W=$(printf '%s\n' "${with[@]}" | median) WO=$(printf '%s\n' "${without[@]}" | median)
 ratio=$(printf '%.3f' "$(echo "$W / $WO" | bc -l)")
-printf 'throughput: guest pages written+checked in %d s: %s with sharing every 100 ms, %s without (median of %d): ratio %s\n' \
-	$secs "$W" "$WO" "$runs" "$ratio"
+printf 'throughput: guest pages written+checked in %d s: %s with sharing every 100 ms, %s without (median of %d: with %s; without %s): ratio %s\n' \
+	$secs "$W" "$WO" "$tp_runs" "${with[*]}" "${without[*]}" "$ratio"
 
 mkdir -p "$here/results"
 cat >"$out" <<EOF
@@ -201,12 +208,14 @@ cat >"$out" <<EOF
   "bench": "share",
   "machine": "$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores",
   "runs": $runs,
+  "host_madvise_baseline": $baseline,
   "identify_and_share": [$sizes_json
   ],
   "dedup": {"clones": $clones, "equal_mib_per_clone": 16,
-    "memvisor": {"pages_merged": $dedup_pages, "ms": $dedup_ms, "rss_saved_mib": $dedup_saved},
+    "memvisor": {"pages_merged": $dedup_pages, "saved_mib": $((dedup_pages * 4096 / 1048576)), "ms": $dedup_ms, "rss_fell_mib": $dedup_saved},
     "host_ksm": $ksm_json${ksm_why:+, \"host_ksm_skipped\": \"$ksm_why\"}},
-  "throughput_with_sharing_every_100ms": {"seconds": $secs, "pages_with": $W, "pages_without": $WO, "ratio": $ratio}
+  "throughput_with_sharing_every_100ms": {"seconds": $secs, "runs": $tp_runs, "pages_with": $W, "pages_without": $WO, "ratio": $ratio,
+    "each_with": [$(IFS=,; echo "${with[*]}")], "each_without": [$(IFS=,; echo "${without[*]}")]}
 }
 EOF
 echo "share bench: wrote $out"
