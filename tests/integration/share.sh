@@ -8,7 +8,8 @@
 #  - 60 s of the guest mapping, writing, checking and unmapping memory
 #    while memvisor shares its free pages every 100 ms (those free for a
 #    second or more: the periodic policy): no page the guest owns ever
-#    reads wrong, and the guest stays healthy;
+#    reads wrong, and the guest stays healthy; clones made and destroyed
+#    meanwhile do not disturb it;
 #  - the reference counts of every frame stay exact (`check`).
 set -u
 build=${1:-build}
@@ -74,6 +75,13 @@ ctl share 1 --interval 100 >/dev/null || fail "share --interval"
 runs0=$(json "$(ctl --json stats 1)" share_runs)
 shared0=$(json "$(ctl --json stats 1)" shared_pages)
 ctl console 1 --input "stress 60\n" >/dev/null 2>&1
+# Clones made and destroyed meanwhile: serialised with the sharing.
+for i in 1 2 3 4 5; do
+	sleep 2
+	out=$(ctl clone 1 --count 2) || fail "clone during sharing: $out"
+	ids=$(sed -n 's/.*new ids: \([0-9]*\)-\([0-9]*\).*/\1 \2/p' <<<"$out")
+	for id in $(seq $ids); do ctl destroy "$id" >/dev/null || fail "destroy $id"; done
+done
 wait_for 180 says "SHARE-STRESS-OK" || fail "the stress run did not finish: $(tail -3 "$tmp/guest.out")"
 ctl share 1 --interval 0 >/dev/null
 runs=$(($(json "$(ctl --json stats 1)" share_runs) - runs0))

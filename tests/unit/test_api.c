@@ -668,6 +668,14 @@ static void test_inspect_errors(void **state)
 
 	assert_error(call(fx, "{\"cmd\":\"inspect\",\"vm\":%u}", fx->vm),
 		     "is not a Linux kernel");
+	/* Sharing needs the page map: refused the same way, nothing done. */
+	assert_error(call(fx, "{\"cmd\":\"share\",\"vm\":%u}", fx->vm),
+		     "is not a Linux kernel");
+	r = call(fx, "{\"cmd\":\"stats\",\"vm\":%u}", fx->vm);
+	assert_ok(r);
+	assert_int_equal(get_int(r, "zero_pages"), 0);
+	assert_int_equal(get_int(r, "shared_pages"), 0);
+	json_decref(r);
 	assert_error(call(fx, "{\"cmd\":\"inspect\",\"vm\":%u}", fx->vm + 7),
 		     "does not exist");
 	assert_error(
