@@ -26,6 +26,19 @@ long memvisor_vmi_info(struct memvisor_vmi_info *info);
 long memvisor_vmi_classify(unsigned long pfn, unsigned long count,
 			   unsigned char *map);
 
+/* Free pages the per-CPU lists hold: each list's own count. */
+static unsigned long long memvisor_vmi_pcp_pages(void)
+{
+	unsigned long long n = 0;
+	struct zone *zone;
+	int cpu;
+
+	for_each_populated_zone(zone)
+		for_each_possible_cpu(cpu)
+			n += per_cpu_ptr(zone->per_cpu_pageset, cpu)->count;
+	return n;
+}
+
 long memvisor_vmi_info(struct memvisor_vmi_info *info)
 {
 	info->abi_version = MEMVISOR_VMI_ABI_VERSION;
@@ -34,6 +47,7 @@ long memvisor_vmi_info(struct memvisor_vmi_info *info)
 	info->max_pfn = max_pfn;
 	info->max_order = ARRAY_SIZE(((struct zone *)0)->free_area) - 1;
 	info->free_pages = global_zone_page_state(NR_FREE_PAGES);
+	info->pcp_pages = memvisor_vmi_pcp_pages();
 	return 0;
 }
 

@@ -25,7 +25,7 @@
 #ifndef MEMVISOR_VMI_H
 #define MEMVISOR_VMI_H
 
-#define MEMVISOR_VMI_ABI_VERSION 1
+#define MEMVISOR_VMI_ABI_VERSION 2
 #define MEMVISOR_VMI_CHUNK	 32768ul
 
 /* What a guest page frame is used for. */
@@ -56,6 +56,8 @@ struct memvisor_vmi_info {
 	unsigned long long max_pfn;	/* one past the last frame of RAM */
 	unsigned long long max_order;	/* largest free block order */
 	unsigned long long free_pages;	/* the kernel's NR_FREE_PAGES count */
+	unsigned long long pcp_pages;	/* free pages on per-CPU lists (not
+					   in the map: not on the buddy lists) */
 };
 
 /*

@@ -437,13 +437,14 @@ static json_t *api_inspect(struct hv *hv, const struct api_args *a)
 		    classes, name, json_integer(n + (json_int_t)map.counts[c]));
 	}
 	reply =
-	    json_pack("{s:b,s:I,s:s,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I}", "ok", 1,
-		      "vm", (json_int_t)a->vm, "kernel", map.release, "min_pfn",
-		      (json_int_t)map.min_pfn, "frames", (json_int_t)map.npages,
-		      "classes", classes, "free_blocks",
+	    json_pack("{s:b,s:I,s:s,s:I,s:I,s:o,s:I,s:I,s:I,s:I,s:I,s:I}", "ok",
+		      1, "vm", (json_int_t)a->vm, "kernel", map.release,
+		      "min_pfn", (json_int_t)map.min_pfn, "frames",
+		      (json_int_t)map.npages, "classes", classes, "free_blocks",
 		      (json_int_t)map.counts[MEMVISOR_PAGE_FREE], "free_pages",
 		      (json_int_t)map.free_pages, "kernel_free_pages",
-		      (json_int_t)map.info.free_pages, "instructions",
+		      (json_int_t)map.info.free_pages, "pcp_free_pages",
+		      (json_int_t)map.info.pcp_pages, "instructions",
 		      (json_int_t)map.instructions, "pause_us",
 		      (json_int_t)(pause_ns / 1000));
 	if (reply && a->map)

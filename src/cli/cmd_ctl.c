@@ -351,9 +351,11 @@ static void ctl_print_inspect(const struct ctl_args *a, json_t *reply)
 		ctl_table_add(&t, row);
 	}
 	ctl_table_print(&t);
-	printf("free: %lld pages in %lld blocks (the kernel counts %lld)\n",
+	printf("free: %lld pages in %lld blocks (the kernel counts %lld); "
+	       "%lld more on per-CPU lists\n",
 	       ctl_int(reply, "free_pages"), ctl_int(reply, "free_blocks"),
-	       ctl_int(reply, "kernel_free_pages"));
+	       ctl_int(reply, "kernel_free_pages"),
+	       ctl_int(reply, "pcp_free_pages"));
 	if (a->map) {
 		r = ctl_write_map(a->map, reply);
 		if (r)
