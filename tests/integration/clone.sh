@@ -18,7 +18,7 @@ initrd="$build/guest/clone.cpio"
 for f in "$mv" "$image" "$initrd"; do
 	[ -e "$f" ] || { echo "   skip: $f is missing (make guest builds it)"; exit 77; }
 done
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 sock="$tmp/api.sock"
 ctl() { "$mv" ctl --api-sock "$sock" "$@"; }
 parent_says() { tr -d '\r' <"$tmp/parent.out" | grep -c -- "$1" | grep -qx "${2:-[1-9][0-9]*}"; }

@@ -19,10 +19,10 @@ initrd="$build/guest/share.cpio"
 for f in "$mv" "$image" "$initrd"; do
 	[ -e "$f" ] || { echo "   skip: $f is missing (make guest builds it)"; exit 77; }
 done
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 sock="$tmp/api.sock"
 ctl() { "$mv" ctl --api-sock "$sock" "$@"; }
-says() { tr -d '\r' <"$tmp/guest.out" 2>/dev/null | grep -q -- "$1"; }
+says() { tr -d '\r' 2>/dev/null <"$tmp/guest.out" | grep -q -- "$1"; }
 json() { sed -n "s/.*\"$2\":\([0-9]*\).*/\1/p" <<<"$1"; }
 mib() { echo $(($1 / 1048576)); }
 

@@ -24,10 +24,10 @@ initrd="$build/guest/vmi.cpio"
 for f in "$mv" "$compare" "$initrd"; do
 	[ -e "$f" ] || { echo "   skip: $f is missing (make guest builds it)"; exit 77; }
 done
-. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/lib.bash"
 sock="$tmp/api.sock"
 ctl() { "$mv" ctl --api-sock "$sock" "$@"; }
-says() { tr -d '\r' <"$tmp/guest.out" 2>/dev/null | grep -q -- "$1"; }
+says() { tr -d '\r' 2>/dev/null <"$tmp/guest.out" | grep -q -- "$1"; }
 
 # No version-specific knowledge in memvisor: no kernel version numbers.
 if grep -rnE '\b(6\.1|6\.12|5\.[0-9]+|4\.[0-9]+)\.[0-9]+\b|\b(linux|kernel|version)[ _-]?(6\.1|6\.12)\b' src/; then

@@ -1,4 +1,5 @@
-# tests/integration/lib.sh — sourced by the integration tests: a temporary
+# tests/integration/lib.bash — sourced by the integration tests (not a
+# test itself: the runner takes *.sh): a temporary
 # folder $tmp, removed on exit together with the memvisor whose pid is in
 # $pid; fail; wait_for.
 
