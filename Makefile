@@ -38,11 +38,11 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: tests/unit/test_<name>.c, one per module, cmocka.
-UNIT_TESTS := frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode sbi api dlh vmi share dedup
+UNIT_TESTS := frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode sbi api dlh vmi share dedup hv
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.
-BENCHES := memcore clone vmclone madvise
+BENCHES := memcore clone vmclone madvise dlh
 BENCH_BINS := $(BENCHES:%=$(BUILD)/bench/%)
 
 .PHONY: all setup unit asan check integration demo bench clean format
@@ -73,6 +73,12 @@ $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/libmemvisor.a
 $(BUILD)/tests/vmi_compare: tests/integration/vmi_compare.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -o $@ $<
+
+# The scheduler-fairness test's host side (tests/integration/dlh.sh).
+$(BUILD)/tests/dlh_fair: $(BUILD)/tests/integration/dlh_fair.o $(BUILD)/libmemvisor.a
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+integration: $(BUILD)/tests/dlh_fair
 
 $(BUILD)/bench/%: $(BUILD)/bench/%.o $(BUILD)/libmemvisor.a
 	@mkdir -p $(dir $@)
@@ -108,6 +114,11 @@ bench: all guest $(BENCH_BINS)
 		--initrd $(BUILD)/guest/clone.cpio --live 1000 \
 		--json bench/results/clone.json
 	bench/share.sh $(BUILD)
+	$(BUILD)/bench/dlh --memvisor $(BUILD)/memvisor \
+		--bench-elf $(BUILD)/baremetal/dlh_bench.elf \
+		--kernel $(BUILD)/guest/Image-6.1 --initrd $(BUILD)/guest/dlh.cpio \
+		--json bench/results/dlh.json
+bench: baremetal
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -12,6 +12,16 @@
  * Sources are Sv48x4 guests whose every page was populated by
  * gstage_fault() (a write: distinct zeroed frames, mapped writable, as a
  * guest that touched all its RAM).
+ *
+ * All sources live at once, and each latency goes run by run through all
+ * sizes, so that host noise at any moment weighs on every size alike.
+ *
+ * Rows marked "reserve" run, as memvisor does once VMs are cloned, from a
+ * pool whose reserve was filled before each run by frame_pool_prefault()
+ * (the call vmm/hv.c's warmer thread makes): roots and copy-on-write frames
+ * come from memory the host has handed over already. Rows marked "cold"
+ * take never-used memory, so every new frame also pays the host's first
+ * touch (shown by memcore's "host: fresh page first touch" row).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -114,6 +124,15 @@ static int clone_source_build(struct frame_pool *pool, struct gstage *gs,
 	return r;
 }
 
+/*
+ * Fill the pool's reserve as vmm/hv.c's warmer would between requests:
+ * frames zero frames and runs ready roots, every page touched.
+ */
+static int clone_reserve(struct clone_bench *b, uint32_t frames, uint32_t runs)
+{
+	return frame_pool_prefault(b->pool, frames, runs) ? 0 : -ENOMEM;
+}
+
 /* eager 0 means gstage_copy_all(). */
 static int clone_make(struct gstage *dst, struct gstage *src, unsigned eager)
 {
@@ -122,33 +141,37 @@ static int clone_make(struct gstage *dst, struct gstage *src, unsigned eager)
 }
 
 /*
- * Clone latency: per run, n clones timed one by one (each destroyed,
- * untimed, before the next); the run's p50 and p99.
+ * Clone latency, run number run: n clones timed one by one (each
+ * destroyed, untimed, before the next) into samples[]; the run's p50 and
+ * p99. reserve: fill the pool's reserve first (a root and a table per
+ * clone); else trim it, so that every root comes from never-used memory.
  */
-static int clone_latency(struct clone_bench *b, struct gstage *src,
-			 unsigned eager, unsigned n, struct clone_row *row)
+static int clone_latency_run(struct clone_bench *b, struct gstage *src,
+			     unsigned eager, unsigned n, bool reserve,
+			     double *samples, unsigned run,
+			     struct clone_row *row)
 {
-	double *samples = calloc(n, sizeof(*samples));
 	struct gstage dst;
 	uint64_t t0;
-	int r = samples ? 0 : -ENOMEM;
+	int r = 0;
 
-	for (unsigned run = 0; run < b->cfg->runs && !r; run++) {
-		for (unsigned k = 0; k < n && !r; k++) {
-			t0 = bench_now_ns();
-			r = clone_make(&dst, src, eager);
-			samples[k] = (double)(bench_now_ns() - t0);
-			if (!r)
-				gstage_destroy(&dst);
-		}
-		row->value[run] = bench_quantile(samples, n, 0.5);
-		row->p99[run] = bench_quantile(samples, n, 0.99);
-		row->runs = run + 1;
+	if (reserve)
+		r = clone_reserve(b, n, n);
+	else
+		frame_pool_trim(b->pool);
+	for (unsigned k = 0; k < n && !r; k++) {
+		t0 = bench_now_ns();
+		r = clone_make(&dst, src, eager);
+		samples[k] = (double)(bench_now_ns() - t0);
+		if (!r)
+			gstage_destroy(&dst);
 	}
-	free(samples);
-	if (!r)
-		clone_row_finish(row, true);
-	return r;
+	if (r)
+		return r;
+	row->value[run] = bench_quantile(samples, n, 0.5);
+	row->p99[run] = bench_quantile(samples, n, 0.99);
+	row->runs = run + 1;
+	return 0;
 }
 
 /* Frames a clone allocates (the pool's accounting), in bytes. */
@@ -209,7 +232,7 @@ static int clone_rss(struct clone_bench *b, struct gstage *src,
 
 static int clone_first_access(struct clone_bench *b, struct gstage *src,
 			      uint64_t bytes, bool write, bool isolated,
-			      struct clone_row *row)
+			      bool reserve, struct clone_row *row)
 {
 	uint64_t window = bytes < b->cfg->window ? bytes : b->cfg->window;
 	uint64_t n = window / FRAME_SIZE, stride = 1, v = 0, t0, start;
@@ -224,7 +247,16 @@ static int clone_first_access(struct clone_bench *b, struct gstage *src,
 		stride = bytes / n / FRAME_SIZE;
 	}
 	for (unsigned run = 0; run < b->cfg->runs && !r; run++) {
-		r = gstage_clone(&dst, src, 1);
+		/* A frame per page written and the tables replicated: one
+		 * per 512 pages in a row, three per isolated page. */
+		if (reserve)
+			r = clone_reserve(
+			    b, (uint32_t)(isolated ? 4 * n : n + n / 256 + 16),
+			    1);
+		else
+			frame_pool_trim(b->pool);
+		if (!r)
+			r = gstage_clone(&dst, src, 1);
 		if (r)
 			break;
 		start = bench_now_ns();
@@ -308,86 +340,146 @@ static unsigned clone_samples(unsigned eager, uint64_t bytes)
 
 static const struct {
 	unsigned eager;
+	bool reserve;
 	const char *name;
 	double target_ns;
 	const char *detail;
 } clone_kinds[] = {
-    {1, "clone, eager_levels 1 (lazy)", 20000,
+    {1, true, "clone, eager_levels 1 (lazy)", 20000,
      "gstage_clone(dst, src, 1): the 16 KiB root copied, its entries "
-     "shared"},
-    {2, "clone, eager_levels 2", 0,
-     "gstage_clone(dst, src, 2): root and level-2 tables copied"},
-    {LEVELS, "clone, every table (fork)", 0,
+     "shared; reserve filled before each run"},
+    {1, false, "clone, eager_levels 1, cold", 0,
+     "the same, every root from never-used memory: the host's first "
+     "touch of the root's page included"},
+    {2, true, "clone, eager_levels 2", 0,
+     "gstage_clone(dst, src, 2): root and level-2 tables copied; reserve "
+     "filled before each run"},
+    {LEVELS, false, "clone, every table (fork)", 0,
      "gstage_clone(dst, src, 4): every table copied, data shared "
      "copy-on-write, one more reference per page"},
-    {0, "full copy of all data", 0,
+    {0, false, "full copy of all data", 0,
      "gstage_copy_all: every table and every data frame copied"},
 };
 
 #define CLONE_KINDS (sizeof(clone_kinds) / sizeof(clone_kinds[0]))
 
 static const struct {
-	bool write, isolated;
+	bool write, isolated, reserve;
 	const char *name;
 	double target_ns;
 	const char *detail;
 } first_kinds[] = {
-    {false, false, "first read after lazy clone / page", 2000,
+    {false, false, true, "first read after lazy clone / page", 2000,
      "gmem_read of 8 bytes, page after page over 64 MiB (each table "
-     "replicated once)"},
-    {true, false, "first write after lazy clone / page", 2000,
+     "replicated once); reserve filled before each run"},
+    {true, false, true, "first write after lazy clone / page", 2000,
      "gmem_write of 8 bytes, page after page over 64 MiB: replication and "
-     "a copy into a frame fresh from the host"},
-    {false, true, "first read, isolated page", 0,
+     "a copy into a frame from the reserve, filled before each run"},
+    {true, false, false, "first write, cold / page", 0,
+     "the same into never-used memory: the host's first touch of every "
+     "new frame included"},
+    {false, true, true, "first read, isolated page", 0,
      "one page per level-0 table: replicates three tables first"},
-    {true, true, "first write, isolated page", 0,
+    {true, true, true, "first write, isolated page", 0,
      "one page per level-0 table: three tables and the page copied"},
 };
 
 #define FIRST_KINDS (sizeof(first_kinds) / sizeof(first_kinds[0]))
 
-static int clone_bench_size(struct clone_bench *b, uint64_t bytes)
+/* The per-size figures other than latency, for source src of bytes. */
+static int clone_bench_size(struct clone_bench *b, struct gstage *src,
+			    uint64_t bytes)
 {
 	struct clone_row *row;
-	struct gstage src;
 	char name[64];
-	uint64_t t0;
-	int r;
+	int r = 0;
 
-	t0 = bench_now_ns();
-	r = clone_source_build(b->pool, &src, bytes);
-	if (r)
-		return r;
-	fprintf(stderr, "clone: source of %llu MiB populated in %.1f s\n",
-		(unsigned long long)(bytes / MIB),
-		(double)(bench_now_ns() - t0) / 1e9);
-	for (size_t k = 0; k < CLONE_KINDS && !r; k++) {
-		if (!clone_kinds[k].eager && bytes > b->cfg->copy_all_max)
+	for (unsigned eager = 1; eager <= LEVELS && !r; eager++) {
+		if (eager == 3)
 			continue;
-		row = clone_row_add(b, clone_kinds[k].name, bytes, "ns",
-				    clone_kinds[k].target_ns,
-				    clone_kinds[k].detail);
-		r = clone_latency(b, &src, clone_kinds[k].eager,
-				  clone_samples(clone_kinds[k].eager, bytes),
-				  row);
-	}
-	for (size_t k = 0; k < 3 && !r; k++) {
-		snprintf(name, sizeof(name), "memory, eager_levels %u",
-			 clone_kinds[k].eager);
+		snprintf(name, sizeof(name), "memory, eager_levels %u", eager);
 		row = clone_row_add(
-		    b, name, bytes, "bytes",
-		    clone_kinds[k].eager == 1 ? 64 * 1024 : 0,
+		    b, name, bytes, "bytes", eager == 1 ? 64 * 1024 : 0,
 		    "frames the clone allocates from the pool, before it runs");
-		r = clone_memory(b, &src, clone_kinds[k].eager, row);
+		r = clone_memory(b, src, eager, row);
 	}
 	for (size_t k = 0; k < FIRST_KINDS && !r; k++) {
 		row = clone_row_add(b, first_kinds[k].name, bytes, "ns",
 				    first_kinds[k].target_ns,
 				    first_kinds[k].detail);
-		r = clone_first_access(b, &src, bytes, first_kinds[k].write,
-				       first_kinds[k].isolated, row);
+		r = clone_first_access(b, src, bytes, first_kinds[k].write,
+				       first_kinds[k].isolated,
+				       first_kinds[k].reserve, row);
 	}
-	gstage_destroy(&src);
+	return r;
+}
+
+/*
+ * Clone latency of one kind at every size, run by run through all sizes:
+ * whatever else the host does at some moment weighs on every size alike,
+ * so the sizes compare fairly (the ratio row pairs runs made side by
+ * side).
+ */
+static int clone_bench_kind(struct clone_bench *b, struct gstage *src, size_t k)
+{
+	struct clone_row *rows[4] = {0};
+	unsigned n[4] = {0}, most = 0;
+	double *samples;
+	int r = 0;
+
+	for (unsigned i = 0; i < b->cfg->nsizes; i++) {
+		uint64_t bytes = b->cfg->sizes[i];
+
+		if (!clone_kinds[k].eager && bytes > b->cfg->copy_all_max)
+			continue;
+		rows[i] = clone_row_add(b, clone_kinds[k].name, bytes, "ns",
+					clone_kinds[k].target_ns,
+					clone_kinds[k].detail);
+		n[i] = clone_samples(clone_kinds[k].eager, bytes);
+		most = n[i] > most ? n[i] : most;
+	}
+	samples = calloc(most ? most : 1, sizeof(*samples));
+	if (!samples)
+		return -ENOMEM;
+	for (unsigned run = 0; run < b->cfg->runs && !r; run++)
+		for (unsigned i = 0; i < b->cfg->nsizes && !r; i++)
+			if (rows[i])
+				r = clone_latency_run(
+				    b, &src[i], clone_kinds[k].eager, n[i],
+				    clone_kinds[k].reserve, samples, run,
+				    rows[i]);
+	for (unsigned i = 0; i < b->cfg->nsizes && !r; i++)
+		if (rows[i])
+			clone_row_finish(rows[i], true);
+	free(samples);
+	return r;
+}
+
+/* Every source built first, all alive together; then every figure. */
+static int clone_bench_all(struct clone_bench *b)
+{
+	struct gstage src[4];
+	unsigned built = 0;
+	uint64_t t0;
+	int r = 0;
+
+	for (; built < b->cfg->nsizes && !r; built++) {
+		t0 = bench_now_ns();
+		r = clone_source_build(b->pool, &src[built],
+				       b->cfg->sizes[built]);
+		if (r)
+			break;
+		fprintf(stderr,
+			"clone: source of %llu MiB populated in %.1f s\n",
+			(unsigned long long)(b->cfg->sizes[built] / MIB),
+			(double)(bench_now_ns() - t0) / 1e9);
+	}
+	for (size_t k = 0; k < CLONE_KINDS && !r; k++)
+		r = clone_bench_kind(b, src, k);
+	for (unsigned i = 0; i < built && !r; i++)
+		r = clone_bench_size(b, &src[i], b->cfg->sizes[i]);
+	while (built)
+		gstage_destroy(&src[--built]);
 	frame_pool_trim(b->pool);
 	return r;
 }
@@ -634,12 +726,13 @@ int main(int argc, char **argv)
 		return 1;
 	b->cfg = &cfg;
 	bench_machine_read(&machine);
-	/* The largest source, one full copy, the first-write window and
+	/* Every source at once, one full copy, the first-write window and
 	 * room for tables. */
 	largest = cfg.sizes[cfg.nsizes - 1];
-	pool_bytes = largest +
-		     (cfg.copy_all_max < largest ? cfg.copy_all_max : largest) +
+	pool_bytes = (cfg.copy_all_max < largest ? cfg.copy_all_max : largest) +
 		     cfg.window + 256 * MIB;
+	for (unsigned i = 0; i < cfg.nsizes; i++)
+		pool_bytes += cfg.sizes[i];
 	r = frame_pool_create(pool_bytes, &b->pool);
 	if (r) {
 		fprintf(stderr, "clone: cannot create the frame pool: %s\n",
@@ -647,8 +740,7 @@ int main(int argc, char **argv)
 		free(b);
 		return 1;
 	}
-	for (unsigned i = 0; i < cfg.nsizes && !r; i++)
-		r = clone_bench_size(b, cfg.sizes[i]);
+	r = clone_bench_all(b);
 	if (!r)
 		r = clone_bench_fixed(b);
 	if (r) {

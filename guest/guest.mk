@@ -28,7 +28,7 @@ GUEST_INIT_CFLAGS = -Os -static -nostdlib -nostdinc -fno-builtin \
 
 .PHONY: guest guest-6.1 guest-6.12 guest-linux-always
 guest: $(GUEST_DIR)/Image-6.1 $(GUEST_DIR)/boot.cpio $(GUEST_DIR)/clone.cpio \
-	$(GUEST_DIR)/vmi.cpio $(GUEST_DIR)/share.cpio
+	$(GUEST_DIR)/vmi.cpio $(GUEST_DIR)/share.cpio $(GUEST_DIR)/dlh.cpio
 guest-6.1: $(GUEST_DIR)/Image-6.1
 guest-6.12: $(GUEST_DIR)/Image-6.12
 
@@ -64,4 +64,7 @@ $(GUEST_DIR)/vmi.cpio: $(GUEST_DIR)/init/vmi guest/init/pack
 	guest/init/pack $< $@
 
 $(GUEST_DIR)/share.cpio: $(GUEST_DIR)/init/share guest/init/pack
+	guest/init/pack $< $@
+
+$(GUEST_DIR)/dlh.cpio: $(GUEST_DIR)/init/dlh guest/init/pack
 	guest/init/pack $< $@

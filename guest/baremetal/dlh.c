@@ -8,8 +8,14 @@
  * is dropped; the routines and bad input (bad rings, unknown routine, a
  * malformed producer index). With --cpus 2 or more, two harts post at once.
  *
+ * Then every hart posts to a ring of its own, with no lock (results
+ * increase per ring, every counter value is seen once over all of them);
+ * entries posted with no notify run when the VCPU is next put back on a
+ * CPU; free-page hints, deferred and synchronous, good and bad.
+ *
  * Check codes: 1xx register, 2xx posting and order, 3xx ring full, 4xx
- * routines, 5xx malformed ring, 6xx two harts.
+ * routines, 5xx malformed ring, 6xx two harts, 7xx a ring per hart, 8xx
+ * drained on restore, 9xx free-page hints.
  */
 #include "lib.h"
 
@@ -56,10 +62,17 @@ static inline uint32_t load32(const void *p)
 	return *(volatile const uint32_t *)p;
 }
 
+/* Ring 0 is the shared one; the per-hart rings are 1 + hart id. */
+static struct sbiret dlh_register_n(void *gpa, unsigned long entries,
+				    unsigned long n)
+{
+	return SBI3(SBI_EXT_MEMVISOR, MEMVISOR_DLH_REGISTER, (unsigned long)gpa,
+		    entries, n);
+}
+
 static struct sbiret dlh_register(void *gpa, unsigned long entries)
 {
-	return SBI2(SBI_EXT_MEMVISOR, MEMVISOR_DLH_REGISTER, (unsigned long)gpa,
-		    entries);
+	return dlh_register_n(gpa, entries, 0);
 }
 
 static struct sbiret dlh_notify(void)
@@ -162,12 +175,17 @@ static void check_register(void)
 		 SBI_ERR_INVALID_ADDRESS, 104);
 	CHECK_EQ(dlh_register((void *)~0xffful, 1).error,
 		 SBI_ERR_INVALID_ADDRESS, 105);
-	CHECK_EQ(dlh_register(&ring, 0).error, SBI_ERR_INVALID_PARAM, 106);
+	CHECK_EQ(
+	    dlh_register_n(&ring, RING_ENTRIES, MEMVISOR_DLH_MAX_RINGS).error,
+	    SBI_ERR_INVALID_PARAM, 106);
 	CHECK_EQ(dlh_register(&ring, 3).error, SBI_ERR_INVALID_PARAM, 107);
 	CHECK_EQ(dlh_register(&ring, 8192).error, SBI_ERR_INVALID_PARAM, 108);
 	ring.h.consumer = 12345; /* memvisor sets it, whatever it was */
 	ring.h.flags = 0xff;
 	CHECK_EQ(dlh_register(&ring, RING_ENTRIES).error, SBI_SUCCESS, 109);
+	/* No other ring may overlap it. */
+	CHECK_EQ(dlh_register_n(&ring, 1, 1).error, SBI_ERR_INVALID_ADDRESS,
+		 113);
 	CHECK_EQ(ring.h.consumer, 0, 110);
 	CHECK_EQ(ring.h.flags, 0, 111);
 	/* Notify with nothing posted runs nothing. */
@@ -350,6 +368,256 @@ static void check_two_harts(void)
 	puts(" synchronous when full\n");
 }
 
+/* ---- a ring per hart, no lock (7xx) ---- */
+
+#define HART_RING_ENTRIES 64
+#define PER_HART_RING	  3000
+
+struct hart_ring {
+	struct memvisor_dlh_ring h;
+	struct memvisor_dlh_entry e[HART_RING_ENTRIES];
+} __attribute__((aligned(4096)));
+
+static struct hart_ring hart_rings[MAX_HARTS];
+static unsigned nharts;
+static volatile uint32_t ring_harts_done, ring_errors;
+static volatile uint64_t ring_fallback_count;
+
+static inline void amo_add(volatile uint32_t *p, uint32_t v)
+{
+	__asm__ volatile("amoadd.w zero, %1, (%0)"
+			 :
+			 : "r"(p), "r"(v)
+			 : "memory");
+}
+
+/*
+ * Each hart posts counter adds to its own ring, notifying now and then,
+ * falling back to the synchronous call when its ring is full. Results
+ * come back per ring in posting order, so they must increase; every value
+ * of the counter must be seen once over all harts (checked by hart 0).
+ */
+static uint8_t ring_seen[MAX_HARTS * PER_HART_RING + 1];
+
+static void ring_record(uint64_t result)
+{
+	uint64_t k = result - counter_base;
+
+	if (k == 0 || k > sizeof(ring_seen) - 1) {
+		amo_add(&ring_errors, 1);
+		return;
+	}
+	__asm__ volatile("amoadd.w zero, %1, (%0)"
+			 :
+			 : "r"((volatile uint32_t *)&ring_seen[k & ~3ul]),
+			   "r"(1u << (8 * (k & 3)))
+			 : "memory");
+}
+
+static void ring_poster(unsigned long hartid)
+{
+	struct hart_ring *r = &hart_rings[hartid];
+	uint32_t done = 0, fallbacks_here = 0;
+	uint64_t last = 0;
+
+	if (dlh_register_n(r, HART_RING_ENTRIES, 1 + hartid).error)
+		amo_add(&ring_errors, 1000);
+	for (unsigned i = 0; i < PER_HART_RING; i++) {
+		if (i % 97 == 96)
+			dlh_notify();
+
+		uint32_t p = r->h.producer;
+		uint32_t c = load32(&r->h.consumer);
+
+		__asm__ volatile("fence r,r" ::: "memory");
+		for (; done != c; done++) {
+			struct memvisor_dlh_entry *e =
+			    &r->e[done % HART_RING_ENTRIES];
+
+			if (e->status != SBI_SUCCESS ||
+			    (uint64_t)e->result <= last)
+				amo_add(&ring_errors, 1);
+			last = (uint64_t)e->result;
+			ring_record(last);
+		}
+		if (p - done >= HART_RING_ENTRIES) {
+			/* Full: the same call, synchronously. */
+			struct sbiret s =
+			    dlh_sync(MEMVISOR_DLH_R_COUNTER_ADD, 1, 0);
+
+			fallbacks_here++;
+			if (s.error)
+				amo_add(&ring_errors, 1);
+			ring_record((uint64_t)s.value);
+			continue;
+		}
+		struct memvisor_dlh_entry *e = &r->e[p % HART_RING_ENTRIES];
+
+		e->routine = MEMVISOR_DLH_R_COUNTER_ADD;
+		e->status = MEMVISOR_DLH_PENDING;
+		e->args[0] = 1;
+		__asm__ volatile("fence w,w" ::: "memory");
+		*(volatile uint32_t *)&r->h.producer = p + 1;
+	}
+	dlh_notify();
+	/* Everything posted has run: collect the rest. */
+	if (load32(&r->h.consumer) != r->h.producer)
+		amo_add(&ring_errors, 1);
+	for (; done != r->h.producer; done++) {
+		struct memvisor_dlh_entry *e = &r->e[done % HART_RING_ENTRIES];
+
+		if (e->status != SBI_SUCCESS || (uint64_t)e->result <= last)
+			amo_add(&ring_errors, 1);
+		last = (uint64_t)e->result;
+		ring_record(last);
+	}
+	__asm__ volatile("amoadd.d zero, %1, (%0)"
+			 :
+			 : "r"(&ring_fallback_count),
+			   "r"((uint64_t)fallbacks_here)
+			 : "memory");
+	amo_add(&ring_harts_done, 1);
+}
+
+static void check_hart_rings(void)
+{
+	uint64_t t0;
+
+	for (nharts = 1; nharts < MAX_HARTS; nharts++)
+		if (hsm_status(nharts).error)
+			break;
+	/* Harts started for check_two_harts are stopped by now. */
+	for (unsigned h = 1; h < nharts; h++) {
+		t0 = rdtime();
+		while (hsm_status(h).value != SBI_HSM_STATE_STOPPED &&
+		       rdtime() - t0 < 30 * TIMEBASE_HZ)
+			;
+	}
+	counter_base = counter_now();
+	for (unsigned h = 1; h < nharts; h++)
+		CHECK_EQ(hsm_start(h, ring_poster).error, SBI_SUCCESS, 701);
+	ring_poster(0);
+	t0 = rdtime();
+	while (ring_harts_done < nharts && rdtime() - t0 < 60 * TIMEBASE_HZ)
+		;
+	CHECK_EQ(ring_harts_done, nharts, 702);
+	CHECK_EQ(ring_errors, 0, 703);
+	CHECK_EQ(counter_now(), counter_base + nharts * PER_HART_RING, 704);
+	for (unsigned k = 1; k <= nharts * PER_HART_RING; k++)
+		if (ring_seen[k] != 1)
+			fail(705, "a counter value seen once", ring_seen[k], 1,
+			     true);
+	puts("dlh: ");
+	put_dec(nharts);
+	puts(" harts posted ");
+	put_dec(nharts * PER_HART_RING);
+	puts(" on rings of their own\ndlh: of them ");
+	put_dec(ring_fallback_count);
+	puts(" synchronous when full\n");
+}
+
+/* ---- drained on the way back, with no notify (8xx) ---- */
+
+static void check_restore_drain(void)
+{
+	struct hart_ring *r = &hart_rings[0];
+	uint32_t p = r->h.producer;
+	uint64_t t0, c0 = counter_now();
+
+	for (unsigned i = 0; i < 8; i++) {
+		struct memvisor_dlh_entry *e =
+		    &r->e[(p + i) % HART_RING_ENTRIES];
+
+		e->routine = MEMVISOR_DLH_R_COUNTER_ADD;
+		e->status = MEMVISOR_DLH_PENDING;
+		e->args[0] = 1;
+	}
+	__asm__ volatile("fence w,w" ::: "memory");
+	*(volatile uint32_t *)&r->h.producer = p + 8;
+	/* No exit of ours: memvisor runs them when it next puts this VCPU
+	 * back on a CPU (the end of a time slice). */
+	t0 = rdtime();
+	while (load32(&r->h.consumer) != p + 8 &&
+	       rdtime() - t0 < 30 * TIMEBASE_HZ)
+		;
+	CHECK_EQ(load32(&r->h.consumer), p + 8, 801);
+	__asm__ volatile("fence r,r" ::: "memory");
+	for (unsigned i = 0; i < 8; i++)
+		CHECK_EQ(r->e[(p + i) % HART_RING_ENTRIES].result, c0 + i + 1,
+			 802);
+}
+
+/* ---- free-page hints (9xx) ---- */
+
+#define HINT_AREA 0x81000000ul /* 16 MiB into RAM, scratch */
+
+static void check_free_hints(void)
+{
+	struct hart_ring *r = &hart_rings[0];
+	volatile uint8_t *area = (volatile uint8_t *)HINT_AREA;
+	uint32_t p = r->h.producer;
+	struct sbiret s;
+
+	for (unsigned i = 0; i < 32; i++)
+		area[i * 4096] = area[i * 4096 + 4095] = (uint8_t)(0x40 + i);
+	/* Pages 0..15 through the ring, 16..19 synchronously, 20..31 kept. */
+	for (unsigned i = 0; i < 16; i++) {
+		struct memvisor_dlh_entry *e =
+		    &r->e[(p + i) % HART_RING_ENTRIES];
+
+		e->routine = MEMVISOR_DLH_R_FREE_HINT;
+		e->status = MEMVISOR_DLH_PENDING;
+		e->args[0] = HINT_AREA + i * 4096ul;
+		e->args[1] = 1;
+	}
+	/* And bad ones: unaligned, not RAM, no pages. */
+	struct memvisor_dlh_entry *e = &r->e[(p + 16) % HART_RING_ENTRIES];
+	e->routine = MEMVISOR_DLH_R_FREE_HINT;
+	e->args[0] = HINT_AREA + 8;
+	e->args[1] = 1;
+	e = &r->e[(p + 17) % HART_RING_ENTRIES];
+	e->routine = MEMVISOR_DLH_R_FREE_HINT;
+	e->args[0] = 0x1000;
+	e->args[1] = 1;
+	e = &r->e[(p + 18) % HART_RING_ENTRIES];
+	e->routine = MEMVISOR_DLH_R_FREE_HINT;
+	e->args[0] = HINT_AREA;
+	e->args[1] = 0;
+	__asm__ volatile("fence w,w" ::: "memory");
+	*(volatile uint32_t *)&r->h.producer = p + 19;
+	CHECK_EQ(dlh_notify().error, SBI_SUCCESS, 901);
+	CHECK_EQ(load32(&r->h.consumer), p + 19, 902);
+	for (unsigned i = 0; i < 16; i++) {
+		e = &r->e[(p + i) % HART_RING_ENTRIES];
+		CHECK_EQ(e->status, SBI_SUCCESS, 903);
+		CHECK_EQ(e->result, 1, 904);
+	}
+	CHECK_EQ(r->e[(p + 16) % HART_RING_ENTRIES].status,
+		 SBI_ERR_INVALID_PARAM, 905);
+	CHECK_EQ(r->e[(p + 17) % HART_RING_ENTRIES].status,
+		 SBI_ERR_INVALID_ADDRESS, 906);
+	CHECK_EQ(r->e[(p + 18) % HART_RING_ENTRIES].status,
+		 SBI_ERR_INVALID_PARAM, 907);
+	s = dlh_sync(MEMVISOR_DLH_R_FREE_HINT, HINT_AREA + 16 * 4096, 4);
+	CHECK_EQ(s.error, SBI_SUCCESS, 908);
+	CHECK_EQ(s.value, 4, 909);
+	s = dlh_sync(MEMVISOR_DLH_R_FREE_HINT, 0x80000000ul + 64 * 1024 * 1024,
+		     1);
+	CHECK_EQ(s.error, SBI_ERR_INVALID_ADDRESS, 910);
+	/* Hinted pages read zero, the others kept their data; a write to a
+	 * hinted page is the guest's again. */
+	for (unsigned i = 0; i < 32; i++) {
+		uint8_t want = i < 20 ? 0 : (uint8_t)(0x40 + i);
+
+		CHECK_EQ(area[i * 4096], want, 911);
+		CHECK_EQ(area[i * 4096 + 4095], want, 912);
+	}
+	area[5 * 4096 + 100] = 0x99;
+	CHECK_EQ(area[5 * 4096 + 100], 0x99, 913);
+	CHECK_EQ(area[5 * 4096 + 101], 0, 914);
+	puts("dlh: 20 pages hinted free read zero, 12 kept their data\n");
+}
+
 void test_main(unsigned long hartid, unsigned long dtb)
 {
 	(void)hartid;
@@ -360,4 +628,7 @@ void test_main(unsigned long hartid, unsigned long dtb)
 	check_routines();
 	check_malformed();
 	check_two_harts();
+	check_hart_rings();
+	check_restore_drain();
+	check_free_hints();
 }

@@ -279,7 +279,7 @@ static void check_memvisor(void)
 	struct sbiret r = SBI0(SBI_EXT_MEMVISOR, MEMVISOR_GET_ABI_VERSION);
 
 	CHECK_EQ(r.error, SBI_SUCCESS, 501);
-	CHECK_EQ(r.value, 1, 502);
+	CHECK_EQ(r.value, 2, 502);
 }
 
 static void check_srst_errors(void)

@@ -8,10 +8,15 @@
  *   IN  a7 = extension ID (EID), a6 = function ID (FID), a0..a5 = arguments
  *   OUT a0 = error (SBI_SUCCESS or SBI_ERR_*), a1 = value
  * Legacy extensions (EID 0x00..0x0F) return a single value in a0.
- * Guest code may include this header: it has no host dependencies.
+ * Guest code may include this header: it has no host dependencies. Code
+ * that has the standard SBI definitions already (a Linux driver, with
+ * <asm/sbi.h>) defines MEMVISOR_ABI_OWN_ONLY first and gets memvisor's
+ * own extension alone.
  */
 #ifndef MEMVISOR_ABI_H
 #define MEMVISOR_ABI_H
+
+#ifndef MEMVISOR_ABI_OWN_ONLY
 
 /* Error codes returned in a0. */
 #define SBI_SUCCESS		  0
@@ -87,16 +92,21 @@
 #define SBI_DBCN_READ	    1 /* OUT a1 = bytes read (0: none ready) */
 #define SBI_DBCN_WRITE_BYTE 2 /* IN a0 = byte */
 
+#endif /* MEMVISOR_ABI_OWN_ONLY */
+
 /* memvisor's own extension, in the experimental range. */
 #define SBI_EXT_MEMVISOR	 0x084d5653 /* "\x08MVS" */
 #define MEMVISOR_GET_ABI_VERSION 0	    /* OUT a1 = MEMVISOR_ABI_VERSION */
-#define MEMVISOR_ABI_VERSION	 1
+#define MEMVISOR_ABI_VERSION	 2	    /* 2: several DLH rings */
 
 /*
  * Deferrable low-overhead hypercalls (DLH): the guest posts calls into a
  * ring in its own memory with no exit; memvisor runs them, in order, each
- * exactly once, just before it next restores a VCPU of that VM (and at a
- * DLH_NOTIFY). The ring is one contiguous guest-physical region:
+ * exactly once, just before it next restores any VCPU of that VM (and at
+ * a DLH_NOTIFY). A VM's queue is up to MEMVISOR_DLH_MAX_RINGS rings, all
+ * drained together: a guest can give each hart a ring of its own, so that
+ * harts post without sharing a lock, or use one. A ring is one contiguous
+ * guest-physical region:
  *
  *   gpa + 0                   struct memvisor_dlh_ring (64 bytes)
  *   gpa + 64 + i * 64         struct memvisor_dlh_entry, i < entries
@@ -106,29 +116,41 @@
  * Memory ordering. Guest (producer): write the entry's IN fields (and set
  * status to MEMVISOR_DLH_PENDING if it wants to tell completion by the
  * status), then publish with a release: `fence w,w` (or `fence rw,w`)
- * before storing producer, or an AMO with .rl. With several VCPUs posting,
- * the guest serialises its producers itself (a lock, or claim a slot with
- * an AMO and publish in order). The ring is full when producer - consumer
- * == entries; the guest then makes the call synchronously
- * (MEMVISOR_DLH_CALL_SYNC) instead, so no call is ever dropped.
- * memvisor (consumer): read producer, then the entries before it, run
- * them, write status and result, and only then publish consumer (the
- * host's stores are ordered, x86-TSO; a guest reading consumer and then
- * the entries needs a `fence r,r` between the two loads).
+ * before storing producer, or an AMO with .rl. Several producers of one
+ * ring serialise themselves (a lock, or claim a slot with an AMO and
+ * publish in order); a ring per hart needs neither. The ring is full when
+ * producer - consumer == entries; the guest then makes the call
+ * synchronously (MEMVISOR_DLH_CALL_SYNC) instead, so no call is ever
+ * dropped. memvisor (consumer): read producer, then the entries before
+ * it, run them, write status and result, and only then publish consumer
+ * (the host's stores are ordered, x86-TSO; a guest reading consumer and
+ * then the entries needs a `fence r,r` between the two loads).
  *
  * memvisor keeps its own copy of consumer: what the guest writes there is
  * ignored. A producer more than `entries` ahead of consumer is a malformed
  * ring: memvisor sets MEMVISOR_DLH_RING_ERROR in flags and runs nothing
- * more from it until it is registered again.
+ * more from it until it is registered again. Each drain runs at most what
+ * was posted when it began (at most `entries` per ring), and its time is
+ * charged to the VM's time slice: a guest posting without end delays only
+ * itself.
  */
-/* IN a0 = ring gpa (4 KiB aligned), a1 = entries. Replaces any ring. */
+/* IN a0 = ring gpa (4 KiB aligned), a1 = entries, a2 = ring number
+ * (< MEMVISOR_DLH_MAX_RINGS). Replaces that ring, starting it empty;
+ * a1 = 0 unregisters it (a0 ignored): its entries not run yet never run.
+ * Rings may not overlap (SBI_ERR_INVALID_ADDRESS). */
 #define MEMVISOR_DLH_REGISTER 1
-/* Run what is posted now. OUT a1 = entries run by this call. */
+/* Run what is posted now, in every ring of the VM: when it returns, every
+ * entry published before the call has run, unless a ring is malformed
+ * (then a0 = SBI_ERR_FAILED). OUT a1 = entries run by this call. */
 #define MEMVISOR_DLH_NOTIFY 2
 /* One routine, synchronously: IN a0 = routine, a1..a4 = args;
  * OUT a0 = status, a1 = result (as in a ring entry). */
 #define MEMVISOR_DLH_CALL_SYNC 3
+/* The calling VCPU's exits so far (hypercalls, WFI, ends of time slices),
+ * for benchmarks. OUT a1 = exits. */
+#define MEMVISOR_GET_VCPU_EXITS 4
 
+#define MEMVISOR_DLH_MAX_RINGS	 8    /* rings per VM */
 #define MEMVISOR_DLH_MAX_ENTRIES 4096 /* entries: a power of two, 1..this */
 #define MEMVISOR_DLH_RING_ERROR	 (1u << 0)	 /* flags: malformed ring */
 #define MEMVISOR_DLH_PENDING	 (-0x7fffffffll) /* a status no call gives */
@@ -150,7 +172,8 @@ struct memvisor_dlh_entry {
 };
 
 /* Routines, the same deferred or synchronous. An unknown routine gets
- * SBI_ERR_NOT_SUPPORTED, bad arguments SBI_ERR_INVALID_PARAM. */
+ * SBI_ERR_NOT_SUPPORTED, bad arguments SBI_ERR_INVALID_PARAM (or
+ * SBI_ERR_INVALID_ADDRESS for memory that is not the guest's RAM). */
 /* IN arg0 = n. OUT result = the VM's counter after adding n. */
 #define MEMVISOR_DLH_R_COUNTER_ADD 1
 /* IN arg0 = gpa, arg1 = bytes (<= 4096) to the console. OUT result = bytes. */
@@ -158,6 +181,17 @@ struct memvisor_dlh_entry {
 /* IN arg0 = mask of hart ids: each flushes its TLB before it next runs
  * guest code (not waited for). */
 #define MEMVISOR_DLH_R_TLB_FLUSH 3
+/*
+ * Free-page hint. IN arg0 = gpa (4 KiB aligned), arg1 = pages (>= 1): the
+ * guest no longer needs the contents of [gpa, gpa + pages * 4 KiB), all of
+ * it guest RAM. memvisor backs those pages by one shared zero page, copy-
+ * on-write, and gives the memory behind them back to the host; the guest
+ * reads zeros there and its next write to such a page gets a fresh zeroed
+ * page. The guest must not use the pages until the call has run (the
+ * consumer index passed the entry, or the synchronous call returned):
+ * what it writes there before may be lost. OUT result = pages released.
+ */
+#define MEMVISOR_DLH_R_FREE_HINT 4
 
 /* Our SBI implementation ID (BASE get_impl_id). */
 #define SBI_IMPL_ID_MEMVISOR 0x4d56

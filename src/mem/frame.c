@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Frame pool. A free frame lives in one of four places:
+ * Frame pool. A free frame lives in one of five places:
  *   - the dirty list: freed recently, still resident, contents undefined;
  *   - the clean list: resident and zero, faulted in ahead of use;
+ *   - the runs list: aligned runs of FRAME_RUN_FRAMES frames, resident and
+ *     zero, made ahead of use for G-stage roots (frame_pool_prefault());
  *   - the released list: handed back with MADV_DONTNEED, reads as zero,
  *     costs nothing until touched again;
  *   - above the bump index: never handed out (zero, not resident).
- * Frames leave the last two only in batches made resident with one
+ * Single frames leave the last two only in batches made resident with one
  * MADV_POPULATE_WRITE per contiguous run: on some hosts a page fault from
  * user space costs over ten times what the kernel needs to populate the
  * same page in bulk. The lists are lock-free Treiber stacks (struct
@@ -27,8 +29,8 @@
 #define FRAME_RELEASE_BATCH 256
 /* Frames made resident together when the resident lists run dry. */
 #define FRAME_PREFAULT_BATCH 32
-/* Never-used frames frame_pool_prefault() keeps touched ahead (1 MiB). */
-#define FRAME_WARM_AHEAD 256
+/* Runs frame_pool_prefault() makes at once (64 frames, 256 KiB). */
+#define FRAME_RUN_BATCH 16
 
 static uint64_t frame_list_tagged(uint64_t old, uint32_t frame)
 {
@@ -81,6 +83,7 @@ static uint64_t frame_in_use(const struct frame_pool *pool)
 	n -= frame_list_count(&pool->dirty);
 	n -= frame_list_count(&pool->clean);
 	n -= frame_list_count(&pool->released);
+	n -= frame_list_count(&pool->runs) * FRAME_RUN_FRAMES;
 	return n > 1 ? (uint64_t)n : 1;
 }
 
@@ -146,6 +149,18 @@ static void frame_advise_runs(struct frame_pool *pool, const uint32_t *sorted,
 }
 
 /*
+ * Store to a frame made resident just before: where the host maps a page
+ * for user space only on a user access (shadow paging), populating is not
+ * enough, a store makes it so. An atomic add of zero: the frame keeps its
+ * contents, and the compiler cannot turn the store into a read.
+ */
+static void frame_touch(struct frame_pool *pool, uint32_t frame)
+{
+	__atomic_fetch_add((uint8_t *)frame_addr(pool, frame), 0,
+			   __ATOMIC_RELAXED);
+}
+
+/*
  * The resident lists are empty: make a batch of zero frames resident, from
  * the released list first, then from never-used frames. Returns one of
  * them for the caller and puts the rest on the clean list; returns
@@ -187,13 +202,66 @@ static uint32_t frame_refill(struct frame_pool *pool, bool touch)
 		return FRAME_ZERO;
 	qsort(batch, n, sizeof(batch[0]), frame_cmp);
 	frame_advise_runs(pool, batch, n, MADV_POPULATE_WRITE);
-	/* Where the host maps a page for user space only on a user access
-	 * (shadow paging), populating is not enough: a store makes it so. */
 	for (uint32_t i = 0; touch && i < n; i++)
-		*(volatile uint8_t *)frame_addr(pool, batch[i]) = 0;
+		frame_touch(pool, batch[i]);
 	for (uint32_t i = n - 1; i > 0; i--)
 		frame_list_push(pool, &pool->clean, batch[i]);
 	return batch[0];
+}
+
+/*
+ * Cut up to want runs (at most FRAME_RUN_BATCH) from never-used frames,
+ * make them resident with one MADV_POPULATE_WRITE, store to every page and
+ * list them. Returns how many runs were made: 0 when the never-used frames
+ * are used up.
+ */
+static uint32_t frame_runs_make(struct frame_pool *pool, uint32_t want)
+{
+	uint32_t asked, first;
+
+	if (want > FRAME_RUN_BATCH)
+		want = FRAME_RUN_BATCH;
+	asked = want;
+	/* Count the runs before they leave the bump region, so in_use never
+	 * reads high meanwhile. */
+	atomic_fetch_add_explicit(&pool->runs.count, asked,
+				  memory_order_relaxed);
+	while (want && !frame_bump_take(pool, want * FRAME_RUN_FRAMES,
+					FRAME_RUN_FRAMES, &first))
+		want /= 2;
+	atomic_fetch_sub_explicit(&pool->runs.count, asked - want,
+				  memory_order_relaxed);
+	if (!want)
+		return 0;
+	madvise(frame_addr(pool, first),
+		(size_t)want * FRAME_RUN_FRAMES << FRAME_SHIFT,
+		MADV_POPULATE_WRITE);
+	for (uint32_t f = first; f < first + want * FRAME_RUN_FRAMES; f++)
+		frame_touch(pool, f);
+	for (uint32_t i = want; i-- > 0;)
+		frame_list_push(pool, &pool->runs,
+				first + i * FRAME_RUN_FRAMES);
+	return want;
+}
+
+/*
+ * Take a ready run off the runs list: its first keep frames for the
+ * caller, the rest to the clean list (they are resident and zero too).
+ * Returns the run's first frame, or FRAME_ZERO when no run is ready.
+ */
+static uint32_t frame_run_take(struct frame_pool *pool, uint32_t keep)
+{
+	uint32_t f = frame_list_pop(pool, &pool->runs);
+
+	if (f == FRAME_ZERO)
+		return FRAME_ZERO;
+	/* Count the rest as clean before the run leaves the runs count. */
+	atomic_fetch_add_explicit(&pool->clean.count, FRAME_RUN_FRAMES - keep,
+				  memory_order_relaxed);
+	atomic_fetch_sub_explicit(&pool->runs.count, 1, memory_order_relaxed);
+	for (uint32_t k = keep; k < FRAME_RUN_FRAMES; k++)
+		frame_list_push(pool, &pool->clean, f + k);
+	return f;
 }
 
 static void frame_release_lock(struct frame_pool *pool)
@@ -355,6 +423,10 @@ int frame_alloc(struct frame_pool *pool, bool zeroed, uint32_t *frame)
 		f = frame_refill(pool, false);
 		if (f != FRAME_ZERO)
 			break;
+		/* The last free frames may be in the runs kept for roots. */
+		f = frame_run_take(pool, 1);
+		if (f != FRAME_ZERO)
+			break;
 		/* Empty lists may only mean frame_alloc_contig() holds every
 		 * free frame for a moment: then try again. */
 		atomic_thread_fence(memory_order_seq_cst);
@@ -392,6 +464,13 @@ static int frame_contig_search(struct frame_pool *pool, uint32_t count,
 	for (uint8_t l = 1; l < 4; l++)
 		while ((f = frame_list_pop(pool, lists[l])) != FRAME_ZERO)
 			from[f] = l;
+	/* Ready runs are resident and zero: they come back as clean frames. */
+	while ((f = frame_list_pop(pool, &pool->runs)) != FRAME_ZERO) {
+		atomic_fetch_add(&pool->clean.count, FRAME_RUN_FRAMES);
+		atomic_fetch_sub(&pool->runs.count, 1);
+		for (uint32_t k = 0; k < FRAME_RUN_FRAMES; k++)
+			from[f + k] = 2;
+	}
 
 	for (s = align; s + count <= pool->nframes; s += align) {
 		for (k = 0; k < count && from[s + k]; k++)
@@ -429,8 +508,11 @@ int frame_alloc_contig(struct frame_pool *pool, uint32_t count, uint32_t align,
 		return -EINVAL;
 	if (count >= pool->nframes)
 		return -ENOMEM;
+	f = FRAME_ZERO;
+	if (count <= FRAME_RUN_FRAMES && !(FRAME_RUN_FRAMES % align))
+		f = frame_run_take(pool, count);
 	/* Never-used frames read as zero already. */
-	if (!frame_bump_take(pool, count, align, &f)) {
+	if (f == FRAME_ZERO && !frame_bump_take(pool, count, align, &f)) {
 		r = frame_contig_search(pool, count, align, &f);
 		if (r)
 			return r;
@@ -535,8 +617,31 @@ void frame_stats(const struct frame_pool *pool, struct frame_stats *st)
 	st->in_use = frame_in_use(pool);
 	st->shared = atomic_load_explicit(&pool->shared, memory_order_relaxed);
 	st->peak = peak > st->in_use ? peak : st->in_use;
-	st->resident = (uint64_t)(frame_list_count(&pool->dirty) +
-				  frame_list_count(&pool->clean));
+	st->zero = (uint64_t)frame_list_count(&pool->clean);
+	st->runs = (uint64_t)frame_list_count(&pool->runs);
+	st->resident = (uint64_t)frame_list_count(&pool->dirty) + st->zero +
+		       st->runs * FRAME_RUN_FRAMES;
+}
+
+/*
+ * Give every ready run back to the host; its frames join the released
+ * list. Caller holds pool->releasing.
+ */
+static void frame_release_runs(struct frame_pool *pool)
+{
+	uint32_t f;
+
+	while ((f = frame_list_pop(pool, &pool->runs)) != FRAME_ZERO) {
+		atomic_fetch_add_explicit(&pool->released.count,
+					  FRAME_RUN_FRAMES,
+					  memory_order_relaxed);
+		atomic_fetch_sub_explicit(&pool->runs.count, 1,
+					  memory_order_relaxed);
+		madvise(frame_addr(pool, f),
+			(size_t)FRAME_RUN_FRAMES << FRAME_SHIFT, MADV_DONTNEED);
+		for (uint32_t k = 0; k < FRAME_RUN_FRAMES; k++)
+			frame_list_push(pool, &pool->released, f + k);
+	}
 }
 
 void frame_pool_trim(struct frame_pool *pool)
@@ -544,37 +649,21 @@ void frame_pool_trim(struct frame_pool *pool)
 	frame_release_lock(pool);
 	frame_release_batches(pool, &pool->dirty, 0);
 	frame_release_batches(pool, &pool->clean, 0);
+	frame_release_runs(pool);
 	frame_release_unlock(pool);
 }
 
-/*
- * Touch the never-used frames just above the bump index, so that the next
- * ones handed out (the G-stage roots of new clones among them) are already
- * mapped by the host. They may be handed out meanwhile: an atomic add of
- * zero touches a byte without changing it, whoever owns it.
- */
-static void frame_warm_ahead(struct frame_pool *pool)
-{
-	uint32_t bump = atomic_load_explicit(&pool->bump, memory_order_relaxed);
-	uint32_t from =
-	    atomic_load_explicit(&pool->warm_until, memory_order_relaxed);
-	uint32_t to = bump + FRAME_WARM_AHEAD;
-
-	if (to > pool->nframes)
-		to = pool->nframes;
-	for (uint32_t f = from > bump ? from : bump; f < to; f++)
-		__atomic_fetch_add((uint8_t *)frame_addr(pool, f), 0,
-				   __ATOMIC_RELAXED);
-	if (to > from)
-		atomic_store_explicit(&pool->warm_until, to,
-				      memory_order_relaxed);
-}
-
-uint32_t frame_pool_prefault(struct frame_pool *pool, uint32_t target)
+bool frame_pool_prefault(struct frame_pool *pool, uint32_t frames,
+			 uint32_t runs)
 {
 	uint32_t f;
 
-	while (frame_list_count(&pool->clean) < (int64_t)target) {
+	/* Runs first: a clone waits for its root, not for its copies. */
+	while (frame_list_count(&pool->runs) < (int64_t)runs)
+		if (!frame_runs_make(
+			pool, runs - (uint32_t)frame_list_count(&pool->runs)))
+			break;
+	while (frame_list_count(&pool->clean) < (int64_t)frames) {
 		f = frame_refill(pool, true);
 		if (f == FRAME_ZERO)
 			break;
@@ -584,8 +673,8 @@ uint32_t frame_pool_prefault(struct frame_pool *pool, uint32_t target)
 					  memory_order_relaxed);
 		frame_list_push(pool, &pool->clean, f);
 	}
-	frame_warm_ahead(pool);
-	return (uint32_t)frame_list_count(&pool->clean);
+	return frame_list_count(&pool->runs) >= (int64_t)runs &&
+	       frame_list_count(&pool->clean) >= (int64_t)frames;
 }
 
 int frame_vec_push(struct frame_vec *fv, uint32_t frame)

@@ -32,6 +32,13 @@
 /* The permanent, read-only, all-zero frame. */
 #define FRAME_ZERO 0u
 
+/*
+ * The contiguous runs the pool makes ready ahead of demand (see
+ * frame_pool_prefault()): FRAME_RUN_FRAMES frames whose first frame number
+ * is a multiple of FRAME_RUN_FRAMES, the 16 KiB-aligned G-stage root.
+ */
+#define FRAME_RUN_FRAMES 4u
+
 struct frame_pool;
 
 struct frame_stats {
@@ -41,7 +48,10 @@ struct frame_stats {
 	uint64_t shared;   /* frames with a reference count > 1 */
 	uint64_t peak;	   /* highest in_use seen */
 	uint64_t resident; /* free frames still resident (not yet returned,
-			      or made resident ahead of use) */
+			      or made resident ahead of use), runs included */
+	uint64_t zero;	   /* of them, single frames resident and zero,
+			      ready ahead of use */
+	uint64_t runs;	   /* free runs made ready ahead of use */
 };
 
 /*
@@ -68,10 +78,15 @@ int frame_alloc(struct frame_pool *pool, bool zeroed, uint32_t *frame);
 /*
  * Allocate count physically contiguous frames whose first frame number is a
  * multiple of align (a power of two), each with reference count 1, zeroed.
- * Used for the 16 KiB G-stage root. Returns 0 and sets *first, or -ENOMEM
- * (no such run free; nothing changes), -EINVAL for a zero count or an align
- * that is not a power of two. Each frame of the run is freed on its own by
- * frame_put().
+ * Used for the 16 KiB G-stage root. A request that fits a run
+ * (count <= FRAME_RUN_FRAMES, align dividing FRAME_RUN_FRAMES) takes one of
+ * the runs frame_pool_prefault() made ready, when there is one: its pages
+ * are resident already (frames of it beyond count become free frames).
+ * Otherwise the run comes from never-used frames (not yet resident), or,
+ * when those are used up, from a slow search of every free frame. Returns 0
+ * and sets *first, or -ENOMEM (no such run free; nothing changes), -EINVAL
+ * for a zero count or an align that is not a power of two. Each frame of
+ * the run is freed on its own by frame_put().
  */
 int frame_alloc_contig(struct frame_pool *pool, uint32_t count, uint32_t align,
 		       uint32_t *first);
@@ -112,16 +127,21 @@ void frame_stats(const struct frame_pool *pool, struct frame_stats *st);
 void frame_pool_trim(struct frame_pool *pool);
 
 /*
- * Make zero frames resident ahead of demand, in batches, until at least
- * target free frames are resident and zero (or the pool has no more). On a
- * host where the first touch of a page is slow, a thread calling this in
- * the background keeps that cost off the fault path: populate and
- * copy-on-write then find memory ready. It also touches the next 1 MiB of
- * never-used frames, where contiguous runs (G-stage roots) come from.
- * Returns how many zero frames are resident now. Thread-safe;
- * frame_pool_trim() gives the free ones back.
+ * Keep a reserve ahead of demand: make free frames resident and zero, in
+ * batches, until at least `frames` single frames and `runs` runs (see
+ * FRAME_RUN_FRAMES) are ready, or the pool has no more to give. Every page
+ * of the reserve is populated and then stored to once, so that on a host
+ * where the first touch of a page is slow (and, under shadow paging, even
+ * a populated page waits for its first user-space store) the fault path
+ * finds memory ready: populate and copy-on-write take the single frames
+ * (frame_alloc()), new G-stage roots take the runs (frame_alloc_contig()).
+ * Runs are cut from never-used frames only; when those are used up, no
+ * more runs are made. Meant for a background thread (vmm/hv.c's warmer);
+ * thread-safe. frame_pool_trim() gives the reserve back. Returns true when
+ * both targets are met.
  */
-uint32_t frame_pool_prefault(struct frame_pool *pool, uint32_t target);
+bool frame_pool_prefault(struct frame_pool *pool, uint32_t frames,
+			 uint32_t runs);
 
 /*
  * Mark the whole reservation MADV_MERGEABLE, so that the host's KSM may

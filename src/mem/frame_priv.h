@@ -41,12 +41,15 @@ struct frame_pool {
 	struct frame_list clean;
 	/* Free frames returned to the host: they read as zero. */
 	struct frame_list released;
+	/* Free runs of FRAME_RUN_FRAMES frames, aligned to their size,
+	 * resident, stored to and zero, made ahead by frame_pool_prefault()
+	 * for G-stage roots. Listed by their first frame; count counts runs,
+	 * not frames. */
+	struct frame_list runs;
 
 	/* Frames at or above bump were never handed out (zero, not resident).
 	 */
 	_Alignas(64) _Atomic uint32_t bump;
-	/* frame_pool_prefault() has touched never-used frames below this. */
-	_Atomic uint32_t warm_until;
 	_Atomic uint64_t shared;
 	_Atomic uint64_t peak;
 	/* One thread at a time moves frames from resident to released. */

@@ -100,6 +100,18 @@ int gmem_write(struct gstage *gs, uint64_t gpa, const void *buf, size_t len)
 	return gmem_access(gs, GMEM_WRITE, gpa, NULL, buf, 0, len);
 }
 
+int gmem_map(struct gstage *gs, uint64_t gpa, size_t len, bool write,
+	     void **host)
+{
+	int r = gmem_range_check(gs, gpa, len ? len : 1);
+
+	if (r)
+		return r;
+	if ((gpa & (FRAME_SIZE - 1)) + len > FRAME_SIZE)
+		return -EINVAL;
+	return gmem_page(gs, gpa, write, (uint8_t **)host);
+}
+
 int gmem_fill(struct gstage *gs, uint64_t gpa, int c, size_t len)
 {
 	return gmem_access(gs, GMEM_FILL, gpa, NULL, NULL, c, len);

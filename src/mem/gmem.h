@@ -12,6 +12,7 @@
 #ifndef MEMVISOR_MEM_GMEM_H
 #define MEMVISOR_MEM_GMEM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,5 +34,27 @@ int gmem_write(struct gstage *gs, uint64_t gpa, const void *buf, size_t len);
 
 /* Fill len bytes at gpa with byte c; errors as gmem_write(). */
 int gmem_fill(struct gstage *gs, uint64_t gpa, int c, size_t len);
+
+/*
+ * For hypervisor code that touches many small pieces of one guest page in
+ * place (DLH rings): check [gpa, gpa + len) once, resolve its page as a
+ * guest access would (populate, break copy-on-write when write is true,
+ * replicate shared tables) and set *host to the host address of gpa. len
+ * must not cross a page boundary (-EINVAL). The guest may change the bytes
+ * there at any time: read each value once, into a copy, before trusting
+ * it. The address stays valid while the page stays mapped to the same
+ * frame, that is until gs->generation moves (compare gmem_generation()
+ * taken before the call); the frame itself is only reused after every
+ * VCPU of the VM was made to drop its translations. Returns 0, -EFAULT,
+ * -EACCES or -ENOMEM as gmem_read() / gmem_write().
+ */
+int gmem_map(struct gstage *gs, uint64_t gpa, size_t len, bool write,
+	     void **host);
+
+/* gs's generation now: a change means host addresses may be stale. */
+static inline uint64_t gmem_generation(const struct gstage *gs)
+{
+	return atomic_load_explicit(&gs->generation, memory_order_acquire);
+}
 
 #endif

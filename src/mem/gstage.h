@@ -227,6 +227,25 @@ int gstage_copy_all(struct gstage *dst, struct gstage *src);
 int gstage_share_zero(struct gstage *gs, uint64_t gpa, uint64_t npages,
 		      struct frame_vec *dropped, uint64_t *shared);
 
+/* One range of gstage_share_zero_ranges(). */
+struct gstage_range {
+	uint64_t gpa, npages; /* IN */
+	uint64_t shared;      /* OUT: pages moved to the zero frame */
+	int err;	      /* OUT: 0 or gstage_share_zero()'s error */
+};
+
+/*
+ * gstage_share_zero() for n ranges at once, in order, under one lock and
+ * one generation change: for callers with many small ranges (free-page
+ * hints). A range that is not guest RAM gets its own err and changes
+ * nothing; the others are shared. Returns 0, or -ENOMEM when *dropped
+ * could not grow or a shared table could not be replicated: that range's
+ * err says so, the ranges before it are done and those after it are
+ * untouched (shared 0, err 0).
+ */
+int gstage_share_zero_ranges(struct gstage *gs, struct gstage_range *ranges,
+			     size_t n, struct frame_vec *dropped);
+
 /*
  * Make the data page at gpa copy-on-write if it is writable, so that its
  * frame can be shared (gstage_share_frame()) without the guest changing it

@@ -15,20 +15,19 @@ static bool share_is_data(uint64_t e)
 	return (e & GPTE_V) && (e & (GPTE_W | GPTE_COW));
 }
 
-int gstage_share_zero(struct gstage *gs, uint64_t gpa, uint64_t npages,
-		      struct frame_vec *dropped, uint64_t *shared)
+/*
+ * Lock held. Move the data pages of [gpa, gpa + npages pages) to the zero
+ * frame, appending their frames to *dropped; adds the pages moved to *n.
+ */
+static int share_zero_locked(struct gstage *gs, uint64_t gpa, uint64_t npages,
+			     struct frame_vec *dropped, uint64_t *n)
 {
 	const uint64_t zero = GPTE_LEAF_BITS | GPTE_R | GPTE_X | GPTE_COW |
 			      gpte_of_frame(FRAME_ZERO);
-	uint64_t end = gpa + npages * FRAME_SIZE, n = 0;
+	uint64_t end = gpa + npages * FRAME_SIZE;
 	gpte_t *slot = NULL;
 	int r = 0;
 
-	if ((gpa & (FRAME_SIZE - 1)) || end < gpa)
-		return -EINVAL;
-	if (gpa < gs->ram_base || end > gs->ram_base + gs->ram_size)
-		return -ERANGE;
-	pthread_mutex_lock(&gs->lock);
 	while (gpa < end && !r) {
 		/* One level-0 table covers 512 pages; its slots follow. */
 		uint64_t table_end =
@@ -53,16 +52,61 @@ int gstage_share_zero(struct gstage *gs, uint64_t gpa, uint64_t npages,
 			if (r)
 				break;
 			atomic_store_explicit(slot, zero, memory_order_release);
-			n++;
+			(*n)++;
 		}
+	}
+	return r;
+}
+
+/* Check a range for gstage_share_zero(): 0, -EINVAL or -ERANGE. */
+static int share_range_check(const struct gstage *gs, uint64_t gpa,
+			     uint64_t npages)
+{
+	if ((gpa & (FRAME_SIZE - 1)) ||
+	    npages > ((UINT64_MAX - gpa) >> FRAME_SHIFT))
+		return -EINVAL;
+	if (gpa < gs->ram_base ||
+	    gpa + npages * FRAME_SIZE > gs->ram_base + gs->ram_size)
+		return -ERANGE;
+	return 0;
+}
+
+int gstage_share_zero(struct gstage *gs, uint64_t gpa, uint64_t npages,
+		      struct frame_vec *dropped, uint64_t *shared)
+{
+	struct gstage_range range = {.gpa = gpa, .npages = npages};
+	int r = gstage_share_zero_ranges(gs, &range, 1, dropped);
+
+	*shared += range.shared;
+	return r ? r : range.err;
+}
+
+int gstage_share_zero_ranges(struct gstage *gs, struct gstage_range *ranges,
+			     size_t n, struct frame_vec *dropped)
+{
+	uint64_t total = 0;
+	int r = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		ranges[i].shared = 0;
+		ranges[i].err = share_range_check(gs, ranges[i].gpa,
+						  ranges[i].npages);
+	}
+	pthread_mutex_lock(&gs->lock);
+	for (size_t i = 0; i < n && !r; i++) {
+		if (ranges[i].err)
+			continue;
+		r = share_zero_locked(gs, ranges[i].gpa, ranges[i].npages,
+				      dropped, &ranges[i].shared);
+		ranges[i].err = r;
+		total += ranges[i].shared;
 	}
 	/* Translations narrowed: announced before the caller can let the
 	 * dropped frames go. */
-	if (n)
+	if (total)
 		atomic_fetch_add(&gs->generation, 1);
-	gstage_stat_add(&gs->stats.zero_shared, (int64_t)n);
+	gstage_stat_add(&gs->stats.zero_shared, (int64_t)total);
 	pthread_mutex_unlock(&gs->lock);
-	*shared += n;
 	return r;
 }
 

@@ -16,16 +16,17 @@
 /* How often hv_wait() looks whether the VMs have stopped. */
 #define HV_WAIT_POLL_NS 10000000L
 
-/*
- * Zero frames the warmer keeps resident ahead of demand (16 MiB) once VMs
- * have been cloned, and how often it looks. On hosts where the first touch
- * of a page is slow (this project's CI machines: ~14 µs), every
- * copy-on-write break after a clone would otherwise pay it on the fault
- * path. Before the first clone the warmer stays idle: prefaulting while a
- * guest boots competes with the guest's own first touches.
- */
-#define HV_WARM_FRAMES	4096u
+/* How often the warmer looks at its reserve (HV_WARM_FRAMES, hv.h). */
 #define HV_WARM_POLL_NS 2000000L
+/*
+ * The warmer refills only once the reserve is down to half. Refilling
+ * makes the host map pages, and on a host with shadow paging that stalls
+ * every other thread's page faults meanwhile (for up to milliseconds):
+ * topping the reserve up after every few frames would put such stalls in
+ * the middle of the very faults the reserve is for.
+ */
+#define HV_WARM_LOW_FRAMES (HV_WARM_FRAMES / 2)
+#define HV_WARM_LOW_RUNS   (HV_WARM_RUNS / 2)
 
 struct hv {
 	/* Held for every operation on the table or on one VM, so a VM is
@@ -38,12 +39,19 @@ struct hv {
 	unsigned next_id;
 	unsigned first_id; /* the first VM added: its status is hv_wait(0)'s */
 
-	/* The warmer: a thread keeping HV_WARM_FRAMES frames resident. */
+	/* The warmer: a thread keeping the reserve of hv.h's HV_WARM_FRAMES
+	 * frames and HV_WARM_RUNS roots resident. With warm_lock: */
 	pthread_t warmer;
 	pthread_mutex_t warm_lock;
-	pthread_cond_t warm_wake;
+	pthread_cond_t warm_wake; /* to the warmer: look now, or stop */
+	pthread_cond_t warm_done; /* from the warmer: a request served */
 	bool warm_stop;
-	_Atomic uint32_t warm_target; /* 0 until the first clone */
+	bool warm_on; /* false until the first clone */
+	/* hv_warm_wait() asks for a pass that fills the reserve up however
+	 * full it is: requests made, the last request a finished pass
+	 * served, and whether that pass left the reserve full. */
+	uint64_t warm_asked, warm_served;
+	bool warm_served_full;
 
 	/* The sharer: a thread sharing the free pages of VMs whose
 	 * interval is due (vm->share.interval_ns), started on first use. */
@@ -53,28 +61,97 @@ struct hv {
 	uint64_t share_default_ns;  /* interval given to new VMs */
 };
 
+/* The CLOCK_MONOTONIC time ns from now, for pthread_cond_timedwait(). */
+static struct timespec hv_deadline(uint64_t ns)
+{
+	struct timespec at;
+
+	clock_gettime(CLOCK_MONOTONIC, &at);
+	ns += (uint64_t)at.tv_nsec;
+	at.tv_sec += (time_t)(ns / 1000000000u);
+	at.tv_nsec = (long)(ns % 1000000000u);
+	return at;
+}
+
+/*
+ * One pass of the warmer: fill the reserve up when it is below its low
+ * marks or force is set. Returns whether it is full now.
+ */
+static bool hv_warm_pass(struct hv *hv, bool force)
+{
+	struct frame_stats st;
+
+	frame_stats(hv->pool, &st);
+	if (force || st.zero < HV_WARM_LOW_FRAMES || st.runs < HV_WARM_LOW_RUNS)
+		return frame_pool_prefault(hv->pool, HV_WARM_FRAMES,
+					   HV_WARM_RUNS);
+	return st.zero >= HV_WARM_FRAMES && st.runs >= HV_WARM_RUNS;
+}
+
 static void *hv_warmer_main(void *arg)
 {
 	struct hv *hv = arg;
 	struct timespec at;
+	uint64_t asked;
+	bool full;
 
 	pthread_mutex_lock(&hv->warm_lock);
 	while (!hv->warm_stop) {
-		pthread_mutex_unlock(&hv->warm_lock);
-		frame_pool_prefault(hv->pool, atomic_load(&hv->warm_target));
-		pthread_mutex_lock(&hv->warm_lock);
-		clock_gettime(CLOCK_MONOTONIC, &at);
-		at.tv_nsec += HV_WARM_POLL_NS;
-		if (at.tv_nsec >= 1000000000L) {
-			at.tv_sec++;
-			at.tv_nsec -= 1000000000L;
+		if (!hv->warm_on) {
+			pthread_cond_wait(&hv->warm_wake, &hv->warm_lock);
+			continue;
 		}
-		if (!hv->warm_stop)
+		asked = hv->warm_asked;
+		pthread_mutex_unlock(&hv->warm_lock);
+		full = hv_warm_pass(hv, asked > hv->warm_served);
+		pthread_mutex_lock(&hv->warm_lock);
+		if (asked > hv->warm_served) {
+			hv->warm_served = asked;
+			hv->warm_served_full = full;
+			pthread_cond_broadcast(&hv->warm_done);
+		}
+		at = hv_deadline(HV_WARM_POLL_NS);
+		if (!hv->warm_stop && hv->warm_asked == hv->warm_served)
 			pthread_cond_timedwait(&hv->warm_wake, &hv->warm_lock,
 					       &at);
 	}
 	pthread_mutex_unlock(&hv->warm_lock);
 	return NULL;
+}
+
+/* Wake the warmer now; the first call also switches it on. */
+static void hv_warm_kick(struct hv *hv)
+{
+	pthread_mutex_lock(&hv->warm_lock);
+	hv->warm_on = true;
+	pthread_cond_signal(&hv->warm_wake);
+	pthread_mutex_unlock(&hv->warm_lock);
+}
+
+int hv_warm_wait(struct hv *hv, uint64_t timeout_ns)
+{
+	struct timespec at = hv_deadline(timeout_ns);
+	uint64_t ask;
+	int r = 0;
+
+	pthread_mutex_lock(&hv->warm_lock);
+	if (!hv->warm_on) {
+		r = -EAGAIN;
+		goto out;
+	}
+	ask = ++hv->warm_asked;
+	pthread_cond_signal(&hv->warm_wake);
+	while (hv->warm_served < ask && !r)
+		if (pthread_cond_timedwait(&hv->warm_done, &hv->warm_lock,
+					   &at) == ETIMEDOUT)
+			r = -ETIMEDOUT;
+	/* Whichever pass served this request (or a later one) ran after
+	 * the call. */
+	if (!r && !hv->warm_served_full)
+		r = -ENOSPC;
+out:
+	pthread_mutex_unlock(&hv->warm_lock);
+	return r;
 }
 
 int hv_create(uint64_t host_memory, unsigned npcpus, struct hv **out)
@@ -97,6 +174,7 @@ int hv_create(uint64_t host_memory, unsigned npcpus, struct hv **out)
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&hv->warm_wake, &attr);
+	pthread_cond_init(&hv->warm_done, &attr);
 	pthread_cond_init(&hv->sharer_wake, &attr);
 	pthread_condattr_destroy(&attr);
 	r = -pthread_create(&hv->warmer, NULL, hv_warmer_main, hv);
@@ -107,6 +185,7 @@ int hv_create(uint64_t host_memory, unsigned npcpus, struct hv **out)
 
 err_sched:
 	pthread_cond_destroy(&hv->sharer_wake);
+	pthread_cond_destroy(&hv->warm_done);
 	pthread_cond_destroy(&hv->warm_wake);
 	pthread_mutex_destroy(&hv->warm_lock);
 	sched_destroy(hv->sched);
@@ -149,6 +228,7 @@ void hv_destroy(struct hv *hv)
 	pthread_cond_signal(&hv->warm_wake);
 	pthread_mutex_unlock(&hv->warm_lock);
 	pthread_join(hv->warmer, NULL);
+	pthread_cond_destroy(&hv->warm_done);
 	pthread_cond_destroy(&hv->warm_wake);
 	pthread_mutex_destroy(&hv->warm_lock);
 	pthread_cond_destroy(&hv->sharer_wake);
@@ -277,7 +357,6 @@ int hv_clone(struct hv *hv, unsigned id, unsigned count, unsigned eager_levels,
 	was_paused = src->paused;
 	if (!was_paused)
 		sched_pause_vm(hv->sched, src);
-	atomic_store(&hv->warm_target, HV_WARM_FRAMES);
 	/* Make every clone first, then start them all: clones that run
 	 * would compete with the cloning for the host CPUs. */
 	while (n < count) {
@@ -299,6 +378,10 @@ int hv_clone(struct hv *hv, unsigned id, unsigned count, unsigned eager_levels,
 	}
 	if (!was_paused)
 		sched_resume_vm(hv->sched, src);
+	/* The clones took roots from the reserve, and their copy-on-write
+	 * breaks will take frames: have the warmer refill it now. */
+	if (n)
+		hv_warm_kick(hv);
 out:
 	pthread_mutex_unlock(&hv->lock);
 	free(batch);

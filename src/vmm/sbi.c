@@ -307,18 +307,24 @@ static struct sbi_ret sbi_memvisor(struct sbi_ctx *c)
 	case MEMVISOR_GET_ABI_VERSION:
 		return sbi_value(MEMVISOR_ABI_VERSION);
 	case MEMVISOR_DLH_REGISTER:
-		r = dlh_register(vm, c->a[0], c->a[1]);
+		r = dlh_register(vm, c->v, c->a[2], c->a[0], c->a[1]);
 		if (r == -EINVAL)
 			return sbi_error(SBI_ERR_INVALID_PARAM);
 		if (r == -EFAULT)
 			return sbi_error(SBI_ERR_INVALID_ADDRESS);
 		return r ? sbi_error(SBI_ERR_FAILED) : sbi_ok;
 	case MEMVISOR_DLH_NOTIFY:
-		r = dlh_notify(vm);
+		r = dlh_notify(vm, c->v);
+		c->action = SBI_ACTION_CHARGE;
 		return r < 0 ? sbi_error(SBI_ERR_FAILED) : sbi_value(r);
 	case MEMVISOR_DLH_CALL_SYNC:
-		r = (int)dlh_call_sync(vm, c->a[0], &c->a[1], &result);
+		r = (int)dlh_call_sync(vm, c->v, c->a[0], &c->a[1], &result);
+		if (dlh_costly(c->a[0]))
+			c->action = SBI_ACTION_CHARGE;
 		return (struct sbi_ret){r, r ? 0 : result};
+	case MEMVISOR_GET_VCPU_EXITS:
+		return sbi_value((int64_t)(c->v->exits_ecall + c->v->exits_wfi +
+					   c->v->slices));
 	}
 	return sbi_not_supported;
 }

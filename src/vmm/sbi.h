@@ -17,6 +17,9 @@
 enum sbi_action {
 	SBI_ACTION_CONTINUE, /* resume at the next instruction */
 	SBI_ACTION_IDLE,     /* resume, but only once an interrupt is pending */
+	SBI_ACTION_CHARGE,   /* resume; the call did host work for the VM
+				(a DLH drain) that counts against the VCPU's
+				time slice */
 };
 
 /* A call's result: a0 (error) and a1 (value). */

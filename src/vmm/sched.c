@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +26,14 @@ struct sched {
 	struct vm **vms; /* every VM scheduled, in no order */
 	unsigned nvms, cap;
 	bool stopping;
+	/* Frames to give back to the host (sched_release_later()): release
+	 * holds those waiting, spare the storage of those being given back;
+	 * both have room for SCHED_RELEASE_MAX from the start, so a VCPU
+	 * never allocates on its way here. */
+	struct frame_vec release, spare;
+	struct frame_pool *release_pool; /* theirs */
+	bool releasing;			 /* a PCPU is giving frames back */
+	unsigned running;		 /* PCPUs running a VCPU's slice */
 	unsigned npcpus;
 	struct pcpu pcpus[];
 };
@@ -55,6 +64,28 @@ static struct vcpu *runq_pop(struct sched *s)
 		s->runq_head = v->next;
 		if (!s->runq_head)
 			s->runq_tail = NULL;
+	}
+	return v;
+}
+
+/*
+ * Lock held. The next VCPU to run. A VM whose slices took longer than
+ * SCHED_SLICE_NS (its DLH work, mostly, which cannot be cut short) owes
+ * the others the difference: its VCPUs give up a turn per slice owed, as
+ * long as a VCPU of a VM that owes less is waiting behind them.
+ */
+static struct vcpu *sched_pick(struct sched *s)
+{
+	struct vcpu *v = runq_pop(s);
+
+	for (struct vcpu *first = NULL; v && s->runq_head && v != first;
+	     v = runq_pop(s)) {
+		if (v->vm->slice_debt_ns < SCHED_SLICE_NS)
+			break;
+		v->vm->slice_debt_ns -= SCHED_SLICE_NS;
+		if (!first)
+			first = v;
+		runq_push(s, v);
 	}
 	return v;
 }
@@ -121,59 +152,81 @@ static bool sched_vm_all_stopped(const struct vm *vm)
 /*
  * Restore v's context on PCPU p: the one path by which every VCPU comes
  * onto a CPU. Work deferred for v's VM runs here, before the guest does.
+ * Returns true when it did some (the slice's clock should be looked at).
  */
-static void sched_restore(struct pcpu *p, struct vcpu *v)
+static bool sched_restore(struct pcpu *p, struct vcpu *v)
 {
 	p->current = v;
 	v->slices++;
 	/* DESIGN.md: deferred hypercalls run just before a VCPU's context is
 	 * restored. Only tries: a drain on another PCPU means the work is
 	 * being done. */
-	dlh_drain(v->vm);
+	return dlh_drain(v->vm, v) != 0;
 }
 
-/* Run v for one slice, serving its hypercalls, without the lock. */
-static enum slice_end sched_run_slice(struct pcpu *p, struct vcpu *v)
+/* Run v for one slice, serving its hypercalls, without the lock. Sets
+ * *took to the host time it took. */
+static enum slice_end sched_run_slice(struct pcpu *p, struct vcpu *v,
+				      uint64_t *took)
 {
 	struct hart *h = &v->hart;
-	uint64_t start;
+	uint64_t start, t0 = hart_host_ns();
+	unsigned exits = 0;
+	bool look = sched_restore(p, v);
+	enum slice_end end;
 
-	sched_restore(p, v);
 	v->suspended = false;
 	start = h->instret;
 	for (;;) {
 		uint64_t used = h->instret - start;
 
-		if (atomic_load(&v->vm->stopping) || v->stop_requested)
-			return SLICE_STOP;
-		if (v->vm->paused)
-			return SLICE_PAUSE;
-		if (used >= SCHED_SLICE)
-			return SLICE_PREEMPT;
-
-		switch (hart_run(h, SCHED_SLICE - used)) {
-		case HART_EXIT_ECALL:
-			v->exits_ecall++;
-			if (sbi_call(p->s, v) == SBI_ACTION_IDLE &&
-			    !hart_wfi_wakeup(h))
-				return SLICE_IDLE;
+		if (atomic_load(&v->vm->stopping) || v->stop_requested) {
+			end = SLICE_STOP;
 			break;
-		case HART_EXIT_WFI:
+		}
+		if (v->vm->paused) {
+			end = SLICE_PAUSE;
+			break;
+		}
+		if (used >= SCHED_SLICE ||
+		    (look && hart_host_ns() - t0 >= SCHED_SLICE_NS)) {
+			end = SLICE_PREEMPT;
+			break;
+		}
+		look = ++exits % SCHED_TIME_CHECK == 0;
+
+		int action, r = hart_run(h, SCHED_SLICE - used);
+
+		if (r == HART_EXIT_ECALL) {
+			v->exits_ecall++;
+			action = sbi_call(p->s, v);
+			if (action == SBI_ACTION_CHARGE)
+				look = true;
+			else if (action == SBI_ACTION_IDLE &&
+				 !hart_wfi_wakeup(h)) {
+				end = SLICE_IDLE;
+				break;
+			}
+		} else if (r == HART_EXIT_WFI) {
 			v->exits_wfi++;
 			hart_poll_timer(h);
-			if (!hart_wfi_wakeup(h))
-				return SLICE_IDLE;
-			break;
-		case HART_EXIT_NOMEM:
+			if (!hart_wfi_wakeup(h)) {
+				end = SLICE_IDLE;
+				break;
+			}
+		} else if (r == HART_EXIT_NOMEM) {
 			vm_stop(v->vm, VM_EXIT_ERROR,
 				"the host memory limit is reached");
-			return SLICE_STOP;
-		case HART_EXIT_KICK:
-		case HART_EXIT_BUDGET:
-		default:
-			return SLICE_PREEMPT;
+			end = SLICE_STOP;
+			break;
+		} else { /* HART_EXIT_KICK, HART_EXIT_BUDGET */
+			end = SLICE_PREEMPT;
+			break;
 		}
 	}
+	*took = hart_host_ns() - t0;
+	atomic_fetch_add_explicit(&v->vm->cpu_ns, *took, memory_order_relaxed);
+	return end;
 }
 
 /* Lock held. Put v where its slice's end says. */
@@ -222,6 +275,69 @@ static void sched_idle_wait(struct sched *s, uint64_t until_ns)
 	pthread_cond_timedwait(&s->work, &s->lock, &ts);
 }
 
+/* Lock held (dropped meanwhile). Give the waiting frames back. */
+static void sched_release_pending(struct sched *s)
+{
+	struct frame_vec fv = s->release;
+	struct frame_pool *pool = s->release_pool;
+
+	s->release = s->spare;
+	s->releasing = true;
+	pthread_mutex_unlock(&s->lock);
+	frame_put_vec(pool, &fv); /* empties, keeps storage */
+	pthread_mutex_lock(&s->lock);
+	s->spare = fv;
+	s->releasing = false;
+}
+
+void sched_release_later(struct sched *s, struct frame_pool *pool,
+			 struct frame_vec *fv)
+{
+	bool queued = false;
+
+	if (!fv->n)
+		return;
+	if (s) {
+		pthread_mutex_lock(&s->lock);
+		if (!s->release.n && !s->releasing)
+			s->release_pool = pool;
+		if (s->release_pool == pool &&
+		    fv->n <= s->release.cap - s->release.n) {
+			memcpy(s->release.v + s->release.n, fv->v,
+			       fv->n * sizeof(fv->v[0]));
+			s->release.n += fv->n;
+			queued = true;
+			/* A VCPU that queues frames does not wake a PCPU: the
+			 * woken thread may take the CPU from under it. The
+			 * end of the slice does (sched_pcpu_main()). */
+			if (!s->running)
+				pthread_cond_signal(&s->work);
+		}
+		pthread_mutex_unlock(&s->lock);
+	}
+	if (queued)
+		fv->n = 0;
+	else
+		frame_put_vec(pool, fv); /* could not wait: now */
+}
+
+void sched_release_now(struct sched *s)
+{
+	const struct timespec tick = {0, 100000};
+
+	pthread_mutex_lock(&s->lock);
+	while (s->releasing || s->release.n) {
+		if (s->releasing) {
+			pthread_mutex_unlock(&s->lock);
+			nanosleep(&tick, NULL);
+			pthread_mutex_lock(&s->lock);
+			continue;
+		}
+		sched_release_pending(s);
+	}
+	pthread_mutex_unlock(&s->lock);
+}
+
 static void *sched_pcpu_main(void *arg)
 {
 	struct pcpu *p = arg;
@@ -230,8 +346,14 @@ static void *sched_pcpu_main(void *arg)
 	pthread_mutex_lock(&s->lock);
 	while (!s->stopping) {
 		uint64_t next = sched_wake_due(s);
-		struct vcpu *v = runq_pop(s);
+		struct vcpu *v;
 
+		if (s->release.n && !s->releasing &&
+		    (!s->runq_head || s->release.n >= SCHED_RELEASE_MAX / 2)) {
+			sched_release_pending(s);
+			continue;
+		}
+		v = sched_pick(s);
 		if (!v) {
 			sched_idle_wait(s, next);
 			continue;
@@ -241,13 +363,22 @@ static void *sched_pcpu_main(void *arg)
 			continue;
 		}
 		atomic_store(&v->state, VCPU_RUNNING);
+		s->running++;
 		pthread_mutex_unlock(&s->lock);
 
-		enum slice_end end = sched_run_slice(p, v);
+		uint64_t took;
+		enum slice_end end = sched_run_slice(p, v, &took);
 
 		pthread_mutex_lock(&s->lock);
 		p->current = NULL;
+		s->running--;
+		if (took > SCHED_SLICE_NS)
+			v->vm->slice_debt_ns += took - SCHED_SLICE_NS;
 		sched_put(s, v, end);
+		/* Frames queued during the slice: an idle PCPU gives them
+		 * back (or this one, next, if it has nothing to run). */
+		if (s->release.n && !s->releasing && s->runq_head)
+			pthread_cond_signal(&s->work);
 	}
 	pthread_mutex_unlock(&s->lock);
 	return NULL;
@@ -268,6 +399,15 @@ int sched_create(unsigned npcpus, struct sched **out)
 	if (!s)
 		return -ENOMEM;
 	s->npcpus = npcpus;
+	s->release.v = malloc(SCHED_RELEASE_MAX * sizeof(uint32_t));
+	s->spare.v = malloc(SCHED_RELEASE_MAX * sizeof(uint32_t));
+	if (!s->release.v || !s->spare.v) {
+		free(s->release.v);
+		free(s->spare.v);
+		free(s);
+		return -ENOMEM;
+	}
+	s->release.cap = s->spare.cap = SCHED_RELEASE_MAX;
 	pthread_mutex_init(&s->lock, NULL);
 	pthread_condattr_init(&attr);
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -306,6 +446,10 @@ void sched_destroy(struct sched *s)
 	pthread_mutex_unlock(&s->lock);
 	for (unsigned i = 0; i < s->npcpus; i++)
 		pthread_join(s->pcpus[i].thread, NULL);
+	if (s->release.n)
+		frame_put_vec(s->release_pool, &s->release);
+	frame_vec_free(&s->release);
+	frame_vec_free(&s->spare);
 	pthread_cond_destroy(&s->work);
 	pthread_cond_destroy(&s->vm_done);
 	pthread_mutex_destroy(&s->lock);

@@ -18,8 +18,19 @@
 
 #include "vmm/vm.h"
 
-/* Guest instructions in one time slice. */
-#define SCHED_SLICE 400000u
+/*
+ * A time slice ends after SCHED_SLICE guest instructions, or once it has
+ * taken SCHED_SLICE_NS of host time, whichever comes first. The time
+ * includes the DLH work done for the VM on the VCPU's way in (the drain at
+ * restore) and at its notifies, so a VM that keeps memvisor busy with
+ * deferred calls uses up its own slice, not the others'. The clock is read
+ * after a drain or notify, after a costly synchronous DLH call, and every
+ * SCHED_TIME_CHECK exits. A slice that took longer anyway (a drain is not
+ * cut short) is a debt of its VM: its VCPUs give up later turns to pay it.
+ */
+#define SCHED_SLICE	 400000u
+#define SCHED_SLICE_NS	 2000000ull
+#define SCHED_TIME_CHECK 64u
 
 struct sched;
 
@@ -72,5 +83,36 @@ int sched_pause_vm(struct sched *s, struct vm *vm);
 
 /* Let a paused VM run again. Returns 0, or -EALREADY when not paused. */
 int sched_resume_vm(struct sched *s, struct vm *vm);
+
+/*
+ * Frames waiting to go back to the host at most (256 MiB): a burst of
+ * free-page hints is given back at the host's pace (one madvise() per run
+ * of contiguous frames; they are scattered after a while) without the
+ * VCPUs waiting for it. Past half of it a PCPU gives them back between two
+ * slices even when VCPUs wait to run.
+ */
+#define SCHED_RELEASE_MAX 65536u
+
+/*
+ * Give the frames of fv back to the host (frame_put_vec() on pool) off the
+ * VCPUs' path: a PCPU with no VCPU to run does it, woken at the end of the
+ * slice that queued them (not at once: the woken thread could take the
+ * host CPU from under the VCPU), or one between two slices once many wait. The
+ * references must be unreachable already: no VCPU may still hold a translation
+ * to them (DLH does a shootdown first). Done at once, on the caller's thread,
+ * when s is NULL, when pool is not the pool of the frames already waiting, or
+ * when SCHED_RELEASE_MAX would be passed. Allocates nothing. Empties fv (keeps
+ * its storage). Any thread.
+ */
+void sched_release_later(struct sched *s, struct frame_pool *pool,
+			 struct frame_vec *fv);
+
+/*
+ * Give back every frame sched_release_later() holds, now, on the caller's
+ * thread (waiting for a PCPU that is giving some back to finish): for
+ * whoever counts references (gstage_check() takes a waiting frame for a
+ * leak) or measures the host's memory.
+ */
+void sched_release_now(struct sched *s);
 
 #endif

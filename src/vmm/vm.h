@@ -22,6 +22,8 @@
 #define VM_MAX_VCPUS 8
 #define VM_WHY_LEN   256
 
+_Static_assert(VM_MAX_VCPUS <= DLH_MAX_RINGS, "a DLH ring per hart");
+
 struct vm;
 struct pcpu;
 struct share_age;
@@ -83,9 +85,14 @@ struct vm {
 	struct dlh dlh;		 /* deferrable hypercalls: no ring at first */
 	struct inspect *inspect; /* its kernel, shared with its clones */
 
-	_Atomic bool stopping; /* shutdown requested: VCPUs leave the CPUs */
-	bool paused;	       /* under the scheduler's lock */
-	uint64_t resumes;      /* times it was resumed: ages page maps */
+	_Atomic bool stopping;	 /* shutdown requested: VCPUs leave the CPUs */
+	_Atomic uint64_t cpu_ns; /* host time its VCPUs spent on PCPUs, the
+				    DLH work done for it included */
+	uint64_t slice_debt_ns;	 /* under the scheduler's lock: how much
+				    longer than SCHED_SLICE_NS its slices
+				    took, not yet paid back (vmm/sched.c) */
+	bool paused;		 /* under the scheduler's lock */
+	uint64_t resumes;	 /* times it was resumed: ages page maps */
 	struct {
 		uint64_t interval_ns, next_ns; /* periodic sharing; 0: off */
 		uint64_t runs, shared, released;

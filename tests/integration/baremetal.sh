@@ -119,9 +119,13 @@ for cpus in 2 4; do
 	done
 done
 guest dlh 0 "PASS dlh
-dlh: console write through the ring" --memory 64M
+dlh: console write through the ring
+dlh: 20 pages hinted free read zero, 12 kept their data" --memory 64M
 guest dlh 0 "PASS dlh" --memory 64M --cpus 2
 guest dlh 0 "PASS dlh" --memory 64M --cpus 2 --pcpus 1
+guest dlh 0 "PASS dlh
+dlh: 4 harts posted 12000 on rings of their own" --memory 64M --cpus 4 \
+	--pcpus 2
 guest srst_fail 1 "srst_fail: shutting down with reason system failure" \
 	--memory 64M
 guest srst_reboot 3 "srst_reboot: asking for a cold reboot" --memory 64M

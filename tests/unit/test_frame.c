@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -54,6 +55,15 @@ static uint64_t rss_bytes(void)
 	assert_int_equal(fscanf(f, "%lu %lu", &size, &resident), 2);
 	fclose(f);
 	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Whether the host has the page of a frame resident (mincore()). */
+static bool frame_resident(const struct frame_pool *pool, uint32_t frame)
+{
+	unsigned char v = 0;
+
+	assert_int_equal(mincore(frame_ptr(pool, frame), FRAME_SIZE, &v), 0);
+	return v & 1;
 }
 
 static void test_create_limits(void **state)
@@ -212,7 +222,9 @@ static void test_prefault(void **state)
 	uint32_t f;
 
 	(void)state;
-	assert_true(frame_pool_prefault(pool, 256) >= 256);
+	assert_true(frame_pool_prefault(pool, 256, 0));
+	assert_true(stats_of(pool).zero >= 256);
+	assert_int_equal(stats_of(pool).runs, 0);
 	assert_true(stats_of(pool).resident >= 256);
 	assert_int_equal(stats_of(pool).in_use, 1);
 	assert_true(rss_bytes() >= rss0 + 200 * FRAME_SIZE);
@@ -226,10 +238,97 @@ static void test_prefault(void **state)
 	}
 	assert_int_equal(stats_of(pool).in_use, 257);
 
-	/* A target beyond the limit stops at the limit. */
-	assert_true(frame_pool_prefault(pool, 100000) <= 1024 - 257);
+	/* A target beyond the limit stops at the limit: every free frame
+	 * is then resident and zero. */
+	assert_false(frame_pool_prefault(pool, 100000, 0));
+	assert_int_equal(stats_of(pool).zero, 1024 - 257);
+	assert_int_equal(stats_of(pool).in_use, 257);
 	frame_pool_trim(pool);
 	assert_int_equal(stats_of(pool).resident, 0);
+	assert_int_equal(stats_of(pool).zero, 0);
+	frame_pool_destroy(pool);
+}
+
+/* Runs made ahead are resident before anyone asks; a root taken from
+ * them is aligned and zero, and the pool's accounting stays exact. */
+static void test_prefault_runs(void **state)
+{
+	struct frame_pool *pool = pool_make(1024 * FRAME_SIZE);
+	struct frame_stats st;
+	uint32_t first, f;
+
+	(void)state;
+	assert_true(frame_pool_prefault(pool, 0, 8));
+	st = stats_of(pool);
+	assert_int_equal(st.runs, 8);
+	assert_int_equal(st.resident, 8 * FRAME_RUN_FRAMES);
+	assert_int_equal(st.in_use, 1);
+
+	assert_int_equal(frame_alloc_contig(pool, FRAME_RUN_FRAMES,
+					    FRAME_RUN_FRAMES, &first),
+			 0);
+	assert_int_equal(first % FRAME_RUN_FRAMES, 0);
+	for (uint32_t k = 0; k < FRAME_RUN_FRAMES; k++) {
+		assert_true(frame_resident(pool, first + k));
+		assert_true(frame_is_zero(pool, first + k));
+		assert_int_equal(frame_refcount(pool, first + k), 1);
+	}
+	st = stats_of(pool);
+	assert_int_equal(st.runs, 7);
+	assert_int_equal(st.in_use, 1 + FRAME_RUN_FRAMES);
+
+	/* A smaller request that fits a run: the rest of the run becomes
+	 * free frames, resident and zero. */
+	assert_int_equal(frame_alloc_contig(pool, 2, 2, &f), 0);
+	assert_int_equal(f % 2, 0);
+	st = stats_of(pool);
+	assert_int_equal(st.runs, 6);
+	assert_int_equal(st.zero, 2);
+	assert_int_equal(st.in_use, 1 + FRAME_RUN_FRAMES + 2);
+
+	/* Without a ready run, never-used frames: not resident yet. */
+	frame_pool_trim(pool);
+	assert_int_equal(stats_of(pool).runs, 0);
+	assert_int_equal(
+	    frame_alloc_contig(pool, FRAME_RUN_FRAMES, FRAME_RUN_FRAMES, &f),
+	    0);
+	assert_false(frame_resident(pool, f));
+	assert_int_equal(stats_of(pool).in_use, 1 + 2 * FRAME_RUN_FRAMES + 2);
+	frame_pool_destroy(pool);
+}
+
+/* Frames kept in runs are not lost to single allocations or to a
+ * contiguous request that no run fits: the last free frames come out of
+ * the runs when nothing else is left. */
+static void test_runs_exhaustion(void **state)
+{
+	struct frame_pool *pool = pool_make(64 * FRAME_SIZE);
+	uint32_t f, n = 0;
+
+	(void)state;
+	/* Frames 4-63: 15 runs; 1-3 are skipped for alignment. */
+	assert_false(frame_pool_prefault(pool, 0, 100));
+	assert_int_equal(stats_of(pool).runs, 15);
+	assert_int_equal(stats_of(pool).in_use, 1);
+	while (frame_alloc(pool, true, &f) == 0) {
+		assert_true(frame_is_zero(pool, f));
+		n++;
+	}
+	assert_int_equal(n, 63);
+	assert_int_equal(stats_of(pool).runs, 0);
+	assert_int_equal(stats_of(pool).in_use, 64);
+	frame_pool_destroy(pool);
+
+	/* 8-aligned: no run fits the request, never-used frames are gone,
+	 * so the slow search must find it among the runs. */
+	pool = pool_make(64 * FRAME_SIZE);
+	assert_false(frame_pool_prefault(pool, 0, 100));
+	assert_int_equal(frame_alloc_contig(pool, 4, 8, &f), 0);
+	assert_int_equal(f % 8, 0);
+	assert_true(frame_is_zero(pool, f));
+	assert_int_equal(stats_of(pool).runs, 0);
+	assert_int_equal(stats_of(pool).zero, 60 - 4);
+	assert_int_equal(stats_of(pool).in_use, 5);
 	frame_pool_destroy(pool);
 }
 
@@ -443,6 +542,8 @@ int main(void)
 	    cmocka_unit_test(test_frame_of_ptr),
 	    cmocka_unit_test(test_exhaustion),
 	    cmocka_unit_test(test_prefault),
+	    cmocka_unit_test(test_prefault_runs),
+	    cmocka_unit_test(test_runs_exhaustion),
 	    cmocka_unit_test(test_contig),
 	    cmocka_unit_test(test_release_reads_zero),
 	    cmocka_unit_test(test_rss_falls),

@@ -57,6 +57,15 @@ static void check(struct fixture *fx)
 	assert_int_equal(gstage_check(fx->pool, all, 1, NULL, 0), 0);
 }
 
+/* The frame whose host memory holds p. */
+static uint32_t frame_holding(const void *p, const struct fixture *fx)
+{
+	uint32_t f = 0;
+
+	assert_int_equal(frame_of_ptr(fx->pool, p, &f), 0);
+	return f;
+}
+
 static struct gstage_stats stats(const struct fixture *fx)
 {
 	struct gstage_stats st;
@@ -218,6 +227,66 @@ static void test_write_breaks_cow(void **state)
 	check(fx);
 }
 
+/* gmem_map(): one page in place, checked once, resolved as an access. */
+static void test_map(void **state)
+{
+	struct fixture *fx = *state;
+	uint8_t *p, *q, b;
+	uint32_t f;
+	uint64_t pte, gen0;
+
+	/* A read populates nothing: the zero frame, read-only in the host
+	 * (never written through this). A write populates the page. */
+	assert_int_equal(
+	    gmem_map(&fx->gs, RAM_BASE + 0x10, 16, false, (void **)&p), 0);
+	assert_int_equal(p[0], 0);
+	assert_int_equal(
+	    gmem_map(&fx->gs, RAM_BASE + 0x10, 16, true, (void **)&p), 0);
+	p[0] = 0x5a;
+	assert_int_equal(gmem_read(&fx->gs, RAM_BASE + 0x10, &b, 1), 0);
+	assert_int_equal(b, 0x5a);
+	assert_int_equal(stats(fx).populated, 1);
+	/* The same page again: the same host byte. */
+	assert_int_equal(
+	    gmem_map(&fx->gs, RAM_BASE, FRAME_SIZE, true, (void **)&q), 0);
+	assert_ptr_equal(q + 0x10, p);
+
+	/* A piece that crosses a page, outside RAM, or past the address
+	 * space: refused before anything happens. */
+	assert_int_equal(
+	    gmem_map(&fx->gs, RAM_BASE + FRAME_SIZE - 8, 16, true, (void **)&p),
+	    -EINVAL);
+	assert_int_equal(
+	    gmem_map(&fx->gs, RAM_BASE + RAM_SIZE, 8, false, (void **)&p),
+	    -EFAULT);
+	assert_int_equal(gmem_map(&fx->gs, ~0ull - 3, 8, false, (void **)&p),
+			 -EFAULT);
+	assert_int_equal(stats(fx).populated, 1);
+
+	/* A write to a copy-on-write page gets it a frame of its own, and
+	 * the generation moves: the address of before is stale. */
+	assert_int_equal(frame_alloc(fx->pool, true, &f), 0);
+	assert_int_equal(
+	    gstage_map(&fx->gs, RAM_BASE + FRAME_SIZE, f, GPTE_R | GPTE_COW),
+	    0);
+	frame_get(fx->pool, f);
+	gen0 = gmem_generation(&fx->gs);
+	assert_int_equal(
+	    gmem_map(&fx->gs, RAM_BASE + FRAME_SIZE, 8, false, (void **)&p), 0);
+	assert_ptr_equal(p, frame_ptr(fx->pool, f));
+	assert_int_equal(gmem_generation(&fx->gs), gen0);
+	assert_int_equal(
+	    gmem_map(&fx->gs, RAM_BASE + FRAME_SIZE, 8, true, (void **)&q), 0);
+	assert_ptr_not_equal(q, p);
+	assert_int_not_equal(gmem_generation(&fx->gs), gen0);
+	assert_int_equal(
+	    gstage_translate(&fx->gs, RAM_BASE + FRAME_SIZE, &f, &pte), 0);
+	assert_ptr_equal(q, frame_ptr(fx->pool, f));
+	assert_true(pte & GPTE_W);
+	assert_true(frame_put(fx->pool, frame_holding(p, fx)));
+	check(fx);
+}
+
 static void test_out_of_memory(void **state)
 {
 	struct frame_pool *pool;
@@ -264,6 +333,7 @@ int main(void)
 	    T(test_outside_ram),
 	    T(test_mapped_outside_ram),
 	    T(test_write_breaks_cow),
+	    T(test_map),
 	    cmocka_unit_test(test_out_of_memory),
 	};
 #undef T

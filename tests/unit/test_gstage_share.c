@@ -267,11 +267,84 @@ static void test_share_frame(void **state)
 	frame_pool_destroy(pool);
 }
 
+/* Several ranges at once (free-page hints in a batch): one lock, one
+ * generation change, a bad range refused on its own, across a clone. */
+static void test_share_zero_ranges(void **state)
+{
+	struct frame_pool *pool = pool_make(128 * MIB);
+	struct frame_vec dropped = {0};
+	struct gstage a, b;
+	uint64_t gen0, before;
+
+	(void)state;
+	gs_make(&a, pool, GSTAGE_SV48X4);
+	assert_int_equal(gstage_set_ram(&a, RAM_BASE, RAM_SIZE), 0);
+	fill(&a, 0, NPAGES, 3);
+	assert_int_equal(gstage_clone(&b, &a, 1), 0);
+	/* b writes pages 0..9: they are b's own now, a keeps its frames. */
+	fill(&b, 0, 10, 9);
+	before = in_use(pool);
+	gen0 = gen(&a);
+
+	struct gstage_range r[] = {
+	    {.gpa = RAM_BASE, .npages = 4},		       /* a's, shared */
+	    {.gpa = RAM_BASE + 5, .npages = 1},		       /* unaligned */
+	    {.gpa = RAM_BASE + 600 * FRAME_SIZE, .npages = 2}, /* shared */
+	    {.gpa = RAM_BASE + RAM_SIZE - FRAME_SIZE, .npages = 2}, /* past */
+	    {.gpa = RAM_BASE + 2000 * FRAME_SIZE, .npages = 8}, /* untouched */
+	    {.gpa = RAM_BASE, .npages = 1}, /* again: on the zero frame */
+	};
+	assert_int_equal(
+	    gstage_share_zero_ranges(&a, r, sizeof(r) / sizeof(r[0]), &dropped),
+	    0);
+	assert_int_equal(r[0].err, 0);
+	assert_int_equal(r[0].shared, 4);
+	assert_int_equal(r[1].err, -EINVAL);
+	assert_int_equal(r[1].shared, 0);
+	assert_int_equal(r[2].err, 0);
+	assert_int_equal(r[2].shared, 2);
+	assert_int_equal(r[3].err, -ERANGE);
+	assert_int_equal(r[4].err, 0);
+	assert_int_equal(r[4].shared, 0);
+	assert_int_equal(r[5].shared, 0);
+	assert_int_equal(gen(&a), gen0 + 1);
+	assert_int_equal(dropped.n, 6);
+	assert_int_equal(gs_stats(&a).zero_shared, 6);
+	/* Pages 0..3 were a's alone (b copied them): freed. Pages 600 and
+	 * 601 are still b's: one reference less, nothing freed; the table
+	 * of pages 512..1023 was replicated into a on the way, as for a
+	 * write. */
+	assert_int_equal(frame_put_vec(pool, &dropped), 4);
+	assert_int_equal(in_use(pool), before - 4 + 1);
+	assert_int_equal(gs_stats(&a).replications, 1);
+	for (unsigned i = 0; i < 4; i++)
+		expect_page(&a, i, 0);
+	expect_page(&a, 4, (uint8_t)(4 * 7 + 3));
+	expect_page(&a, 600, 0);
+	expect_page(&b, 600, (uint8_t)(600 * 7 + 3));
+	expect_page(&b, 601, (uint8_t)(601 * 7 + 3));
+	expect_page(&b, 0, (uint8_t)(0 * 7 + 9));
+	check2(&a, &b);
+
+	/* Nothing to do: no generation change. */
+	gen0 = gen(&a);
+	assert_int_equal(gstage_share_zero_ranges(&a, r, 1, &dropped), 0);
+	assert_int_equal(gen(&a), gen0);
+	assert_int_equal(gstage_share_zero_ranges(&a, r, 0, &dropped), 0);
+
+	gstage_destroy(&a);
+	gstage_destroy(&b);
+	frame_vec_free(&dropped);
+	assert_int_equal(in_use(pool), 1);
+	frame_pool_destroy(pool);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_share_zero),
 	    cmocka_unit_test(test_share_zero_bad_input),
+	    cmocka_unit_test(test_share_zero_ranges),
 	    cmocka_unit_test(test_share_zero_clones),
 	    cmocka_unit_test(test_share_frame),
 	};

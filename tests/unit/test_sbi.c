@@ -542,7 +542,7 @@ static void test_memvisor(void **state)
 
 	assert_int_equal(r.a0, SBI_SUCCESS);
 	assert_int_equal(r.a1, MEMVISOR_ABI_VERSION);
-	assert_int_equal(MEMVISOR_ABI_VERSION, 1);
+	assert_int_equal(MEMVISOR_ABI_VERSION, 2);
 }
 
 int main(void)
