@@ -305,7 +305,7 @@ static int reporting(const struct opts *o, json_t *out)
 
 		snprintf(cmdline, sizeof(cmdline),
 			 "console=hvc0 earlycon=sbi memvisor_dlh.reporting=1 "
-			 "MIB=%d%s",
+			 "MIB=%d CHURN=0%s",
 			 REPORT_MIB, m ? " memvisor_dlh.sync=1" : "");
 		char *const argv[] = {(char *)o->memvisor,
 				      "run",

@@ -48,7 +48,7 @@ $(GUEST_DIR)/Image-%: guest-linux-always
 	ln -sfn "$$cache" $(GUEST_DIR)/linux-$* && \
 	ln -sfn linux-$*/Image $@
 
-$(GUEST_DIR)/init/%: guest/init/%.c guest/init/lib.h $(GUEST_DIR)/Image-6.1
+$(GUEST_DIR)/init/%: guest/init/%.c guest/init/lib.h guest/init/churn.h $(GUEST_DIR)/Image-6.1
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_INIT_CFLAGS) -o $@ $< -lgcc
 

@@ -14,67 +14,28 @@
  *                          once the kernel's page reporting went quiet:
  *                          the driver's counters (/sys/module/memvisor_dlh)
  *   DLH-REUSE-OK N         mapped again: every page read zero first (as
- *                          the kernel promises) and then held a new pattern
- *   DLH-DONE mismatches=M
+ *                          the kernel promises) and then held a new pattern;
+ *                          then unmapped, so the kernel reports it again
+ *   DLH-CHURN-OK rounds=R pages=P reports=B pages_reported=Q
+ *                          CHURN seconds of mapping, checking and unmapping
+ *                          chunks (churn.h) while the kernel goes on
+ *                          reporting what is freed (B reports of Q pages
+ *                          meanwhile)
+ *   DLH-DONE mismatches=M  after checking KEEP_MIB MiB written at the start
+ *                          and held all along
  *
  * then powers off. Any word that does not hold what it should prints
  * "DLH-MISMATCH ..." (the check goes on, to count them all). MIB=N on the
- * kernel command line sets the size (default 200).
+ * kernel command line sets the size (default 200), CHURN=S the churn time
+ * (default 15; 0: none).
  */
 #include "lib.h"
+#include "churn.h"
 
-#define PAGE	       4096ul
 #define PAUSE_S	       2
 #define QUIET_S	       4   /* no more pages reported for this long: done */
 #define REPORT_LIMIT_S 120 /* give up waiting for reports after this */
-
-static unsigned long mismatches;
-
-/* Word w of page p with this seed. */
-static unsigned long pattern(unsigned long seed, unsigned long p,
-			     unsigned long w)
-{
-	unsigned long x = seed * 0xbf58476d1ce4e5b9ul ^ (p << 9 | w);
-
-	x ^= x >> 31;
-	return x * 0x94d049bb133111ebul;
-}
-
-static void mismatch(const char *what, unsigned long p, unsigned long w,
-		     unsigned long got)
-{
-	if (mismatches++ < 10) {
-		out("DLH-MISMATCH ");
-		out(what);
-		out(" page ");
-		out_num(p);
-		out(" word ");
-		out_num(w);
-		out(" got ");
-		out_num(got);
-		out("\n");
-	}
-}
-
-static void fill(unsigned long *m, unsigned long pages, unsigned long seed)
-{
-	for (unsigned long p = 0; p < pages; p++)
-		for (unsigned long w = 0; w < PAGE / 8; w++)
-			m[p * (PAGE / 8) + w] = pattern(seed, p, w);
-}
-
-/* Every word holds the pattern of seed (0: zero). */
-static void check(const unsigned long *m, unsigned long pages,
-		  unsigned long seed, const char *what)
-{
-	for (unsigned long p = 0; p < pages; p++)
-		for (unsigned long w = 0; w < PAGE / 8; w++) {
-			unsigned long want = seed ? pattern(seed, p, w) : 0;
-
-			if (m[p * (PAGE / 8) + w] != want)
-				mismatch(what, p, w, m[p * (PAGE / 8) + w]);
-		}
-}
+#define KEEP_MIB       16
 
 /* The value of the driver's counter NAME, or 0 when unreadable. */
 static unsigned long param(const char *name)
@@ -113,29 +74,30 @@ static unsigned long now_ms(void)
 	struct timeval tv;
 
 	gettimeofday(&tv, NULL);
-	return (unsigned long)tv.tv_sec * 1000 + (unsigned long)tv.tv_usec / 1000;
+	return (unsigned long)tv.tv_sec * 1000 +
+	       (unsigned long)tv.tv_usec / 1000;
 }
 
-static unsigned long *map(unsigned long pages)
+static void map(struct churn_chunk *c, unsigned long pages, unsigned long seed)
 {
-	void *m = mmap(0, pages * PAGE, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (m == MAP_FAILED) {
+	if (churn_map(c, pages, seed)) {
 		out("DLH-FAIL cannot map the memory\n");
 		reboot(LINUX_REBOOT_CMD_POWER_OFF);
 	}
-	return m;
 }
 
 int main(int argc, char **argv, char **envp)
 {
-	const char *mib_s = env_get(envp, "MIB");
+	const char *mib_s = env_get(envp, "MIB"),
+		   *churn_s = env_get(envp, "CHURN");
 	unsigned long mib = mib_s ? parse_num(&mib_s) : 200;
-	unsigned long pages = mib << 8, *m, reported, last, t0, quiet;
+	unsigned long churn = churn_s ? parse_num(&churn_s) : 15;
+	unsigned long pages = mib << 8, reported, last, t0, quiet;
+	struct churn_chunk m, keep;
 
 	(void)argc;
 	(void)argv;
+	churn_tag = "DLH";
 	mount("proc", "/proc", "proc", 0, 0);
 	mount("sysfs", "/sys", "sysfs", 0, 0);
 	out("DLH-READY reporting=");
@@ -144,16 +106,16 @@ int main(int argc, char **argv, char **envp)
 	out(param("sync") ? "Y" : "N");
 	out("\n");
 
-	m = map(pages);
-	fill(m, pages, 1);
-	check(m, pages, 1, "allocated");
+	map(&keep, KEEP_MIB << 8, 3);
+	map(&m, pages, 1);
+	churn_check(&m, "allocated");
 	out("DLH-ALLOCATED ");
 	out_num(mib);
 	out("\n");
 	sleep(PAUSE_S);
 
-	check(m, pages, 1, "before free");
-	munmap(m, pages * PAGE);
+	churn_check(&m, "before-free");
+	churn_unmap(&m);
 	out("DLH-FREED ");
 	out_num(mib);
 	out("\n");
@@ -193,15 +155,33 @@ int main(int argc, char **argv, char **envp)
 	out(quiet ? "\n" : " (not quiet)\n");
 	sleep(PAUSE_S);
 
-	m = map(pages);
-	check(m, pages, 0, "reused, before writing");
-	fill(m, pages, 2);
-	check(m, pages, 2, "reused");
-	out(mismatches ? "DLH-REUSE-BAD " : "DLH-REUSE-OK ");
+	map(&m, pages, 0);
+	churn_check(&m, "reused-before-writing");
+	churn_write(&m, 2);
+	churn_check(&m, "reused");
+	churn_unmap(&m);
+	out(churn_mismatches ? "DLH-REUSE-BAD " : "DLH-REUSE-OK ");
 	out_num(mib);
 	out("\n");
+
+	if (churn) {
+		unsigned long reports = param("reports"), rounds, checked;
+
+		reported = param("pages_reported");
+		churn_run(churn, &rounds, &checked);
+		out("DLH-CHURN-OK rounds=");
+		out_num(rounds);
+		out(" pages=");
+		out_num(checked);
+		out(" reports=");
+		out_num(param("reports") - reports);
+		out(" pages_reported=");
+		out_num(param("pages_reported") - reported);
+		out("\n");
+	}
+	churn_check(&keep, "kept");
 	out("DLH-DONE mismatches=");
-	out_num(mismatches);
+	out_num(churn_mismatches);
 	out("\n");
 	reboot(LINUX_REBOOT_CMD_POWER_OFF);
 	return 0;

@@ -265,12 +265,28 @@ int vmi_classify(const struct vmi_profile *p, struct gstage *gs,
 		       to - from);
 	}
 	classify_tally(map);
+	r = vmi_map_check(map, why, whylen);
 out:
 	hart_destroy(&c.h);
 	free(c.view.mem);
 	if (r)
 		vmi_map_free(map);
 	return r;
+}
+
+int vmi_map_check(const struct vmi_map *map, char *why, size_t whylen)
+{
+	uint64_t mine = map->free_pages, kernel = map->info.free_pages;
+	uint64_t diff = mine > kernel ? mine - kernel : kernel - mine;
+
+	if (diff <= VMI_FREE_SLACK(map->npages))
+		return 0;
+	snprintf(why, whylen,
+		 "the page map has %llu free pages where the guest kernel "
+		 "counts %llu: the profile does not describe this guest's "
+		 "memory (a kernel built with another config?)",
+		 (unsigned long long)mine, (unsigned long long)kernel);
+	return -EPROTO;
 }
 
 void vmi_map_free(struct vmi_map *map)

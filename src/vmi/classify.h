@@ -42,11 +42,30 @@ struct vmi_map {
  * fills *map (release with vmi_map_free()), or a negative errno with a
  * one-line reason in why: -EAGAIN (paging not on yet), -ESRCH (the guest
  * does not run p's kernel), -EFAULT (the interface faulted or ran out of
- * budget), -EPROTO (it reported nonsense), -ENOMEM.
+ * budget), -EPROTO (it reported nonsense, or a map whose free pages
+ * disagree with the kernel's own count: vmi_map_check()), -ENOMEM.
  */
 int vmi_classify(const struct vmi_profile *p, struct gstage *gs,
 		 const struct hart *cpu, struct vmi_map *map, char *why,
 		 size_t whylen);
+
+/*
+ * The most a page map's free pages may differ from the guest kernel's own
+ * count (NR_FREE_PAGES) and still be taken for a map of this guest: the
+ * kernel's count lags by its per-CPU counter deltas, and a paused CPU may
+ * be in the middle of moving a block. A profile that does not describe the
+ * guest (built for another config, say) reads its struct pages wrong and
+ * lands far outside this.
+ */
+#define VMI_FREE_SLACK(npages) (4096u + (npages) / 32)
+
+/*
+ * Is map plausible as a map of the guest that reported map->info: are its
+ * free pages within VMI_FREE_SLACK of the kernel's own count? Returns 0,
+ * or -EPROTO with the two counts in why. vmi_classify() calls it; sharing
+ * relies on it, since a wrong map would wipe pages the guest uses.
+ */
+int vmi_map_check(const struct vmi_map *map, char *why, size_t whylen);
 
 void vmi_map_free(struct vmi_map *map);
 

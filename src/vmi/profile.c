@@ -134,6 +134,34 @@ static int profile_write(const char *path, const void *buf, size_t len)
 	return r;
 }
 
+/*
+ * The compiler's own words from the build log: its first "error:" line and
+ * the two after it (what it quotes of the source), joined with " | " into
+ * out. Empty when the log has none (a failure of make itself).
+ */
+static void profile_log_errors(const char *log, char *out, size_t outlen)
+{
+	char *text, *line, *end;
+	size_t n = 0;
+
+	out[0] = '\0';
+	if (profile_slurp(log, &text, NULL))
+		return;
+	line = strstr(text, "error:");
+	if (line) {
+		while (line > text && line[-1] != '\n')
+			line--;
+		for (int i = 0; i < 3 && *line && n + 1 < outlen; i++) {
+			end = line + strcspn(line, "\n");
+			n += (size_t)snprintf(out + n, outlen - n, "%s%.*s",
+					      i ? " | " : "", (int)(end - line),
+					      line);
+			line = *end ? end + 1 : end;
+		}
+	}
+	free(text);
+}
+
 /* Hex SHA-256 prefix (16 digits) of the given buffers, each with its
  * length, so that ("ab", "c") and ("a", "bc") differ. */
 static void profile_hash(char out[17], const void *const bufs[],
@@ -460,12 +488,17 @@ static int profile_compile(struct profile_build *b,
 	profile_say(b, "[3/4] compiling the interface in %s", b->tree);
 	profile_path(mflag, "M=%s", obj);
 	profile_path(incflag, "MEMVISOR_INCLUDE=%s", b->cfg->include_dir);
-	if (profile_make(b, mflag, incflag, "interface.o"))
-		return profile_fail(b, -EIO,
-				    "compiling %s/interface.c against Linux "
-				    "%s failed (log: %s)",
-				    b->cfg->interface_dir, b->k->release,
-				    b->log);
+	if (profile_make(b, mflag, incflag, "interface.o")) {
+		char said[512];
+
+		profile_log_errors(b->log, said, sizeof(said));
+		return profile_fail(
+		    b, -EIO,
+		    "compiling %s/interface.c against Linux "
+		    "%s failed: %s (log: %s)",
+		    b->cfg->interface_dir, b->k->release,
+		    said[0] ? said : "no compiler error in the log", b->log);
+	}
 
 	profile_say(b, "[4/4] linking it against %s", b->symbols_path);
 	profile_path(path, "%s/interface.o", obj);

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -21,6 +22,7 @@
 #include "cpu/hart.h"
 #include "cpu/trap.h"
 #include "mem/gmem.h"
+#include "vmi/classify.h"
 #include "vmi/kernel.h"
 #include "vmi/profile.h"
 #include "vmi/symbols.h"
@@ -216,10 +218,14 @@ static void test_symbols_elf(void **state)
 
 /* ---- profile: what is refused before anything is built ---- */
 
-static void expect_profile_error(const char *kernel, const char *symbols,
-				 const char *config, int err, const char *says)
+/* vmi_profile_get() fails with err and a reason that says says; tree is
+ * the configured kernel tree to try (NULL: none). */
+static void expect_profile_error_tree(const char *tree, const char *kernel,
+				      const char *symbols, const char *config,
+				      int err, const char *says)
 {
 	struct vmi_profile_config cfg = {.cache_dir = tmp_path("cache"),
+					 .tree = tree,
 					 .config = config,
 					 .interface_dir = "guest/vmi",
 					 .include_dir = "include",
@@ -231,6 +237,12 @@ static void expect_profile_error(const char *kernel, const char *symbols,
 	    vmi_profile_get(&cfg, kernel, symbols, &p, why, sizeof(why)), err);
 	if (!strstr(why, says))
 		fail_msg("\"%s\" does not say \"%s\"", why, says);
+}
+
+static void expect_profile_error(const char *kernel, const char *symbols,
+				 const char *config, int err, const char *says)
+{
+	expect_profile_error_tree(NULL, kernel, symbols, config, err, says);
 }
 
 static void test_profile_errors(void **state)
@@ -264,6 +276,99 @@ static void test_profile_errors(void **state)
 			     tmp_path("config"), -ESRCH, "linux_banner");
 	/* Nothing was built or cached for any of them. */
 	assert_int_equal(access(tmp_path("cache"), F_OK), -1);
+}
+
+/* A configured "kernel tree" for the fake kernel: its release, a .config
+ * (CONFIG when matching, another otherwise) and a Makefile whose
+ * interface.o fails the way a compiler error does. */
+static void fake_tree(const char *name, bool matching)
+{
+	static const char makefile[] =
+	    "interface.o:\n"
+	    "\t@echo '  CC      interface.o'\n"
+	    "\t@echo 'interface.c:7:8: error: unknown type name boom_t' >&2\n"
+	    "\t@echo '    7 | static boom_t x;' >&2\n"
+	    "\t@exit 1\n";
+	static const char other[] = "CONFIG_64BIT=y\n";
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s", tmp_path(name));
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/include", tmp_path(name));
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/include/config", tmp_path(name));
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/include/config/kernel.release",
+		 tmp_path(name));
+	write_file(path, "7.3.21-test\n", 12);
+	snprintf(path, sizeof(path), "%s/.config", tmp_path(name));
+	if (matching)
+		write_file(path, CONFIG, strlen(CONFIG));
+	else
+		write_file(path, other, strlen(other));
+	snprintf(path, sizeof(path), "%s/Makefile", tmp_path(name));
+	write_file(path, makefile, strlen(makefile));
+}
+
+/* Past the kernel file and its symbols: the source, the tree, the build. */
+static void test_profile_build_errors(void **state)
+{
+	unsigned char buf[16384];
+	static const char map[] = "ffffffff80000000 T _start\n"
+				  "ffffffff80a00000 D linux_banner\n";
+
+	(void)state;
+	write_file(tmp_path("kernel"), buf,
+		   fake_kernel(buf, sizeof(buf), true));
+	write_file(tmp_path("good.map"), map, sizeof(map) - 1);
+	/* Linux 7.3's source is no Debian package here: the error names it. */
+	expect_profile_error(tmp_path("kernel"), tmp_path("good.map"), NULL,
+			     -ENOENT,
+			     "/usr/src/linux-source-7.3.tar.xz is missing "
+			     "(apt-get install linux-source-7.3)");
+	/* A tree of that release but another config is not used. */
+	fake_tree("other-tree", false);
+	expect_profile_error_tree(tmp_path("other-tree"), tmp_path("kernel"),
+				  tmp_path("good.map"), NULL, -ENOENT,
+				  "linux-source-7.3");
+	/* A matching tree is, and the compiler's own words come back. */
+	fake_tree("tree", true);
+	expect_profile_error_tree(
+	    tmp_path("tree"), tmp_path("kernel"), tmp_path("good.map"), NULL,
+	    -EIO,
+	    "interface.c:7:8: error: unknown type name boom_t | "
+	    "    7 | static boom_t x;");
+	/* A failed build leaves no profile behind: the same error again. */
+	expect_profile_error_tree(tmp_path("tree"), tmp_path("kernel"),
+				  tmp_path("good.map"), NULL, -EIO,
+				  "error: unknown type name boom_t");
+}
+
+/* ---- the page map's plausibility ---- */
+
+static void test_map_check(void **state)
+{
+	struct vmi_map map = {.npages = 65536};
+	uint64_t slack = VMI_FREE_SLACK(65536);
+	char why[256] = "";
+
+	(void)state;
+	map.free_pages = map.info.free_pages = 50000;
+	assert_int_equal(vmi_map_check(&map, why, sizeof(why)), 0);
+	map.free_pages = 50000 + slack;
+	assert_int_equal(vmi_map_check(&map, why, sizeof(why)), 0);
+	map.free_pages = 50000 - slack;
+	assert_int_equal(vmi_map_check(&map, why, sizeof(why)), 0);
+	map.free_pages = 50000 + slack + 1;
+	assert_int_equal(vmi_map_check(&map, why, sizeof(why)), -EPROTO);
+	assert_non_null(strstr(why, "has 56145 free pages where the guest "
+				    "kernel counts 50000"));
+	/* A profile reading garbage: nothing looks free, or everything. */
+	map.free_pages = 0;
+	assert_int_equal(vmi_map_check(&map, why, sizeof(why)), -EPROTO);
+	map.free_pages = 65536;
+	map.info.free_pages = 12;
+	assert_int_equal(vmi_map_check(&map, why, sizeof(why)), -EPROTO);
 }
 
 /* ---- the read-only view ---- */
@@ -407,6 +512,8 @@ int main(void)
 	    cmocka_unit_test(test_symbols_map),
 	    cmocka_unit_test(test_symbols_elf),
 	    cmocka_unit_test(test_profile_errors),
+	    cmocka_unit_test(test_profile_build_errors),
+	    cmocka_unit_test(test_map_check),
 	    cmocka_unit_test_setup_teardown(test_view_reads_guest_writes_window,
 					    view_setup, view_teardown),
 	    cmocka_unit_test_setup_teardown(test_view_store_faults, view_setup,
