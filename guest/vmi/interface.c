@@ -25,6 +25,8 @@
 long memvisor_vmi_info(struct memvisor_vmi_info *info);
 long memvisor_vmi_classify(unsigned long pfn, unsigned long count,
 			   unsigned char *map);
+long memvisor_vmi_classify_free(unsigned long pfn, unsigned long count,
+				unsigned char *map);
 
 /* Free pages the per-CPU lists hold: each list's own count. */
 static unsigned long long memvisor_vmi_pcp_pages(void)
@@ -66,11 +68,14 @@ static unsigned char memvisor_vmi_class(struct page *page)
 	return MEMVISOR_PAGE_OTHER;
 }
 
-long memvisor_vmi_classify(unsigned long pfn, unsigned long count,
-			   unsigned char *map)
+/* Both entry points: full says whether frames in use are told apart. */
+static __always_inline long memvisor_vmi_scan(unsigned long pfn,
+					      unsigned long count,
+					      unsigned char *map, bool full)
 {
 	unsigned long i = 0;
 
+	/* i only grows: it takes a whole free block at a time. */
 	while (i < count) {
 		struct page *page;
 		unsigned long n;
@@ -81,14 +86,27 @@ long memvisor_vmi_classify(unsigned long pfn, unsigned long count,
 		}
 		page = pfn_to_page(pfn + i);
 		if (!PageBuddy(page)) {
-			map[i++] = memvisor_vmi_class(page);
+			map[i++] = full ? memvisor_vmi_class(page)
+					: MEMVISOR_PAGE_OTHER;
 			continue;
 		}
-		/* A free block: its head says how long it is. */
+		/* A free block: its head says how long it is, and memvisor
+		 * marks the rest. */
 		n = 1ul << buddy_order(page);
 		map[i] = MEMVISOR_VMI_BYTE(MEMVISOR_PAGE_FREE, buddy_order(page));
-		for (n = min(n, count - i), i++; --n; i++)
-			map[i] = MEMVISOR_PAGE_FREE_TAIL;
+		i += min(n, count - i);
 	}
 	return count;
+}
+
+long memvisor_vmi_classify(unsigned long pfn, unsigned long count,
+			   unsigned char *map)
+{
+	return memvisor_vmi_scan(pfn, count, map, true);
+}
+
+long memvisor_vmi_classify_free(unsigned long pfn, unsigned long count,
+				unsigned char *map)
+{
+	return memvisor_vmi_scan(pfn, count, map, false);
 }

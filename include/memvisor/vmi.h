@@ -17,8 +17,17 @@
  *     IN  pfn, count: the page frames [pfn, pfn + count); pfn is a multiple
  *         of MEMVISOR_VMI_CHUNK and count at most that, so that no free
  *         block (naturally aligned, at most 2^15 pages) straddles two calls.
- *     OUT map[i] = MEMVISOR_VMI_BYTE(class, order) of frame pfn + i.
+ *     OUT map[i] = MEMVISOR_VMI_BYTE(class, order) of frame pfn + i, but
+ *         for the pages after the head of a free block (its 2^order - 1
+ *         tails): those are skipped, and memvisor marks them
+ *         MEMVISOR_PAGE_FREE_TAIL.
  *     Returns the number of frames classified (count).
+ *
+ *   long memvisor_vmi_classify_free(unsigned long pfn, unsigned long count,
+ *                                   unsigned char *map)
+ *     As memvisor_vmi_classify(), but only free blocks and holes are told
+ *     apart: every other frame is MEMVISOR_PAGE_OTHER, unexamined. What
+ *     sharing free pages needs, at a fraction of the cost.
  *
  * Both sides include this header: it has no dependencies.
  */

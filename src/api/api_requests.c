@@ -39,6 +39,7 @@ struct api_args {
 	unsigned count;
 	unsigned eager_levels;
 	unsigned map;
+	unsigned free_only;
 	unsigned interval_ms; /* API_NO_INTERVAL when absent */
 	struct api_bytes input;
 };
@@ -422,7 +423,8 @@ static json_t *api_inspect(struct hv *hv, const struct api_args *a)
 	struct vmi_map map;
 	uint64_t pause_ns;
 	json_t *classes, *reply;
-	int r = hv_inspect(hv, a->vm, &map, &pause_ns, why, sizeof(why));
+	int r = hv_inspect(hv, a->vm, a->free_only, &map, &pause_ns, why,
+			   sizeof(why));
 
 	if (r)
 		return api_error("VM %u: %s", a->vm,
@@ -447,6 +449,9 @@ static json_t *api_inspect(struct hv *hv, const struct api_args *a)
 		      (json_int_t)map.info.pcp_pages, "instructions",
 		      (json_int_t)map.instructions, "pause_us",
 		      (json_int_t)(pause_ns / 1000));
+	if (reply)
+		json_object_set_new(reply, "free_only",
+				    json_boolean(map.free_only));
 	if (reply && a->map)
 		json_object_set_new(reply, "map", api_map_runs(&map));
 	vmi_map_free(&map);
@@ -646,6 +651,15 @@ static const struct api_request api_requests[] = {
 		    .offset = offsetof(struct api_args, map),
 		    .help = "1: add the page map as runs [first pfn, "
 			    "frames, byte] (default 0)",
+		},
+		{
+		    .name = "free_only",
+		    .type = API_ARG_UINT,
+		    .min = 0,
+		    .max = 1,
+		    .offset = offsetof(struct api_args, free_only),
+		    .help = "1: tell only free pages from the rest, as "
+			    "sharing does (faster; default 0)",
 		},
 	    },
     },

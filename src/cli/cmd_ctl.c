@@ -36,6 +36,7 @@ enum ctl_opt {
 	OPT_EAGER_LEVELS,
 	OPT_INPUT,
 	OPT_MAP,
+	OPT_FREE_ONLY,
 	OPT_INTERVAL,
 	CTL_NOPTS_,
 };
@@ -55,6 +56,9 @@ static const struct cli_option ctl_opts[] = {
     [OPT_MAP] = {"map", "FILE",
 		 "inspect: write the page map there (a header, then a byte "
 		 "per frame: include/memvisor/vmi.h)"},
+    [OPT_FREE_ONLY] = {"free-only", NULL,
+		       "inspect: tell only free pages from the rest, as "
+		       "sharing does (faster)"},
     [OPT_INTERVAL] = {"interval", "MS",
 		      "share: from now on every MS milliseconds (0: stop)"},
 };
@@ -63,7 +67,7 @@ static const struct cli_option ctl_opts[] = {
 
 struct ctl_args {
 	const char *sock;
-	bool json;
+	bool json, free_only;
 	const char *count, *eager_levels, *input, *map, *interval; /* or NULL */
 	size_t input_len; /* of input with its escapes decoded */
 	bool given[CTL_NOPTS_];
@@ -331,12 +335,15 @@ static void ctl_print_inspect(const struct ctl_args *a, json_t *reply)
 	const char *name;
 	int r;
 
-	printf("VM %s runs Linux %s: %lld frames from pfn 0x%llx, classified "
-	       "in %lld instructions, paused %lld us\n",
+	printf("VM %s runs Linux %s: %lld frames from pfn 0x%llx, %s in %lld "
+	       "instructions, paused %lld us\n",
 	       a->operands[1],
 	       json_string_value(json_object_get(reply, "kernel")), frames,
-	       ctl_int(reply, "min_pfn"), ctl_int(reply, "instructions"),
-	       ctl_int(reply, "pause_us"));
+	       ctl_int(reply, "min_pfn"),
+	       json_is_true(json_object_get(reply, "free_only"))
+		   ? "free pages told from the rest (\"other\": in use)"
+		   : "classified",
+	       ctl_int(reply, "instructions"), ctl_int(reply, "pause_us"));
 	ctl_table_add(&t, head);
 	json_object_foreach(classes, name, v)
 	{
@@ -473,8 +480,9 @@ static const struct ctl_request ctl_requests[] = {
      NULL, "queue input, print the VM's captured console output"},
     {"stats", "VM", CTL_VM, 0, ctl_print_stats, NULL,
      "a VM's memory and execution counters, and host RSS"},
-    {"inspect", "VM [--map FILE]", CTL_VM, 1u << OPT_MAP, ctl_print_inspect,
-     NULL, "identify every page of a Linux guest from outside"},
+    {"inspect", "VM [--map FILE] [--free-only]", CTL_VM,
+     1u << OPT_MAP | 1u << OPT_FREE_ONLY, ctl_print_inspect, NULL,
+     "identify every page of a Linux guest from outside"},
     {"share", "[VM] [--interval MS]", CTL_VM_OPTIONAL, 1u << OPT_INTERVAL,
      ctl_print_share, NULL,
      "give a Linux guest's free pages back to the host (no VM: all)"},
@@ -521,6 +529,9 @@ static int ctl_option(unsigned idx, const char *arg, void *ctx)
 		break;
 	case OPT_MAP:
 		a->map = arg;
+		break;
+	case OPT_FREE_ONLY:
+		a->free_only = true;
 		break;
 	case OPT_INTERVAL:
 		a->interval = arg;
@@ -682,6 +693,8 @@ static json_t *ctl_build(const struct ctl_request *rq, struct ctl_args *a)
 	}
 	if (a->map)
 		json_object_set_new(req, "map", json_integer(1));
+	if (a->free_only)
+		json_object_set_new(req, "free_only", json_integer(1));
 	if (a->interval) {
 		if (cli_parse_uint(a->interval, 0, 86400000, &v)) {
 			cli_error("--interval %s: expected milliseconds from 0 "

@@ -167,28 +167,44 @@ static int classify_check_banner(struct classify_run *c)
 	return 0;
 }
 
-/* Count and clean what the interface wrote: the guest's data drove it. */
+/*
+ * Count and clean what the interface wrote (the guest's data drove it),
+ * and mark the tails of each free block, which it skips: the bytes there
+ * are whatever the buffer held.
+ */
 static void classify_tally(struct vmi_map *map)
 {
 	for (uint64_t i = 0; i < map->npages; i++) {
 		uint8_t b = map->bytes[i];
 		unsigned class = MEMVISOR_VMI_CLASS(b);
+		uint64_t tails;
 
 		if (class >= MEMVISOR_PAGE_CLASSES ||
+		    class == MEMVISOR_PAGE_FREE_TAIL ||
 		    (class != MEMVISOR_PAGE_FREE && MEMVISOR_VMI_ORDER(b)) ||
 		    MEMVISOR_VMI_ORDER(b) > map->info.max_order)
 			b = class = MEMVISOR_PAGE_OTHER;
 		map->bytes[i] = b;
 		map->counts[class]++;
-		if (class == MEMVISOR_PAGE_FREE)
-			map->free_pages += 1ull << MEMVISOR_VMI_ORDER(b);
+		if (class != MEMVISOR_PAGE_FREE)
+			continue;
+		map->free_pages += 1ull << MEMVISOR_VMI_ORDER(b);
+		tails = (1ull << MEMVISOR_VMI_ORDER(b)) - 1;
+		if (tails > map->npages - 1 - i)
+			tails = map->npages - 1 - i;
+		memset(map->bytes + i + 1, MEMVISOR_PAGE_FREE_TAIL, tails);
+		map->counts[MEMVISOR_PAGE_FREE_TAIL] += tails;
+		i += tails;
 	}
 }
 
 int vmi_classify(const struct vmi_profile *p, struct gstage *gs,
-		 const struct hart *cpu, struct vmi_map *map, char *why,
-		 size_t whylen)
+		 const struct hart *cpu, bool free_only, struct vmi_map *map,
+		 char *why, size_t whylen)
 {
+	const char *entry_name =
+	    free_only ? "memvisor_vmi_classify_free" : "memvisor_vmi_classify";
+	uint64_t entry = free_only ? p->free_entry : p->classify_entry;
 	struct classify_run c = {.p = p, .why = why, .whylen = whylen};
 	uint64_t ram_lo = gs->ram_base >> 12;
 	uint64_t ram_hi = (gs->ram_base + gs->ram_size) >> 12;
@@ -196,6 +212,7 @@ int vmi_classify(const struct vmi_profile *p, struct gstage *gs,
 	int r;
 
 	memset(map, 0, sizeof(*map));
+	map->free_only = free_only;
 	snprintf(map->release, sizeof(map->release), "%s", p->kernel.release);
 	if (!(cpu->satp >> 60))
 		return classify_fail(&c, -EAGAIN,
@@ -245,9 +262,12 @@ int vmi_classify(const struct vmi_profile *p, struct gstage *gs,
 				  ? pfn + MEMVISOR_VMI_CHUNK
 				  : hi;
 
+		/* Free blocks' tails stay unwritten: "other" until the tally
+		 * marks them, never a stale byte of the last chunk. */
+		memset(classify_window(&c, c.map_va), MEMVISOR_PAGE_OTHER,
+		       MEMVISOR_VMI_CHUNK);
 		r = classify_call(
-		    &c, "memvisor_vmi_classify", p->classify_entry, pfn,
-		    MEMVISOR_VMI_CHUNK, c.map_va,
+		    &c, entry_name, entry, pfn, MEMVISOR_VMI_CHUNK, c.map_va,
 		    VMI_BUDGET_PER_CALL +
 			(uint64_t)MEMVISOR_VMI_CHUNK * VMI_BUDGET_PER_PAGE,
 		    &ret, &map->instructions);
@@ -255,9 +275,8 @@ int vmi_classify(const struct vmi_profile *p, struct gstage *gs,
 			goto out;
 		if (ret != MEMVISOR_VMI_CHUNK) {
 			r = classify_fail(&c, -EPROTO,
-					  "memvisor_vmi_classify returned "
-					  "%llu for %lu frames",
-					  (unsigned long long)ret,
+					  "%s returned %llu for %lu frames",
+					  entry_name, (unsigned long long)ret,
 					  MEMVISOR_VMI_CHUNK);
 			goto out;
 		}

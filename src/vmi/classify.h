@@ -10,6 +10,7 @@
 #ifndef MEMVISOR_VMI_CLASSIFY_H
 #define MEMVISOR_VMI_CLASSIFY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,13 +32,16 @@ struct vmi_map {
 	uint64_t counts[MEMVISOR_PAGE_CLASSES]; /* frames per class */
 	uint64_t free_pages;   /* pages in free blocks: heads x 2^order */
 	uint64_t instructions; /* what the interface ran */
-	uint64_t tag; /* the caller's: when it was taken (vmm: vm->resumes) */
+	uint64_t tag;	/* the caller's: when it was taken (vmm: vm->resumes) */
+	bool free_only; /* frames in use are all MEMVISOR_PAGE_OTHER */
 };
 
 /*
  * Classify every frame of guest RAM of the guest whose memory is gs, as
  * the paused VCPU cpu sees it (its satp, and its kernel's tp), with the
- * profile p of the kernel it runs. The guest must stay paused throughout.
+ * profile p of the kernel it runs; with free_only, tell only free blocks
+ * and holes from frames in use (MEMVISOR_PAGE_OTHER), which is all that
+ * sharing needs and costs a fraction. The guest must stay paused throughout.
  * Checks first that the guest's linux_banner is p's banner. Returns 0 and
  * fills *map (release with vmi_map_free()), or a negative errno with a
  * one-line reason in why: -EAGAIN (paging not on yet), -ESRCH (the guest
@@ -46,8 +50,8 @@ struct vmi_map {
  * disagree with the kernel's own count: vmi_map_check()), -ENOMEM.
  */
 int vmi_classify(const struct vmi_profile *p, struct gstage *gs,
-		 const struct hart *cpu, struct vmi_map *map, char *why,
-		 size_t whylen);
+		 const struct hart *cpu, bool free_only, struct vmi_map *map,
+		 char *why, size_t whylen);
 
 /*
  * The most a page map's free pages may differ from the guest kernel's own

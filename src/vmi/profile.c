@@ -248,11 +248,35 @@ static int profile_make(struct profile_build *b, const char *a1, const char *a2,
 	return profile_exec(b, argv);
 }
 
-/* True when tree holds release, configured with exactly config. */
+/*
+ * A tree memvisor prepared keeps the config it was prepared from here:
+ * `make olddefconfig` drops options the source does not know (a driver
+ * built into the guest from outside the source, say), so its .config need
+ * not be the guest's.
+ */
+#define PROFILE_TREE_CONFIG ".memvisor-config"
+
+/* True when file in tree holds exactly len bytes of text. */
+static bool profile_file_is(const char *tree, const char *file,
+			    const char *text, size_t len)
+{
+	char path[PATH_LEN], *have;
+	size_t have_len;
+	bool ok;
+
+	profile_path(path, "%s/%s", tree, file);
+	if (profile_slurp(path, &have, &have_len))
+		return false;
+	ok = have_len == len && !memcmp(have, text, len);
+	free(have);
+	return ok;
+}
+
+/* True when tree holds release, configured with exactly the guest's
+ * config (its .config, or the config memvisor prepared it from). */
 static bool profile_tree_matches(const char *tree, const struct vmi_kernel *k)
 {
 	char path[PATH_LEN], *text;
-	size_t len;
 	bool ok;
 
 	profile_path(path, "%s/include/config/kernel.release", tree);
@@ -261,12 +285,10 @@ static bool profile_tree_matches(const char *tree, const struct vmi_kernel *k)
 	text[strcspn(text, "\n")] = '\0';
 	ok = !strcmp(text, k->release);
 	free(text);
-	profile_path(path, "%s/.config", tree);
-	if (!ok || profile_slurp(path, &text, &len))
-		return false;
-	ok = len == k->config_len && !memcmp(text, k->config, len);
-	free(text);
-	return ok;
+	return ok && (profile_file_is(tree, ".config", k->config,
+				      k->config_len) ||
+		      profile_file_is(tree, PROFILE_TREE_CONFIG, k->config,
+				      k->config_len));
 }
 
 /* The value of "NAME = value" in the kernel's top Makefile. */
@@ -345,6 +367,10 @@ static int profile_prepare_tree(struct profile_build *b)
 		       "1 min)");
 	profile_path(tarball, "%s/.config", src);
 	r = profile_write(tarball, k->config, k->config_len);
+	if (!r) {
+		profile_path(tarball, "%s/%s", src, PROFILE_TREE_CONFIG);
+		r = profile_write(tarball, k->config, k->config_len);
+	}
 	if (r) {
 		profile_fail(b, r, "cannot write %s", tarball);
 		goto err;
@@ -356,8 +382,11 @@ static int profile_prepare_tree(struct profile_build *b)
 				 b->log);
 		goto err;
 	}
-	/* Ready: it appears in the cache only by this rename. */
+	/* Ready: it appears in the cache only by this rename, over a stale
+	 * tree of the same name (one that no longer matches) if need be. */
 	profile_path(b->tree, "%s", final);
+	char *rm_stale[] = {"rm", "-rf", final, NULL};
+	profile_exec(b, rm_stale);
 	if (rename(src, final)) {
 		r = profile_fail(b, -errno, "cannot move %s to %s: %s", src,
 				 final, strerror(errno));
@@ -536,6 +565,8 @@ static int profile_entry(const char *name, const GElf_Sym *sym, void *arg)
 		p->info_entry = sym->st_value;
 	else if (!strcmp(name, "memvisor_vmi_classify"))
 		p->classify_entry = sym->st_value;
+	else if (!strcmp(name, "memvisor_vmi_classify_free"))
+		p->free_entry = sym->st_value;
 	return 0;
 }
 
@@ -582,7 +613,7 @@ static int profile_load(struct profile_build *b, struct vmi_profile *p)
 			goto bad;
 	}
 	vmi_elf_symbols(elf, profile_entry, p);
-	if (!p->info_entry || !p->classify_entry)
+	if (!p->info_entry || !p->classify_entry || !p->free_entry)
 		goto bad;
 	r = 0;
 	goto out;

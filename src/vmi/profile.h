@@ -43,6 +43,7 @@ struct vmi_profile {
 	size_t image_size;
 	uint64_t info_entry;	 /* memvisor_vmi_info */
 	uint64_t classify_entry; /* memvisor_vmi_classify */
+	uint64_t free_entry;	 /* memvisor_vmi_classify_free */
 	uint64_t banner_va;	 /* linux_banner: checks the guest matches */
 	uint64_t gp;		 /* __global_pointer$, 0 when absent */
 };

@@ -562,9 +562,9 @@ typedef int hv_map_fn(struct vm *vm, struct vmi_map *map, void *arg, char *why,
  * kernel's profile first, without the lock (building one takes a while),
  * then pause the VM, classify, run fn, resume (unless it was paused).
  */
-static int hv_with_map(struct hv *hv, unsigned id, hv_map_fn *fn, void *arg,
-		       struct vmi_map *map, uint64_t *pause_ns, char *why,
-		       size_t whylen)
+static int hv_with_map(struct hv *hv, unsigned id, bool free_only,
+		       hv_map_fn *fn, void *arg, struct vmi_map *map,
+		       uint64_t *pause_ns, char *why, size_t whylen)
 {
 	const struct vmi_profile *profile;
 	struct inspect *in = NULL;
@@ -600,8 +600,8 @@ static int hv_with_map(struct hv *hv, unsigned id, hv_map_fn *fn, void *arg,
 		was_paused = vm->paused;
 		if (!was_paused)
 			sched_pause_vm(hv->sched, vm);
-		r = vmi_classify(profile, &vm->gs, hv_paged_hart(vm), map, why,
-				 whylen);
+		r = vmi_classify(profile, &vm->gs, hv_paged_hart(vm), free_only,
+				 map, why, whylen);
 		map->tag = vm->resumes;
 		if (!r && fn) {
 			r = fn(vm, map, arg, why, whylen);
@@ -618,10 +618,11 @@ out:
 	return r;
 }
 
-int hv_inspect(struct hv *hv, unsigned id, struct vmi_map *map,
+int hv_inspect(struct hv *hv, unsigned id, bool free_only, struct vmi_map *map,
 	       uint64_t *pause_ns, char *why, size_t whylen)
 {
-	return hv_with_map(hv, id, NULL, NULL, map, pause_ns, why, whylen);
+	return hv_with_map(hv, id, free_only, NULL, NULL, map, pause_ns, why,
+			   whylen);
 }
 
 /*
@@ -681,8 +682,10 @@ int hv_share(struct hv *hv, unsigned id, bool stable_only,
 	int r;
 
 	memset(res, 0, sizeof(*res));
-	r = hv_with_map(hv, id, hv_share_map, &op, &map, &res->pause_ns, why,
-			whylen);
+	/* Sharing needs only the free set: the cheaper scan keeps the pause
+	 * short. */
+	r = hv_with_map(hv, id, true, hv_share_map, &op, &map, &res->pause_ns,
+			why, whylen);
 	if (!r) {
 		res->identify_ns = res->pause_ns - res->share_ns;
 		vmi_map_free(&map);

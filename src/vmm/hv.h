@@ -127,14 +127,15 @@ long hv_console_output(struct hv *hv, unsigned id, void *buf, size_t len);
 /*
  * The page map of VM id (vmi_classify()): get its kernel's profile first
  * (built on first use, which may take minutes; other requests go on
- * meanwhile), then pause the VM, classify every frame of its RAM and
- * resume it (unless it was paused already). Returns 0, filling *map
+ * meanwhile), then pause the VM, classify every frame of its RAM (with
+ * free_only: only free blocks told from the rest) and resume it (unless
+ * it was paused already). Returns 0, filling *map
  * (release with vmi_map_free()) and *pause_ns (how long the VM stood
  * still), or a negative errno with the reason in why: -ENOENT (no such
  * VM), -ESRCH (it has stopped), or an error of vmi_profile_get() or
  * vmi_classify().
  */
-int hv_inspect(struct hv *hv, unsigned id, struct vmi_map *map,
+int hv_inspect(struct hv *hv, unsigned id, bool free_only, struct vmi_map *map,
 	       uint64_t *pause_ns, char *why, size_t whylen);
 
 /* What one hv_share() did. */
@@ -148,7 +149,8 @@ struct hv_share_result {
 };
 
 /*
- * Share VM id's free pages (mechanism 4): as hv_inspect(), then, in the
+ * Share VM id's free pages (mechanism 4): as hv_inspect() with free_only,
+ * then, in the
  * same pause, back every free page of the map by the zero frame
  * (share_free()); once the VM runs again, give the frames back to the host
  * (frame_put_vec()). Serialised with clone and destroy. stable_only: share

@@ -11,6 +11,8 @@
 #  - the comparison must catch a map that is 1% wrong (the test can fail);
 #  - the guest runs on after being inspected (it prints its map and powers
 #    off), and a second inspect of the same kernel uses the cached profile;
+#  - the free-only scan (what sharing uses) finds exactly the full map's
+#    free pages;
 #  - memvisor's own sources name no kernel version.
 # Profiles are built the way a user's are: from Debian's linux-source
 # tarball of the banner's version (about 40 s each the first time), cached
@@ -56,6 +58,16 @@ for v in 6.1 6.12; do
 	ctl inspect 1 >/dev/null || fail "linux $v: second inspect"
 	[ "$(grep -c 'building the introspection profile' "$tmp/guest.out")" -le 1 ] ||
 		fail "linux $v: the profile was built twice"
+	# The cheaper scan sharing uses finds the same free set (both maps
+	# of one pause).
+	ctl pause 1 >/dev/null || fail "linux $v: pause"
+	ctl inspect 1 --map "$tmp/full.map" >/dev/null || fail "linux $v: inspect while paused"
+	out=$(ctl inspect 1 --free-only --map "$tmp/free.map") || fail "linux $v: inspect --free-only: $out"
+	echo "$out" | sed -n '1p' | sed 's/^/   /'
+	"$compare" --free-only "$tmp/full.map" "$tmp/free.map" | sed 's/^/   /'
+	[ "${PIPESTATUS[0]}" -eq 0 ] || fail "linux $v: the free-only map's free set is not the full map's"
+	ctl resume 1 >/dev/null || fail "linux $v: resume"
+	echo "   ok   linux $v: the free-only scan finds exactly the free pages of the full one"
 
 	ctl console 1 --input "go\n" >/dev/null 2>&1
 	wait_for 60 says VMI-DONE || fail "linux $v: the guest did not go on after inspection"

@@ -9,7 +9,12 @@
  * the classes is at least 99.9% and memvisor's free pages (heads x 2^order)
  * are within 0.1% of buddyinfo's. Prints the figures and, on failure, what
  * disagreed.
+ *
+ * vmi_compare --free-only MAP FREE_MAP — FREE_MAP is a map of the same
+ * moment taken with `inspect --free-only`: it must hold exactly MAP's free
+ * blocks and holes, and "other" for every frame MAP says is in use.
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +56,68 @@ static int index_of(char c)
 	return p && c ? (int)(p - letters) : -1;
 }
 
+/* The page map file at path: its header into *head, its bytes returned
+ * (malloc'd), or NULL after saying what was wrong. */
+static uint8_t *read_map(const char *path, struct memvisor_page_map_file *head)
+{
+	FILE *f = fopen(path, "rb");
+	uint8_t *map;
+
+	if (!f || fread(head, sizeof(*head), 1, f) != 1 ||
+	    memcmp(head->magic, MEMVISOR_PAGE_MAP_MAGIC, sizeof(head->magic))) {
+		fprintf(stderr, "vmi_compare: %s is not a page map\n", path);
+		return NULL;
+	}
+	map = malloc(head->frames);
+	if (!map || fread(map, 1, head->frames, f) != head->frames) {
+		fprintf(stderr, "vmi_compare: %s is short\n", path);
+		free(map);
+		map = NULL;
+	}
+	fclose(f);
+	return map;
+}
+
+static bool is_free_or_hole(uint8_t byte)
+{
+	unsigned c = MEMVISOR_VMI_CLASS(byte);
+
+	return c == MEMVISOR_PAGE_FREE || c == MEMVISOR_PAGE_FREE_TAIL ||
+	       c == MEMVISOR_PAGE_HOLE;
+}
+
+static int compare_free_only(const char *full_path, const char *free_path)
+{
+	struct memvisor_page_map_file fh, ph;
+	uint8_t *full = read_map(full_path, &fh), *part;
+	unsigned long long wrong = 0, free_frames = 0;
+
+	part = read_map(free_path, &ph);
+	if (!full || !part)
+		return 2;
+	if (fh.min_pfn != ph.min_pfn || fh.frames != ph.frames) {
+		fprintf(stderr, "vmi_compare: the maps cover other frames\n");
+		return 1;
+	}
+	for (unsigned long long i = 0; i < fh.frames; i++) {
+		uint8_t want =
+		    is_free_or_hole(full[i]) ? full[i] : MEMVISOR_PAGE_OTHER;
+
+		free_frames +=
+		    MEMVISOR_VMI_CLASS(want) == MEMVISOR_PAGE_FREE ||
+		    MEMVISOR_VMI_CLASS(want) == MEMVISOR_PAGE_FREE_TAIL;
+		if (part[i] != want && wrong++ < 5)
+			printf("pfn 0x%llx: full map byte %u, free-only %u\n",
+			       fh.min_pfn + i, full[i], part[i]);
+	}
+	printf("free-only map: %llu of %llu frames differ from the full "
+	       "map's free set (%llu free frames)\n",
+	       wrong, fh.frames, free_frames);
+	free(full);
+	free(part);
+	return wrong || !free_frames ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct memvisor_page_map_file head;
@@ -61,23 +128,18 @@ int main(int argc, char **argv)
 	FILE *f;
 	int ok;
 
+	if (argc == 4 && !strcmp(argv[1], "--free-only"))
+		return compare_free_only(argv[2], argv[3]);
 	if (argc != 3) {
-		fprintf(stderr, "usage: vmi_compare MAP CONSOLE\n");
+		fprintf(stderr,
+			"usage: vmi_compare MAP CONSOLE\n"
+			"       vmi_compare --free-only MAP FREE_MAP\n");
 		return 2;
 	}
-	f = fopen(argv[1], "rb");
-	if (!f || fread(&head, sizeof(head), 1, f) != 1 ||
-	    memcmp(head.magic, MEMVISOR_PAGE_MAP_MAGIC, sizeof(head.magic))) {
-		fprintf(stderr, "vmi_compare: %s is not a page map\n", argv[1]);
-		return 2;
-	}
-	map = malloc(head.frames);
+	map = read_map(argv[1], &head);
 	kernel = calloc(head.frames, 1);
-	if (!map || !kernel || fread(map, 1, head.frames, f) != head.frames) {
-		fprintf(stderr, "vmi_compare: %s is short\n", argv[1]);
+	if (!map || !kernel)
 		return 2;
-	}
-	fclose(f);
 
 	f = fopen(argv[2], "r");
 	if (!f) {
@@ -111,11 +173,11 @@ int main(int argc, char **argv)
 	}
 
 	double agreement = seen ? (double)agree / (double)seen : 0;
-	double free_diff =
-	    free_buddy ? (double)(free_map > free_buddy ? free_map - free_buddy
-							: free_buddy - free_map) /
-			     (double)free_buddy
-		       : 1;
+	double free_diff = free_buddy ? (double)(free_map > free_buddy
+						     ? free_map - free_buddy
+						     : free_buddy - free_map) /
+					    (double)free_buddy
+				      : 1;
 	ok = seen > 0 && agreement >= MIN_AGREEMENT &&
 	     free_diff <= MAX_FREE_DIFF;
 	printf("frames compared %llu, agreeing %llu: %.4f%% (need %.1f%%)\n",
@@ -133,8 +195,9 @@ int main(int argc, char **argv)
 	for (int k = 0; k < 7; k++)
 		for (int m = 0; m < 7; m++)
 			if (k != m && confusion[k][m])
-				printf("  kernel %c, memvisor %c: %llu frames\n",
-				       letters[k], letters[m], confusion[k][m]);
+				printf(
+				    "  kernel %c, memvisor %c: %llu frames\n",
+				    letters[k], letters[m], confusion[k][m]);
 	free(map);
 	free(kernel);
 	return ok ? 0 : 1;
