@@ -162,8 +162,9 @@ int main(int argc, char **argv, char **envp)
 	memset(cls, 0, MAX_FRAMES);
 
 	slurp("/proc/buddyinfo", buddyinfo, sizeof(buddyinfo) - 1);
-	nframes = slurp("/proc/kpageflags", flags, MAX_FRAMES * sizeof(*flags)) /
-		  sizeof(*flags);
+	nframes =
+	    slurp("/proc/kpageflags", flags, MAX_FRAMES * sizeof(*flags)) /
+	    sizeof(*flags);
 
 	free_buddy = buddyinfo_free(buddyinfo);
 	for (unsigned long pfn = 0; pfn < nframes; pfn++) {
@@ -184,7 +185,8 @@ int main(int argc, char **argv, char **envp)
 
 	wait_for_go();
 	for (unsigned long pfn = 0, end; pfn < nframes; pfn = end) {
-		for (end = pfn + 1; end < nframes && cls[end] == cls[pfn]; end++)
+		for (end = pfn + 1; end < nframes && cls[end] == cls[pfn];
+		     end++)
 			;
 		if (!cls[pfn])
 			continue;

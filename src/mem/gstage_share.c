@@ -89,8 +89,8 @@ int gstage_share_zero_ranges(struct gstage *gs, struct gstage_range *ranges,
 
 	for (size_t i = 0; i < n; i++) {
 		ranges[i].shared = 0;
-		ranges[i].err = share_range_check(gs, ranges[i].gpa,
-						  ranges[i].npages);
+		ranges[i].err =
+		    share_range_check(gs, ranges[i].gpa, ranges[i].npages);
 	}
 	pthread_mutex_lock(&gs->lock);
 	for (size_t i = 0; i < n && !r; i++) {

@@ -230,6 +230,15 @@ static int profile_exec(struct profile_build *b, char *const argv[])
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
 }
 
+/*
+ * Flags for every compile in the kernel tree: the compiler collects its
+ * garbage sooner, so that compiling against the kernel's headers peaks
+ * lower (about 10% less host memory, a little more time; the code is the
+ * same).
+ */
+#define PROFILE_KCFLAGS                                                        \
+	"KCFLAGS=--param=ggc-min-expand=10 --param=ggc-min-heapsize=8192"
+
 /* make in the kernel tree, for riscv, with more arguments. */
 static int profile_make(struct profile_build *b, const char *a1, const char *a2,
 			const char *a3)
@@ -239,6 +248,7 @@ static int profile_make(struct profile_build *b, const char *a1, const char *a2,
 			b->tree,
 			"ARCH=riscv",
 			"CROSS_COMPILE=" CROSS_COMPILE,
+			PROFILE_KCFLAGS,
 			"-s",
 			(char *)a1,
 			(char *)a2,
@@ -285,10 +295,10 @@ static bool profile_tree_matches(const char *tree, const struct vmi_kernel *k)
 	text[strcspn(text, "\n")] = '\0';
 	ok = !strcmp(text, k->release);
 	free(text);
-	return ok && (profile_file_is(tree, ".config", k->config,
-				      k->config_len) ||
-		      profile_file_is(tree, PROFILE_TREE_CONFIG, k->config,
-				      k->config_len));
+	return ok &&
+	       (profile_file_is(tree, ".config", k->config, k->config_len) ||
+		profile_file_is(tree, PROFILE_TREE_CONFIG, k->config,
+				k->config_len));
 }
 
 /* The value of "NAME = value" in the kernel's top Makefile. */

@@ -15,8 +15,7 @@ _Static_assert(sizeof(struct memvisor_dlh_ring) == 64, "ring header size");
 _Static_assert(sizeof(struct memvisor_dlh_entry) == 64, "ring entry size");
 _Static_assert(FRAME_SIZE % sizeof(struct memvisor_dlh_entry) == 0,
 	       "an entry never crosses a page");
-_Static_assert(DLH_MAX_RINGS == MEMVISOR_DLH_MAX_RINGS &&
-		   DLH_MAX_RINGS <= 32,
+_Static_assert(DLH_MAX_RINGS == MEMVISOR_DLH_MAX_RINGS && DLH_MAX_RINGS <= 32,
 	       "a bit of dlh.active per ring");
 
 #define DLH_CONSOLE_MAX 4096
