@@ -57,6 +57,15 @@ struct frame_pool {
 	/* Odd while frame_alloc_contig() has emptied the free lists. */
 	_Atomic uint32_t contig_seq;
 	pthread_mutex_t contig_lock;
+
+	/*
+	 * Moves before a G-stage table goes back to the free lists
+	 * (gstage_table_put()). A lock-free reader may still be inside a
+	 * table its own VM just replaced, whose last other sharer then frees
+	 * it; reading the epoch before and after a walk tells it to walk
+	 * again, so what a reused frame holds is never taken for a PTE.
+	 */
+	_Alignas(64) _Atomic uint64_t table_epoch;
 };
 
 static inline void *frame_addr(const struct frame_pool *pool, uint32_t frame)

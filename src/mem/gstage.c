@@ -7,7 +7,11 @@
  * written with atomics, a new table is filled before the entry pointing to
  * it is published (release), and a table is only freed when its last
  * reference goes (destroy, or the last sharer replicating it). Lower tables
- * emptied by gstage_unmap() are kept until destroy for that reason.
+ * emptied by gstage_unmap() are kept until destroy for that reason. A
+ * reader that walked through a table while it was freed (its own VM
+ * replaced it, then the last other sharer let it go) notices by the pool's
+ * table epoch and walks again (gstage_translate()); gstage_walk()'s
+ * callers hold the lock, so the tables they walk stay theirs.
  */
 #include <errno.h>
 #include <string.h>
@@ -64,6 +68,8 @@ void gstage_table_put(struct frame_pool *pool, uint32_t table, unsigned level)
 
 	if (!frame_put_last(pool, table))
 		return;
+	/* Before the frame can be reused: see struct frame_pool. */
+	atomic_fetch_add_explicit(&pool->table_epoch, 1, memory_order_seq_cst);
 	for (unsigned i = 0; i < GSTAGE_TABLE_ENTRIES; i++) {
 		e = atomic_load_explicit(&t[i], memory_order_relaxed);
 		if (!(e & GPTE_V))
@@ -112,21 +118,23 @@ int gstage_set_ram(struct gstage *gs, uint64_t gpa, uint64_t size)
 	return 0;
 }
 
-int gstage_translate(const struct gstage *gs, uint64_t gpa, uint32_t *frame,
-		     uint64_t *pte)
+/* One walk of gstage_translate(); a table read may have been freed under
+ * it (the caller checks), so every table frame is bounds-checked. */
+static int gstage_translate_once(const struct gstage *gs, uint64_t gpa,
+				 uint32_t *frame, uint64_t *pte)
 {
 	const uint8_t *base = gs->pool->base;
+	uint32_t nframes = gs->pool->nframes;
 	unsigned shift = FRAME_SHIFT + 9 * (gs->levels - 1);
 	const gpte_t *t;
 	uint64_t e, path = 0;
 
-	if (gpa >> gs->gpa_bits)
-		return -ERANGE;
 	t = (const gpte_t *)(base + ((size_t)gs->root << FRAME_SHIFT));
 	e = atomic_load_explicit(&t[gpa >> shift], memory_order_acquire);
 	while (shift > FRAME_SHIFT) {
 		/* A valid non-leaf entry has none of R/W/X. */
-		if ((e & (GPTE_V | GSTAGE_PERM_MASK)) != GPTE_V)
+		if ((e & (GPTE_V | GSTAGE_PERM_MASK)) != GPTE_V ||
+		    gpte_frame(e) >= nframes)
 			return -ENOENT;
 		path |= e;
 		shift -= 9;
@@ -142,6 +150,26 @@ int gstage_translate(const struct gstage *gs, uint64_t gpa, uint32_t *frame,
 	*frame = gpte_frame(e);
 	*pte = e;
 	return 0;
+}
+
+int gstage_translate(const struct gstage *gs, uint64_t gpa, uint32_t *frame,
+		     uint64_t *pte)
+{
+	const struct frame_pool *pool = gs->pool;
+	uint64_t epoch;
+	int r;
+
+	if (gpa >> gs->gpa_bits)
+		return -ERANGE;
+	do {
+		epoch = atomic_load_explicit(&pool->table_epoch,
+					     memory_order_acquire);
+		r = gstage_translate_once(gs, gpa, frame, pte);
+		/* The walk's reads before the second look at the epoch. */
+		atomic_thread_fence(memory_order_acquire);
+	} while (atomic_load_explicit(&pool->table_epoch,
+				      memory_order_relaxed) != epoch);
+	return r;
 }
 
 /*

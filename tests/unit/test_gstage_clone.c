@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "gstage_test.h"
+#include "mem/frame_priv.h" /* the pool's table epoch */
 
 static const enum gstage_mode modes[] = {GSTAGE_SV39X4, GSTAGE_SV48X4};
 
@@ -780,6 +781,84 @@ static void test_clone_concurrent_translate(void **state)
 }
 
 /*
+ * The race lock-free readers must survive: the source's own tables are
+ * replaced under a reader (a write to the source replicates the tables it
+ * shares with a clone), and then the clone, their last other sharer, is
+ * destroyed, which frees them while the reader may still be inside one.
+ * The reader checks the pages nobody writes (i % 8 != 0): each must keep
+ * translating to its frame, never to what a reused frame holds.
+ */
+struct own_reader {
+	struct gstage *gs;
+	const uint32_t *frames; /* per page; UINT32_MAX: unmapped */
+	atomic_bool stop;
+	unsigned long rounds, bad;
+};
+
+static void *own_reader_run(void *arg)
+{
+	struct own_reader *rd = arg;
+	uint64_t pte;
+	uint32_t f;
+	int r;
+
+	while (!atomic_load(&rd->stop)) {
+		for (unsigned i = 0; i < NPAGES; i++) {
+			if (i % 8 == 0)
+				continue;
+			r = gstage_translate(rd->gs, page_gpa(i), &f, &pte);
+			if (rd->frames[i] == UINT32_MAX)
+				rd->bad += r != -ENOENT;
+			else
+				rd->bad += r || f != rd->frames[i];
+		}
+		rd->rounds++;
+	}
+	return NULL;
+}
+
+static void test_translate_while_own_tables_freed(void **state)
+{
+	struct world w = {.mode = GSTAGE_SV48X4, .rng = 17};
+	static uint32_t frames[NPAGES];
+	struct own_reader rd = {0};
+	uint64_t pte, epoch0;
+	pthread_t th;
+
+	(void)state;
+	world_init(&w, 64 * MIB);
+	source_build(&w, 0);
+	for (unsigned i = 0; i < NPAGES; i++)
+		if (gstage_translate(&w.vm[0].gs, page_gpa(i), &frames[i],
+				     &pte))
+			frames[i] = UINT32_MAX;
+	rd.gs = &w.vm[0].gs;
+	rd.frames = frames;
+	epoch0 = atomic_load(&w.pool->table_epoch);
+	assert_int_equal(pthread_create(&th, NULL, own_reader_run, &rd), 0);
+	for (unsigned k = 0; k < 300; k++) {
+		assert_int_equal(vm_clone(&w, 1, 0, 1), 0);
+		for (unsigned c = 0; c < NCLUSTERS; c++) {
+			unsigned i = c * CLUSTER_PAGES +
+				     8 * rng_below(&w.rng, CLUSTER_PAGES / 8);
+
+			assert_int_equal(
+			    gmem_write(&w.vm[0].gs, page_gpa(i), "w", 1), 0);
+		}
+		vm_destroy(&w, 1);
+	}
+	atomic_store(&rd.stop, true);
+	pthread_join(th, NULL);
+	assert_int_equal(rd.bad, 0);
+	assert_true(rd.rounds > 0);
+	/* The tables the source left behind were freed while it was read. */
+	assert_true(atomic_load(&w.pool->table_epoch) - epoch0 >= 300);
+	vm_destroy(&w, 0);
+	assert_int_equal(in_use(w.pool), 1);
+	world_fini(&w);
+}
+
+/*
  * The model test: random reads, writes, unmaps, clones (lazy, eager, full
  * copies; of the newest VM, so chains form, or of any, so trees form) and
  * destroys in any order, over random VMs. Every step compares the page it
@@ -939,6 +1018,7 @@ int main(void)
 	    cmocka_unit_test(test_clone_read_replicates),
 	    cmocka_unit_test(test_copy_all),
 	    cmocka_unit_test(test_clone_concurrent_translate),
+	    cmocka_unit_test(test_translate_while_own_tables_freed),
 	    cmocka_unit_test(test_random_sv39x4),
 	    cmocka_unit_test(test_random_sv48x4),
 	};
