@@ -715,10 +715,12 @@ static void test_copy_all(void **state)
  */
 struct reader {
 	struct gstage *gs;
-	const uint32_t *frames; /* per page; UINT32_MAX: unmapped */
+	uint32_t frames[NPAGES]; /* per page; UINT32_MAX: unmapped */
+	unsigned skip_mod;	 /* pages i % skip_mod == 0 are not read */
 	atomic_bool stop;
 	unsigned long rounds;
 	unsigned long bad;
+	pthread_t thread;
 };
 
 static void *reader_run(void *arg)
@@ -730,6 +732,8 @@ static void *reader_run(void *arg)
 
 	while (!atomic_load(&rd->stop)) {
 		for (unsigned i = 0; i < NPAGES; i++) {
+			if (rd->skip_mod && i % rd->skip_mod == 0)
+				continue;
 			r = gstage_translate(rd->gs, page_gpa(i), &f, &pte);
 			if (rd->frames[i] == UINT32_MAX)
 				rd->bad += r != -ENOENT;
@@ -742,24 +746,42 @@ static void *reader_run(void *arg)
 	return NULL;
 }
 
+/* Build the source, VM 0, note every page's frame and start rd reading
+ * it. */
+static void reader_start(struct world *w, struct reader *rd)
+{
+	uint64_t pte;
+
+	world_init(w, 64 * MIB);
+	source_build(w, 0);
+	for (unsigned i = 0; i < NPAGES; i++)
+		if (gstage_translate(&w->vm[0].gs, page_gpa(i), &rd->frames[i],
+				     &pte))
+			rd->frames[i] = UINT32_MAX;
+	rd->gs = &w->vm[0].gs;
+	assert_int_equal(pthread_create(&rd->thread, NULL, reader_run, rd), 0);
+}
+
+/* Stop rd: it must have read, and never wrong; then free everything. */
+static void reader_finish(struct world *w, struct reader *rd)
+{
+	atomic_store(&rd->stop, true);
+	pthread_join(rd->thread, NULL);
+	assert_int_equal(rd->bad, 0);
+	assert_true(rd->rounds > 0);
+	world_check(w);
+	vm_destroy(w, 0);
+	assert_int_equal(in_use(w->pool), 1);
+	world_fini(w);
+}
+
 static void test_clone_concurrent_translate(void **state)
 {
 	struct world w = {.mode = GSTAGE_SV48X4, .rng = 13};
-	static uint32_t frames[NPAGES];
-	struct reader rd = {0};
-	pthread_t th;
-	uint64_t pte;
+	static struct reader rd;
 
 	(void)state;
-	world_init(&w, 64 * MIB);
-	source_build(&w, 0);
-	for (unsigned i = 0; i < NPAGES; i++)
-		if (gstage_translate(&w.vm[0].gs, page_gpa(i), &frames[i],
-				     &pte))
-			frames[i] = UINT32_MAX;
-	rd.gs = &w.vm[0].gs;
-	rd.frames = frames;
-	assert_int_equal(pthread_create(&th, NULL, reader_run, &rd), 0);
+	reader_start(&w, &rd);
 	for (unsigned k = 0; k < 200; k++) {
 		assert_int_equal(vm_clone(&w, 1, 0, 1 + k % 4), 0);
 		for (unsigned j = 0; j < 4; j++) {
@@ -770,14 +792,7 @@ static void test_clone_concurrent_translate(void **state)
 		}
 		vm_destroy(&w, 1);
 	}
-	atomic_store(&rd.stop, true);
-	pthread_join(th, NULL);
-	assert_int_equal(rd.bad, 0);
-	assert_true(rd.rounds > 0);
-	world_check(&w);
-	vm_destroy(&w, 0);
-	assert_int_equal(in_use(w.pool), 1);
-	world_fini(&w);
+	reader_finish(&w, &rd);
 }
 
 /*
@@ -788,54 +803,15 @@ static void test_clone_concurrent_translate(void **state)
  * The reader checks the pages nobody writes (i % 8 != 0): each must keep
  * translating to its frame, never to what a reused frame holds.
  */
-struct own_reader {
-	struct gstage *gs;
-	const uint32_t *frames; /* per page; UINT32_MAX: unmapped */
-	atomic_bool stop;
-	unsigned long rounds, bad;
-};
-
-static void *own_reader_run(void *arg)
-{
-	struct own_reader *rd = arg;
-	uint64_t pte;
-	uint32_t f;
-	int r;
-
-	while (!atomic_load(&rd->stop)) {
-		for (unsigned i = 0; i < NPAGES; i++) {
-			if (i % 8 == 0)
-				continue;
-			r = gstage_translate(rd->gs, page_gpa(i), &f, &pte);
-			if (rd->frames[i] == UINT32_MAX)
-				rd->bad += r != -ENOENT;
-			else
-				rd->bad += r || f != rd->frames[i];
-		}
-		rd->rounds++;
-	}
-	return NULL;
-}
-
 static void test_translate_while_own_tables_freed(void **state)
 {
 	struct world w = {.mode = GSTAGE_SV48X4, .rng = 17};
-	static uint32_t frames[NPAGES];
-	struct own_reader rd = {0};
-	uint64_t pte, epoch0;
-	pthread_t th;
+	static struct reader rd = {.skip_mod = 8};
+	uint64_t epoch0;
 
 	(void)state;
-	world_init(&w, 64 * MIB);
-	source_build(&w, 0);
-	for (unsigned i = 0; i < NPAGES; i++)
-		if (gstage_translate(&w.vm[0].gs, page_gpa(i), &frames[i],
-				     &pte))
-			frames[i] = UINT32_MAX;
-	rd.gs = &w.vm[0].gs;
-	rd.frames = frames;
+	reader_start(&w, &rd);
 	epoch0 = atomic_load(&w.pool->table_epoch);
-	assert_int_equal(pthread_create(&th, NULL, own_reader_run, &rd), 0);
 	for (unsigned k = 0; k < 300; k++) {
 		assert_int_equal(vm_clone(&w, 1, 0, 1), 0);
 		for (unsigned c = 0; c < NCLUSTERS; c++) {
@@ -844,18 +820,13 @@ static void test_translate_while_own_tables_freed(void **state)
 
 			assert_int_equal(
 			    gmem_write(&w.vm[0].gs, page_gpa(i), "w", 1), 0);
+			shadow_page(&w.vm[0], i)[0] = 'w';
 		}
 		vm_destroy(&w, 1);
 	}
-	atomic_store(&rd.stop, true);
-	pthread_join(th, NULL);
-	assert_int_equal(rd.bad, 0);
-	assert_true(rd.rounds > 0);
 	/* The tables the source left behind were freed while it was read. */
 	assert_true(atomic_load(&w.pool->table_epoch) - epoch0 >= 300);
-	vm_destroy(&w, 0);
-	assert_int_equal(in_use(w.pool), 1);
-	world_fini(&w);
+	reader_finish(&w, &rd);
 }
 
 /*
