@@ -370,13 +370,14 @@ static long long api_host_rss(void)
 static json_t *api_stats(struct hv *hv, const struct api_args *a)
 {
 	struct hv_vm_info in;
+	json_t *reply;
 	long long rss;
 	int r = hv_info(hv, a->vm, &in);
 
 	if (r)
 		return api_hv_error(r, a->vm);
 	rss = api_host_rss();
-	return json_pack(
+	reply = json_pack(
 	    "{s:b,s:I,s:o,s:I,s:I,s:s,s:b,s:b,s:i,s:I,s:I,s:I,s:I,s:I,s:I,"
 	    "s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}",
 	    "ok", 1, "id", (json_int_t)in.id, "parent", api_parent(&in),
@@ -395,6 +396,22 @@ static json_t *api_stats(struct hv *hv, const struct api_args *a)
 	    (json_int_t)in.shared_pages, "released_frames",
 	    (json_int_t)in.released_frames, "host_rss",
 	    rss >= 0 ? json_integer(rss) : json_null());
+	/* Execution time and deferrable hypercalls. */
+	if (reply &&
+	    json_object_update_new(
+		reply, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "cpu_us",
+				 (json_int_t)(in.cpu_ns / 1000), "dlh_entries",
+				 (json_int_t)in.dlh_entries, "dlh_drains",
+				 (json_int_t)in.dlh_drains, "dlh_notifies",
+				 (json_int_t)in.dlh_notifies, "dlh_sync_calls",
+				 (json_int_t)in.dlh_sync, "dlh_malformed_rings",
+				 (json_int_t)in.dlh_malformed,
+				 "dlh_hinted_pages", (json_int_t)in.dlh_hinted,
+				 "dlh_us", (json_int_t)(in.dlh_ns / 1000)))) {
+		json_decref(reply);
+		return NULL;
+	}
+	return reply;
 }
 
 /* The map as runs of equal bytes: [[first pfn, frames, byte], ...]. */

@@ -489,6 +489,14 @@ int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info)
 	info->share_interval_ns = vm->share.interval_ns;
 	info->shared_pages = vm->share.shared;
 	info->released_frames = vm->share.released;
+	info->cpu_ns = atomic_load(&vm->cpu_ns);
+	info->dlh_entries = atomic_load(&vm->dlh.n_entries);
+	info->dlh_drains = atomic_load(&vm->dlh.n_drains);
+	info->dlh_notifies = atomic_load(&vm->dlh.n_notifies);
+	info->dlh_sync = atomic_load(&vm->dlh.n_sync);
+	info->dlh_malformed = atomic_load(&vm->dlh.n_malformed);
+	info->dlh_hinted = atomic_load(&vm->dlh.n_hinted);
+	info->dlh_ns = atomic_load(&vm->dlh.drain_ns);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 

@@ -42,6 +42,15 @@ struct hv_vm_info {
 	/* execution */
 	uint64_t instret; /* instructions retired, all VCPUs */
 	uint64_t exits;	  /* hypercall and WFI exits, all VCPUs */
+	uint64_t cpu_ns;  /* host time its VCPUs spent on PCPUs, DLH included */
+	/* deferrable hypercalls */
+	uint64_t dlh_entries;	/* ring entries run */
+	uint64_t dlh_drains;	/* drains that ran at least one */
+	uint64_t dlh_notifies;	/* DLH_NOTIFY calls */
+	uint64_t dlh_sync;	/* synchronous DLH calls */
+	uint64_t dlh_malformed; /* rings found malformed */
+	uint64_t dlh_hinted;	/* pages free-page hints gave back */
+	uint64_t dlh_ns;	/* host time in drains, charged to this VM */
 };
 
 /*

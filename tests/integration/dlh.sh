@@ -64,6 +64,7 @@ report() {
 	rep=$(line DLH-REPORTED)
 	"$mv" ctl --api-sock "$sock" check >"$tmp/check.out" 2>&1 ||
 		fail "$mode: reference counts after reporting: $(cat "$tmp/check.out")"
+	stats=$("$mv" ctl --api-sock "$sock" --json stats 1) || fail "$mode: stats: $stats"
 	wait_for 120 says "DLH-DONE" || fail "$mode: the guest did not finish"
 	wait "$pid"
 	local rc=$?
@@ -78,6 +79,19 @@ report() {
 	echo "   $calls"
 	echo "   $rep"
 	[ "$(field "$calls" errors)" = 0 ] || fail "$mode: hints failed"
+	# memvisor's own account of the same calls (ctl stats).
+	st() { sed -n "s/.*\"$1\":\([0-9]*\).*/\1/p" <<<"$stats"; }
+	[ $(($(st dlh_entries) + $(st dlh_sync_calls))) -ge "$(field "$calls" chunks)" ] &&
+		[ "$(st dlh_notifies)" -ge "$(field "$calls" notifies)" ] &&
+		[ "$(st dlh_sync_calls)" -ge "$(field "$calls" sync_calls)" ] &&
+		[ "$(st dlh_hinted_pages)" -ge $((150 * 256)) ] &&
+		[ "$(st dlh_malformed_rings)" = 0 ] ||
+		fail "$mode: stats disagree with the guest's $calls: $stats"
+	if [ "$(field "$calls" notifies)" -gt 0 ]; then
+		[ "$(st dlh_us)" -gt 0 ] && [ "$(st dlh_us)" -lt "$(st cpu_us)" ] ||
+			fail "$mode: DLH time not charged to the VM: $stats"
+	fi
+	echo "   ok   $mode: ctl stats: $(st dlh_entries) entries in $(st dlh_drains) drains, $(st dlh_notifies) notifies, $(st dlh_sync_calls) synchronous calls, $(st dlh_hinted_pages) pages hinted, $(st dlh_us) us of $(st cpu_us) us charged to DLH"
 	[ "$(field "$calls" fallbacks)" = 0 ] || fail "$mode: the ring fell back to synchronous calls"
 	drop=$((before - after))
 	echo "   ok   $mode: host RSS $(mib "$before") MiB -> $(mib "$after") MiB after the guest freed 200 MiB"

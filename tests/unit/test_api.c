@@ -491,11 +491,32 @@ static void test_console_not_captured(void **state)
 static void test_stats(void **state)
 {
 	static const char *const keys[] = {
-	    "id",	  "parent",	  "nvcpus",	   "ram_size",
-	    "paused",	  "stopped",	  "exit_status",   "tables",
-	    "pages",	  "frames_owned", "frames_shared", "replications",
-	    "cow_breaks", "populated",	  "instret",	   "exits",
-	    "host_rss",	  "state",
+	    "id",
+	    "parent",
+	    "nvcpus",
+	    "ram_size",
+	    "paused",
+	    "stopped",
+	    "exit_status",
+	    "tables",
+	    "pages",
+	    "frames_owned",
+	    "frames_shared",
+	    "replications",
+	    "cow_breaks",
+	    "populated",
+	    "instret",
+	    "exits",
+	    "host_rss",
+	    "state",
+	    "cpu_us",
+	    "dlh_entries",
+	    "dlh_drains",
+	    "dlh_notifies",
+	    "dlh_sync_calls",
+	    "dlh_malformed_rings",
+	    "dlh_hinted_pages",
+	    "dlh_us",
 	};
 	struct fixture *fx = *state;
 	long long size, resident;
@@ -503,8 +524,16 @@ static void test_stats(void **state)
 	FILE *f;
 
 	wait_output(fx, fx->vm, "R"); /* it has run and made a call */
-	r = call(fx, "{\"cmd\":\"stats\",\"vm\":%u}", fx->vm);
-	assert_ok(r);
+	/* Its host time is counted at the end of each time slice. */
+	for (uint64_t end = now_ns() + WAIT_NS;; sleep_ms(5)) {
+		r = call(fx, "{\"cmd\":\"stats\",\"vm\":%u}", fx->vm);
+		assert_ok(r);
+		if (get_int(r, "cpu_us") > 0)
+			break;
+		json_decref(r);
+		if (now_ns() >= end)
+			fail_msg("VM %u ran, but its cpu_us stays 0", fx->vm);
+	}
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!json_object_get(r, keys[i]))
 			fail_msg("stats has no \"%s\"", keys[i]);
@@ -512,6 +541,9 @@ static void test_stats(void **state)
 	assert_true(json_is_null(json_object_get(r, "parent")));
 	assert_int_equal(get_int(r, "nvcpus"), 1);
 	assert_int_equal(get_int(r, "ram_size"), GUEST_RAM);
+	/* It posted no deferred call. */
+	assert_int_equal(get_int(r, "dlh_entries"), 0);
+	assert_int_equal(get_int(r, "dlh_us"), 0);
 	assert_true(json_is_false(json_object_get(r, "paused")));
 	assert_true(json_is_false(json_object_get(r, "stopped")));
 	assert_string_equal(get_str(r, "state"), "running");

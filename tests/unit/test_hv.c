@@ -86,7 +86,11 @@ static void test_warm_wait(void **state)
 	assert_int_equal(hv_warm_wait(fx->hv, WAIT_NS), -EAGAIN);
 	assert_int_equal(pool_stats(fx).runs, 0);
 
+	/* The VMs are paused before each wait: running, they would take
+	 * frames from the reserve (tables they replicate) right after it. */
 	assert_int_equal(hv_clone(fx->hv, fx->id, 1, 1, ids, &made), 0);
+	assert_int_equal(hv_pause(fx->hv, fx->id), 0);
+	assert_int_equal(hv_pause(fx->hv, ids[0]), 0);
 	assert_int_equal(hv_warm_wait(fx->hv, WAIT_NS), 0);
 	st = pool_stats(fx);
 	assert_true(st.zero >= HV_WARM_FRAMES);
@@ -94,8 +98,12 @@ static void test_warm_wait(void **state)
 
 	/* Clones take their roots from the reserve; it is full again
 	 * after the next wait. */
+	assert_int_equal(hv_resume(fx->hv, fx->id), 0);
 	assert_int_equal(hv_clone(fx->hv, fx->id, 8, 1, ids, &made), 0);
 	assert_int_equal(made, 8);
+	assert_int_equal(hv_pause(fx->hv, fx->id), 0);
+	for (unsigned i = 0; i < made; i++)
+		assert_int_equal(hv_pause(fx->hv, ids[i]), 0);
 	assert_int_equal(hv_warm_wait(fx->hv, WAIT_NS), 0);
 	st = pool_stats(fx);
 	assert_true(st.zero >= HV_WARM_FRAMES);
