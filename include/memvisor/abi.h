@@ -174,7 +174,8 @@ struct memvisor_dlh_entry {
 /* Routines, the same deferred or synchronous. An unknown routine gets
  * SBI_ERR_NOT_SUPPORTED, bad arguments SBI_ERR_INVALID_PARAM (or
  * SBI_ERR_INVALID_ADDRESS for memory that is not the guest's RAM). */
-/* IN arg0 = n. OUT result = the VM's counter after adding n. */
+/* A statistics update: IN arg0 = n. OUT result = the VM's counter after
+ * adding n. The host reads the counter as dlh_counter (ctl stats). */
 #define MEMVISOR_DLH_R_COUNTER_ADD 1
 /* IN arg0 = gpa, arg1 = bytes (<= 4096) to the console. OUT result = bytes. */
 #define MEMVISOR_DLH_R_CONSOLE_WRITE 2

@@ -399,15 +399,17 @@ static json_t *api_stats(struct hv *hv, const struct api_args *a)
 	/* Execution time and deferrable hypercalls. */
 	if (reply &&
 	    json_object_update_new(
-		reply, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "cpu_us",
-				 (json_int_t)(in.cpu_ns / 1000), "dlh_entries",
-				 (json_int_t)in.dlh_entries, "dlh_drains",
-				 (json_int_t)in.dlh_drains, "dlh_notifies",
-				 (json_int_t)in.dlh_notifies, "dlh_sync_calls",
-				 (json_int_t)in.dlh_sync, "dlh_malformed_rings",
-				 (json_int_t)in.dlh_malformed,
-				 "dlh_hinted_pages", (json_int_t)in.dlh_hinted,
-				 "dlh_us", (json_int_t)(in.dlh_ns / 1000)))) {
+		reply,
+		json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I}", "cpu_us",
+			  (json_int_t)(in.cpu_ns / 1000), "dlh_counter",
+			  (json_int_t)in.dlh_counter, "dlh_entries",
+			  (json_int_t)in.dlh_entries, "dlh_drains",
+			  (json_int_t)in.dlh_drains, "dlh_notifies",
+			  (json_int_t)in.dlh_notifies, "dlh_sync_calls",
+			  (json_int_t)in.dlh_sync, "dlh_malformed_rings",
+			  (json_int_t)in.dlh_malformed, "dlh_hinted_pages",
+			  (json_int_t)in.dlh_hinted, "dlh_us",
+			  (json_int_t)(in.dlh_ns / 1000)))) {
 		json_decref(reply);
 		return NULL;
 	}

@@ -490,6 +490,7 @@ int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info)
 	info->shared_pages = vm->share.shared;
 	info->released_frames = vm->share.released;
 	info->cpu_ns = atomic_load(&vm->cpu_ns);
+	info->dlh_counter = atomic_load(&vm->dlh.counter);
 	info->dlh_entries = atomic_load(&vm->dlh.n_entries);
 	info->dlh_drains = atomic_load(&vm->dlh.n_drains);
 	info->dlh_notifies = atomic_load(&vm->dlh.n_notifies);

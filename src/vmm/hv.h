@@ -44,6 +44,7 @@ struct hv_vm_info {
 	uint64_t exits;	  /* hypercall and WFI exits, all VCPUs */
 	uint64_t cpu_ns;  /* host time its VCPUs spent on PCPUs, DLH included */
 	/* deferrable hypercalls */
+	uint64_t dlh_counter;	/* MEMVISOR_DLH_R_COUNTER_ADD's sum */
 	uint64_t dlh_entries;	/* ring entries run */
 	uint64_t dlh_drains;	/* drains that ran at least one */
 	uint64_t dlh_notifies;	/* DLH_NOTIFY calls */

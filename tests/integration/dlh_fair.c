@@ -137,14 +137,15 @@ int main(int argc, char **argv)
 	printf("%-4s %-8s %-6s %10s %10s %12s %8s\n", "vm", "guest", "state",
 	       "cpu_ms", "dlh_ms", "instret", "exits");
 	for (unsigned i = first; i < nvms; i++) {
-		uint64_t cpu = atomic_load(&g[i].vm->cpu_ns);
-		uint64_t dlh = atomic_load(&g[i].vm->dlh.drain_ns);
+		uint64_t cpu, dlh;
 
 		if (hv_info(hv, g[i].id, &info)) {
 			fprintf(stderr, "FAIL: VM %u is gone\n", g[i].id);
 			fails++;
 			continue;
 		}
+		cpu = info.cpu_ns;
+		dlh = info.dlh_ns;
 		printf("%-4u %-8s %-6s %10.1f %10.1f %12llu %8llu\n", g[i].id,
 		       g[i].hostile ? "hostile" : "fair",
 		       info.stopped  ? "done"
@@ -160,6 +161,17 @@ int main(int argc, char **argv)
 				    BAD_MARKER);
 				fails++;
 			}
+		} else if (!info.dlh_counter ||
+			   info.dlh_counter >
+			       info.dlh_entries + info.dlh_sync) {
+			/* Each statistics update adds 1: one per call. */
+			fprintf(stderr,
+				"FAIL: VM %u: dlh_counter %llu, from %llu "
+				"entries and %llu synchronous calls\n",
+				g[i].id, (unsigned long long)info.dlh_counter,
+				(unsigned long long)info.dlh_entries,
+				(unsigned long long)info.dlh_sync);
+			fails++;
 		} else if (!info.stopped || info.exit_status != 0 ||
 			   !says(&g[i], GOOD_MARKER)) {
 			fprintf(stderr,

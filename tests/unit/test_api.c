@@ -517,6 +517,7 @@ static void test_stats(void **state)
 	    "dlh_malformed_rings",
 	    "dlh_hinted_pages",
 	    "dlh_us",
+	    "dlh_counter",
 	};
 	struct fixture *fx = *state;
 	long long size, resident;
@@ -544,6 +545,7 @@ static void test_stats(void **state)
 	/* It posted no deferred call. */
 	assert_int_equal(get_int(r, "dlh_entries"), 0);
 	assert_int_equal(get_int(r, "dlh_us"), 0);
+	assert_int_equal(get_int(r, "dlh_counter"), 0);
 	assert_true(json_is_false(json_object_get(r, "paused")));
 	assert_true(json_is_false(json_object_get(r, "stopped")));
 	assert_string_equal(get_str(r, "state"), "running");
