@@ -785,6 +785,10 @@ static void test_bad_requests(void **state)
 	    {"{\"cmd\":\"console\",\"vm\":1,\"input\":5}", "must be a string"},
 	    {"{\"cmd\":\"console\",\"vm\":1,\"input\":[\"a\"]}",
 	     "not an array"},
+	    {"{\"cmd\":\"inspect\",\"vm\":1,\"free_only\":2}",
+	     "\"free_only\" must be an integer from 0 to 1, not 2"},
+	    {"{\"cmd\":\"inspect\",\"vm\":1,\"free_only\":true}",
+	     "\"free_only\""},
 	};
 	struct fixture *fx = *state;
 	int fd = client(fx);
