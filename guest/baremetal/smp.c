@@ -77,11 +77,18 @@ static void ipi_target(void)
 	struct sbiret r;
 
 	csr_write(sie, SIP_SSIP);
-	csr_set(sstatus, SSTATUS_SIE);
 	wfi_ready = 1;
-	while (hl->nirq < 2 && hl->nirq < IRQ_LOG)
+	/*
+	 * Check, then wait, with interrupts off: an IPI taken between the
+	 * check and the wfi would leave this hart asleep for good. WFI wakes
+	 * on an interrupt pending in sie whatever sstatus.SIE says; it is
+	 * taken in the window where SIE is on.
+	 */
+	while (hl->nirq < 2 && hl->nirq < IRQ_LOG) {
 		__asm__ volatile("wfi");
-	csr_clear(sstatus, SSTATUS_SIE);
+		csr_set(sstatus, SSTATUS_SIE);
+		csr_clear(sstatus, SSTATUS_SIE);
+	}
 	ipi_cause[0] = hl->irq[0].cause;
 	ipi_cause[1] = hl->irq[1].cause;
 	ipis_seen = 2;
