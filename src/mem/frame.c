@@ -245,6 +245,21 @@ static uint32_t frame_runs_make(struct frame_pool *pool, uint32_t want)
 }
 
 /*
+ * Frames from `from` on of the run at f, just popped off the runs list, go
+ * to list l: counted there before the run leaves the runs count, so that
+ * in_use never reads high meanwhile.
+ */
+static void frame_run_to_list(struct frame_pool *pool, uint32_t f,
+			      uint32_t from, struct frame_list *l)
+{
+	atomic_fetch_add_explicit(&l->count, FRAME_RUN_FRAMES - from,
+				  memory_order_relaxed);
+	atomic_fetch_sub_explicit(&pool->runs.count, 1, memory_order_relaxed);
+	for (uint32_t k = from; k < FRAME_RUN_FRAMES; k++)
+		frame_list_push(pool, l, f + k);
+}
+
+/*
  * Take a ready run off the runs list: its first keep frames for the
  * caller, the rest to the clean list (they are resident and zero too).
  * Returns the run's first frame, or FRAME_ZERO when no run is ready.
@@ -253,14 +268,8 @@ static uint32_t frame_run_take(struct frame_pool *pool, uint32_t keep)
 {
 	uint32_t f = frame_list_pop(pool, &pool->runs);
 
-	if (f == FRAME_ZERO)
-		return FRAME_ZERO;
-	/* Count the rest as clean before the run leaves the runs count. */
-	atomic_fetch_add_explicit(&pool->clean.count, FRAME_RUN_FRAMES - keep,
-				  memory_order_relaxed);
-	atomic_fetch_sub_explicit(&pool->runs.count, 1, memory_order_relaxed);
-	for (uint32_t k = keep; k < FRAME_RUN_FRAMES; k++)
-		frame_list_push(pool, &pool->clean, f + k);
+	if (f != FRAME_ZERO)
+		frame_run_to_list(pool, f, keep, &pool->clean);
 	return f;
 }
 
@@ -635,15 +644,9 @@ static void frame_release_runs(struct frame_pool *pool)
 	uint32_t f;
 
 	while ((f = frame_list_pop(pool, &pool->runs)) != FRAME_ZERO) {
-		atomic_fetch_add_explicit(&pool->released.count,
-					  FRAME_RUN_FRAMES,
-					  memory_order_relaxed);
-		atomic_fetch_sub_explicit(&pool->runs.count, 1,
-					  memory_order_relaxed);
 		madvise(frame_addr(pool, f),
 			(size_t)FRAME_RUN_FRAMES << FRAME_SHIFT, MADV_DONTNEED);
-		for (uint32_t k = 0; k < FRAME_RUN_FRAMES; k++)
-			frame_list_push(pool, &pool->released, f + k);
+		frame_run_to_list(pool, f, 0, &pool->released);
 	}
 }
 

@@ -112,23 +112,21 @@ static void dlh_free_hints(struct dlh_ctx *c, struct dlh_batch *b)
 {
 	struct vm *vm = c->vm;
 	struct gstage_range ranges[DLH_BATCH];
-	uint64_t ram_pages = vm->ram_size >> FRAME_SHIFT, total = 0;
 	unsigned n = 0, idx[DLH_BATCH];
+	uint64_t total = 0;
 
+	/* Bad arguments here; a range that is not all guest RAM (or wraps)
+	 * is the G-stage's to find (its range's err). */
 	for (unsigned i = 0; i < b->n; i++) {
 		uint64_t gpa = b->args[i][0], pages = b->args[i][1];
 
 		b->result[i] = 0;
 		if (!pages || (gpa & (FRAME_SIZE - 1))) {
 			b->status[i] = SBI_ERR_INVALID_PARAM;
-		} else if (gpa < vm->ram_base || pages > ram_pages ||
-			   ((gpa - vm->ram_base) >> FRAME_SHIFT) >
-			       ram_pages - pages) {
-			b->status[i] = SBI_ERR_INVALID_ADDRESS;
-		} else {
-			ranges[n] = (struct gstage_range){gpa, pages, 0, 0};
-			idx[n++] = i;
+			continue;
 		}
+		ranges[n] = (struct gstage_range){gpa, pages, 0, 0};
+		idx[n++] = i;
 	}
 	gstage_share_zero_ranges(&vm->gs, ranges, n, c->dropped);
 	for (unsigned k = 0; k < n; k++) {
