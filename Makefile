@@ -26,6 +26,7 @@ DEV_SRCS := src/dev/devtree.c src/dev/loader.c src/dev/loader_elf.c \
 	src/dev/loader_initrd.c src/dev/console.c
 CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/exec_mem.c src/cpu/exec_amo.c src/cpu/exec_system.c src/cpu/csr.c \
+	src/cpu/decode_fp.c src/cpu/decode_bitmanip.c src/cpu/exec_cbo.c \
 	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c
 VMI_SRCS := src/vmi/kernel.c src/vmi/symbols.c src/vmi/profile.c src/vmi/classify.c
 VMM_SRCS := src/vmm/vm.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/dlh.c \

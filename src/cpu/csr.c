@@ -4,16 +4,23 @@
 #include "cpu/mmu.h"
 #include "cpu/trap.h"
 
-/* sstatus: the writable fields; UXL reads as 2 (64-bit U-mode); FS, VS and
- * XS read 0: there is no floating point or vector state. */
+/* sstatus: the writable fields; UXL reads as 2 (64-bit U-mode); SD reads
+ * 1 when FS is Dirty; VS and XS read 0: there is no vector state. */
 #define SSTATUS_WRITABLE                                                       \
-	(SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP | SSTATUS_SUM | SSTATUS_MXR)
+	(SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP | SSTATUS_FS | SSTATUS_SUM | \
+	 SSTATUS_MXR)
 #define SSTATUS_UXL_64 (2ull << 32)
 
 #define S_IRQS (HART_IRQ_SSI | HART_IRQ_STI | HART_IRQ_SEI)
 
 #define SATP_MODE_SHIFT 60
 #define SATP_PPN_MASK	((1ull << 44) - 1)
+
+/* fflags, frm and fcsr exist only while the FP unit is on (sstatus.FS). */
+static bool csr_fp_allowed(const struct hart *h)
+{
+	return (h->sstatus & SSTATUS_FS) != 0;
+}
 
 static bool csr_counter_allowed(const struct hart *h, unsigned num)
 {
@@ -26,8 +33,19 @@ int csr_read(struct hart *h, unsigned num, uint64_t *val)
 	if (((num >> 8) & 3) > h->priv)
 		return -1;
 	switch (num) {
+	case CSR_FFLAGS:
+	case CSR_FRM:
+	case CSR_FCSR:
+		if (!csr_fp_allowed(h))
+			return -1;
+		*val = num == CSR_FFLAGS ? h->fcsr & 0x1f
+		       : num == CSR_FRM	 ? h->fcsr >> 5
+					 : h->fcsr;
+		return 0;
 	case CSR_SSTATUS:
 		*val = (h->sstatus & SSTATUS_WRITABLE) | SSTATUS_UXL_64;
+		if ((h->sstatus & SSTATUS_FS) == SSTATUS_FS_DIRTY)
+			*val |= SSTATUS_SD;
 		return 0;
 	case CSR_SIE:
 		*val = h->sie;
@@ -56,6 +74,9 @@ int csr_read(struct hart *h, unsigned num, uint64_t *val)
 	case CSR_SIP:
 		*val = atomic_load_explicit(&h->sip, memory_order_relaxed) &
 		       S_IRQS;
+		return 0;
+	case CSR_STIMECMP:
+		*val = h->timecmp;
 		return 0;
 	case CSR_SATP:
 		*val = h->satp;
@@ -97,6 +118,19 @@ int csr_write(struct hart *h, unsigned num, uint64_t val)
 	if (((num >> 8) & 3) > h->priv || (num >> 10) == 3)
 		return -1;
 	switch (num) {
+	case CSR_FFLAGS:
+	case CSR_FRM:
+	case CSR_FCSR:
+		if (!csr_fp_allowed(h))
+			return -1;
+		if (num == CSR_FFLAGS)
+			h->fcsr = (h->fcsr & ~0x1fu) | (val & 0x1f);
+		else if (num == CSR_FRM)
+			h->fcsr = (h->fcsr & 0x1f) | (val & 7) << 5;
+		else
+			h->fcsr = val & 0xff;
+		h->sstatus |= SSTATUS_FS_DIRTY;
+		return 0;
 	case CSR_SSTATUS:
 		old = h->sstatus;
 		h->sstatus = val & SSTATUS_WRITABLE;
@@ -136,6 +170,9 @@ int csr_write(struct hart *h, unsigned num, uint64_t val)
 			hart_set_pending(h, HART_IRQ_SSI);
 		else
 			hart_clear_pending(h, HART_IRQ_SSI);
+		return 0;
+	case CSR_STIMECMP:
+		hart_set_timer(h, val);
 		return 0;
 	case CSR_SATP:
 		csr_write_satp(h, val);

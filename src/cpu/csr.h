@@ -8,6 +8,9 @@
 #include "cpu/hart.h"
 
 enum csr_num {
+	CSR_FFLAGS = 0x001,
+	CSR_FRM = 0x002,
+	CSR_FCSR = 0x003,
 	CSR_SSTATUS = 0x100,
 	CSR_SIE = 0x104,
 	CSR_STVEC = 0x105,
@@ -18,6 +21,7 @@ enum csr_num {
 	CSR_SCAUSE = 0x142,
 	CSR_STVAL = 0x143,
 	CSR_SIP = 0x144,
+	CSR_STIMECMP = 0x14d,
 	CSR_SATP = 0x180,
 	CSR_CYCLE = 0xc00,
 	CSR_TIME = 0xc01,

@@ -5,40 +5,7 @@
  * the privileged specification's instruction listing.
  */
 #include "cpu/decode.h"
-
-/* Bits [hi:lo] of x. */
-static inline uint32_t bits(uint32_t x, unsigned hi, unsigned lo)
-{
-	return (x >> lo) & ((1u << (hi - lo + 1)) - 1);
-}
-
-/* Sign-extend the low n bits of x. */
-static inline int64_t sext(uint64_t x, unsigned n)
-{
-	return (int64_t)(x << (64 - n)) >> (64 - n);
-}
-
-/* x0 as a destination becomes the sink register x[32]. */
-static inline uint8_t dest(uint32_t rd)
-{
-	return rd ? (uint8_t)rd : 32;
-}
-
-static void set(struct insn *in, exec_fn fn, uint32_t rd, uint32_t rs1,
-		uint32_t rs2, int64_t imm)
-{
-	in->fn = fn;
-	in->rd = dest(rd);
-	in->rs1 = (uint8_t)rs1;
-	in->rs2 = (uint8_t)rs2;
-	in->imm = imm;
-}
-
-static bool illegal(struct insn *in)
-{
-	set(in, exec_illegal, 0, 0, 0, 0);
-	return true;
-}
+#include "cpu/decode_util.h"
 
 static int64_t imm_i(uint32_t r)
 {
@@ -99,7 +66,7 @@ static bool decode_op_imm(uint32_t r, struct insn *in)
 		break;
 	case 1:
 		if (bits(r, 31, 26) != 0)
-			return illegal(in);
+			return decode_bitmanip(r, in);
 		fn = exec_slli;
 		imm &= 63;
 		break;
@@ -118,7 +85,7 @@ static bool decode_op_imm(uint32_t r, struct insn *in)
 		else if (bits(r, 31, 26) == 0x10)
 			fn = exec_srai;
 		else
-			return illegal(in);
+			return decode_bitmanip(r, in);
 		imm &= 63;
 		break;
 	case 6:
@@ -144,7 +111,7 @@ static bool decode_op_imm32(uint32_t r, struct insn *in)
 		break;
 	case 1:
 		if (f7 != 0)
-			return illegal(in);
+			return decode_bitmanip(r, in);
 		fn = exec_slliw;
 		imm &= 31;
 		break;
@@ -154,11 +121,11 @@ static bool decode_op_imm32(uint32_t r, struct insn *in)
 		else if (f7 == 0x20)
 			fn = exec_sraiw;
 		else
-			return illegal(in);
+			return decode_bitmanip(r, in);
 		imm &= 31;
 		break;
 	default:
-		return illegal(in);
+		return decode_bitmanip(r, in);
 	}
 	set(in, fn, bits(r, 11, 7), bits(r, 19, 15), 0, imm);
 	return false;
@@ -183,7 +150,7 @@ static bool decode_op(uint32_t r, struct insn *in)
 	else if (f7 == 0x20 && f3 == 5)
 		fn = exec_sra;
 	else
-		return illegal(in);
+		return decode_bitmanip(r, in);
 	set(in, fn, bits(r, 11, 7), bits(r, 19, 15), bits(r, 24, 20), 0);
 	return false;
 }
@@ -207,7 +174,7 @@ static bool decode_op32(uint32_t r, struct insn *in)
 		fn = m[f3];
 	}
 	if (!fn)
-		return illegal(in);
+		return decode_bitmanip(r, in);
 	set(in, fn, bits(r, 11, 7), bits(r, 19, 15), bits(r, 24, 20), 0);
 	return false;
 }
@@ -296,6 +263,8 @@ static bool decode32(uint32_t r, struct insn *in)
 	case 0x03:
 		return decode_load(r, in);
 	case 0x0f:
+		if (bits(r, 14, 12) == 2)
+			return decode_cbo(r, in);
 		if (bits(r, 14, 12) == 0) {
 			set(in, exec_fence, 0, 0, 0, 0);
 			return false;
@@ -335,9 +304,30 @@ static bool decode32(uint32_t r, struct insn *in)
 		return true;
 	case 0x73:
 		return decode_system(r, in);
+	case 0x07: /* LOAD-FP */
+	case 0x27: /* STORE-FP */
+	case 0x43: /* FMADD */
+	case 0x47: /* FMSUB */
+	case 0x4b: /* FNMSUB */
+	case 0x4f: /* FNMADD */
+	case 0x53: /* OP-FP */
+		return decode_fp(r, in);
 	default:
 		return illegal(in);
 	}
+}
+
+/* The 32-bit FLD rd, imm(rs1) and FSD rs2, imm(rs1) that compressed FP
+ * loads and stores expand to (imm: 0..1023, a multiple of 8). */
+static uint32_t fp_load(uint32_t rd, uint32_t rs1, int64_t imm)
+{
+	return (uint32_t)imm << 20 | rs1 << 15 | 3u << 12 | rd << 7 | 0x07;
+}
+
+static uint32_t fp_store(uint32_t rs2, uint32_t rs1, int64_t imm)
+{
+	return ((uint32_t)imm >> 5) << 25 | rs2 << 20 | rs1 << 15 | 3u << 12 |
+	       ((uint32_t)imm & 31) << 7 | 0x27;
 }
 
 /* Compressed register fields name x8..x15. */
@@ -389,7 +379,11 @@ static bool decode_c0(uint32_t r, struct insn *in)
 	case 7:
 		set(in, exec_sd, 0, rs1, rd, cimm_d(r));
 		return false;
-	default: /* C.FLD, C.FSD (no FPU here) and the reserved slot */
+	case 1: /* C.FLD */
+		return decode_fp(fp_load(rd, rs1, cimm_d(r)), in);
+	case 5: /* C.FSD */
+		return decode_fp(fp_store(rd, rs1, cimm_d(r)), in);
+	default: /* the reserved slot */
 		return illegal(in);
 	}
 }
@@ -529,7 +523,17 @@ static bool decode_c2(uint32_t r, struct insn *in)
 		set(in, exec_sd, 0, 2, rs2,
 		    (bits(r, 12, 10) << 3) | (bits(r, 9, 7) << 6));
 		return false;
-	default: /* C.FLDSP, C.FSDSP */
+	case 1: /* C.FLDSP */
+		return decode_fp(fp_load(rd, 2,
+					 (bits(r, 12, 12) << 5) |
+					     (bits(r, 6, 5) << 3) |
+					     (bits(r, 4, 2) << 6)),
+				 in);
+	case 5: /* C.FSDSP */
+		return decode_fp(
+		    fp_store(rs2, 2, (bits(r, 12, 10) << 3) | (bits(r, 9, 7) << 6)),
+		    in);
+	default:
 		return illegal(in);
 	}
 }

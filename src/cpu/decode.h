@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The RV64IMAC + Zicsr + Zifencei decoder: instruction bits -> struct insn.
- * Compressed instructions are expanded to their 32-bit meaning. Anything
- * this machine does not implement (F/D, reserved encodings) decodes to
- * exec_illegal, which raises the architectural trap when executed.
+ * The RV64GC decoder, with the extensions of the machine (DESIGN.md):
+ * instruction bits -> struct insn. Compressed instructions are expanded to
+ * their 32-bit meaning. Anything this machine does not implement (reserved
+ * encodings, extensions it lacks) decodes to exec_illegal, which raises the
+ * architectural trap when executed.
  */
 #ifndef MEMVISOR_CPU_DECODE_H
 #define MEMVISOR_CPU_DECODE_H
@@ -26,5 +27,22 @@ static inline unsigned decode_length(uint16_t lo)
  * pc, the privilege, the translation or the interrupt state).
  */
 bool decode(uint32_t raw, struct insn *in);
+
+/*
+ * The decoders of the extensions, called by decode() with a 32-bit
+ * encoding (a compressed FP load or store comes expanded). Same contract as
+ * decode(), except that in->len and in->raw are already set (they describe
+ * the instruction as fetched) and must be left alone.
+ *   decode_fp()        F and D: LOAD-FP, STORE-FP, the fused multiply-adds
+ *                      and OP-FP (decode_fp.c);
+ *   decode_bitmanip()  Zba, Zbb, Zbc, Zbs and Zicond: the encodings of OP,
+ *                      OP-IMM, OP-32 and OP-IMM-32 that RV64IM leaves
+ *                      reserved (decode_bitmanip.c);
+ *   decode_cbo()       Zicbom and Zicboz: MISC-MEM with funct3 = 2
+ *                      (exec_cbo.c).
+ */
+bool decode_fp(uint32_t raw, struct insn *in);
+bool decode_bitmanip(uint32_t raw, struct insn *in);
+bool decode_cbo(uint32_t raw, struct insn *in);
 
 #endif

@@ -38,6 +38,8 @@ struct insn {
 	int64_t imm;
 	uint32_t
 	    raw; /* the instruction bits (stval of an illegal instruction) */
+	uint8_t rs3; /* the fused multiply-adds' third source */
+	uint8_t rm;  /* FP rounding mode field (7: dynamic, frm) */
 };
 
 static inline uint64_t insn_pc(const struct hart *h, const struct insn *in)

@@ -37,6 +37,8 @@ void hart_init(struct hart *h, unsigned id, struct gstage *gs,
 void hart_copy_state(struct hart *dst, const struct hart *src)
 {
 	memcpy(dst->x, src->x, sizeof(dst->x));
+	memcpy(dst->f, src->f, sizeof(dst->f));
+	dst->fcsr = src->fcsr;
 	dst->pc = src->pc;
 	dst->priv = src->priv;
 	dst->sstatus = src->sstatus;
@@ -70,6 +72,8 @@ void hart_destroy(struct hart *h)
 void hart_reset(struct hart *h, uint64_t pc, uint64_t arg)
 {
 	memset(h->x, 0, sizeof(h->x));
+	memset(h->f, 0, sizeof(h->f));
+	h->fcsr = 0;
 	h->x[10] = h->id;
 	h->x[11] = arg;
 	h->pc = pc;

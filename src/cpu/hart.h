@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A RISC-V hart as a Linux kernel sees it: RV64IMAC + Zicsr + Zifencei in
- * S- and U-mode, Sv39/Sv48 first-stage translation over the VM's G-stage.
+ * A RISC-V hart as a Linux kernel sees it: RV64GC and the extensions of
+ * DESIGN.md ("The machine a guest sees") in S- and U-mode, Sv39/Sv48
+ * first-stage translation over the VM's G-stage.
  *
  * The hart is an interpreter over decoded basic blocks (cpu/block.h). It
  * runs until something needs the hypervisor: an ecall from S-mode (an SBI
@@ -72,6 +73,15 @@ struct hart {
 	uint64_t pc;
 	enum hart_priv priv;
 
+	/*
+	 * F and D: each register's 64 bits, a single-precision value
+	 * NaN-boxed (upper 32 bits all ones); fcsr = frm << 5 | fflags.
+	 * Accessible only while sstatus.FS is not Off; every write sets FS
+	 * to Dirty (cpu/exec_fp.c).
+	 */
+	uint64_t f[32];
+	uint32_t fcsr;
+
 	/* Supervisor CSRs. */
 	uint64_t sstatus;
 	uint64_t sie;
@@ -79,7 +89,7 @@ struct hart {
 	uint64_t stvec, sepc, scause, stval, sscratch, satp;
 	uint64_t scounteren, senvcfg;
 
-	uint64_t timecmp;      /* SBI set_timer deadline, in time units */
+	uint64_t timecmp; /* timer deadline (SBI set_timer, stimecmp), time units */
 	uint64_t instret;      /* retired instructions (block granularity) */
 	uint64_t time_base_ns; /* host CLOCK_MONOTONIC at time = 0 */
 

@@ -31,6 +31,9 @@ enum trap_cause {
 #define SSTATUS_SIE  (1ull << 1)
 #define SSTATUS_SPIE (1ull << 5)
 #define SSTATUS_SPP  (1ull << 8)
+#define SSTATUS_FS   (3ull << 13) /* FP state: Off, Initial, Clean, Dirty */
+#define SSTATUS_FS_DIRTY (3ull << 13)
+#define SSTATUS_SD   (1ull << 63) /* read-only: FS is Dirty */
 #define SSTATUS_SUM  (1ull << 18)
 #define SSTATUS_MXR  (1ull << 19)
 
