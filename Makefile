@@ -27,7 +27,7 @@ DEV_SRCS := src/dev/devtree.c src/dev/loader.c src/dev/loader_elf.c \
 CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/exec_mem.c src/cpu/exec_amo.c src/cpu/exec_system.c src/cpu/csr.c \
 	src/cpu/decode_fp.c src/cpu/decode_bitmanip.c src/cpu/exec_cbo.c \
-	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c
+	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c src/cpu/isa.c
 VMI_SRCS := src/vmi/kernel.c src/vmi/symbols.c src/vmi/profile.c src/vmi/classify.c
 VMM_SRCS := src/vmm/vm.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/dlh.c \
 	src/vmm/inspect.c src/vmm/share.c src/vmm/dedup.c
@@ -39,7 +39,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: tests/unit/test_<name>.c, one per module, cmocka.
-UNIT_TESTS := frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode sbi api dlh vmi share dedup hv
+UNIT_TESTS := isa frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode sbi api dlh vmi share dedup hv
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.

@@ -38,16 +38,17 @@ static void check_sstatus(void)
 		CHECK(!(csr_read(sstatus) & writable[i]), 102 + 2 * i);
 	}
 
-	/* All ones: UXL reads 2 (64-bit U-mode), FS/VS/XS read 0 (no F, no
-	 * V, no extension state), so SD reads 0; no undefined bit is set. */
+	/* All ones: UXL reads 2 (64-bit U-mode), FS is writable (F and D:
+	 * Dirty, so SD reads 1), VS/XS read 0 (no V, no other extension
+	 * state); no undefined bit is set. */
 	csr_write(sstatus, ~0ul);
 	v = csr_read(sstatus);
 	csr_write(sstatus, 0);
 	CHECK_EQ((v & SSTATUS_UXL) >> 32, 2, 120);
-	CHECK_EQ(v & SSTATUS_FS, 0, 121);
+	CHECK_EQ(v & SSTATUS_FS, SSTATUS_FS, 121);
 	CHECK_EQ(v & SSTATUS_VS, 0, 122);
 	CHECK_EQ(v & SSTATUS_XS, 0, 123);
-	CHECK_EQ(v & SSTATUS_SD, 0, 124);
+	CHECK_EQ(v & SSTATUS_SD, SSTATUS_SD, 124);
 	CHECK_EQ(v & ~SSTATUS_DEFINED, 0, 125);
 	CHECK_EQ(v & (SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP | SSTATUS_SUM |
 		      SSTATUS_MXR),
@@ -184,15 +185,15 @@ static void check_satp(void)
 	csr_write(satp, (1ul << 60) | ppn39);
 	CHECK_EQ(csr_read(satp), 0, 402);
 
-	/* Sv39 with every ASID bit set: the mode and PPN stick, the ASID
-	 * does not (memvisor has ASIDLEN = 0). */
+	/* Sv39 with every ASID bit set: the mode, the PPN and all 16 ASID
+	 * bits stick (memvisor has ASIDLEN = 16). */
 	__asm__ volatile("sfence.vma" ::: "memory");
 	csr_write(satp, (8ul << 60) | (0xfffful << 44) | ppn39);
 	__asm__ volatile("sfence.vma" ::: "memory");
 	v = csr_read(satp);
 	CHECK_EQ(SATP_MODE(v), 8, 403);
 	CHECK_EQ(SATP_PPN(v), ppn39, 404);
-	CHECK_EQ(SATP_ASID(v), 0, 405);
+	CHECK_EQ(SATP_ASID(v), 0xffff, 405);
 
 	/* With translation on, an Sv57 write still changes nothing. */
 	csr_write(satp, (10ul << 60) | ppn48);

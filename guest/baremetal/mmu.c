@@ -393,13 +393,20 @@ static void check_page_faults(void)
 	expect_load_fault(VA_PAGE(P_WO), CAUSE_LOAD_PAGE, cb + 330);
 	expect_store_fault(VA_PAGE(P_WO), CAUSE_STORE_PAGE, cb + 333);
 
-	/* Reserved bits 63:54: bit 54, then PBMT (62:61) and N (63) with
-	 * neither Svpbmt nor Svnapot. */
+	/* Reserved bits 60:54: bit 54; Svpbmt's PBMT (62:61): NC (1) and
+	 * IO (2) are memory like any other here, 3 is reserved; N (63)
+	 * without Svnapot is reserved. */
 	expect_load_fault(VA_PAGE(P_RSV), CAUSE_LOAD_PAGE, cb + 336);
 	*pte[P_RSV] = (*pte[P_RSV] & ~(1ul << 54)) | (1ul << 61);
 	sfence_va(VA_PAGE(P_RSV));
+	load_ok(VA_PAGE(P_RSV), cb + 337);
+	*pte[P_RSV] = (*pte[P_RSV] & ~(3ul << 61)) | (2ul << 61);
+	sfence_va(VA_PAGE(P_RSV));
+	load_ok(VA_PAGE(P_RSV), cb + 338);
+	*pte[P_RSV] |= 3ul << 61;
+	sfence_va(VA_PAGE(P_RSV));
 	expect_load_fault(VA_PAGE(P_RSV), CAUSE_LOAD_PAGE, cb + 339);
-	*pte[P_RSV] = (*pte[P_RSV] & ~(1ul << 61)) | (1ul << 63);
+	*pte[P_RSV] = (*pte[P_RSV] & ~(3ul << 61)) | (1ul << 63);
 	sfence_va(VA_PAGE(P_RSV));
 	expect_load_fault(VA_PAGE(P_RSV), CAUSE_LOAD_PAGE, cb + 342);
 	/* ... and without them the same PTE works. */

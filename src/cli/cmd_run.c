@@ -14,7 +14,7 @@
 	"run --kernel IMAGE [--initrd CPIO] [--memory SIZE] [--cpus N] "       \
 	"[--cmdline TEXT] [--pcpus P] [--api-sock PATH] [--symbols FILE] "     \
 	"[--vmi-cache DIR] [--kernel-tree DIR] [--kernel-config FILE] "        \
-	"[--share-interval MS] [--host-ksm]"
+	"[--share-interval MS] [--host-ksm] [--cpu-disable LIST]"
 
 enum run_opt {
 	OPT_KERNEL,
@@ -31,6 +31,7 @@ enum run_opt {
 	OPT_KERNEL_CONFIG,
 	OPT_SHARE_INTERVAL,
 	OPT_HOST_KSM,
+	OPT_CPU_DISABLE,
 };
 
 static const struct cli_option run_opts[] = {
@@ -70,6 +71,11 @@ static const struct cli_option run_opts[] = {
     [OPT_HOST_KSM] = {"host-ksm", NULL,
 		      "let the host's KSM merge equal guest pages "
 		      "(MADV_MERGEABLE; the baseline for memvisor ctl dedup)"},
+    [OPT_CPU_DISABLE] = {"cpu-disable", "LIST",
+			 "leave CPU features out of the guest's machine, "
+			 "comma-separated: sstc (the guest's timer goes "
+			 "through the SBI), asid (satp keeps no ASID bits); "
+			 "for measuring what they are worth"},
 };
 
 #define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
@@ -83,6 +89,33 @@ struct run_args {
 	unsigned share_interval_ms;
 	bool host_ksm;
 };
+
+/* --cpu-disable sstc,asid */
+static int run_cpu_disable(const char *arg, struct vm_config *vm)
+{
+	char buf[256], *save = NULL;
+
+	if (strlen(arg) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, arg);
+	for (char *t = strtok_r(buf, ",", &save); t;
+	     t = strtok_r(NULL, ",", &save)) {
+		int e = isa_ext_lookup(t);
+
+		if (!strcmp(t, "asid"))
+			vm->asid_off = true;
+		else if (e >= 0 && (ISA_OPTIONAL & ISA_BIT(e)))
+			vm->isa_off |= ISA_BIT(e);
+		else
+			goto bad;
+	}
+	return 0;
+bad:
+	cli_error("--cpu-disable %s: expected a comma-separated list of "
+		  "sstc and asid",
+		  arg);
+	return CLI_EXIT_USAGE;
+}
 
 static int run_option(unsigned idx, const char *arg, void *ctx)
 {
@@ -140,6 +173,8 @@ static int run_option(unsigned idx, const char *arg, void *ctx)
 	case OPT_HOST_KSM:
 		a->host_ksm = true;
 		return 0;
+	case OPT_CPU_DISABLE:
+		return run_cpu_disable(arg, &a->vm);
 	case OPT_SHARE_INTERVAL:
 		if (cli_parse_uint(arg, 1, 86400000, &a->share_interval_ms)) {
 			cli_error("--share-interval %s: expected milliseconds "

@@ -14,6 +14,7 @@
 #define S_IRQS (HART_IRQ_SSI | HART_IRQ_STI | HART_IRQ_SEI)
 
 #define SATP_MODE_SHIFT 60
+#define SATP_ASID_SHIFT 44
 #define SATP_PPN_MASK	((1ull << 44) - 1)
 
 /* fflags, frm and fcsr exist only while the FP unit is on (sstatus.FS). */
@@ -76,6 +77,8 @@ int csr_read(struct hart *h, unsigned num, uint64_t *val)
 		       S_IRQS;
 		return 0;
 	case CSR_STIMECMP:
+		if (!(h->isa & ISA_BIT(ISA_SSTC)))
+			return -1;
 		*val = h->timecmp;
 		return 0;
 	case CSR_SATP:
@@ -99,16 +102,19 @@ int csr_read(struct hart *h, unsigned num, uint64_t *val)
 static void csr_write_satp(struct hart *h, uint64_t val)
 {
 	uint64_t mode = val >> SATP_MODE_SHIFT;
+	uint64_t asid_mask = ((1ull << h->asid_bits) - 1) << SATP_ASID_SHIFT;
 
-	/* WARL: an unsupported mode (Sv57, Sv64) leaves satp unchanged;
-	 * ASIDLEN is 0, so the ASID field always reads 0. */
+	/* WARL: an unsupported mode (Sv57, Sv64) leaves satp unchanged; the
+	 * ASID field keeps asid_bits bits (Linux counts those that stick).
+	 * No flush: translations are cached per address space, and the
+	 * guest fences when it changes one (cpu/cache.h). */
 	if (mode != 0 && mode != 8 && mode != 9)
 		return;
-	val = (mode << SATP_MODE_SHIFT) | (val & SATP_PPN_MASK);
-	if (val != h->satp) {
-		h->satp = val;
-		mmu_flush_all(h);
-	}
+	if (mode == 0)
+		val = 0;
+	h->satp = (mode << SATP_MODE_SHIFT) | (val & asid_mask) |
+		  (val & SATP_PPN_MASK);
+	mmu_select_tlb(h);
 }
 
 int csr_write(struct hart *h, unsigned num, uint64_t val)
@@ -150,7 +156,11 @@ int csr_write(struct hart *h, unsigned num, uint64_t val)
 		h->scounteren = val & 0xffffffffu;
 		return 0;
 	case CSR_SENVCFG:
-		h->senvcfg = val & 1; /* FIOM; nothing else is implemented */
+		/* CBIE is WARL: the reserved value 2 reads as 0 (off). */
+		if (((val & SENVCFG_CBIE) >> 4) == 2)
+			val &= ~SENVCFG_CBIE;
+		h->senvcfg = val & (SENVCFG_FIOM | SENVCFG_CBIE |
+				    SENVCFG_CBCFE | SENVCFG_CBZE);
 		return 0;
 	case CSR_SSCRATCH:
 		h->sscratch = val;
@@ -172,6 +182,8 @@ int csr_write(struct hart *h, unsigned num, uint64_t val)
 			hart_clear_pending(h, HART_IRQ_SSI);
 		return 0;
 	case CSR_STIMECMP:
+		if (!(h->isa & ISA_BIT(ISA_SSTC)))
+			return -1;
 		hart_set_timer(h, val);
 		return 0;
 	case CSR_SATP:

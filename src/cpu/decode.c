@@ -531,7 +531,8 @@ static bool decode_c2(uint32_t r, struct insn *in)
 				 in);
 	case 5: /* C.FSDSP */
 		return decode_fp(
-		    fp_store(rs2, 2, (bits(r, 12, 10) << 3) | (bits(r, 9, 7) << 6)),
+		    fp_store(rs2, 2,
+			     (bits(r, 12, 10) << 3) | (bits(r, 9, 7) << 6)),
 		    in);
 	default:
 		return illegal(in);

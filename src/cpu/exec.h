@@ -51,12 +51,13 @@ static inline uint64_t insn_pc(const struct hart *h, const struct insn *in)
 #define EXEC_OPS(X)                                                            \
 	/* exec_alu.c */                                                       \
 	X(lui)                                                                 \
-	X(auipc) X(addi) X(slti) X(sltiu) X(xori) X(ori) X(andi) X(slli)       \
-	    X(srli) X(srai) X(add) X(sub) X(sll) X(slt) X(sltu) X(xor) X(srl)  \
-		X(sra) X(or) X(and) X(addiw) X(slliw) X(srliw) X(sraiw)        \
-		    X(addw) X(subw) X(sllw) X(srlw) X(sraw) X(mul) X(mulh)     \
-			X(mulhsu) X(mulhu) X(div) X(divu) X(rem) X(remu)       \
-			    X(mulw) X(divw) X(divuw) X(remw) X(remuw) X(li)    \
+	X(auipc)                                                               \
+	X(addi) X(slti) X(sltiu) X(xori) X(ori) X(andi) X(slli) X(srli)        \
+	    X(srai) X(add) X(sub) X(sll) X(slt) X(sltu) X(xor) X(srl) X(sra)   \
+		X(or) X(and) X(addiw) X(slliw) X(srliw) X(sraiw) X(addw)       \
+		    X(subw) X(sllw) X(srlw) X(sraw) X(mul) X(mulh) X(mulhsu)   \
+			X(mulhu) X(div) X(divu) X(rem) X(remu) X(mulw) X(divw) \
+			    X(divuw) X(remw) X(remuw) X(li)                    \
 				X(mv) /* exec_branch.c */                      \
 	    X(jal) X(jalr) X(beq) X(bne) X(blt) X(bge) X(bltu) X(bgeu)         \
 		X(fallthrough) /* exec_mem.c */                                \
@@ -69,7 +70,9 @@ static inline uint64_t insn_pc(const struct hart *h, const struct insn *in)
 			    X(amomax_d) X(amominu_d)                           \
 				X(amomaxu_d) /* exec_system.c */               \
 	    X(fence) X(fence_i) X(ecall) X(ebreak) X(sret) X(wfi)              \
-		X(sfence_vma) X(csrrw) X(csrrs) X(csrrc) X(illegal)
+		X(sfence_vma) X(csrrw) X(csrrs) X(csrrc)                       \
+		    X(illegal) /* exec_cbo.c */                                \
+	    X(cbo_zero) X(cbo_manage)
 
 #define EXEC_DECLARE(name)                                                     \
 	int exec_##name(struct hart *h, const struct insn *in);

@@ -73,7 +73,10 @@ OP(sfence_vma)
 {
 	if (h->priv == PRIV_U)
 		return exec_illegal(h, in);
-	if (in->rs1 == 0)
+	/* rs2 names an address space (its ASID); x0: all of them. */
+	if (in->rs2 != 0)
+		mmu_flush_asid(h, X(rs2) & 0xffff, in->rs1 == 0, X(rs1));
+	else if (in->rs1 == 0)
 		hart_flush_tlb(h);
 	else
 		hart_flush_tlb_page(h, X(rs1));

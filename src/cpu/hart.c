@@ -29,6 +29,8 @@ void hart_init(struct hart *h, unsigned id, struct gstage *gs,
 	h->gs = gs;
 	h->time_base_ns = time_base_ns;
 	h->priv = PRIV_S;
+	h->isa = ISA_IMPLEMENTED;
+	h->asid_bits = ISA_ASID_BITS;
 	h->timecmp = UINT64_MAX;
 	atomic_init(&h->sip, 0);
 	atomic_init(&h->requests, 0);
@@ -52,6 +54,8 @@ void hart_copy_state(struct hart *dst, const struct hart *src)
 	dst->satp = src->satp;
 	dst->scounteren = src->scounteren;
 	dst->senvcfg = src->senvcfg;
+	dst->isa = src->isa;
+	dst->asid_bits = src->asid_bits;
 	dst->timecmp = src->timecmp;
 	dst->instret = src->instret;
 	dst->time_base_ns = src->time_base_ns;
@@ -96,8 +100,16 @@ static int hart_cache_alloc(struct hart *h)
 		free(c);
 		return -ENOMEM;
 	}
+	/* The TLB tables stay untouched until their slot is first used. */
+	c->cur = NULL;
+	c->epoch = 1;
+	c->clock = 0;
+	for (unsigned i = 0; i < TLB_SLOTS; i++) {
+		c->slots[i].satp = 0;
+		c->slots[i].epoch = 0;
+		c->slots[i].stamp = 0;
+	}
 	h->cache = c;
-	mmu_flush_all(h);
 	mmu_select_tlb(h);
 	h->gs_generation = atomic_load(&h->gs->generation);
 	return 0;

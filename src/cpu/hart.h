@@ -20,7 +20,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "cpu/isa.h"
 #include "mem/gstage.h"
+
+/* The size of a cache block for Zicbom/Zicboz (the device tree says so). */
+#define HART_CBO_BLOCK 64
 
 /* The time CSR counts at this rate (the device tree says so too). */
 #define HART_TIMEBASE_HZ 10000000ull
@@ -89,7 +93,11 @@ struct hart {
 	uint64_t stvec, sepc, scause, stval, sscratch, satp;
 	uint64_t scounteren, senvcfg;
 
-	uint64_t timecmp; /* timer deadline (SBI set_timer, stimecmp), time units */
+	isa_set isa;	    /* what this hart implements (cpu/isa.h) */
+	unsigned asid_bits; /* ASIDLEN of satp: ISA_ASID_BITS or 0 */
+
+	uint64_t
+	    timecmp; /* timer deadline (SBI set_timer, stimecmp), time units */
 	uint64_t instret;      /* retired instructions (block granularity) */
 	uint64_t time_base_ns; /* host CLOCK_MONOTONIC at time = 0 */
 

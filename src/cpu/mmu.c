@@ -12,18 +12,22 @@
 #include "cpu/trap.h"
 #include "mem/gstage.h"
 
-#define PTE_V		(1ull << 0)
-#define PTE_R		(1ull << 1)
-#define PTE_W		(1ull << 2)
-#define PTE_X		(1ull << 3)
-#define PTE_U		(1ull << 4)
-#define PTE_A		(1ull << 6)
-#define PTE_D		(1ull << 7)
-#define PTE_PPN(pte)	(((pte) >> 10) & ((1ull << 44) - 1))
-#define PTE_RESERVED_HI (~0ull << 54) /* N, PBMT, reserved: unimplemented */
+#define PTE_V		  (1ull << 0)
+#define PTE_R		  (1ull << 1)
+#define PTE_W		  (1ull << 2)
+#define PTE_X		  (1ull << 3)
+#define PTE_U		  (1ull << 4)
+#define PTE_A		  (1ull << 6)
+#define PTE_D		  (1ull << 7)
+#define PTE_PPN(pte)	  (((pte) >> 10) & ((1ull << 44) - 1))
+#define PTE_PBMT(pte)	  (((pte) >> 61) & 3) /* Svpbmt: 0 PMA, 1 NC, 2 IO */
+#define PTE_PBMT_RESERVED 3
+/* N (Svnapot, not implemented) and bits 60:54 (reserved) must be zero. */
+#define PTE_RESERVED_HI ((1ull << 63) | (0x7full << 54))
 
 #define SATP_MODE(satp) ((satp) >> 60)
 #define SATP_PPN(satp)	((satp) & ((1ull << 44) - 1))
+#define SATP_ASID(satp) (((satp) >> 44) & 0xffff)
 
 static const uint64_t page_fault_cause[] = {
     [MMU_LOAD] = CAUSE_LOAD_PAGE,
@@ -37,34 +41,103 @@ static const uint64_t access_fault_cause[] = {
     [MMU_FETCH] = CAUSE_FETCH_ACCESS,
 };
 
+/* Make slot's entries valid for the current epoch. */
+static void mmu_slot_validate(struct hart_cache *c, struct tlb_slot *slot)
+{
+	if (slot->epoch != c->epoch) {
+		memset(slot->tlb, 0xff, sizeof(slot->tlb));
+		slot->epoch = c->epoch;
+	}
+}
+
+/* Switch to the slot caching h->satp, reusing the least recently used. */
+static void mmu_slot_switch(struct hart *h)
+{
+	struct hart_cache *c = h->cache;
+	struct tlb_slot *slot = &c->slots[0];
+
+	for (unsigned i = 0; i < TLB_SLOTS; i++) {
+		struct tlb_slot *s = &c->slots[i];
+
+		if (s->satp == h->satp && s->epoch == c->epoch) {
+			slot = s;
+			goto found;
+		}
+		if (s->stamp < slot->stamp)
+			slot = s;
+	}
+	slot->satp = h->satp;
+	slot->epoch = 0;
+found:
+	slot->stamp = ++c->clock;
+	mmu_slot_validate(c, slot);
+	c->cur = slot;
+}
+
 void mmu_select_tlb(struct hart *h)
 {
+	struct hart_cache *c = h->cache;
 	enum tlb_context ctx;
 
-	if (!h->cache) {
+	if (!c) {
 		h->tlb = NULL;
 		return;
 	}
+	if (!c->cur || c->cur->satp != h->satp || c->cur->epoch != c->epoch)
+		mmu_slot_switch(h);
 	if (h->priv == PRIV_U)
 		ctx = TLB_U;
 	else
 		ctx = (h->sstatus & SSTATUS_SUM) ? TLB_S_SUM : TLB_S;
-	h->tlb = h->cache->tlb[ctx];
+	h->tlb = c->cur->tlb[ctx];
 }
 
 void mmu_flush_all(struct hart *h)
 {
-	if (h->cache)
-		memset(h->cache->tlb, 0xff, sizeof(h->cache->tlb));
+	struct hart_cache *c = h->cache;
+
+	if (!c)
+		return;
+	c->epoch++;
+	if (c->cur)
+		mmu_slot_validate(c, c->cur);
+}
+
+/* Invalidate va's entries of one slot, or all of them (va_all). */
+static void mmu_slot_flush(struct hart_cache *c, struct tlb_slot *slot,
+			   bool va_all, uint64_t va)
+{
+	if (slot->epoch != c->epoch)
+		return; /* cleared when next used anyway */
+	if (va_all) {
+		slot->epoch = 0;
+		if (slot == c->cur)
+			mmu_slot_validate(c, slot);
+		return;
+	}
+	for (unsigned ctx = 0; ctx < TLB_CONTEXTS; ctx++) {
+		struct tlb_entry *e = &slot->tlb[ctx][(va >> 12) & TLB_MASK];
+		e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
+	}
 }
 
 void mmu_flush_page(struct hart *h, uint64_t va)
 {
 	if (!h->cache)
 		return;
-	for (unsigned c = 0; c < TLB_CONTEXTS; c++) {
-		struct tlb_entry *e = &h->cache->tlb[c][(va >> 12) & TLB_MASK];
-		e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
+	for (unsigned i = 0; i < TLB_SLOTS; i++)
+		mmu_slot_flush(h->cache, &h->cache->slots[i], false, va);
+}
+
+void mmu_flush_asid(struct hart *h, uint64_t asid, bool va_all, uint64_t va)
+{
+	if (!h->cache)
+		return;
+	for (unsigned i = 0; i < TLB_SLOTS; i++) {
+		struct tlb_slot *s = &h->cache->slots[i];
+
+		if (SATP_ASID(s->satp) == asid)
+			mmu_slot_flush(h->cache, s, va_all, va);
 	}
 }
 
@@ -193,13 +266,18 @@ restart:;
 		    (pte & PTE_RESERVED_HI))
 			return (int64_t)pf;
 		if (!(pte & (PTE_R | PTE_X))) {
-			if (level == 0)
+			/* PBMT is for leaves; in a pointer it is reserved. */
+			if (level == 0 || PTE_PBMT(pte))
 				return (int64_t)pf;
 			table = PTE_PPN(pte) << 12;
 			continue;
 		}
 
-		/* A leaf. */
+		/* A leaf. Every memory type is ordinary memory here: guest
+		 * RAM is host memory, and devices are not reached through
+		 * the TLB. */
+		if (PTE_PBMT(pte) == PTE_PBMT_RESERVED)
+			return (int64_t)pf;
 		uint64_t ok = mmu_leaf_allows(h, pte);
 		uint64_t span = 1ull << (12 + 9 * level);
 		if (!(ok & access_bit[acc]))
@@ -231,8 +309,13 @@ restart:;
 	}
 }
 
-int mmu_translate(struct hart *h, uint64_t va, enum mmu_access acc, uint64_t pc,
-		  uint8_t **host)
+/*
+ * Translate va for acc and fill the TLB, as mmu_translate(), but return a
+ * fault instead of raising it: 0, the trap cause as a positive value, or
+ * -ENOMEM.
+ */
+static int64_t mmu_lookup(struct hart *h, uint64_t va, enum mmu_access acc,
+			  uint8_t **host)
 {
 	uint64_t gpa = 0, allowed = 0, gpte;
 	int64_t cause;
@@ -249,17 +332,15 @@ int mmu_translate(struct hart *h, uint64_t va, enum mmu_access acc, uint64_t pc,
 		allowed = PTE_R | PTE_W | PTE_X;
 	} else {
 		cause = mmu_walk(h, va, acc, &gpa, &allowed);
-		if (cause == -ENOMEM)
-			goto nomem;
 		if (cause)
-			return trap_raise(h, (uint64_t)cause, va, pc);
+			return cause;
 	}
 
 	r = mmu_gpa_host(h, gpa, acc == MMU_STORE, host, &gpte);
 	if (r == -ENOMEM)
-		goto nomem;
+		return r;
 	if (r || !(gpte & access_bit[acc]))
-		return trap_raise(h, access_fault_cause[acc], va, pc);
+		return (int64_t)access_fault_cause[acc];
 
 fill:
 	if (h->tlb) {
@@ -273,11 +354,38 @@ fill:
 		e->tag_x = (allowed & gpte & PTE_X) ? vpn : TLB_INVALID;
 	}
 	return 0;
+}
 
-nomem:
-	/* The VM stops here; the instruction runs again when it resumes. */
-	h->pc = pc;
-	return HART_EXIT_NOMEM;
+/* The result of a lookup for a handler: raise cause with tval, or stop the
+ * VM at pc when host memory ran out (the instruction runs again when it
+ * resumes). */
+static int mmu_fault(struct hart *h, int64_t cause, uint64_t tval, uint64_t pc)
+{
+	if (cause == -ENOMEM) {
+		h->pc = pc;
+		return HART_EXIT_NOMEM;
+	}
+	return trap_raise(h, (uint64_t)cause, tval, pc);
+}
+
+int mmu_translate(struct hart *h, uint64_t va, enum mmu_access acc, uint64_t pc,
+		  uint8_t **host)
+{
+	int64_t cause = mmu_lookup(h, va, acc, host);
+
+	return cause ? mmu_fault(h, cause, va, pc) : 0;
+}
+
+int mmu_translate_cbo(struct hart *h, uint64_t va, enum mmu_access acc,
+		      uint64_t pc, uint64_t tval, uint8_t **host)
+{
+	int64_t cause = mmu_lookup(h, va, acc, host);
+
+	if (cause == (int64_t)CAUSE_LOAD_PAGE)
+		cause = CAUSE_STORE_PAGE;
+	else if (cause == (int64_t)CAUSE_LOAD_ACCESS)
+		cause = CAUSE_STORE_ACCESS;
+	return cause ? mmu_fault(h, cause, tval, pc) : 0;
 }
 
 int mmu_load_slow(struct hart *h, const struct insn *in, uint64_t va,

@@ -18,6 +18,7 @@
 #ifndef MEMVISOR_CPU_MMU_H
 #define MEMVISOR_CPU_MMU_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -56,13 +57,22 @@ enum mmu_access {
 int mmu_translate(struct hart *h, uint64_t va, enum mmu_access acc, uint64_t pc,
 		  uint8_t **host);
 
+/*
+ * Translate the cache block at va for a cbo.* instruction at pc: acc is
+ * MMU_STORE for cbo.zero, MMU_LOAD for the management operations (allowed
+ * wherever a load or a store is). A fault is raised as the store fault,
+ * with stval = tval (the instruction's effective address).
+ */
+int mmu_translate_cbo(struct hart *h, uint64_t va, enum mmu_access acc,
+		      uint64_t pc, uint64_t tval, uint8_t **host);
+
 /* Slow paths of mmu_load()/mmu_store(): page-crossing accesses, misses. */
 int mmu_load_slow(struct hart *h, const struct insn *in, uint64_t va,
 		  unsigned size, uint64_t *val);
 int mmu_store_slow(struct hart *h, const struct insn *in, uint64_t va,
 		   unsigned size, uint64_t val);
 
-/* Point h->tlb at the TLB of the current privilege and SUM. */
+/* Point h->tlb at the TLB of the current satp, privilege and SUM. */
 void mmu_select_tlb(struct hart *h);
 
 static inline struct tlb_entry *mmu_entry(const struct hart *h, uint64_t va)
@@ -156,7 +166,15 @@ int mmu_atomic_host(struct hart *h, const struct insn *in, uint64_t va,
 /* Invalidate every entry of every TLB context of h. */
 void mmu_flush_all(struct hart *h);
 
-/* Invalidate the entries for the page holding va in every context. */
+/* Invalidate the entries for the page holding va in every context and
+ * every address space. */
 void mmu_flush_page(struct hart *h, uint64_t va);
+
+/*
+ * Invalidate the entries of the address spaces with this ASID: all of them
+ * (va_all) or those of the page holding va (sfence.vma with rs2 != x0).
+ * Global mappings go too, which the spec allows.
+ */
+void mmu_flush_asid(struct hart *h, uint64_t asid, bool va_all, uint64_t va);
 
 #endif

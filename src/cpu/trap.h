@@ -28,14 +28,21 @@ enum trap_cause {
 #define CAUSE_INTERRUPT (1ull << 63)
 
 /* sstatus fields. */
-#define SSTATUS_SIE  (1ull << 1)
-#define SSTATUS_SPIE (1ull << 5)
-#define SSTATUS_SPP  (1ull << 8)
-#define SSTATUS_FS   (3ull << 13) /* FP state: Off, Initial, Clean, Dirty */
+#define SSTATUS_SIE	 (1ull << 1)
+#define SSTATUS_SPIE	 (1ull << 5)
+#define SSTATUS_SPP	 (1ull << 8)
+#define SSTATUS_FS	 (3ull << 13) /* FP state: Off, Initial, Clean, Dirty */
 #define SSTATUS_FS_DIRTY (3ull << 13)
-#define SSTATUS_SD   (1ull << 63) /* read-only: FS is Dirty */
-#define SSTATUS_SUM  (1ull << 18)
-#define SSTATUS_MXR  (1ull << 19)
+#define SSTATUS_SD	 (1ull << 63) /* read-only: FS is Dirty */
+#define SSTATUS_SUM	 (1ull << 18)
+#define SSTATUS_MXR	 (1ull << 19)
+
+/* senvcfg fields. */
+#define SENVCFG_FIOM (1ull << 0)
+#define SENVCFG_CBIE                                                           \
+	(3ull << 4) /* cbo.inval in U-mode: 0 off, 1 flush, 3 inval */
+#define SENVCFG_CBCFE (1ull << 6) /* cbo.clean/flush in U-mode */
+#define SENVCFG_CBZE  (1ull << 7) /* cbo.zero in U-mode */
 
 /*
  * Deliver exception cause with stval tval to S-mode, raised by the

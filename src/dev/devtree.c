@@ -10,12 +10,8 @@
 
 #include "dev/devtree.h"
 
-#define DEVTREE_ISA	 "rv64imac_zicsr_zifencei"
 #define DEVTREE_ISA_BASE "rv64i"
 #define DEVTREE_MMU	 "riscv,sv48"
-
-/* A stringlist property is its strings back to back, each NUL-terminated. */
-static const char devtree_isa_extensions[] = "i\0m\0a\0c\0zicsr\0zifencei";
 
 /*
  * A writer with a sticky error: after the first failure every call does
@@ -71,6 +67,9 @@ static int devtree_check(const struct devtree_machine *m)
 
 	if (!m->ncpus || !m->ram_size || !m->timebase_hz)
 		return -EINVAL;
+	if (!m->isa || !m->isa_extensions || !m->isa_extensions_len ||
+	    m->isa_extensions[m->isa_extensions_len - 1] != '\0')
+		return -EINVAL;
 	if (m->ram_base + m->ram_size < m->ram_base)
 		return -EINVAL;
 	if (has_initrd &&
@@ -86,7 +85,8 @@ static uint32_t devtree_intc_phandle(unsigned n)
 	return n + 1;
 }
 
-static void devtree_cpu(struct devtree_writer *w, unsigned n)
+static void devtree_cpu(struct devtree_writer *w,
+			const struct devtree_machine *m, unsigned n)
 {
 	char name[32];
 
@@ -96,10 +96,14 @@ static void devtree_cpu(struct devtree_writer *w, unsigned n)
 	devtree_u32(w, "reg", n);
 	devtree_str(w, "status", "okay");
 	devtree_str(w, "compatible", "riscv");
-	devtree_str(w, "riscv,isa", DEVTREE_ISA);
+	devtree_str(w, "riscv,isa", m->isa);
 	devtree_str(w, "riscv,isa-base", DEVTREE_ISA_BASE);
-	devtree_prop(w, "riscv,isa-extensions", devtree_isa_extensions,
-		     sizeof(devtree_isa_extensions));
+	devtree_prop(w, "riscv,isa-extensions", m->isa_extensions,
+		     m->isa_extensions_len);
+	if (m->cbo_block_size) {
+		devtree_u32(w, "riscv,cbom-block-size", m->cbo_block_size);
+		devtree_u32(w, "riscv,cboz-block-size", m->cbo_block_size);
+	}
 	devtree_str(w, "mmu-type", DEVTREE_MMU);
 
 	devtree_begin(w, "interrupt-controller");
@@ -120,7 +124,7 @@ static void devtree_cpus(struct devtree_writer *w,
 	devtree_u32(w, "#size-cells", 0);
 	devtree_u32(w, "timebase-frequency", m->timebase_hz);
 	for (unsigned n = 0; n < m->ncpus; n++)
-		devtree_cpu(w, n);
+		devtree_cpu(w, m, n);
 	devtree_end(w);
 }
 

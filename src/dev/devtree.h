@@ -2,10 +2,10 @@
 /*
  * The flattened device tree a guest is booted with.
  *
- * It describes the machine of DESIGN.md and nothing more: harts (RV64IMAC +
- * Zicsr + Zifencei, Sv48, each with its local interrupt controller), one RAM
- * range, and /chosen (command line, initrd). There is no CLINT, PLIC or UART
- * node: timer, IPIs and the console are SBI calls.
+ * It describes the machine of DESIGN.md and nothing more: harts (the ISA
+ * the caller names, Sv48, each with its local interrupt controller), one
+ * RAM range, and /chosen (command line, initrd). There is no CLINT, PLIC or
+ * UART node: timer, IPIs and the console are SBI calls.
  *
  * Each cpu node carries the ISA both as the legacy "riscv,isa" string and as
  * "riscv,isa-base" + "riscv,isa-extensions", because Linux 6.12 without
@@ -25,21 +25,28 @@
 
 /* What the device tree describes. */
 struct devtree_machine {
-	unsigned ncpus;	       /* harts 0 .. ncpus - 1; at least 1 */
-	uint64_t ram_base;     /* guest RAM [ram_base, ram_base + ram_size) */
-	uint64_t ram_size;     /* nonzero */
-	const char *bootargs;  /* kernel command line; NULL: none */
-	uint64_t initrd_start; /* initrd [start, end) in guest-physical */
-	uint64_t initrd_end;   /* memory; both 0: no initrd */
-	uint32_t timebase_hz;  /* frequency of the time CSR; nonzero */
+	unsigned ncpus; /* harts 0 .. ncpus - 1; at least 1 */
+	/* Every hart's ISA: "riscv,isa" (e.g. "rv64imac_zicsr"), and the
+	 * "riscv,isa-extensions" stringlist (names, each NUL-terminated,
+	 * isa_extensions_len bytes in all); both required. */
+	const char *isa;
+	const char *isa_extensions;
+	size_t isa_extensions_len;
+	uint32_t cbo_block_size; /* Zicbom/Zicboz block; 0: no such property */
+	uint64_t ram_base;	 /* guest RAM [ram_base, ram_base + ram_size) */
+	uint64_t ram_size;	 /* nonzero */
+	const char *bootargs;	 /* kernel command line; NULL: none */
+	uint64_t initrd_start;	 /* initrd [start, end) in guest-physical */
+	uint64_t initrd_end;	 /* memory; both 0: no initrd */
+	uint32_t timebase_hz;	 /* frequency of the time CSR; nonzero */
 };
 
 /*
  * Build the device tree of machine m into buf (size bytes, 8-byte aligned,
  * owned by the caller). Returns the size of the blob (at most size), or
- * -EINVAL when m is inconsistent (no cpus, empty or wrapping RAM, zero
- * timebase, an initrd with end < start or outside RAM), -ENOSPC when buf is
- * too small (its contents are then undefined). The blob is a complete,
+ * -EINVAL when m is inconsistent (no cpus, no ISA, empty or wrapping RAM,
+ * zero timebase, an initrd with end < start or outside RAM), -ENOSPC when buf
+ * is too small (its contents are then undefined). The blob is a complete,
  * finished FDT (version 17) ready to be copied into guest memory.
  */
 int devtree_build(const struct devtree_machine *m, void *buf, size_t size);

@@ -64,8 +64,14 @@ static int vm_load_boot_data(struct vm *vm, const struct vm_config *cfg,
 			     uint64_t kernel_low, uint64_t kernel_high,
 			     uint64_t *fdt_gpa, char *why, size_t whylen)
 {
+	char isa[256], isa_ext[512];
+	int isa_ext_len = isa_stringlist(vm->isa, isa_ext, sizeof(isa_ext));
 	struct devtree_machine m = {
 	    .ncpus = vm->nvcpus,
+	    .isa = isa,
+	    .isa_extensions = isa_ext,
+	    .isa_extensions_len = isa_ext_len > 0 ? (size_t)isa_ext_len : 0,
+	    .cbo_block_size = HART_CBO_BLOCK,
 	    .ram_base = vm->ram_base,
 	    .ram_size = vm->ram_size,
 	    .bootargs = cfg->cmdline,
@@ -75,6 +81,9 @@ static int vm_load_boot_data(struct vm *vm, const struct vm_config *cfg,
 	uint64_t initrd_size = 0;
 	void *blob;
 	int size, r;
+
+	if (isa_string(vm->isa, isa, sizeof(isa)) < 0 || isa_ext_len < 0)
+		return -ENOSPC; /* cannot happen: the buffers hold every name */
 
 	if (cfg->initrd) {
 		r = loader_file_size(cfg->initrd, &initrd_size, why, whylen);
@@ -136,6 +145,8 @@ int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
 	vm->ram_size = cfg->ram_size;
 	vm->console = console;
 	vm->time_base_ns = hart_host_ns();
+	vm->isa = ISA_IMPLEMENTED & ~(cfg->isa_off & ISA_OPTIONAL);
+	vm->asid_bits = cfg->asid_off ? 0 : ISA_ASID_BITS;
 
 	r = dlh_init(&vm->dlh);
 	if (r) {
@@ -219,6 +230,8 @@ void vm_vcpu_init(struct vm *vm, unsigned i)
 	struct vcpu *v = &vm->vcpus[i];
 
 	hart_init(&v->hart, i, &vm->gs, vm->time_base_ns);
+	v->hart.isa = vm->isa;
+	v->hart.asid_bits = vm->asid_bits;
 	if (vm->nvcpus > 1)
 		v->hart.shootdown = sched_shootdown;
 	v->vm = vm;

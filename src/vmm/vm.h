@@ -71,6 +71,10 @@ struct vm_config {
 	 * where its profile is built (NULL: inspect_default_config()). */
 	const char *symbols;
 	const struct vmi_profile_config *vmi;
+	/* Features the guest is not given (--cpu-disable): extensions of
+	 * ISA_OPTIONAL, and ASIDs. Both 0: the whole machine. */
+	isa_set isa_off;
+	bool asid_off;
 };
 
 struct vm {
@@ -81,6 +85,8 @@ struct vm {
 	struct console *console;
 	bool owns_console; /* vm_destroy() destroys it */
 	uint64_t time_base_ns;
+	isa_set isa;		 /* what its harts implement (cpu/isa.h) */
+	unsigned asid_bits;	 /* their satp ASIDLEN */
 	struct sched *sched;	 /* set by sched_add_vm() */
 	struct dlh dlh;		 /* deferrable hypercalls: no ring at first */
 	struct inspect *inspect; /* its kernel, shared with its clones */

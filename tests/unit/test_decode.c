@@ -299,7 +299,9 @@ static void test_reserved_32(void **state)
 	    {0xffffffff, "all ones"},
 	    {0x0000202f | (0x05u << 27), "AMO funct5 0x05"},
 	    {0x0000402f, "AMO funct3 4"},
-	    {0x0000200f, "MISC-MEM funct3 2"},
+	    {0x0030200f, "cbo with function 3"},
+	    {0x0040228f, "cbo.zero with rd != 0"},
+	    {0x0050200f, "cbo with function 5"},
 	};
 
 	(void)state;
@@ -315,6 +317,32 @@ static void test_reserved_32(void **state)
 	}
 }
 
+/* Zicbom/Zicboz: cbo.inval/clean/flush/zero (a0), from GNU as
+ * -march=rv64gc_zicbom_zicboz. */
+static void test_cbo(void **state)
+{
+	static const struct {
+		uint32_t w;
+		exec_fn fn;
+		int64_t imm;
+	} cbo[] = {
+	    {0x0005200f, exec_cbo_manage, 0}, /* cbo.inval (a0) */
+	    {0x0015200f, exec_cbo_manage, 1}, /* cbo.clean (a0) */
+	    {0x0025200f, exec_cbo_manage, 2}, /* cbo.flush (a0) */
+	    {0x0045200f, exec_cbo_zero, 4},   /* cbo.zero (a0) */
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cbo) / sizeof(cbo[0]); i++) {
+		struct insn in = {0};
+
+		assert_false(decode(cbo[i].w, &in));
+		assert_ptr_equal(in.fn, cbo[i].fn);
+		assert_int_equal(in.rs1, 10);
+		assert_int_equal(in.imm, cbo[i].imm);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +350,7 @@ int main(void)
 	    cmocka_unit_test(test_compressed_fields),
 	    cmocka_unit_test(test_reserved_compressed),
 	    cmocka_unit_test(test_reserved_32),
+	    cmocka_unit_test(test_cbo),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

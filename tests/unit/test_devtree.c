@@ -17,8 +17,14 @@
 /* The blob buffer: 8-byte aligned, as devtree_build() asks. */
 static uint64_t blob_buf[DEVTREE_MAX_SIZE / 8];
 
+static const char base_isa_ext[] = "i\0m\0a\0c\0zicsr\0zifencei";
+
 static const struct devtree_machine base_machine = {
     .ncpus = 1,
+    .isa = "rv64imac_zicsr_zifencei",
+    .isa_extensions = base_isa_ext,
+    .isa_extensions_len = sizeof(base_isa_ext),
+    .cbo_block_size = 64,
     .ram_base = 0x80000000,
     .ram_size = 256ull << 20,
     .bootargs = "console=hvc0 earlycon=sbi",
@@ -112,6 +118,8 @@ static void check_cpu(const void *fdt, unsigned n, uint32_t *phandles)
 	assert_prop_str(fdt, cpu, "riscv,isa", "rv64imac_zicsr_zifencei");
 	assert_prop_str(fdt, cpu, "riscv,isa-base", "rv64i");
 	assert_prop_str(fdt, cpu, "mmu-type", "riscv,sv48");
+	assert_int_equal(prop_u32(fdt, cpu, "riscv,cbom-block-size"), 64);
+	assert_int_equal(prop_u32(fdt, cpu, "riscv,cboz-block-size"), 64);
 	assert_int_equal(fdt_stringlist_count(fdt, cpu, "riscv,isa-extensions"),
 			 6);
 	for (int i = 0; i < 6; i++)
@@ -287,6 +295,14 @@ static void test_invalid_machine(void **state)
 	m = base_machine;
 	m.initrd_start = 0x8ff00000;
 	m.initrd_end = 0x90000001; /* one byte past the end of RAM */
+	assert_int_equal(devtree_build(&m, blob_buf, sizeof(blob_buf)),
+			 -EINVAL);
+	m = base_machine;
+	m.isa = NULL;
+	assert_int_equal(devtree_build(&m, blob_buf, sizeof(blob_buf)),
+			 -EINVAL);
+	m = base_machine;
+	m.isa_extensions_len = 3; /* "i\0m": not NUL-terminated */
 	assert_int_equal(devtree_build(&m, blob_buf, sizeof(blob_buf)),
 			 -EINVAL);
 }
