@@ -25,6 +25,7 @@ MEM_SRCS := src/mem/frame.c src/mem/gstage.c src/mem/gstage_clone.c src/mem/gsta
 DEV_SRCS := src/dev/devtree.c src/dev/loader.c src/dev/loader_elf.c \
 	src/dev/loader_initrd.c src/dev/console.c
 CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
+	src/cpu/exec_bitmanip.c \
 	src/cpu/exec_mem.c src/cpu/exec_amo.c src/cpu/exec_system.c src/cpu/csr.c \
 	src/cpu/decode_fp.c src/cpu/decode_bitmanip.c src/cpu/exec_cbo.c \
 	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c src/cpu/isa.c
@@ -39,7 +40,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: tests/unit/test_<name>.c, one per module, cmocka.
-UNIT_TESTS := isa frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode sbi api dlh vmi share dedup hv
+UNIT_TESTS := isa frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip sbi api dlh vmi share dedup hv
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.

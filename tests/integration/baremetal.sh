@@ -35,7 +35,7 @@ if [ ! -x "$memvisor" ]; then
 fi
 
 # `make integration` builds the guests first; by hand, build them here.
-for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh; do
+for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh bitmanip; do
 	if [ ! -e "$elfs/$t.elf" ]; then
 		if ! make -s -C "$root" BUILD="$build" baremetal; then
 			echo "FAIL: cannot build the bare-metal guests"
@@ -102,6 +102,7 @@ guest() {
 
 echo "-- guests"
 guest alu 0 "PASS alu" --memory 64M
+guest bitmanip 0 "PASS bitmanip" --memory 64M
 guest mem 0 "PASS mem" --memory 64M
 guest csr 0 "PASS csr" --memory 64M
 guest trap 0 "PASS trap" --memory 64M
