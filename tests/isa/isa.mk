@@ -77,7 +77,7 @@ $(ISA_OUT)/env/report.o: $(ISA_DIR)/env/report.c $(ISA_ENV_DEPS)
 	$(ISA_CC) $(ISA_ENV_CFLAGS) -O2 -g -Wall -Wextra -Werror -c -o $@ $<
 
 # One rule per suite: $(ISA_OUT)/rv64ui-add.elf from rv64ui/add.S. About
-# 230 tests: each prints one short line, not its command.
+# 160 tests: each prints one short line, not its command.
 define ISA_SUITE_RULE
 $(ISA_OUT)/$(1)-%.elf: $(ISA_SRC)/$(1)/%.S $(ISA_ENV_OBJS) $(ISA_ENV_DEPS)
 	@mkdir -p $$(dir $$@)
