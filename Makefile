@@ -130,6 +130,7 @@ clean:
 	rm -rf build
 
 include guest/baremetal/baremetal.mk
+include tests/isa/isa.mk
 include guest/guest.mk
 
 -include $(patsubst %.o,%.d,$(LIB_OBJS) $(CLI_OBJS)) \
