@@ -20,7 +20,7 @@ BM_LDLIBS := -lgcc
 # Test programs: $(BM_DIR)/<name>.c; a test with assembly of its own lists
 # it as an extra prerequisite below.
 BM_TESTS := alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh dlh_bench \
-	dlh_fair dlh_hostile bitmanip
+	dlh_fair dlh_hostile bitmanip asid sstc cbo
 BM_RUNTIME := $(BM_DIR)/start.S $(BM_DIR)/lib.c
 BM_ELFS := $(BM_TESTS:%=$(BM_OUT)/%.elf)
 
@@ -34,6 +34,8 @@ $(BM_OUT)/%.elf: $(BM_DIR)/%.c $(BM_RUNTIME) \
 		$(filter %.c %.S,$^) $(BM_LDLIBS)
 
 $(BM_OUT)/alu.elf: $(BM_DIR)/alu_rvc.S
+# Sv39 page tables of their own (pt.h).
+$(BM_OUT)/asid.elf $(BM_OUT)/cbo.elf: $(BM_DIR)/pt.c
 
 # The bit-manipulation test runs Zba/Zbb/Zbc/Zbs instructions (Zicond as
 # .insn: binutils 2.40 does not know it); only this test is built for them.

@@ -284,6 +284,113 @@ static void check_counters(void)
 	csr_write(scounteren, 0);
 }
 
+/*
+ * Every counter by number (cycle 0xc00 ... hpmcounter31 0xc1f): a table
+ * of "csrr a0, 0xc00 + n" snippets, 8 bytes each, returning (S-mode) or
+ * ending in ecall (U-mode).
+ */
+#define COUNTER_SLOT	  8
+#define INSN_CSRR_A0(csr) (0x00002573u | ((uint32_t)(csr) << 20))
+#define COUNTER_NUMBERS                                                        \
+	"0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,"    \
+	"25,26,27,28,29,30,31"
+__asm__(".pushsection .usertext, \"ax\"\n"
+	".option push\n"
+	".option norvc\n"
+	"u_counters:\n"
+	".irp n, " COUNTER_NUMBERS "\n"
+	"	csrr a0, 0xc00 + \\n\n"
+	"	ecall\n"
+	".endr\n"
+	".option pop\n"
+	".popsection\n"
+	".pushsection .text\n"
+	".option push\n"
+	".option norvc\n"
+	".align 2\n"
+	"s_counters:\n"
+	".irp n, " COUNTER_NUMBERS "\n"
+	"	csrr a0, 0xc00 + \\n\n"
+	"	ret\n"
+	".endr\n"
+	".option pop\n"
+	".popsection\n");
+extern char u_counters[], s_counters[];
+
+/* Counter n (0..31) read in S-mode; true when that trapped. */
+static bool s_counter(unsigned n, uint64_t *val)
+{
+	register uint64_t a0 __asm__("a0") = 0;
+	uint64_t before = self()->nexc;
+
+	__asm__ volatile(ARM_TRAP "jalr ra, 0(%1)" TRAP_POINT
+			 : "+r"(a0)
+			 : "r"(s_counters + COUNTER_SLOT * n)
+			 : "ra", "t6", "memory");
+	*val = a0;
+	return self()->nexc != before;
+}
+
+/* Counter n read in U-mode: the exception's cause (ecall: *val is it). */
+static uint64_t u_counter(unsigned n, uint64_t *val)
+{
+	uint64_t cause = user_run((uint64_t)(u_counters + COUNTER_SLOT * n), 0,
+				  user_stack_top());
+
+	*val = self()->trap_a0;
+	return cause;
+}
+
+static void check_counter_enables(void)
+{
+	uint64_t v, v2, cause;
+
+	/* S-mode reads every counter whatever scounteren says; the
+	 * hpmcounters read 0 (no events are counted). */
+	csr_write(scounteren, 0);
+	for (unsigned n = 0; n < 32; n++) {
+		CHECK(!s_counter(n, &v), 520);
+		if (n >= 3)
+			EXPECT_EQ(v, 0, 521);
+	}
+
+	/* U-mode: counter n only with scounteren bit n; stval is the
+	 * instruction. */
+	for (unsigned n = 0; n < 32; n++) {
+		csr_write(scounteren, 0);
+		cause = u_counter(n, &v);
+		EXPECT_EQ(cause, CAUSE_ILLEGAL, 522);
+		EXPECT_EQ(self()->last.tval, INSN_CSRR_A0(0xc00 + n), 523);
+		/* Every bit but n: still illegal. */
+		csr_write(scounteren, 0xffffffffu & ~(1u << n));
+		EXPECT_EQ(u_counter(n, &v), CAUSE_ILLEGAL, 524);
+		/* Bit n alone: it reads. */
+		csr_write(scounteren, 1u << n);
+		EXPECT_EQ(u_counter(n, &v), CAUSE_ECALL_U, 525);
+		if (n >= 3)
+			EXPECT_EQ(v, 0, 526);
+	}
+
+	/* Read from U-mode, time, cycle and instret move on. */
+	csr_write(scounteren, 0x7);
+	CHECK_EQ(u_counter(1, &v), CAUSE_ECALL_U, 527);
+	delay_ticks(10);
+	CHECK_EQ(u_counter(1, &v2), CAUSE_ECALL_U, 528);
+	CHECK(v2 > v, 529);
+	CHECK_EQ(u_counter(0, &v), CAUSE_ECALL_U, 530);
+	CHECK_EQ(u_counter(0, &v2), CAUSE_ECALL_U, 531);
+	CHECK(v2 > v, 532);
+	CHECK_EQ(u_counter(2, &v), CAUSE_ECALL_U, 533);
+	CHECK_EQ(u_counter(2, &v2), CAUSE_ECALL_U, 534);
+	CHECK(v2 > v, 535);
+	csr_write(scounteren, 0);
+
+	/* scounteren keeps its 32 bits. */
+	csr_write(scounteren, ~0ul);
+	CHECK_EQ(csr_read(scounteren), 0xffffffffu, 536);
+	csr_write(scounteren, 0);
+}
+
 static void check_sie_sip(void)
 {
 	uint64_t v;
@@ -347,6 +454,11 @@ static void check_illegal_access(void)
 	 * csrrs/csrrc with rs1 != x0 counts as a write even if rs1 is 0. */
 	CHECK_ILLEGAL(0xc0151073, 713);		     /* csrw time, a0 */
 	CHECK_ILLEGAL(0xc0001073, 716);		     /* csrw cycle, zero */
+	CHECK_ILLEGAL(0xc0251073, 734);		     /* csrw instret, a0 */
+	CHECK_ILLEGAL(0xc0351073, 737);		     /* csrw hpmcounter3, a0 */
+	CHECK_ILLEGAL(0xc1f51073, 740);		     /* csrw hpmcounter31, a0 */
+	CHECK_ILLEGAL(0xc0252073 | (11 << 15), 743); /* csrrs instret, a1 */
+	CHECK_ILLEGAL(0xc000f073, 746);		     /* csrrci cycle, 1 */
 	CHECK_ILLEGAL(0xc0102573 | (11 << 15), 719); /* csrrs a0, time, a1 */
 	CHECK_ILLEGAL(0xc010f573, 722);		     /* csrrci a0, time, 1 */
 	CHECK_ILLEGAL(0xc0105073, 725);		     /* csrrwi zero, time, 0 */
@@ -370,6 +482,7 @@ void test_main(unsigned long hartid, unsigned long dtb)
 	check_sepc_stvec_stval();
 	check_satp();
 	check_counters();
+	check_counter_enables();
 	check_sie_sip();
 	check_illegal_access();
 }

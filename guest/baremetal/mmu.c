@@ -8,7 +8,7 @@
  * Written from the RISC-V privileged specification, "Supervisor-Level ISA":
  * "Sv39", "Sv48", and "Virtual Address Translation Process" (the walk, the
  * leaf checks, misaligned superpages, reserved PTE bits 63:54, A/D
- * updates), and sstatus SUM/MXR.
+ * updates), Svpbmt, and sstatus SUM/MXR.
  *
  * RAM's first GiB stays mapped at itself (S-only, RWX) so the test and
  * its trap handler run on with translation on.
@@ -46,6 +46,7 @@ TEST_NAME("mmu");
 #define VA_USER_CODE  0x60000000ul  /* U alias of .usertext */
 #define VA_USER_STACK 0x60100000ul
 #define VA_SV48_ONLY  0x8000000000ul /* VPN[3] = 1: canonical in Sv48 only */
+#define VA_PBMT_NL    0x50400000ul   /* level-0 table of its own -> P_RW */
 #define SCRATCH_2M    0x80800000ul   /* RAM above the image (link.ld) */
 
 /* 4 KiB test pages, by role; VA_PAGE(n) maps page[n]. */
@@ -208,6 +209,8 @@ static void build(unsigned lv)
 	*pte[P_SW] = (((uint64_t)page[P_SW_A] >> 12) << 10) | flags[P_SW];
 	if (lv == 4)
 		map(VA_SV48_ONLY, (uint64_t)page[P_SV48], 0, flags[P_SV48]);
+
+	map(VA_PBMT_NL, (uint64_t)page[P_RW], 0, flags[P_RW]);
 
 	/* A level-1 PTE pointing at a "table" outside RAM. */
 	*pte_at(VA_BAD_TABLE, 1) = ((0x10000000ul >> 12) << 10) | PTE_V;
@@ -449,6 +452,73 @@ static void check_page_faults(void)
 	}
 }
 
+#define PBMT_SHIFT 61
+#define PBMT_MASK  (3ul << PBMT_SHIFT)
+
+/* Set the PBMT field of *e (0 PMA, 1 NC, 2 IO, 3 reserved) and fence. */
+static void pbmt_set(uint64_t *e, uint64_t pbmt, uint64_t va)
+{
+	*e = (*e & ~PBMT_MASK) | (pbmt << PBMT_SHIFT);
+	sfence_va(va);
+}
+
+/*
+ * Svpbmt (privileged spec, "Svpbmt"): on a leaf, NC (1) and IO (2) are
+ * memory types, and memvisor's guest RAM is the same memory whatever the
+ * type: loads, stores and fetches work; 3 is reserved: a page fault. On a
+ * non-leaf PTE, bits 62:61 are reserved: a page fault whatever the access.
+ * (Loads through a PBMT leaf: check_page_faults.)
+ */
+static void check_pbmt(void)
+{
+	uint64_t va = VA_PAGE(P_RW) + 0x40;
+
+	*(volatile uint32_t *)page[P_XO] = INSN_RET;
+	__asm__ volatile("fence.i" ::: "memory");
+	for (uint64_t pbmt = 1; pbmt <= 2; pbmt++) {
+		pbmt_set(pte[P_RW], pbmt, va);
+		store_ok(va, 0x9b7 + pbmt, cb + 375);
+		CHECK_EQ(load_ok(va, cb + 376), 0x9b7 + pbmt, cb + 377);
+		CHECK_EQ(*(volatile uint64_t *)&page[P_RW][0x40], 0x9b7 + pbmt,
+			 cb + 378);
+		pbmt_set(pte[P_XO], pbmt, VA_PAGE(P_XO));
+		CHECK(!probe_exec(VA_PAGE(P_XO)), cb + 379);
+	}
+	pbmt_set(pte[P_RW], 3, va);
+	expect_store_fault(va, CAUSE_STORE_PAGE, cb + 380);
+	pbmt_set(pte[P_XO], 3, VA_PAGE(P_XO));
+	expect_fetch_fault(VA_PAGE(P_XO), CAUSE_FETCH_PAGE, cb + 383);
+	pbmt_set(pte[P_RW], 0, va);
+	pbmt_set(pte[P_XO], 0, VA_PAGE(P_XO));
+	store_ok(va, 0, cb + 387);
+	CHECK(!probe_exec(VA_PAGE(P_XO)), cb + 388);
+
+	/* Every pointer on VA_PBMT_NL's walk, every nonzero PBMT; but not
+	 * Sv48's root entry, which covers RAM and the test itself. */
+	CHECK_EQ(load_ok(VA_PBMT_NL + 0x40, cb + 389), 0, cb + 389);
+	for (unsigned level = 1; level < levels; level++) {
+		uint64_t *e = pte_at(VA_PBMT_NL, level);
+		unsigned shift = 12 + 9 * level;
+
+		if (VA_PBMT_NL >> shift == RAM >> shift)
+			continue;
+
+		for (uint64_t pbmt = 1; pbmt <= 3; pbmt++) {
+			*e |= pbmt << PBMT_SHIFT;
+			sfence();
+			expect_load_fault(VA_PBMT_NL, CAUSE_LOAD_PAGE,
+					  cb + 390);
+			expect_store_fault(VA_PBMT_NL + 8, CAUSE_STORE_PAGE,
+					   cb + 393);
+			expect_fetch_fault(VA_PBMT_NL, CAUSE_FETCH_PAGE,
+					   cb + 396);
+			*e &= ~PBMT_MASK;
+			sfence();
+		}
+	}
+	CHECK_EQ(load_ok(VA_PBMT_NL + 0x40, cb + 389), 0, cb + 399);
+}
+
 static void put32(uint8_t *p, uint32_t insn)
 {
 	for (int i = 0; i < 4; i++)
@@ -647,6 +717,7 @@ static void run_mode(unsigned lv, uint64_t mode, unsigned code_base)
 	check_translation();
 	check_ad();
 	check_page_faults();
+	check_pbmt();
 	check_crossing_fetch();
 	check_sum_mxr_user();
 	check_sfence();

@@ -19,12 +19,25 @@
 #include "cpu/block.h"
 #include "cpu/mmu.h"
 
-#define TLB_SLOTS 8
+#define TLB_SLOTS     8
+#define TLB_SUPER_MAX 16
 
 struct tlb_slot {
 	uint64_t satp;	/* the address space it caches */
 	uint64_t epoch; /* hart_cache.epoch its entries belong to; 0: stale */
 	uint64_t stamp; /* last switched to (least recently used is reused) */
+	/*
+	 * Superpage translations, which a fence of one address must drop for
+	 * all the superpage's 4 KiB pages: span is the largest leaf an entry
+	 * came from (4096: none), super[] the 1 GiB regions (va >> 30) they
+	 * lie in, nsuper how many (TLB_SUPER_MAX + 1: too many, or a leaf
+	 * larger than 1 GiB; every region counts). A fence of an address in
+	 * none of them (a Linux process's pages, beside a kernel mapped with
+	 * superpages) stays a one-entry flush.
+	 */
+	uint64_t span;
+	unsigned nsuper;
+	uint64_t super[TLB_SUPER_MAX];
 	struct tlb_entry tlb[TLB_CONTEXTS][TLB_SIZE];
 };
 

@@ -73,9 +73,14 @@ OP(sfence_vma)
 {
 	if (h->priv == PRIV_U)
 		return exec_illegal(h, in);
-	/* rs2 names an address space (its ASID); x0: all of them. */
+	/* rs2 names an address space (its ASID); x0: all of them. Only the
+	 * ASID bits the hart has count: "if ASIDLEN < ASIDMAX, the
+	 * implementation shall ignore bits ASIDMAX-1:ASIDLEN of the value
+	 * held in rs2" (privileged spec, SFENCE.VMA); with none, rs2 names
+	 * ASID 0, the one every address space has. */
 	if (in->rs2 != 0)
-		mmu_flush_asid(h, X(rs2) & 0xffff, in->rs1 == 0, X(rs1));
+		mmu_flush_asid(h, X(rs2) & ((1ull << h->asid_bits) - 1),
+			       in->rs1 == 0, X(rs1));
 	else if (in->rs1 == 0)
 		hart_flush_tlb(h);
 	else

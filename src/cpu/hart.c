@@ -108,6 +108,8 @@ static int hart_cache_alloc(struct hart *h)
 		c->slots[i].satp = 0;
 		c->slots[i].epoch = 0;
 		c->slots[i].stamp = 0;
+		c->slots[i].span = 4096;
+		c->slots[i].nsuper = 0;
 	}
 	h->cache = c;
 	mmu_select_tlb(h);

@@ -47,6 +47,8 @@ static void mmu_slot_validate(struct hart_cache *c, struct tlb_slot *slot)
 	if (slot->epoch != c->epoch) {
 		memset(slot->tlb, 0xff, sizeof(slot->tlb));
 		slot->epoch = c->epoch;
+		slot->span = 4096;
+		slot->nsuper = 0;
 	}
 }
 
@@ -103,7 +105,60 @@ void mmu_flush_all(struct hart *h)
 		mmu_slot_validate(c, c->cur);
 }
 
-/* Invalidate va's entries of one slot, or all of them (va_all). */
+/* The page an entry caches (its tags are that VPN or TLB_INVALID). */
+static uint64_t mmu_entry_vpn(const struct tlb_entry *e)
+{
+	return e->tag_r != TLB_INVALID	 ? e->tag_r
+	       : e->tag_w != TLB_INVALID ? e->tag_w
+					 : e->tag_x;
+}
+
+/* Note that the current slot caches a translation from a leaf of span
+ * bytes at va (see struct tlb_slot). */
+static void mmu_slot_note_leaf(struct hart_cache *c, uint64_t va, uint64_t span)
+{
+	struct tlb_slot *slot = c->cur;
+	uint64_t region = va >> 30;
+
+	if (span == 4096 || !slot)
+		return;
+	if (span > slot->span)
+		slot->span = span;
+	if (slot->nsuper > TLB_SUPER_MAX)
+		return;
+	if (span > (1ull << 30)) {
+		slot->nsuper = TLB_SUPER_MAX + 1;
+		return;
+	}
+	for (unsigned i = 0; i < slot->nsuper; i++)
+		if (slot->super[i] == region)
+			return;
+	if (slot->nsuper == TLB_SUPER_MAX)
+		slot->nsuper = TLB_SUPER_MAX + 1;
+	else
+		slot->super[slot->nsuper++] = region;
+}
+
+/* Whether va may lie in a superpage the slot caches. */
+static bool mmu_slot_may_super(const struct tlb_slot *slot, uint64_t va)
+{
+	if (slot->nsuper > TLB_SUPER_MAX)
+		return true;
+	for (unsigned i = 0; i < slot->nsuper; i++)
+		if (slot->super[i] == va >> 30)
+			return true;
+	return false;
+}
+
+/*
+ * Invalidate va's entries of one slot, or all of them (va_all). A fence of
+ * one address "invalidates all address-translation cache entries that
+ * contain leaf page table entries corresponding to the virtual address"
+ * (privileged spec, SFENCE.VMA): for a superpage, the entries of all its
+ * 4 KiB pages. Entries do not say which leaf they came from, so when va
+ * may lie in a cached superpage, every entry within the largest cached
+ * leaf's span of va goes.
+ */
 static void mmu_slot_flush(struct hart_cache *c, struct tlb_slot *slot,
 			   bool va_all, uint64_t va)
 {
@@ -118,6 +173,18 @@ static void mmu_slot_flush(struct hart_cache *c, struct tlb_slot *slot,
 	for (unsigned ctx = 0; ctx < TLB_CONTEXTS; ctx++) {
 		struct tlb_entry *e = &slot->tlb[ctx][(va >> 12) & TLB_MASK];
 		e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
+	}
+	if (!mmu_slot_may_super(slot, va))
+		return;
+	uint64_t first = (va & ~(slot->span - 1)) >> 12;
+	uint64_t pages = slot->span >> 12;
+	for (unsigned ctx = 0; ctx < TLB_CONTEXTS; ctx++) {
+		for (unsigned i = 0; i < TLB_SIZE; i++) {
+			struct tlb_entry *e = &slot->tlb[ctx][i];
+
+			if (mmu_entry_vpn(e) - first < pages)
+				e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
+		}
 	}
 }
 
@@ -232,12 +299,13 @@ static const uint64_t access_bit[] = {
 };
 
 /*
- * Walk the guest's tables for va. On success sets *gpa and *allowed (the
- * PTE_R/W/X accesses the TLB may grant) and returns 0; returns the trap
- * cause to raise as a positive value, or -ENOMEM.
+ * Walk the guest's tables for va. On success sets *gpa, *allowed (the
+ * PTE_R/W/X accesses the TLB may grant) and *span_out (the size of the leaf's
+ * page) and returns 0; returns the trap cause to raise as a positive
+ * value, or -ENOMEM.
  */
 static int64_t mmu_walk(struct hart *h, uint64_t va, enum mmu_access acc,
-			uint64_t *gpa, uint64_t *allowed)
+			uint64_t *gpa, uint64_t *allowed, uint64_t *span_out)
 {
 	unsigned levels = SATP_MODE(h->satp) == 8 ? 3 : 4;
 	unsigned va_bits = 12 + 9 * levels;
@@ -305,6 +373,7 @@ restart:;
 			ok &= ~PTE_W;
 		*allowed = ok;
 		*gpa = (PTE_PPN(pte) << 12) + (va & (span - 1));
+		*span_out = span;
 		return 0;
 	}
 }
@@ -317,7 +386,7 @@ restart:;
 static int64_t mmu_lookup(struct hart *h, uint64_t va, enum mmu_access acc,
 			  uint8_t **host)
 {
-	uint64_t gpa = 0, allowed = 0, gpte;
+	uint64_t gpa = 0, allowed = 0, span = 4096, gpte;
 	int64_t cause;
 	int r;
 
@@ -331,7 +400,7 @@ static int64_t mmu_lookup(struct hart *h, uint64_t va, enum mmu_access acc,
 		gpa = va;
 		allowed = PTE_R | PTE_W | PTE_X;
 	} else {
-		cause = mmu_walk(h, va, acc, &gpa, &allowed);
+		cause = mmu_walk(h, va, acc, &gpa, &allowed, &span);
 		if (cause)
 			return cause;
 	}
@@ -352,6 +421,8 @@ fill:
 		e->tag_r = (allowed & gpte & PTE_R) ? vpn : TLB_INVALID;
 		e->tag_w = (allowed & gpte & PTE_W) ? vpn : TLB_INVALID;
 		e->tag_x = (allowed & gpte & PTE_X) ? vpn : TLB_INVALID;
+		if (h->cache)
+			mmu_slot_note_leaf(h->cache, va, span);
 	}
 	return 0;
 }

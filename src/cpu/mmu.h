@@ -167,12 +167,14 @@ int mmu_atomic_host(struct hart *h, const struct insn *in, uint64_t va,
 void mmu_flush_all(struct hart *h);
 
 /* Invalidate the entries for the page holding va in every context and
- * every address space. */
+ * every address space, and those of the other pages of a superpage that
+ * may hold va. */
 void mmu_flush_page(struct hart *h, uint64_t va);
 
 /*
  * Invalidate the entries of the address spaces with this ASID: all of them
- * (va_all) or those of the page holding va (sfence.vma with rs2 != x0).
+ * (va_all) or those of the page holding va, superpage and all, as
+ * mmu_flush_page() (sfence.vma with rs2 != x0).
  * Global mappings go too, which the spec allows.
  */
 void mmu_flush_asid(struct hart *h, uint64_t asid, bool va_all, uint64_t va);

@@ -35,7 +35,7 @@ if [ ! -x "$memvisor" ]; then
 fi
 
 # `make integration` builds the guests first; by hand, build them here.
-for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh bitmanip; do
+for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh bitmanip asid sstc cbo; do
 	if [ ! -e "$elfs/$t.elf" ]; then
 		if ! make -s -C "$root" BUILD="$build" baremetal; then
 			echo "FAIL: cannot build the bare-metal guests"
@@ -107,6 +107,17 @@ guest mem 0 "PASS mem" --memory 64M
 guest csr 0 "PASS csr" --memory 64M
 guest trap 0 "PASS trap" --memory 64M
 guest mmu 0 "PASS mmu" --memory 64M
+# ASIDs: 16 bits, or none (the guest fences on every satp write then).
+guest asid 0 "PASS asid
+asid: ASIDLEN 16" --memory 64M
+guest asid 0 "PASS asid
+asid: ASIDLEN 0" --memory 64M --cpu-disable asid
+# Sstc, and the device tree's ISA with and without it.
+guest sstc 0 "PASS sstc
+sstc: stimecmp present" --memory 64M
+guest sstc 0 "PASS sstc
+sstc: stimecmp absent" --memory 64M --cpu-disable sstc
+guest cbo 0 "PASS cbo" --memory 64M
 guest sbi 0 "PASS sbi
 sbi: hello through DBCN write
 sbi: hello through DBCN write_byte
