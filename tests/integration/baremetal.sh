@@ -35,7 +35,7 @@ if [ ! -x "$memvisor" ]; then
 fi
 
 # `make integration` builds the guests first; by hand, build them here.
-for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh; do
+for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh fpu; do
 	if [ ! -e "$elfs/$t.elf" ]; then
 		if ! make -s -C "$root" BUILD="$build" baremetal; then
 			echo "FAIL: cannot build the bare-metal guests"
@@ -106,6 +106,7 @@ guest mem 0 "PASS mem" --memory 64M
 guest csr 0 "PASS csr" --memory 64M
 guest trap 0 "PASS trap" --memory 64M
 guest mmu 0 "PASS mmu" --memory 64M
+guest fpu 0 "PASS fpu" --memory 64M
 guest sbi 0 "PASS sbi
 sbi: hello through DBCN write
 sbi: hello through DBCN write_byte
