@@ -15,6 +15,10 @@
 
 typedef unsigned __int128 u128;
 
+/* The hot helpers are inlined into each operation: they return small
+ * structs and flags that would otherwise go through memory. */
+#define HOT static inline __attribute__((always_inline))
+
 enum cls {
 	CLS_ZERO,
 	CLS_FINITE, /* nonzero: normal or subnormal */
@@ -81,7 +85,7 @@ static inline int clz64(uint64_t x)
 	return __builtin_clzll(x);
 }
 
-static struct num unpack(enum fpu_fmt f, uint64_t a)
+HOT struct num unpack(enum fpu_fmt f, uint64_t a)
 {
 	unsigned fb = fbits(f);
 	uint64_t exp = (a >> fb) & emax(f);
@@ -117,8 +121,8 @@ static struct num unpack(enum fpu_fmt f, uint64_t a)
  * sig >> shift, rounded with rm for a value of sign sign; *inexact tells
  * whether bits were lost. shift may exceed 63 (everything is lost).
  */
-static uint64_t round_shift(uint64_t sig, unsigned shift, bool sign,
-			    unsigned rm, bool *inexact)
+HOT uint64_t round_shift(uint64_t sig, unsigned shift, bool sign, unsigned rm,
+			 bool *inexact)
 {
 	uint64_t q, rem, half;
 	bool up;
@@ -175,8 +179,8 @@ static bool overflow_to_inf(unsigned rm, bool sign)
  * The value (-1)^sign * sig * 2^e (sig's bit 0 may be sticky) rounded with
  * rm to format f, with NX, UF (tiny after rounding, and inexact) and OF.
  */
-static uint64_t round_pack(enum fpu_fmt f, bool sign, int e, uint64_t sig,
-			   unsigned rm, unsigned *flags)
+HOT uint64_t round_pack(enum fpu_fmt f, bool sign, int e, uint64_t sig,
+			unsigned rm, unsigned *flags)
 {
 	unsigned fb = fbits(f);
 	uint64_t bits, q;
@@ -230,7 +234,7 @@ overflow:
 
 /* x as a 64-bit significand with bit 0 sticky, adjusting *e so that the
  * value x * 2^*e is kept. */
-static uint64_t collapse(u128 x, int *e)
+HOT uint64_t collapse(u128 x, int *e)
 {
 	uint64_t hi = (uint64_t)(x >> 64), lo = (uint64_t)x;
 	int lz;
@@ -253,8 +257,8 @@ static uint64_t collapse(u128 x, int *e)
  * shift the sum loses at most one leading bit, so over 120 bits stay
  * above the sticky one.
  */
-static uint64_t add_core(enum fpu_fmt f, bool sa, int ea, u128 a, bool sb,
-			 int eb, u128 b, unsigned rm, unsigned *flags)
+HOT uint64_t add_core(enum fpu_fmt f, bool sa, int ea, u128 a, bool sb, int eb,
+		      u128 b, unsigned rm, unsigned *flags)
 {
 	u128 s;
 	int d;
@@ -387,32 +391,39 @@ uint64_t fpu_div(enum fpu_fmt fmt, uint64_t a, uint64_t b, unsigned rm,
 	return round_pack(fmt, sign, e, collapse(q, &e), rm, flags);
 }
 
-/* floor(sqrt(x)); *rem_nonzero: whether that is inexact. */
-static uint64_t isqrt128(u128 x, bool *rem_nonzero)
+/*
+ * floor(sqrt(x)) for x < 2^120, one root bit per step from the top pair of
+ * x's bits down; the remainder stays at most twice the root, below 2^61.
+ * *inexact: whether the remainder is nonzero.
+ */
+static uint64_t isqrt(u128 x, bool *inexact)
 {
-	u128 res = 0, one = (u128)1 << 126;
+	uint64_t hi = (uint64_t)(x >> 64), root = 0, rem = 0;
+	int top = hi ? 127 - clz64(hi) : 63 - clz64((uint64_t)x | 1);
+	int pairs = top / 2 + 1;
 
-	while (one > x)
-		one >>= 2;
-	while (one) {
-		if (x >= res + one) {
-			x -= res + one;
-			res = (res >> 1) + one;
-		} else {
-			res >>= 1;
-		}
-		one >>= 2;
+	x <<= 128 - 2 * pairs; /* the top pair at bits 127:126 */
+	for (int i = 0; i < pairs; i++) {
+		uint64_t trial = root << 2 | 1, fits;
+
+		rem = rem << 2 | (uint64_t)(x >> 126);
+		x <<= 2;
+		/* Branch-free: the root bits are as good as random. */
+		fits = rem >= trial;
+		rem -= trial & -fits;
+		root = root << 1 | fits;
 	}
-	*rem_nonzero = x != 0;
-	return (uint64_t)res;
+	*inexact = rem != 0;
+	return root;
 }
 
 uint64_t fpu_sqrt(enum fpu_fmt fmt, uint64_t a, unsigned rm, unsigned *flags)
 {
 	struct num x = unpack(fmt, a);
-	unsigned s;
-	uint64_t r;
+	unsigned fb = fbits(fmt), s;
+	uint64_t m, r;
 	bool rem;
+	int e;
 
 	if (is_nan(&x)) {
 		if (x.cls == CLS_SNAN)
@@ -427,11 +438,14 @@ uint64_t fpu_sqrt(enum fpu_fmt fmt, uint64_t a, unsigned rm, unsigned *flags)
 	}
 	if (x.cls == CLS_INF)
 		return a & mask(fmt);
-	/* sig << s with e - s even: a 127- or 128-bit radicand whose root
-	 * has 64 bits. */
-	s = (x.e & 1) ? 63 : 64;
-	r = isqrt128((u128)x.sig << s, &rem);
-	return round_pack(fmt, false, (x.e - (int)s) / 2, r | rem, rm, flags);
+	/* The p-bit integer significand m * 2^e, shifted left by s = p + 4
+	 * or p + 5 so that e - s is even: the root has p + 2 bits or more,
+	 * enough to round, and the remainder tells whether it is exact. */
+	m = x.sig >> (63 - fb);
+	e = x.e + (int)(63 - fb);
+	s = fb + 5 + ((unsigned)(e - (int)fb - 5) & 1);
+	r = isqrt((u128)m << s, &rem);
+	return round_pack(fmt, false, (e - (int)s) / 2, r | rem, rm, flags);
 }
 
 /* x with its top bit at bit 125, keeping the value x * 2^*e (exact: x has
