@@ -511,7 +511,12 @@ static void test_host_sqrt(void **state)
 
 static void test_host_fma(void **state)
 {
+	volatile double a = 0x1.0000000000001p0, c = -0x1.0000000000002p0;
+
 	(void)state;
+	/* The reference must be fused: (1 + 2^-52)^2 - (1 + 2^-51) is 2^-104
+	 * exactly, 0 when rounded twice. */
+	assert_true(fma(a, a, c) == 0x1p-104);
 	check_host(OP_FMA);
 }
 
@@ -651,6 +656,59 @@ static void test_host_from_int(void **state)
 			    is_signed ? "" : "u", fmt == FPU_S ? 's' : 'd', rm,
 			    (unsigned long long)v, (unsigned long long)want,
 			    want_flags, (unsigned long long)got, flags);
+	}
+	assert_int_equal(mismatches, 0);
+}
+
+/*
+ * Comparisons: C's == is IEEE's quiet compareQuietEqual (ucomis: NV for
+ * a signalling NaN only), < and <= are the signalling predicates (comis:
+ * NV for any NaN), exactly as feq, flt and fle.
+ */
+static void test_host_compare(void **state)
+{
+	(void)state;
+	mismatches = 0;
+	for (unsigned long i = 0; i < RANDOM_CASES; i++) {
+		enum fpu_fmt fmt = i & 1 ? FPU_D : FPU_S;
+		uint64_t a = any(fmt),
+			 b = rnd() % 4 ? partner(OP_ADD, fmt, a) : a;
+		unsigned want[3], got[3] = {0, 0, 0};
+		bool hr[3], sr[3];
+
+		for (int k = 0; k < 3; k++) {
+			feclearexcept(FE_ALL_EXCEPT);
+			if (fmt == FPU_S) {
+				volatile float x = f32(a), y = f32(b);
+
+				hr[k] = k == 0	 ? x == y
+					: k == 1 ? x < y
+						 : x <= y;
+			} else {
+				volatile double x = f64(a), y = f64(b);
+
+				hr[k] = k == 0	 ? x == y
+					: k == 1 ? x < y
+						 : x <= y;
+			}
+			want[k] = host_flags();
+		}
+		sr[0] = fpu_eq(fmt, a, b, &got[0]);
+		sr[1] = fpu_lt(fmt, a, b, &got[1]);
+		sr[2] = fpu_le(fmt, a, b, &got[2]);
+		for (int k = 0; k < 3; k++)
+			if ((hr[k] != sr[k] || want[k] != got[k]) &&
+			    ++mismatches <= 10)
+				print_message(
+				    "%s.%c %#llx %#llx: host %d flags "
+				    "%#x, fpu %d flags %#x\n",
+				    k == 0   ? "feq"
+				    : k == 1 ? "flt"
+					     : "fle",
+				    fmt == FPU_S ? 's' : 'd',
+				    (unsigned long long)a,
+				    (unsigned long long)b, hr[k], want[k],
+				    sr[k], got[k]);
 	}
 	assert_int_equal(mismatches, 0);
 }
@@ -1070,6 +1128,7 @@ int main(void)
 	    cmocka_unit_test(test_host_to_int),
 	    cmocka_unit_test(test_host_from_int),
 	    cmocka_unit_test(test_host_sqrt_rmm),
+	    cmocka_unit_test(test_host_compare),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
