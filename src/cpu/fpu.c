@@ -13,8 +13,6 @@
  */
 #include "cpu/fpu.h"
 
-typedef unsigned __int128 u128;
-
 /* The hot helpers are inlined into each operation: they return small
  * structs and flags that would otherwise go through memory. */
 #define HOT static inline __attribute__((always_inline))
@@ -233,8 +231,9 @@ overflow:
 }
 
 /* x as a 64-bit significand with bit 0 sticky, adjusting *e so that the
- * value x * 2^*e is kept. */
-HOT uint64_t collapse(u128 x, int *e)
+ * value x * 2^*e is kept (call it before reading *e: C leaves the order
+ * of function arguments open). */
+HOT uint64_t collapse(unsigned __int128 x, int *e)
 {
 	uint64_t hi = (uint64_t)(x >> 64), lo = (uint64_t)x;
 	int lz;
@@ -257,14 +256,16 @@ HOT uint64_t collapse(u128 x, int *e)
  * shift the sum loses at most one leading bit, so over 120 bits stay
  * above the sticky one.
  */
-HOT uint64_t add_core(enum fpu_fmt f, bool sa, int ea, u128 a, bool sb, int eb,
-		      u128 b, unsigned rm, unsigned *flags)
+HOT uint64_t add_core(enum fpu_fmt f, bool sa, int ea, unsigned __int128 a,
+		      bool sb, int eb, unsigned __int128 b, unsigned rm,
+		      unsigned *flags)
 {
-	u128 s;
+	unsigned __int128 s;
+	uint64_t sig;
 	int d;
 
 	if (eb > ea || (eb == ea && b > a)) {
-		u128 t = a;
+		unsigned __int128 t = a;
 		bool ts = sa;
 		int te = ea;
 
@@ -279,11 +280,12 @@ HOT uint64_t add_core(enum fpu_fmt f, bool sa, int ea, u128 a, bool sb, int eb,
 	if (d >= 126)
 		b = 1;
 	else if (d)
-		b = b >> d | ((b & (((u128)1 << d) - 1)) != 0);
+		b = b >> d | ((b & (((unsigned __int128)1 << d) - 1)) != 0);
 	s = sa == sb ? a + b : a - b;
 	if (!s) /* exact cancellation: +0, -0 when rounding down */
 		return zero(f, rm == FPU_RDN);
-	return round_pack(f, sa, ea, collapse(s, &ea), rm, flags);
+	sig = collapse(s, &ea);
+	return round_pack(f, sa, ea, sig, rm, flags);
 }
 
 static uint64_t add_sub(enum fpu_fmt f, uint64_t a, uint64_t b, bool negate,
@@ -315,8 +317,9 @@ static uint64_t add_sub(enum fpu_fmt f, uint64_t a, uint64_t b, bool negate,
 		return b & mask(f);
 	if (y.cls == CLS_ZERO)
 		return a & mask(f);
-	return add_core(f, x.sign, x.e - 62, (u128)x.sig << 62, y.sign,
-			y.e - 62, (u128)y.sig << 62, rm, flags);
+	return add_core(f, x.sign, x.e - 62, (unsigned __int128)x.sig << 62,
+			y.sign, y.e - 62, (unsigned __int128)y.sig << 62, rm,
+			flags);
 }
 
 uint64_t fpu_add(enum fpu_fmt fmt, uint64_t a, uint64_t b, unsigned rm,
@@ -336,6 +339,7 @@ uint64_t fpu_mul(enum fpu_fmt fmt, uint64_t a, uint64_t b, unsigned rm,
 {
 	struct num x = unpack(fmt, a), y = unpack(fmt, b);
 	bool sign = x.sign != y.sign;
+	uint64_t sig;
 	int e;
 
 	if (is_nan(&x) || is_nan(&y)) {
@@ -353,8 +357,8 @@ uint64_t fpu_mul(enum fpu_fmt fmt, uint64_t a, uint64_t b, unsigned rm,
 	if (x.cls == CLS_ZERO || y.cls == CLS_ZERO)
 		return zero(fmt, sign);
 	e = x.e + y.e;
-	return round_pack(fmt, sign, e, collapse((u128)x.sig * y.sig, &e), rm,
-			  flags);
+	sig = collapse((unsigned __int128)x.sig * y.sig, &e);
+	return round_pack(fmt, sign, e, sig, rm, flags);
 }
 
 uint64_t fpu_div(enum fpu_fmt fmt, uint64_t a, uint64_t b, unsigned rm,
@@ -362,7 +366,8 @@ uint64_t fpu_div(enum fpu_fmt fmt, uint64_t a, uint64_t b, unsigned rm,
 {
 	struct num x = unpack(fmt, a), y = unpack(fmt, b);
 	bool sign = x.sign != y.sign;
-	u128 n, q;
+	unsigned __int128 n, q;
+	uint64_t sig;
 	int e;
 
 	if (is_nan(&x) || is_nan(&y)) {
@@ -384,11 +389,12 @@ uint64_t fpu_div(enum fpu_fmt fmt, uint64_t a, uint64_t b, unsigned rm,
 		return inf(fmt, sign);
 	}
 	/* A quotient of 64 or 65 bits; the remainder is sticky. */
-	n = (u128)x.sig << 64;
+	n = (unsigned __int128)x.sig << 64;
 	q = n / y.sig;
 	q |= n - q * y.sig != 0;
 	e = x.e - y.e - 64;
-	return round_pack(fmt, sign, e, collapse(q, &e), rm, flags);
+	sig = collapse(q, &e);
+	return round_pack(fmt, sign, e, sig, rm, flags);
 }
 
 /*
@@ -396,7 +402,7 @@ uint64_t fpu_div(enum fpu_fmt fmt, uint64_t a, uint64_t b, unsigned rm,
  * x's bits down; the remainder stays at most twice the root, below 2^61.
  * *inexact: whether the remainder is nonzero.
  */
-static uint64_t isqrt(u128 x, bool *inexact)
+static uint64_t isqrt(unsigned __int128 x, bool *inexact)
 {
 	uint64_t hi = (uint64_t)(x >> 64), root = 0, rem = 0;
 	int top = hi ? 127 - clz64(hi) : 63 - clz64((uint64_t)x | 1);
@@ -444,13 +450,13 @@ uint64_t fpu_sqrt(enum fpu_fmt fmt, uint64_t a, unsigned rm, unsigned *flags)
 	m = x.sig >> (63 - fb);
 	e = x.e + (int)(63 - fb);
 	s = fb + 5 + ((unsigned)(e - (int)fb - 5) & 1);
-	r = isqrt((u128)m << s, &rem);
+	r = isqrt((unsigned __int128)m << s, &rem);
 	return round_pack(fmt, false, (e - (int)s) / 2, r | rem, rm, flags);
 }
 
 /* x with its top bit at bit 125, keeping the value x * 2^*e (exact: x has
  * at most 2 * 53 significant bits here). */
-static u128 norm125(u128 x, int *e)
+static unsigned __int128 norm125(unsigned __int128 x, int *e)
 {
 	uint64_t hi = (uint64_t)(x >> 64);
 	int lz = hi ? clz64(hi) : 64 + clz64((uint64_t)x);
@@ -471,7 +477,7 @@ static uint64_t fma_core(enum fpu_fmt f, uint64_t a, uint64_t b, uint64_t c,
 {
 	struct num x = unpack(f, a), y = unpack(f, b), z = unpack(f, c);
 	bool ps = x.sign != y.sign;
-	u128 p;
+	unsigned __int128 p;
 	int pe;
 
 	if (x.cls == CLS_SNAN || y.cls == CLS_SNAN || z.cls == CLS_SNAN)
@@ -497,13 +503,16 @@ static uint64_t fma_core(enum fpu_fmt f, uint64_t a, uint64_t b, uint64_t c,
 			return zero(f, ps == z.sign ? ps : rm == FPU_RDN);
 		return c & mask(f);
 	}
-	p = (u128)x.sig * y.sig;
+	p = (unsigned __int128)x.sig * y.sig;
 	pe = x.e + y.e;
-	if (z.cls == CLS_ZERO)
-		return round_pack(f, ps, pe, collapse(p, &pe), rm, flags);
+	if (z.cls == CLS_ZERO) {
+		uint64_t sig = collapse(p, &pe);
+
+		return round_pack(f, ps, pe, sig, rm, flags);
+	}
 	p = norm125(p, &pe);
-	return add_core(f, ps, pe, p, z.sign, z.e - 62, (u128)z.sig << 62, rm,
-			flags);
+	return add_core(f, ps, pe, p, z.sign, z.e - 62,
+			(unsigned __int128)z.sig << 62, rm, flags);
 }
 
 uint64_t fpu_fmadd(enum fpu_fmt fmt, uint64_t a, uint64_t b, uint64_t c,
