@@ -27,7 +27,8 @@ DEV_SRCS := src/dev/devtree.c src/dev/loader.c src/dev/loader_elf.c \
 CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/exec_bitmanip.c \
 	src/cpu/exec_mem.c src/cpu/exec_amo.c src/cpu/exec_system.c src/cpu/csr.c \
-	src/cpu/decode_fp.c src/cpu/decode_bitmanip.c src/cpu/exec_cbo.c \
+	src/cpu/decode_fp.c src/cpu/exec_fp.c src/cpu/fpu.c \
+	src/cpu/decode_bitmanip.c src/cpu/exec_cbo.c \
 	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c src/cpu/isa.c
 VMI_SRCS := src/vmi/kernel.c src/vmi/symbols.c src/vmi/profile.c src/vmi/classify.c
 VMM_SRCS := src/vmm/vm.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/dlh.c \
@@ -40,7 +41,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: tests/unit/test_<name>.c, one per module, cmocka.
-UNIT_TESTS := isa frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip sbi api dlh vmi share dedup hv
+UNIT_TESTS := isa frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip fpu sbi api dlh vmi share dedup hv
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.
@@ -70,6 +71,13 @@ $(BUILD)/memvisor: $(CLI_OBJS) $(BUILD)/libmemvisor.a
 $(BUILD)/tests/test_%: $(BUILD)/tests/unit/test_%.o $(BUILD)/libmemvisor.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcmocka
+
+# test_fpu checks the soft-float against the host's SSE unit and libm's
+# fma(): IEEE operations exactly as written, in the rounding mode set at
+# run time.
+$(BUILD)/tests/unit/test_fpu.o: CFLAGS += -ffp-contract=off -fno-fast-math \
+	-frounding-math -fsignaling-nans -mno-fma
+$(BUILD)/tests/test_fpu: LDLIBS += -lm
 
 # Host-side helpers of the integration tests.
 $(BUILD)/tests/vmi_compare: tests/integration/vmi_compare.c

@@ -20,7 +20,7 @@ BM_LDLIBS := -lgcc
 # Test programs: $(BM_DIR)/<name>.c; a test with assembly of its own lists
 # it as an extra prerequisite below.
 BM_TESTS := alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh dlh_bench \
-	dlh_fair dlh_hostile bitmanip asid sstc cbo
+	dlh_fair dlh_hostile bitmanip asid sstc cbo fpu
 BM_RUNTIME := $(BM_DIR)/start.S $(BM_DIR)/lib.c
 BM_ELFS := $(BM_TESTS:%=$(BM_OUT)/%.elf)
 
@@ -41,6 +41,10 @@ $(BM_OUT)/asid.elf $(BM_OUT)/cbo.elf: $(BM_DIR)/pt.c
 # .insn: binutils 2.40 does not know it); only this test is built for them.
 $(BM_OUT)/bitmanip.elf: BM_CFLAGS := \
 	$(patsubst -march=%,-march=%_zba_zbb_zbc_zbs,$(BM_CFLAGS))
+
+# The FP test assembles F, D and their compressed forms; its C code stays
+# in the integer ABI (lp64), so the runtime links with it unchanged.
+$(BM_OUT)/fpu.elf: BM_CFLAGS += -march=rv64imafdc_zicsr_zifencei
 
 # The guests run under `make integration`; without the cross compiler the
 # runner skips them (and says why) instead of the build failing.

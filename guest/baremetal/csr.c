@@ -38,9 +38,9 @@ static void check_sstatus(void)
 		CHECK(!(csr_read(sstatus) & writable[i]), 102 + 2 * i);
 	}
 
-	/* All ones: UXL reads 2 (64-bit U-mode), FS is writable (F and D:
-	 * Dirty, so SD reads 1), VS/XS read 0 (no V, no other extension
-	 * state); no undefined bit is set. */
+	/* All ones: UXL reads 2 (64-bit U-mode); FS is writable (F and D)
+	 * and reads 3, Dirty, so SD reads 1; VS and XS read 0 (no V, no
+	 * other extension state); no undefined bit is set. */
 	csr_write(sstatus, ~0ul);
 	v = csr_read(sstatus);
 	csr_write(sstatus, 0);
@@ -62,6 +62,7 @@ static void check_sstatus(void)
 	CHECK_EQ(v & (SSTATUS_SIE | SSTATUS_SPIE | SSTATUS_SPP | SSTATUS_SUM |
 		      SSTATUS_MXR),
 		 0, 128);
+	CHECK_EQ(v & (SSTATUS_FS | SSTATUS_SD), 0, 129); /* FS Off */
 	csr_write(sstatus, old & ~SSTATUS_SIE);
 }
 

@@ -29,10 +29,10 @@ TEST_NAME("sstc");
  * place to update when an extension (F, D, bitmanip) lands.
  */
 static const char *const isa_expected[] = {
-    "i",	"m",	     "a",	    "c",      "zicbom",
-    "zicbop",	"zicboz",    "zicntr",	    "zicond", "zicsr",
-    "zifencei", "zihintntl", "zihintpause", "zihpm",  "zba",
-    "zbb",	"zbc",	     "zbs",	    "sstc",   "svpbmt",
+    "i",	"m",	     "a",	    "f",      "d",	"c",
+    "zicbom",	"zicbop",    "zicboz",	    "zicntr", "zicond", "zicsr",
+    "zifencei", "zihintntl", "zihintpause", "zihpm",  "zba",	"zbb",
+    "zbc",	"zbs",	     "sstc",	    "svpbmt",
 };
 #define ISA_COUNT (sizeof(isa_expected) / sizeof(isa_expected[0]))
 

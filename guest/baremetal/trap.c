@@ -125,7 +125,8 @@ static void check_illegal(void)
 {
 	/* All-zero bits are defined illegal (a 16-bit encoding; stval = 0). */
 	CHECK_ILLEGAL(0x00000000, 110);
-	/* F is not implemented: flw, fadd.s, and the fcsr CSR. */
+	/* sstatus.FS is Off, as at boot: flw, fadd.s and the fcsr CSR are
+	 * illegal (guest/baremetal/fpu.c checks more). */
 	CHECK_ILLEGAL(0x00052007, 113); /* flw ft0, 0(a0) */
 	CHECK_ILLEGAL(0x003170d3, 116); /* fadd.s ft1, ft2, ft3 */
 	CHECK_ILLEGAL(0x00302573, 119); /* frcsr a0 (csrr a0, fcsr) */

@@ -47,13 +47,13 @@ typedef uint64_t isa_set;
 
 /* What the interpreter implements. */
 #define ISA_IMPLEMENTED                                                        \
-	(ISA_BIT(ISA_I) | ISA_BIT(ISA_M) | ISA_BIT(ISA_A) | ISA_BIT(ISA_C) |   \
-	 ISA_BIT(ISA_ZICBOM) | ISA_BIT(ISA_ZICBOP) | ISA_BIT(ISA_ZICBOZ) |     \
-	 ISA_BIT(ISA_ZICNTR) | ISA_BIT(ISA_ZICSR) | ISA_BIT(ISA_ZIFENCEI) |    \
-	 ISA_BIT(ISA_ZIHINTNTL) | ISA_BIT(ISA_ZIHINTPAUSE) |                   \
-	 ISA_BIT(ISA_ZIHPM) | ISA_BIT(ISA_ZICOND) | ISA_BIT(ISA_ZBA) |         \
-	 ISA_BIT(ISA_ZBB) | ISA_BIT(ISA_ZBC) | ISA_BIT(ISA_ZBS) |              \
-	 ISA_BIT(ISA_SSTC) | ISA_BIT(ISA_SVPBMT))
+	(ISA_BIT(ISA_I) | ISA_BIT(ISA_M) | ISA_BIT(ISA_A) | ISA_BIT(ISA_F) |   \
+	 ISA_BIT(ISA_D) | ISA_BIT(ISA_C) | ISA_BIT(ISA_ZICBOM) |               \
+	 ISA_BIT(ISA_ZICBOP) | ISA_BIT(ISA_ZICBOZ) | ISA_BIT(ISA_ZICNTR) |     \
+	 ISA_BIT(ISA_ZICSR) | ISA_BIT(ISA_ZIFENCEI) | ISA_BIT(ISA_ZIHINTNTL) | \
+	 ISA_BIT(ISA_ZIHINTPAUSE) | ISA_BIT(ISA_ZIHPM) | ISA_BIT(ISA_ZICOND) | \
+	 ISA_BIT(ISA_ZBA) | ISA_BIT(ISA_ZBB) | ISA_BIT(ISA_ZBC) |              \
+	 ISA_BIT(ISA_ZBS) | ISA_BIT(ISA_SSTC) | ISA_BIT(ISA_SVPBMT))
 
 /* Extensions a VM may leave out (--cpu-disable); the others are always on. */
 #define ISA_OPTIONAL ISA_BIT(ISA_SSTC)

@@ -35,7 +35,7 @@ if [ ! -x "$memvisor" ]; then
 fi
 
 # `make integration` builds the guests first; by hand, build them here.
-for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh bitmanip asid sstc cbo; do
+for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh bitmanip asid sstc cbo fpu; do
 	if [ ! -e "$elfs/$t.elf" ]; then
 		if ! make -s -C "$root" BUILD="$build" baremetal; then
 			echo "FAIL: cannot build the bare-metal guests"
@@ -118,6 +118,7 @@ sstc: stimecmp present" --memory 64M
 guest sstc 0 "PASS sstc
 sstc: stimecmp absent" --memory 64M --cpu-disable sstc
 guest cbo 0 "PASS cbo" --memory 64M
+guest fpu 0 "PASS fpu" --memory 64M
 guest sbi 0 "PASS sbi
 sbi: hello through DBCN write
 sbi: hello through DBCN write_byte

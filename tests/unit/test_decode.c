@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "cpu/decode.h"
+#include "cpu/exec_fp.h"
 
 struct pair {
 	uint16_t c;	   /* the compressed instruction */
@@ -44,6 +45,15 @@ static const struct pair pairs[] = {
     {0xe188, 0x00a5b023, "c.sd a0, 0(a1)"},	     /* sd a0, 0(a1) */
     {0xffe4, 0x0e97bc23, "c.sd s1, 248(a5)"},	     /* sd s1, 248(a5) */
     {0xe4b8, 0x04e4b423, "c.sd a4, 72(s1)"},	     /* sd a4, 72(s1) */
+    /* C0/C2 FP loads and stores (D). */
+    {0x2188, 0x0005b507, "c.fld fa0, 0(a1)"},	   /* fld fa0, 0(a1) */
+    {0x3fe4, 0x0f87b487, "c.fld fs1, 248(a5)"},	   /* fld fs1, 248(a5) */
+    {0xa188, 0x00a5b027, "c.fsd fa0, 0(a1)"},	   /* fsd fa0, 0(a1) */
+    {0xbfe4, 0x0e97bc27, "c.fsd fs1, 248(a5)"},	   /* fsd fs1, 248(a5) */
+    {0x2002, 0x00013007, "c.fldsp ft0, 0(sp)"},	   /* fld ft0, 0(sp) */
+    {0x3ffe, 0x1f813f87, "c.fldsp ft11, 504(sp)"}, /* fld ft11, 504(sp) */
+    {0xa002, 0x00013027, "c.fsdsp ft0, 0(sp)"},	   /* fsd ft0, 0(sp) */
+    {0xbffe, 0x1ff13c27, "c.fsdsp ft11, 504(sp)"}, /* fsd ft11, 504(sp) */
     /* C1: immediates, CA arithmetic, jumps and branches (offsets
      * relative to the instruction, as in the expansion). */
     {0x0001, 0x00000013, "c.nop"},		 /* addi x0, x0, 0 */
@@ -179,8 +189,8 @@ static void test_compressed_matches_expansion(void **state)
 		c = canonical(c);
 		w = canonical(w);
 		if (c.fn != w.fn || c.rd != w.rd || c.rs1 != w.rs1 ||
-		    c.rs2 != w.rs2 || c.imm != w.imm || c.csr != w.csr ||
-		    c_ends != w_ends)
+		    c.rs2 != w.rs2 || c.rs3 != w.rs3 || c.rm != w.rm ||
+		    c.imm != w.imm || c.csr != w.csr || c_ends != w_ends)
 			fail_msg("%s (0x%04x) vs its expansion 0x%08x: "
 				 "fn %s, rd %u/%u, rs1 %u/%u, rs2 %u/%u, "
 				 "imm %lld/%lld, ends block %d/%d",
@@ -233,6 +243,18 @@ static void test_compressed_fields(void **state)
 	decode(0x94fd, &in); /* c.srai s1, 63 */
 	assert_ptr_equal(in.fn, exec_srai);
 	assert_int_equal(in.imm, 63);
+	decode(0x2002, &in); /* c.fldsp ft0, 0(sp): f0 is a real register */
+	assert_ptr_equal(in.fn, exec_fld);
+	assert_int_equal(in.rd, 0);
+	assert_int_equal(in.rs1, 2);
+	assert_int_equal(in.imm, 0);
+	decode(0xbffe, &in); /* c.fsdsp ft11, 504(sp) */
+	assert_ptr_equal(in.fn, exec_fsd);
+	assert_int_equal(in.rs1, 2);
+	assert_int_equal(in.rs2, 31);
+	assert_int_equal(in.imm, 504);
+	assert_int_equal(in.len, 2);
+	assert_int_equal(in.raw, 0xbffe);
 	decode(0x9282, &in); /* c.jalr t0 */
 	assert_ptr_equal(in.fn, exec_jalr);
 	assert_int_equal(in.rd, 1);
@@ -259,10 +281,6 @@ static void test_reserved_compressed(void **state)
 	    {0x9c41, "CA funct6 100111, funct2 10"},
 	    {0x9c61, "CA funct6 100111, funct2 11"},
 	    {0x8000, "C0 funct3 100"},
-	    {0x2000, "c.fld (no D)"},
-	    {0xa000, "c.fsd (no D)"},
-	    {0x2002, "c.fldsp (no D)"},
-	    {0xa002, "c.fsdsp (no D)"},
 	};
 
 	(void)state;
@@ -284,8 +302,27 @@ static void test_reserved_32(void **state)
 		uint32_t w;
 		const char *what;
 	} reserved[] = {
-	    {0x00052007, "flw ft0, 0(a0) (no F)"},
-	    {0x003170d3, "fadd.s (no F)"},
+	    {0x04317053, "fadd.h (no Zfh: fmt 2)"},
+	    {0x063170d3, "fadd.q (no Q: fmt 3)"},
+	    {0x003150d3, "fadd.s with static rm 5"},
+	    {0x003160d3, "fadd.s with static rm 6"},
+	    {0x1a20d043, "fmadd.d with static rm 5"},
+	    {0x1c20f043, "fmadd with fmt 2 (no Zfh)"},
+	    {0x58117053, "fsqrt.s with rs2 = 1"},
+	    {0x40007053, "fcvt.s.s (rs2 = fmt)"},
+	    {0x40207053, "fcvt.s.h (no Zfh)"},
+	    {0x22003053, "fsgnj.d funct3 3"},
+	    {0x2a002053, "fmin.d funct3 2"},
+	    {0xa0003553, "feq.s funct3 3"},
+	    {0xc0407553, "fcvt.w.s with rs2 = 4"},
+	    {0xd0507053, "fcvt.s.w with rs2 = 5"},
+	    {0xe0102553, "fmv.x.w funct3 2"},
+	    {0xe0100553, "fmv.x.w with rs2 = 1"},
+	    {0xf0001053, "fmv.w.x funct3 1"},
+	    {0x0005c007, "flq (no Q: LOAD-FP funct3 4)"},
+	    {0x00051007, "flh (no Zfh: LOAD-FP funct3 1)"},
+	    {0x0005e027, "LOAD-FP/STORE-FP funct3 6 (vector)"},
+	    {0xfe000053, "OP-FP funct5 0x1f"},
 	    {0x04051513, "slli with imm[11:6] = 1"},
 	    {0x0205151b, "slliw with shamt[5] = 1"},
 	    {0x0205551b, "srliw with shamt[5] = 1"},
@@ -343,6 +380,57 @@ static void test_cbo(void **state)
 	}
 }
 
+/* F and D encodings by value (assembled with GNU as, -march=rv64gc). */
+static void test_fp_fields(void **state)
+{
+	struct insn in;
+
+	(void)state;
+	assert_false(decode(0x0020f053, &in)); /* fadd.s ft0, ft1, ft2 */
+	assert_ptr_equal(in.fn, exec_fadd_s);
+	assert_int_equal(in.rd, 0); /* f0, not the sink */
+	assert_int_equal(in.rs1, 1);
+	assert_int_equal(in.rs2, 2);
+	assert_int_equal(in.rm, 7);
+	assert_false(decode(0x1a209043, &in)); /* fmadd.d ft0,ft1,ft2,ft3,rtz */
+	assert_ptr_equal(in.fn, exec_fmadd_d);
+	assert_int_equal(in.rd, 0);
+	assert_int_equal(in.rs1, 1);
+	assert_int_equal(in.rs2, 2);
+	assert_int_equal(in.rs3, 3);
+	assert_int_equal(in.rm, 1);
+	assert_false(decode(0xe0000053, &in)); /* fmv.x.w zero, ft0 */
+	assert_ptr_equal(in.fn, exec_fmv_x_w);
+	assert_int_equal(in.rd, 32); /* x0: the sink */
+	assert_int_equal(in.rs1, 0);
+	assert_false(decode(0xc2153553, &in)); /* fcvt.wu.d a0, fa0, rup */
+	assert_ptr_equal(in.fn, exec_fcvt_wu_d);
+	assert_int_equal(in.rd, 10);
+	assert_int_equal(in.rs1, 10);
+	assert_int_equal(in.rm, 3);
+	assert_false(decode(0x00052007, &in)); /* flw ft0, 0(a0) */
+	assert_ptr_equal(in.fn, exec_flw);
+	assert_int_equal(in.rd, 0);
+	assert_int_equal(in.rs1, 10);
+	assert_false(decode(0xfe852e27, &in)); /* fsw fs0, -4(a0) */
+	assert_ptr_equal(in.fn, exec_fsw);
+	assert_int_equal(in.rs1, 10);
+	assert_int_equal(in.rs2, 8);
+	assert_int_equal(in.imm, -4);
+	assert_false(decode(0x4015f553, &in)); /* fcvt.s.d fa0, fa1 */
+	assert_ptr_equal(in.fn, exec_fcvt_s_d);
+	assert_false(decode(0x4205f553, &in)); /* fcvt.d.s fa0, fa1 */
+	assert_ptr_equal(in.fn, exec_fcvt_d_s);
+	assert_false(decode(0xa2b52553, &in)); /* feq.d a0, fa0, fa1 */
+	assert_ptr_equal(in.fn, exec_feq_d);
+	assert_false(decode(0xe2051553, &in)); /* fclass.d a0, fa0 */
+	assert_ptr_equal(in.fn, exec_fclass_d);
+	assert_false(decode(0xd2357053, &in)); /* fcvt.d.lu ft0, a0 */
+	assert_ptr_equal(in.fn, exec_fcvt_from_lu_d);
+	assert_false(decode(0xf2050053, &in)); /* fmv.d.x ft0, a0 */
+	assert_ptr_equal(in.fn, exec_fmv_d_x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +439,7 @@ int main(void)
 	    cmocka_unit_test(test_reserved_compressed),
 	    cmocka_unit_test(test_reserved_32),
 	    cmocka_unit_test(test_cbo),
+	    cmocka_unit_test(test_fp_fields),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
