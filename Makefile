@@ -129,6 +129,7 @@ clean:
 	rm -rf build
 
 include guest/baremetal/baremetal.mk
+include guest/diff/diff.mk
 include guest/guest.mk
 
 -include $(patsubst %.o,%.d,$(LIB_OBJS) $(CLI_OBJS)) \
