@@ -37,6 +37,9 @@
  *   fpdiff.dry         run add (RV64I) in place of every instruction: the
  *                      time of the harness alone (the hashes mean nothing)
  *   fpdiff.list        print the classes ("L <class> <lines>") and stop
+ *
+ * Zicond is not here: QEMU 7.2, the oracle, has no Zicond (czero.eqz
+ * traps), and binutils 2.40 does not know its mnemonics.
  */
 #include "bootargs.h"
 #include "lib.h"
