@@ -139,6 +139,7 @@ clean:
 
 include guest/baremetal/baremetal.mk
 include tests/isa/isa.mk
+include guest/diff/diff.mk
 include guest/guest.mk
 
 -include $(patsubst %.o,%.d,$(LIB_OBJS) $(CLI_OBJS)) \
