@@ -70,6 +70,7 @@ struct hart_view {
 };
 
 struct hart_cache; /* TLBs and decoded blocks, allocated on first run */
+struct mmio_bus;
 struct tlb_entry;
 
 struct hart {
@@ -106,6 +107,7 @@ struct hart {
 	uint64_t lr_value;
 
 	struct gstage *gs;
+	const struct mmio_bus *mmio; /* the VM's devices; NULL: none */
 	uint64_t gs_generation; /* gs->generation our caches match */
 	struct hart_cache *cache;
 	struct tlb_entry *tlb; /* the TLB for the current priv/SUM */

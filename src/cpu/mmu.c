@@ -10,6 +10,7 @@
 
 #include "cpu/cache.h"
 #include "cpu/trap.h"
+#include "dev/mmio.h"
 #include "mem/gstage.h"
 
 #define PTE_V		  (1ull << 0)
@@ -378,13 +379,17 @@ restart:;
 	}
 }
 
+/* mmu_lookup_gpa()'s answer for an address on the VM's MMIO bus. */
+#define MMU_DEVICE ((int64_t)1 << 40)
+
 /*
  * Translate va for acc and fill the TLB, as mmu_translate(), but return a
  * fault instead of raising it: 0, the trap cause as a positive value, or
- * -ENOMEM.
+ * -ENOMEM. A load or store whose guest-physical address belongs to a
+ * device returns MMU_DEVICE with *gpa_out set (never cached in the TLB).
  */
-static int64_t mmu_lookup(struct hart *h, uint64_t va, enum mmu_access acc,
-			  uint8_t **host)
+static int64_t mmu_lookup_gpa(struct hart *h, uint64_t va, enum mmu_access acc,
+			      uint8_t **host, uint64_t *gpa_out)
 {
 	uint64_t gpa = 0, allowed = 0, span = 4096, gpte;
 	int64_t cause;
@@ -408,6 +413,10 @@ static int64_t mmu_lookup(struct hart *h, uint64_t va, enum mmu_access acc,
 	r = mmu_gpa_host(h, gpa, acc == MMU_STORE, host, &gpte);
 	if (r == -ENOMEM)
 		return r;
+	if (r == -EFAULT && acc != MMU_FETCH && mmio_bus_find(h->mmio, gpa)) {
+		*gpa_out = gpa;
+		return MMU_DEVICE;
+	}
 	if (r || !(gpte & access_bit[acc]))
 		return (int64_t)access_fault_cause[acc];
 
@@ -425,6 +434,17 @@ fill:
 			mmu_slot_note_leaf(h->cache, va, span);
 	}
 	return 0;
+}
+
+/* A lookup for an access that cannot go to a device: MMU_DEVICE becomes
+ * the access fault. */
+static int64_t mmu_lookup(struct hart *h, uint64_t va, enum mmu_access acc,
+			  uint8_t **host)
+{
+	uint64_t gpa;
+	int64_t cause = mmu_lookup_gpa(h, va, acc, host, &gpa);
+
+	return cause == MMU_DEVICE ? (int64_t)access_fault_cause[acc] : cause;
 }
 
 /* The result of a lookup for a handler: raise cause with tval, or stop the
@@ -459,6 +479,18 @@ int mmu_translate_cbo(struct hart *h, uint64_t va, enum mmu_access acc,
 	return cause ? mmu_fault(h, cause, tval, pc) : 0;
 }
 
+/* A load or store that reached a device: the access fault when the
+ * device refuses it. A device access is the whole access (it never
+ * crosses a page: the callers see to that). */
+static int mmu_device(struct hart *h, uint64_t gpa, unsigned size, bool write,
+		      uint64_t *val, uint64_t va, uint64_t pc)
+{
+	if (mmio_bus_access(h->mmio, gpa, size, write, val))
+		return trap_raise(
+		    h, write ? CAUSE_STORE_ACCESS : CAUSE_LOAD_ACCESS, va, pc);
+	return 0;
+}
+
 int mmu_load_slow(struct hart *h, const struct insn *in, uint64_t va,
 		  unsigned size, uint64_t *val)
 {
@@ -467,9 +499,13 @@ int mmu_load_slow(struct hart *h, const struct insn *in, uint64_t va,
 	int r;
 
 	if ((va & PAGE_OFFSET_MASK) <= 4096 - size) {
-		r = mmu_translate(h, va, MMU_LOAD, pc, &p);
-		if (r)
-			return r;
+		uint64_t gpa;
+		int64_t cause = mmu_lookup_gpa(h, va, MMU_LOAD, &p, &gpa);
+
+		if (cause == MMU_DEVICE)
+			return mmu_device(h, gpa, size, false, val, va, pc);
+		if (cause)
+			return mmu_fault(h, cause, va, pc);
 		*val = mmu_read_host(p, size);
 		return 0;
 	}
@@ -488,13 +524,18 @@ int mmu_load_slow(struct hart *h, const struct insn *in, uint64_t va,
 int mmu_store_slow(struct hart *h, const struct insn *in, uint64_t va,
 		   unsigned size, uint64_t val)
 {
-	uint64_t pc = insn_pc(h, in);
+	uint64_t pc = insn_pc(h, in), gpa;
 	uint8_t *p, *q;
+	int64_t cause;
 	int r;
 
-	r = mmu_translate(h, va, MMU_STORE, pc, &p);
-	if (r)
-		return r;
+	cause = mmu_lookup_gpa(h, va, MMU_STORE, &p, &gpa);
+	if (cause == MMU_DEVICE && (va & PAGE_OFFSET_MASK) <= 4096 - size)
+		return mmu_device(h, gpa, size, true, &val, va, pc);
+	if (cause)
+		return mmu_fault(
+		    h, cause == MMU_DEVICE ? CAUSE_STORE_ACCESS : cause, va,
+		    pc);
 	if ((va & PAGE_OFFSET_MASK) <= 4096 - size) {
 		mmu_write_host(p, size, val);
 		return 0;
