@@ -100,7 +100,11 @@ $(GUEST_DIR)/user/fpswitch: guest/user/fpswitch.c
 
 # The benchmark programs (guest/bench/): fp, pipe and the runner with the
 # defaults; bitmanip with Zba/Zbb/Zbs, and its inner step must really use
-# them (checked in the disassembly of step(), aliases off).
+# them (checked in the disassembly of step(), aliases off). bench.cpio's
+# /init runs all three, each printing "BENCH NAME ... seconds=S", then
+# "BENCH-DONE failed=N", and powers off; bench_only=NAME on the kernel
+# command line runs one, bench_fp=STEPS, bench_bitmanip=ROUNDS and
+# bench_pipe=SECONDS change their length (see guest/bench/run.c).
 GUEST_BITMANIP_INSNS := cpop clz ctz rori rev8 andn sh1add sh2add sh3add bset
 
 $(GUEST_DIR)/bench/%: guest/bench/%.c
