@@ -24,6 +24,7 @@ struct body {
 	double x[3], v[3], mass;
 };
 
+/* clang-format off */
 static struct body bodies[BODIES] = {
 	{{0, 0, 0}, {0, 0, 0}, 0}, /* the Sun; mass set in init() */
 	{{4.84143144246472090e+00, -1.16032004402742839e+00, -1.03622044471123109e-01},
@@ -39,6 +40,7 @@ static struct body bodies[BODIES] = {
 	 {2.68067772490389322e-03, 1.62824170038242295e-03, -9.51592254519715870e-05},
 	 5.15138902046611451e-05},
 };
+/* clang-format on */
 
 static void init(void)
 {
@@ -65,7 +67,9 @@ static double energy(void)
 	for (int i = 0; i < BODIES; i++) {
 		struct body *b = &bodies[i];
 
-		e += 0.5 * b->mass * (b->v[0] * b->v[0] + b->v[1] * b->v[1] + b->v[2] * b->v[2]);
+		e +=
+		    0.5 * b->mass *
+		    (b->v[0] * b->v[0] + b->v[1] * b->v[1] + b->v[2] * b->v[2]);
 		for (int j = i + 1; j < BODIES; j++) {
 			double d[3], d2 = 0;
 
@@ -124,7 +128,7 @@ int main(int argc, char **argv)
 		advance(0.01);
 	e1 = energy();
 	t1 = seconds();
-	printf("BENCH fp steps=%ld energy=%.9f -> %.9f seconds=%.3f\n", steps, e0, e1,
-	       t1 - t0);
+	printf("BENCH fp steps=%ld energy=%.9f -> %.9f seconds=%.3f\n", steps,
+	       e0, e1, t1 - t0);
 	return 0;
 }

@@ -61,7 +61,8 @@ int main(int argc, char **argv)
 	 * four system calls and two switches of a trip, but not free. */
 	while (t1 - t0 < limit) {
 		for (int i = 0; i < 16; i++) {
-			if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1) {
+			if (write(ping[1], &c, 1) != 1 ||
+			    read(pong[0], &c, 1) != 1) {
 				perror("BENCH pipe: round trip");
 				return 1;
 			}
@@ -70,11 +71,12 @@ int main(int argc, char **argv)
 		t1 = seconds();
 	}
 	close(ping[1]);
-	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status)) {
+	if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status)) {
 		fprintf(stderr, "BENCH pipe: the echo process failed\n");
 		return 1;
 	}
-	printf("BENCH pipe round-trips=%ld per-second=%.0f seconds=%.3f\n", trips,
-	       (double)trips / (t1 - t0), t1 - t0);
+	printf("BENCH pipe round-trips=%ld per-second=%.0f seconds=%.3f\n",
+	       trips, (double)trips / (t1 - t0), t1 - t0);
 	return 0;
 }

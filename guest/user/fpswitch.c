@@ -85,6 +85,7 @@ static void pattern(int p, struct fpstate *s)
 	s->fcsr = (uint64_t)(p % 5) << 5 | (uint64_t)((p * 7 + 3) & 0x1f);
 }
 
+/* clang-format off */
 #define F32(X)                                                                 \
 	X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12)   \
 	X(13) X(14) X(15) X(16) X(17) X(18) X(19) X(20) X(21) X(22) X(23)     \
@@ -93,6 +94,7 @@ static void pattern(int p, struct fpstate *s)
 #define STORE(i) "fsd f" #i ", " #i "*8(%[out])\n\t"
 #define CLOBBER(i) "fmv.d.x f" #i ", t0\n\t"
 #define CLOBBERS(i) "f" #i,
+/* clang-format on */
 
 /*
  * One chunk: f0-f31 and fcsr from *in, spin SPIN iterations (with a
@@ -103,6 +105,7 @@ static void pattern(int p, struct fpstate *s)
  */
 static void hold(const struct fpstate *in, struct fpstate *out, long yield)
 {
+	/* clang-format off */
 	__asm__ volatile(
 		F32(LOAD)
 		"ld t0, 256(%[in])\n\t"
@@ -126,6 +129,7 @@ static void hold(const struct fpstate *in, struct fpstate *out, long yield)
 		: [in] "r"(in), [out] "r"(out), [yield] "r"(yield),
 		  [spin] "i"(SPIN)
 		: F32(CLOBBERS) "t0", "t1", "a0", "a7", "memory");
+	/* clang-format on */
 }
 
 /*
@@ -134,6 +138,7 @@ static void hold(const struct fpstate *in, struct fpstate *out, long yield)
  * interrupted values back: only the kernel's sigreturn can.
  */
 void fp_clobber(void);
+/* clang-format off */
 __asm__(".text\n"
 	".globl fp_clobber\n"
 	".type fp_clobber, @function\n"
@@ -144,6 +149,7 @@ __asm__(".text\n"
 	F32(CLOBBER)
 	"ret\n"
 	".size fp_clobber, .-fp_clobber\n");
+/* clang-format on */
 
 static void on_signal(int sig)
 {
@@ -181,9 +187,11 @@ static int run(int p, const pid_t *victims, int n_victims)
 			uint64_t g = i < 32 ? got.f[i] : got.fcsr;
 
 			if (w != g) {
-				say("FPSWITCH-FAIL proc=%d %s%d after %ld chunks: want %016" PRIx64
+				say("FPSWITCH-FAIL proc=%d %s%d after %ld "
+				    "chunks: want %016" PRIx64
 				    " got %016" PRIx64,
-				    p, i < 32 ? "f" : "fcsr", i < 32 ? i : 0, chunks, w, g);
+				    p, i < 32 ? "f" : "fcsr", i < 32 ? i : 0,
+				    chunks, w, g);
 				return 1;
 			}
 		}
@@ -195,10 +203,13 @@ static int run(int p, const pid_t *victims, int n_victims)
 		}
 	}
 	getrusage(RUSAGE_SELF, &ru);
-	say("fpswitch: proc=%d chunks=%ld involuntary-switches=%ld voluntary-switches=%ld signals=%d",
+	say("fpswitch: proc=%d chunks=%ld involuntary-switches=%ld "
+	    "voluntary-switches=%ld signals=%d",
 	    p, chunks, ru.ru_nivcsw, ru.ru_nvcsw, (int)signals_seen);
 	if (ru.ru_nivcsw + ru.ru_nvcsw == 0 && signals_seen == 0) {
-		say("FPSWITCH-FAIL proc=%d was never switched out nor signalled: nothing was tested", p);
+		say("FPSWITCH-FAIL proc=%d was never switched out nor "
+		    "signalled: nothing was tested",
+		    p);
 		return 1;
 	}
 	return 0;
@@ -251,8 +262,8 @@ int main(void)
 			failed = 1;
 		} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 			if (WIFSIGNALED(status))
-				say("FPSWITCH-FAIL proc=%d died of signal %d", c + 1,
-				    WTERMSIG(status));
+				say("FPSWITCH-FAIL proc=%d died of signal %d",
+				    c + 1, WTERMSIG(status));
 			failed = 1;
 		}
 	}

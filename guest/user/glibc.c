@@ -64,6 +64,7 @@ static double from_bits(uint64_t u)
 }
 
 /* Values with every kind of edge printf and libm have. */
+/* clang-format off */
 static const double special[] = {
 	0.0, -0.0, 1.0, -1.0, 0.1, 0.5, 1.5, 2.5, -2.5, 1.0 / 3.0, 2.0 / 3.0,
 	9.995, 0.000123456, 123456789.125, 1e21, 1e22, 1e-300, 1e300,
@@ -71,22 +72,26 @@ static const double special[] = {
 	DBL_MAX, DBL_EPSILON, 4503599627370496.5, 9007199254740993.0,
 	INFINITY, -INFINITY, NAN, -NAN,
 };
+/* clang-format on */
 #define N_SPECIAL (sizeof(special) / sizeof(special[0]))
 
 /* ---- printf ---------------------------------------------------------- */
 
 static void test_printf(void)
 {
+	/* clang-format off */
 	static const char *const formats[] = {
 		"%f", "%.0f", "%.1f", "%.20f", "%e", "%.0e", "%.3e", "%.17e",
 		"%g", "%.1g", "%.10g", "%.17g", "%#g", "%a", "%.0a", "%.3a",
 		"%+015.4f", "%-14.2e|", "% .5g", "%A",
 	};
+	/* clang-format on */
 
 	for (size_t i = 0; i < N_SPECIAL; i++) {
 		printf("printf %zu bits=%016llx:", i,
 		       (unsigned long long)bits(special[i]));
-		for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]); f++) {
+		for (size_t f = 0; f < sizeof(formats) / sizeof(formats[0]);
+		     f++) {
 			char buf[400];
 
 			snprintf(buf, sizeof(buf), formats[f], special[i]);
@@ -111,11 +116,13 @@ static void print_result(const char *name, double x, double r)
 
 static void test_libm(void)
 {
+	/* clang-format off */
 	static const double inputs[] = {
 		0.0, -0.0, 1e-310, 1e-8, 0.5, 1.0, 1.5, 2.0, 3.0, 10.0, 100.0,
 		-0.75, -3.5, 1e6, 1e22, 710.0, -745.5, 6.283185307179586,
 		1.5707963267948966, 0.1, INFINITY, -INFINITY, NAN,
 	};
+	/* clang-format on */
 
 	for (size_t i = 0; i < sizeof(inputs) / sizeof(inputs[0]); i++) {
 		double x = inputs[i];
@@ -135,7 +142,8 @@ static void test_libm(void)
 		print_result("sinh", x, sinh(x));
 		print_result("erf", x, erf(x));
 		lg = lgamma_r(x, &sign);
-		printf("libm lgamma(%.17g) = %.17g %a sign=%d\n", x, lg, lg, sign);
+		printf("libm lgamma(%.17g) = %.17g %a sign=%d\n", x, lg, lg,
+		       sign);
 		print_result("tgamma", x, tgamma(x));
 		print_result("pow(x,1.5)", x, pow(x, 1.5));
 		print_result("pow(1.5,x)", x, pow(1.5, x));
@@ -229,8 +237,10 @@ static void test_qsort(void)
 			sorted = 0;
 	}
 	check(sorted, "qsort of doubles is sorted");
-	printf("qsort doubles first=%a second=%a median=%a last-finite=%a hash=%016llx\n",
-	       v[0], v[1], v[N / 2], v[N - 1 - N / 97], (unsigned long long)hash);
+	printf("qsort doubles first=%a second=%a median=%a last-finite=%a "
+	       "hash=%016llx\n",
+	       v[0], v[1], v[N / 2], v[N - 1 - N / 97],
+	       (unsigned long long)hash);
 
 	for (int i = 0; i < M; i++) {
 		recs[i].score = (double)(rng() % 50) / 4.0;
@@ -255,33 +265,33 @@ static void test_strtod(void)
 		const char *text;
 		uint64_t want; /* bits of the correctly rounded result */
 	} cases[] = {
-		{"0.1", 0x3fb999999999999aULL},
-		{"2.2250738585072011e-308", 0x000fffffffffffffULL},
-		{"2.2250738585072012e-308", 0x0010000000000000ULL},
-		{"4.9406564584124654e-324", 0x0000000000000001ULL},
-		{"2.4703282292062327e-324", 0x0000000000000000ULL},
-		{"2.4703282292062328e-324", 0x0000000000000001ULL},
-		{"1.7976931348623157e308", 0x7fefffffffffffffULL},
-		{"1.7976931348623159e308", 0x7ff0000000000000ULL},
-		{"9007199254740993", 0x4340000000000000ULL},
-		{"9007199254740995", 0x4340000000000002ULL},
-		{"0x1.fffffffffffff8p1023", 0x7ff0000000000000ULL},
-		{"0x1p-1074", 0x0000000000000001ULL},
-		{"0x1.8p-1075", 0x0000000000000001ULL},
-		{"-0", 0x8000000000000000ULL},
-		{"1e400", 0x7ff0000000000000ULL},
-		{"-1e-400", 0x8000000000000000ULL},
-		{"123456789012345678901234567890", 0x45f8ee90ff6c373eULL},
-		{"0.30000000000000004", 0x3fd3333333333334ULL},
-		{"   +.5e1xyz", 0x4014000000000000ULL},
-		{"inFinity", 0x7ff0000000000000ULL},
-		{"1.00000000000000011102230246251565404236316680908203125",
-		 0x3ff0000000000000ULL},
-		{"1.00000000000000011102230246251565404236316680908203126",
-		 0x3ff0000000000001ULL},
+	    {"0.1", 0x3fb999999999999aULL},
+	    {"2.2250738585072011e-308", 0x000fffffffffffffULL},
+	    {"2.2250738585072012e-308", 0x0010000000000000ULL},
+	    {"4.9406564584124654e-324", 0x0000000000000001ULL},
+	    {"2.4703282292062327e-324", 0x0000000000000000ULL},
+	    {"2.4703282292062328e-324", 0x0000000000000001ULL},
+	    {"1.7976931348623157e308", 0x7fefffffffffffffULL},
+	    {"1.7976931348623159e308", 0x7ff0000000000000ULL},
+	    {"9007199254740993", 0x4340000000000000ULL},
+	    {"9007199254740995", 0x4340000000000002ULL},
+	    {"0x1.fffffffffffff8p1023", 0x7ff0000000000000ULL},
+	    {"0x1p-1074", 0x0000000000000001ULL},
+	    {"0x1.8p-1075", 0x0000000000000001ULL},
+	    {"-0", 0x8000000000000000ULL},
+	    {"1e400", 0x7ff0000000000000ULL},
+	    {"-1e-400", 0x8000000000000000ULL},
+	    {"123456789012345678901234567890", 0x45f8ee90ff6c373eULL},
+	    {"0.30000000000000004", 0x3fd3333333333334ULL},
+	    {"   +.5e1xyz", 0x4014000000000000ULL},
+	    {"inFinity", 0x7ff0000000000000ULL},
+	    {"1.00000000000000011102230246251565404236316680908203125",
+	     0x3ff0000000000000ULL},
+	    {"1.00000000000000011102230246251565404236316680908203126",
+	     0x3ff0000000000001ULL},
 	};
-	static const char *const loose[] = {"nan", "-nan(123)", "nan(0x7)",
-					    "1e", "0x", ".", "e5", "1.5e+"};
+	static const char *const loose[] = {
+	    "nan", "-nan(123)", "nan(0x7)", "1e", "0x", ".", "e5", "1.5e+"};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char *end;
@@ -315,10 +325,9 @@ static void test_strtod(void)
 /* volatile: the divisions happen at run time, in the current mode; results
  * that only raise flags go to sink. */
 static volatile double sink;
-static volatile double vnum[] = {1.0, -1.0, 2.0, 1e308, 1.0, 0x1p-1022,
-				 10.0, -7.0};
-static volatile double vden[] = {3.0, 3.0, 3.0, 0.1, 49.0, 3.0, 7.0,
-				 1e300};
+static volatile double vnum[] = {1.0, -1.0,	 2.0,  1e308,
+				 1.0, 0x1p-1022, 10.0, -7.0};
+static volatile double vden[] = {3.0, 3.0, 3.0, 0.1, 49.0, 3.0, 7.0, 1e300};
 
 static void test_fenv(void)
 {
@@ -326,10 +335,10 @@ static void test_fenv(void)
 		int mode;
 		const char *name;
 	} modes[] = {
-		{FE_TONEAREST, "nearest"},
-		{FE_UPWARD, "upward"},
-		{FE_DOWNWARD, "downward"},
-		{FE_TOWARDZERO, "towardzero"},
+	    {FE_TONEAREST, "nearest"},
+	    {FE_UPWARD, "upward"},
+	    {FE_DOWNWARD, "downward"},
+	    {FE_TOWARDZERO, "towardzero"},
 	};
 	volatile double one = 1.0, three = 3.0, zero = 0.0, big = DBL_MAX,
 			tiny = DBL_MIN;
@@ -352,7 +361,8 @@ static void test_fenv(void)
 		ly = lrint(y);
 		third[m] = q[0];
 		/* printf rounds in the current mode too. */
-		printf("fenv %s: 1/3=%.3f -1/3=%.3f rint(2.5)=%g rint(-2.5)=%g lrint=%ld,%ld\n",
+		printf("fenv %s: 1/3=%.3f -1/3=%.3f rint(2.5)=%g rint(-2.5)=%g "
+		       "lrint=%ld,%ld\n",
 		       modes[m].name, q[0], q[1], rint(x), rint(y), lx, ly);
 		fesetround(FE_TONEAREST);
 		printf("fenv %s: q=", modes[m].name);
@@ -360,10 +370,12 @@ static void test_fenv(void)
 			printf("%s%a", i ? "," : "", q[i]);
 		printf(" 1f/3f=%a sqrt3=%a\n", (double)fq, s);
 	}
-	/* Directed rounding brackets 1/3 (0x1.5555...p-2: nearest rounds down). */
+	/* Directed rounding brackets 1/3 (0x1.5555...p-2: nearest rounds down).
+	 */
 	check(third[2] < third[1], "downward 1/3 < upward 1/3");
 	check(third[3] == third[2], "towardzero 1/3 == downward 1/3");
-	check(bits(third[1]) == bits(third[2]) + 1, "1/3 up and down are one ulp apart");
+	check(bits(third[1]) == bits(third[2]) + 1,
+	      "1/3 up and down are one ulp apart");
 	check(third[0] == third[2], "nearest 1/3 == downward 1/3");
 
 	feclearexcept(FE_ALL_EXCEPT);
@@ -372,7 +384,8 @@ static void test_fenv(void)
 	check(fetestexcept(FE_ALL_EXCEPT) == FE_INEXACT, "1/3 is inexact only");
 	feclearexcept(FE_ALL_EXCEPT);
 	sink = one / zero;
-	check(fetestexcept(FE_ALL_EXCEPT) == FE_DIVBYZERO, "1/0 is divbyzero only");
+	check(fetestexcept(FE_ALL_EXCEPT) == FE_DIVBYZERO,
+	      "1/0 is divbyzero only");
 	feclearexcept(FE_ALL_EXCEPT);
 	sink = zero / zero;
 	check(fetestexcept(FE_ALL_EXCEPT) == FE_INVALID, "0/0 is invalid only");
@@ -394,9 +407,11 @@ static void test_fenv(void)
 
 static void test_insns(void)
 {
+	/* clang-format off */
 	static const double in[] = {0.0,       -0.0,       2.5,       -2.5,
 				    1e10,      -1e10,      1e20,      -1e20,
 				    4294967295.5, INFINITY, -INFINITY, NAN};
+	/* clang-format on */
 
 	for (size_t i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
 		double x = in[i];
@@ -410,9 +425,14 @@ static void test_insns(void)
 		__asm__ volatile("fcvt.lu.d %0, %1" : "=r"(lu) : "f"(x));
 		__asm__ volatile("fcvt.l.d %0, %1, rtz" : "=r"(rtz) : "f"(x));
 		__asm__ volatile("fclass.d %0, %1" : "=r"(cls) : "f"(x));
-		__asm__ volatile("fmin.d %0, %1, %2" : "=f"(mn) : "f"(x), "f"(-0.0));
-		__asm__ volatile("fmax.d %0, %1, %2" : "=f"(mx) : "f"(x), "f"(0.0));
-		printf("insn x=%a w=%lx wu=%lx l=%lx lu=%lx rtz=%ld class=%lx min=%a max=%a\n",
+		__asm__ volatile("fmin.d %0, %1, %2"
+				 : "=f"(mn)
+				 : "f"(x), "f"(-0.0));
+		__asm__ volatile("fmax.d %0, %1, %2"
+				 : "=f"(mx)
+				 : "f"(x), "f"(0.0));
+		printf("insn x=%a w=%lx wu=%lx l=%lx lu=%lx rtz=%ld class=%lx "
+		       "min=%a max=%a\n",
 		       x, w, wu, l, lu, rtz, cls, mn, mx);
 	}
 	/* A single-precision NaN box: a double register read as a float. */
@@ -428,7 +448,8 @@ static void test_insns(void)
 		__asm__ volatile("fadd.s %0, %1, %1" : "=f"(f) : "f"(unboxed));
 		memcpy(&u, &f, sizeof(u));
 		printf("insn unboxed +=%08x\n", u);
-		check(u == 0x7fc00000, "an improperly boxed float reads as the canonical NaN");
+		check(u == 0x7fc00000,
+		      "an improperly boxed float reads as the canonical NaN");
 	}
 }
 
@@ -457,7 +478,8 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&lock);
 		counter++;
 		if (i % 1000 == 0)
-			shared_sum += (double)w->index; /* exact: small integers */
+			shared_sum +=
+			    (double)w->index; /* exact: small integers */
 		pthread_mutex_unlock(&lock);
 		if (i % 5000 == 0)
 			sched_yield();
@@ -479,7 +501,8 @@ static void test_threads(void)
 	}
 	for (int i = 0; i < THREADS; i++) {
 		check(pthread_join(t[i], NULL) == 0, "pthread_join");
-		printf("thread %d result=%.17g %a\n", i, w[i].result, w[i].result);
+		printf("thread %d result=%.17g %a\n", i, w[i].result,
+		       w[i].result);
 	}
 	printf("threads counter=%ld shared_sum=%g\n", counter, shared_sum);
 	check(counter == (long)THREADS * ROUNDS, "mutex-protected counter");

@@ -20,7 +20,7 @@ set -u
 build=${1:-build}
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 . "$(dirname "$0")/lib.bash"
-qemu=qemu-system-riscv64
+qemu="qemu-system-riscv64"
 firmware=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
 limit=${GLIBC_TEST_TIMEOUT:-180}
 cmdline="console=hvc0 earlycon=sbi panic=-1"
@@ -58,8 +58,8 @@ bad() {
 # Linux gives a secondary CPU 1 s to come online; on an overloaded host a
 # QEMU vCPU thread can miss that (the host's fault), so such a boot is retried.
 qemu_run() {
-	local attempt
-	for attempt in 1 2 3; do
+	local _
+	for _ in 1 2 3; do
 		rc=0
 		timeout -k 5 "$limit" "$qemu" -M virt -m 256M -smp "$3" -nographic -no-reboot \
 			-bios "$firmware" -kernel "$1" -initrd "$2" -append "$cmdline ${5:-}" \
@@ -100,7 +100,7 @@ glibc_test() { # glibc_test VERSION KERNEL
 	qemu_run "$kernel" "$build/guest/glibc.cpio" 2 "$q"
 	between_markers "$q" >"$q.out"
 	if [ "$rc" -ne 0 ] || ! tail -n 1 "$q.out" | grep -qx 'GLIBC-TEST-END failures=0'; then
-		bad "linux $v: QEMU: the glibc guest did not end with failures=0 ($(why $rc)); the guest build is broken; log $q"
+		bad "linux $v: QEMU: the glibc guest did not end with failures=0 ($(why "$rc")); the guest build is broken; log $q"
 		grep '^FAIL' "$q.out" | head -n 10 | sed 's/^/      | /'
 		last_lines "$q"
 		return
@@ -113,11 +113,11 @@ glibc_test() { # glibc_test VERSION KERNEL
 		return
 	fi
 	if [ ! -s "$m.out" ]; then
-		bad "linux $v: memvisor: no GLIBC-TEST-BEGIN output ($(why $rc)); log $m"
+		bad "linux $v: memvisor: no GLIBC-TEST-BEGIN output ($(why "$rc")); log $m"
 		last_lines "$m"
 		return
 	fi
-	bad "linux $v: memvisor's output differs from QEMU's ($(why $rc)); logs $q, $m"
+	bad "linux $v: memvisor's output differs from QEMU's ($(why "$rc")); logs $q, $m"
 	diff "$q.out" "$m.out" | head -n 20 | sed 's/^/      | /'
 }
 
@@ -130,7 +130,7 @@ fpswitch_test() { # fpswitch_test VERSION KERNEL CPUS
 			echo "   ok   linux $v: $who --cpus $n: FPSWITCH-PASS"
 			continue
 		fi
-		bad "linux $v: $who --cpus $n: no FPSWITCH-PASS ($(why $rc)); log $log"
+		bad "linux $v: $who --cpus $n: no FPSWITCH-PASS ($(why "$rc")); log $log"
 		tr -d '\r' <"$log" | grep -E '^(FPSWITCH-FAIL|fpswitch:)' | head -n 8 | sed 's/^/      | /'
 		last_lines "$log"
 		[ $who = qemu ] && break # the oracle failed: the guest is broken
@@ -149,7 +149,7 @@ bench_test() { # bench_test VERSION KERNEL
 	qemu_run "$kernel" "$build/guest/bench.cpio" 2 "$q" "$bench_args"
 	bench_results "$q" >"$q.out"
 	if [ "$rc" -ne 0 ] || ! grep -qx 'BENCH-DONE failed=0' "$q.out"; then
-		bad "linux $v: QEMU: the benchmark guest did not end with BENCH-DONE failed=0 ($(why $rc)); log $q"
+		bad "linux $v: QEMU: the benchmark guest did not end with BENCH-DONE failed=0 ($(why "$rc")); log $q"
 		last_lines "$q"
 		return
 	fi
@@ -160,7 +160,7 @@ bench_test() { # bench_test VERSION KERNEL
 		echo "   ok   linux $v: memvisor: the same benchmark results as QEMU"
 		return
 	fi
-	bad "linux $v: memvisor: benchmark results differ from QEMU's ($(why $rc)); logs $q, $m"
+	bad "linux $v: memvisor: benchmark results differ from QEMU's ($(why "$rc")); logs $q, $m"
 	diff "$q.out" "$m.out" | head -n 10 | sed 's/^/      | /'
 	[ -s "$m.out" ] || last_lines "$m"
 }
