@@ -5,6 +5,9 @@
 #                     ($(BUILD)/guest/boot.cpio, clone.cpio)
 #   make guest-6.12   $(BUILD)/guest/Image-6.12 (4 more min; the
 #                     introspection test runs both kernels)
+#   make guest-glibc  the glibc archives ($(BUILD)/guest/glibc.cpio,
+#                     fpswitch.cpio, bench.cpio); part of make guest when
+#                     Debian's riscv64 glibc is installed
 #
 # The kernels are built by guest/linux/build into cache folders
 # $(BUILD)/guest/linux-VERSION-KEY/ (Image, vmlinux, System.map, .config and
@@ -18,7 +21,8 @@ GUEST_LINUX := $(GUEST_DIR)/linux-6.1
 # Init programs use Linux's header-only nolibc and the same kernel's UAPI
 # headers (the tree's usr/include), never the host's /usr/include: hence
 # -nostdinc, with GCC's own freestanding headers (stdarg.h) added back.
-# rv64imac/lp64: guest kernels have no FPU support. Recursive (=) so that
+# rv64imac/lp64: they run on any machine, with or without F/D (glibc
+# programs, below, need F/D). Recursive (=) so that
 # the $(shell) only runs when an init program is built.
 GUEST_INIT_CFLAGS = -Os -static -nostdlib -nostdinc -fno-builtin \
 	-march=rv64imac -mabi=lp64 -Wall -Wextra -Werror \
@@ -26,11 +30,19 @@ GUEST_INIT_CFLAGS = -Os -static -nostdlib -nostdinc -fno-builtin \
 	-isystem $(GUEST_LINUX)/src/usr/include \
 	-include $(GUEST_LINUX)/src/tools/include/nolibc/nolibc.h
 
-.PHONY: guest guest-6.1 guest-6.12 guest-linux-always
+.PHONY: guest guest-6.1 guest-6.12 guest-glibc guest-linux-always
 guest: $(GUEST_DIR)/Image-6.1 $(GUEST_DIR)/boot.cpio $(GUEST_DIR)/clone.cpio \
 	$(GUEST_DIR)/vmi.cpio $(GUEST_DIR)/share.cpio $(GUEST_DIR)/dlh.cpio
 guest-6.1: $(GUEST_DIR)/Image-6.1
 guest-6.12: $(GUEST_DIR)/Image-6.12
+guest-glibc: $(GUEST_DIR)/glibc.cpio $(GUEST_DIR)/fpswitch.cpio $(GUEST_DIR)/bench.cpio
+
+# Without Debian's riscv64 glibc (libc6-dev-riscv64-cross, make setup
+# installs it) make guest leaves the glibc archives out and their test skips.
+GUEST_GLIBC := $(wildcard /usr/riscv64-linux-gnu/lib/libc.a)
+ifneq ($(GUEST_GLIBC),)
+guest: guest-glibc
+endif
 
 # The integration tests boot these. Without the cross compiler the tests
 # skip (and say why) instead of the build failing, as for guest/baremetal.
@@ -68,3 +80,54 @@ $(GUEST_DIR)/share.cpio: $(GUEST_DIR)/init/share guest/init/pack
 
 $(GUEST_DIR)/dlh.cpio: $(GUEST_DIR)/init/dlh guest/init/pack
 	guest/init/pack $< $@
+
+# Programs on Debian's riscv64 glibc, static, with the cross compiler's
+# defaults: rv64gc, lp64d, the standard riscv64 user space. They need a
+# kernel with FPU support and a machine whose device tree says f and d.
+GUEST_USER_CFLAGS := -O2 -static -Wall -Wextra -Werror
+GUEST_USER_LIBS := -lm -lpthread
+GUEST_OBJDUMP := riscv64-linux-gnu-objdump
+
+# The glibc test changes the rounding mode at run time: -frounding-math keeps
+# GCC from folding or moving FP arithmetic across fesetround().
+$(GUEST_DIR)/user/glibc: guest/user/glibc.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_USER_CFLAGS) -frounding-math -o $@ $< $(GUEST_USER_LIBS)
+
+$(GUEST_DIR)/user/fpswitch: guest/user/fpswitch.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_USER_CFLAGS) -o $@ $< $(GUEST_USER_LIBS)
+
+# The benchmark programs (guest/bench/): fp, pipe and the runner with the
+# defaults; bitmanip with Zba/Zbb/Zbs, and its inner step must really use
+# them (checked in the disassembly of step(), aliases off). bench.cpio's
+# /init runs all three, each printing "BENCH NAME ... seconds=S", then
+# "BENCH-DONE failed=N", and powers off; bench_only=NAME on the kernel
+# command line runs one, bench_fp=STEPS, bench_bitmanip=ROUNDS and
+# bench_pipe=SECONDS change their length (see guest/bench/run.c).
+GUEST_BITMANIP_INSNS := cpop clz ctz rori rev8 andn sh1add sh2add sh3add bset
+
+$(GUEST_DIR)/bench/%: guest/bench/%.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_USER_CFLAGS) -o $@ $< $(GUEST_USER_LIBS)
+
+$(GUEST_DIR)/bench/bitmanip: guest/bench/bitmanip.c
+	@mkdir -p $(dir $@)
+	$(GUEST_CC) $(GUEST_USER_CFLAGS) -march=rv64gc_zba_zbb_zbs -o $@.tmp $<
+	@dis=$$($(GUEST_OBJDUMP) -d -M no-aliases --disassemble=step $@.tmp) && \
+	for insn in $(GUEST_BITMANIP_INSNS); do \
+		printf "%s\n" "$$dis" | grep -qw "$$insn" || { \
+			echo "$@: step() has no $$insn instruction; GCC did not use Zba/Zbb/Zbs as expected" >&2; \
+			rm -f $@.tmp $@; exit 1; }; \
+	done
+	mv $@.tmp $@
+
+$(GUEST_DIR)/glibc.cpio: $(GUEST_DIR)/user/glibc guest/init/pack
+	guest/init/pack $< $@
+
+$(GUEST_DIR)/fpswitch.cpio: $(GUEST_DIR)/user/fpswitch guest/init/pack
+	guest/init/pack $< $@
+
+GUEST_BENCH := $(GUEST_DIR)/bench/fp $(GUEST_DIR)/bench/bitmanip $(GUEST_DIR)/bench/pipe
+$(GUEST_DIR)/bench.cpio: $(GUEST_DIR)/bench/run $(GUEST_BENCH) guest/init/pack
+	guest/init/pack $< $@ $(GUEST_BENCH)
