@@ -125,6 +125,7 @@ bench: all guest $(BENCH_BINS)
 		--json bench/results/clone.json
 	bench/share.sh $(BUILD)
 	bench/inspect.sh $(BUILD)
+	bench/cpu.sh $(BUILD)
 	$(BUILD)/bench/dlh --memvisor $(BUILD)/memvisor \
 		--bench-elf $(BUILD)/baremetal/dlh_bench.elf \
 		--kernel $(BUILD)/guest/Image-6.1 --initrd $(BUILD)/guest/dlh.cpio \

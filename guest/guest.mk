@@ -32,7 +32,8 @@ GUEST_INIT_CFLAGS = -Os -static -nostdlib -nostdinc -fno-builtin \
 
 .PHONY: guest guest-6.1 guest-6.12 guest-glibc guest-linux-always
 guest: $(GUEST_DIR)/Image-6.1 $(GUEST_DIR)/boot.cpio $(GUEST_DIR)/clone.cpio \
-	$(GUEST_DIR)/vmi.cpio $(GUEST_DIR)/share.cpio $(GUEST_DIR)/dlh.cpio
+	$(GUEST_DIR)/vmi.cpio $(GUEST_DIR)/share.cpio $(GUEST_DIR)/dlh.cpio \
+	$(GUEST_DIR)/idle.cpio
 guest-6.1: $(GUEST_DIR)/Image-6.1
 guest-6.12: $(GUEST_DIR)/Image-6.12
 guest-glibc: $(GUEST_DIR)/glibc.cpio $(GUEST_DIR)/fpswitch.cpio $(GUEST_DIR)/bench.cpio
@@ -131,3 +132,7 @@ $(GUEST_DIR)/fpswitch.cpio: $(GUEST_DIR)/user/fpswitch guest/init/pack
 GUEST_BENCH := $(GUEST_DIR)/bench/fp $(GUEST_DIR)/bench/bitmanip $(GUEST_DIR)/bench/pipe
 $(GUEST_DIR)/bench.cpio: $(GUEST_DIR)/bench/run $(GUEST_BENCH) guest/init/pack
 	guest/init/pack $< $@ $(GUEST_BENCH)
+
+# The idle guest of bench/cpu.sh (timer exits with Sstc and without).
+$(GUEST_DIR)/idle.cpio: $(GUEST_DIR)/init/idle guest/init/pack
+	guest/init/pack $< $@

@@ -2,14 +2,16 @@
  * boot.c — /init of the boot test guest: proves that a Linux guest reached
  * user space with the CPUs it was given, then powers the machine off.
  *
- * It prints exactly one line on the console:
+ * It prints one result line on the console:
  *
  *   MEMVISOR-BOOT-OK cpus=N                  N CPUs online, as expected
  *   MEMVISOR-BOOT-FAIL expected=X got=N      the kernel command line said
  *                                            expect_cpus=X, N are online
  *   MEMVISOR-BOOT-FAIL <reason>              a check could not run
  *
- * Without expect_cpus= on the command line any count is OK. Linux hands
+ * and then "MEMVISOR-ISA <isa>", the first hart's ISA as the kernel shows
+ * it in /proc/cpuinfo (the extensions it found in the device tree and
+ * knows). Without expect_cpus= on the command line any count is OK. Linux hands
  * unknown key=value boot parameters to init as environment variables; that is
  * how expect_cpus arrives.
  *
@@ -213,12 +215,48 @@ static void check(char **envp)
 	line_emit(&l);
 }
 
+/* Prints "MEMVISOR-ISA " and the value of /proc/cpuinfo's first isa line. */
+static void print_isa(void)
+{
+	static char text[8192];
+	struct line l = {.len = 0};
+	ssize_t n, got = 0;
+	const char *p, *end;
+	int fd = open("/proc/cpuinfo", O_RDONLY, 0);
+
+	if (fd < 0)
+		return;
+	while (got < (ssize_t)sizeof(text) - 1 &&
+	       (n = read(fd, text + got, sizeof(text) - 1 - got)) > 0)
+		got += n;
+	close(fd);
+	text[got] = '\0';
+	for (p = text; *p; p = end + (*end == '\n')) {
+		end = p;
+		while (*end && *end != '\n')
+			end++;
+		if (!strncmp(p, "isa", 3) && (p[3] == '\t' || p[3] == ' ')) {
+			p = strchr(p, ':');
+			if (!p || p > end)
+				return;
+			for (p++; *p == ' '; p++)
+				;
+			line_puts(&l, "MEMVISOR-ISA ");
+			while (p < end && l.len < sizeof(l.buf) - 2)
+				l.buf[l.len++] = *p++;
+			line_emit(&l);
+			return;
+		}
+	}
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	(void)argc;
 	(void)argv;
 	console_open();
 	check(envp);
+	print_isa();
 	reboot(LINUX_REBOOT_CMD_POWER_OFF);
 	/* Only reached when power-off failed; init exiting then panics the
 	 * kernel, and panic=-1 turns that into a reset. */

@@ -30,6 +30,10 @@ void hart_init(struct hart *h, unsigned id, struct gstage *gs,
 	h->time_base_ns = time_base_ns;
 	h->priv = PRIV_S;
 	h->isa = ISA_IMPLEMENTED;
+	/* Every counter readable from U-mode, as the SBI firmware of other
+	 * platforms (OpenSBI) leaves it: Linux never writes scounteren, and
+	 * its vDSO reads time in U-mode. */
+	h->scounteren = 0xffffffffu;
 	h->asid_bits = ISA_ASID_BITS;
 	h->timecmp = UINT64_MAX;
 	atomic_init(&h->sip, 0);
