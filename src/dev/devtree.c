@@ -13,6 +13,9 @@
 #define DEVTREE_ISA_BASE "rv64i"
 #define DEVTREE_MMU	 "riscv,sv48"
 
+/* The harts a PLIC node routes to (interrupts-extended). */
+#define DEVTREE_PLIC_MAX_HARTS 64
+
 /*
  * A writer with a sticky error: after the first failure every call does
  * nothing, and devtree_build() looks at the error once, at the end.
@@ -67,6 +70,21 @@ static int devtree_check(const struct devtree_machine *m)
 
 	if (!m->ncpus || !m->ram_size || !m->timebase_hz)
 		return -EINVAL;
+	if (m->ndevices && (!m->devices || !m->plic_size))
+		return -EINVAL;
+	if (m->plic_size && m->ncpus > DEVTREE_PLIC_MAX_HARTS)
+		return -EINVAL;
+	for (unsigned i = 0; i < m->ndevices; i++) {
+		const struct devtree_device *d = &m->devices[i];
+
+		if (!d->node || !d->compatible || !d->compatible_len ||
+		    d->compatible[d->compatible_len - 1] != '\0' || !d->size ||
+		    d->irq > m->plic_ndev)
+			return -EINVAL;
+	}
+	if (m->stdout_dev && (m->stdout_dev < m->devices ||
+			      m->stdout_dev >= m->devices + m->ndevices))
+		return -EINVAL;
 	if (!m->isa || !m->isa_extensions || !m->isa_extensions_len ||
 	    m->isa_extensions[m->isa_extensions_len - 1] != '\0')
 		return -EINVAL;
@@ -83,6 +101,85 @@ static int devtree_check(const struct devtree_machine *m)
 static uint32_t devtree_intc_phandle(unsigned n)
 {
 	return n + 1;
+}
+
+/* The PLIC's phandle: after every hart's. */
+#define DEVTREE_PLIC_PHANDLE 0x8000u
+
+/* The S-mode external interrupt's number on a hart's local controller. */
+#define DEVTREE_IRQ_S_EXT 9
+
+static void devtree_reg(struct devtree_writer *w, uint64_t base, uint64_t size)
+{
+	fdt64_t reg[2] = {cpu_to_fdt64(base), cpu_to_fdt64(size)};
+
+	devtree_prop(w, "reg", reg, sizeof(reg));
+}
+
+static void devtree_plic(struct devtree_writer *w,
+			 const struct devtree_machine *m)
+{
+	static const char compat[] = "sifive,plic-1.0.0\0riscv,plic0";
+	fdt32_t ext[2 * DEVTREE_PLIC_MAX_HARTS];
+	char name[48];
+
+	snprintf(name, sizeof(name), "plic@%llx",
+		 (unsigned long long)m->plic_base);
+	devtree_begin(w, name);
+	devtree_prop(w, "compatible", compat, sizeof(compat));
+	devtree_reg(w, m->plic_base, m->plic_size);
+	devtree_u32(w, "#address-cells", 0);
+	devtree_u32(w, "#interrupt-cells", 1);
+	devtree_prop(w, "interrupt-controller", "", 0);
+	devtree_u32(w, "riscv,ndev", m->plic_ndev);
+	/* Context n is hart n's S-mode: the machine has no guest M-mode. */
+	for (unsigned n = 0; n < m->ncpus; n++) {
+		ext[2 * n] = cpu_to_fdt32(devtree_intc_phandle(n));
+		ext[2 * n + 1] = cpu_to_fdt32(DEVTREE_IRQ_S_EXT);
+	}
+	devtree_prop(w, "interrupts-extended", ext,
+		     2 * m->ncpus * sizeof(ext[0]));
+	devtree_u32(w, "phandle", DEVTREE_PLIC_PHANDLE);
+	devtree_end(w);
+}
+
+static void devtree_device_name(const struct devtree_device *d, char *buf,
+				size_t size)
+{
+	snprintf(buf, size, "%s@%llx", d->node, (unsigned long long)d->base);
+}
+
+/* /soc: the PLIC and the devices, addressed like the root (2 cells). */
+static void devtree_soc(struct devtree_writer *w,
+			const struct devtree_machine *m)
+{
+	char name[64];
+
+	if (!m->plic_size)
+		return;
+	devtree_begin(w, "soc");
+	devtree_u32(w, "#address-cells", 2);
+	devtree_u32(w, "#size-cells", 2);
+	devtree_str(w, "compatible", "simple-bus");
+	devtree_prop(w, "ranges", "", 0);
+	devtree_plic(w, m);
+	for (unsigned i = 0; i < m->ndevices; i++) {
+		const struct devtree_device *d = &m->devices[i];
+
+		devtree_device_name(d, name, sizeof(name));
+		devtree_begin(w, name);
+		devtree_prop(w, "compatible", d->compatible, d->compatible_len);
+		devtree_reg(w, d->base, d->size);
+		if (d->clock_hz)
+			devtree_u32(w, "clock-frequency", d->clock_hz);
+		if (d->irq) {
+			devtree_u32(w, "interrupt-parent",
+				    DEVTREE_PLIC_PHANDLE);
+			devtree_u32(w, "interrupts", d->irq);
+		}
+		devtree_end(w);
+	}
+	devtree_end(w);
 }
 
 static void devtree_cpu(struct devtree_writer *w,
@@ -147,6 +244,13 @@ static void devtree_chosen(struct devtree_writer *w,
 			   const struct devtree_machine *m)
 {
 	devtree_begin(w, "chosen");
+	if (m->stdout_dev) {
+		char name[64], path[80];
+
+		devtree_device_name(m->stdout_dev, name, sizeof(name));
+		snprintf(path, sizeof(path), "/soc/%s", name);
+		devtree_str(w, "stdout-path", path);
+	}
 	if (m->bootargs)
 		devtree_str(w, "bootargs", m->bootargs);
 	if (m->initrd_start || m->initrd_end) {
@@ -177,6 +281,7 @@ int devtree_build(const struct devtree_machine *m, void *buf, size_t size)
 	devtree_str(&w, "model", "memvisor");
 	devtree_cpus(&w, m);
 	devtree_memory(&w, m);
+	devtree_soc(&w, m);
 	devtree_chosen(&w, m);
 	devtree_end(&w);
 	if (!w.err)

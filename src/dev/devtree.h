@@ -23,6 +23,19 @@
 /* The usual timebase: the time CSR counts at 10 MHz. */
 #define DEVTREE_TIMEBASE_HZ 10000000u
 
+/*
+ * A memory-mapped device under /soc: node "<node>@<base>", its reg, and
+ * its interrupt on the PLIC.
+ */
+struct devtree_device {
+	const char *node;	/* node name before the unit address */
+	const char *compatible; /* a stringlist: names, each NUL-terminated */
+	size_t compatible_len;	/* bytes of compatible, the NULs included */
+	uint64_t base, size;	/* reg */
+	uint32_t irq;		/* interrupts on the PLIC; 0: none */
+	uint32_t clock_hz;	/* clock-frequency; 0: no such property */
+};
+
 /* What the device tree describes. */
 struct devtree_machine {
 	unsigned ncpus; /* harts 0 .. ncpus - 1; at least 1 */
@@ -39,15 +52,27 @@ struct devtree_machine {
 	uint64_t initrd_start;	 /* initrd [start, end) in guest-physical */
 	uint64_t initrd_end;	 /* memory; both 0: no initrd */
 	uint32_t timebase_hz;	 /* frequency of the time CSR; nonzero */
+
+	/* The platform: a PLIC with plic_ndev sources, routing to every
+	 * hart's S-mode external interrupt (context n = hart n); size 0: no
+	 * PLIC and no devices. */
+	uint64_t plic_base, plic_size;
+	uint32_t plic_ndev;
+	const struct devtree_device *devices; /* ndevices of them */
+	unsigned ndevices;
+	/* /chosen/stdout-path: the console, one of devices; NULL: none
+	 * (the SBI console). */
+	const struct devtree_device *stdout_dev;
 };
 
 /*
  * Build the device tree of machine m into buf (size bytes, 8-byte aligned,
  * owned by the caller). Returns the size of the blob (at most size), or
  * -EINVAL when m is inconsistent (no cpus, no ISA, empty or wrapping RAM,
- * zero timebase, an initrd with end < start or outside RAM), -ENOSPC when buf
- * is too small (its contents are then undefined). The blob is a complete,
- * finished FDT (version 17) ready to be copied into guest memory.
+ * zero timebase, devices without a PLIC or with an irq beyond plic_ndev, an
+ * initrd with end < start or outside RAM), -ENOSPC when buf is too small (its
+ * contents are then undefined). The blob is a complete, finished FDT (version
+ * 17) ready to be copied into guest memory.
  */
 int devtree_build(const struct devtree_machine *m, void *buf, size_t size);
 

@@ -231,6 +231,7 @@ void vm_vcpu_init(struct vm *vm, unsigned i)
 
 	hart_init(&v->hart, i, &vm->gs, vm->time_base_ns);
 	v->hart.isa = vm->isa;
+	v->hart.mmio = &vm->mmio;
 	v->hart.asid_bits = vm->asid_bits;
 	if (vm->nvcpus > 1)
 		v->hart.shootdown = sched_shootdown;

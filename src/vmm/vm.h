@@ -14,6 +14,7 @@
 
 #include "cpu/hart.h"
 #include "dev/console.h"
+#include "dev/mmio.h"
 #include "mem/gstage.h"
 #include "vmm/dlh.h"
 #include "vmm/inspect.h"
@@ -81,6 +82,7 @@ struct vm {
 	unsigned id; /* given by hv_add(); 0 until then */
 	struct gstage gs;
 	uint64_t ram_base, ram_size;
+	struct mmio_bus mmio; /* its devices (vmm/platform.h) */
 	unsigned nvcpus;
 	struct console *console;
 	bool owns_console; /* vm_destroy() destroys it */

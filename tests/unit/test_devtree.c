@@ -307,9 +307,90 @@ static void test_invalid_machine(void **state)
 			 -EINVAL);
 }
 
+/* A platform: the PLIC routes to each hart's S-mode external interrupt,
+ * devices sit under /soc with their interrupt, stdout-path names the UART. */
+static void test_platform(void **state)
+{
+	static const char uart_compat[] = "ns16550a";
+	static const char virtio_compat[] = "virtio,mmio";
+	const struct devtree_device dev[] = {
+	    {.node = "serial",
+	     .compatible = uart_compat,
+	     .compatible_len = sizeof(uart_compat),
+	     .base = 0x10000000,
+	     .size = 0x100,
+	     .irq = 10,
+	     .clock_hz = 3686400},
+	    {.node = "virtio_mmio",
+	     .compatible = virtio_compat,
+	     .compatible_len = sizeof(virtio_compat),
+	     .base = 0x10001000,
+	     .size = 0x1000,
+	     .irq = 1},
+	};
+	struct devtree_machine m = base_machine;
+	const fdt32_t *ext;
+	int len, plic, uart, virtio, chosen;
+
+	(void)state;
+	m.ncpus = 2;
+	m.plic_base = 0x0c000000;
+	m.plic_size = 0x4000000;
+	m.plic_ndev = 31;
+	m.devices = dev;
+	m.ndevices = 2;
+	m.stdout_dev = &dev[0];
+	assert_true(devtree_build(&m, blob_buf, sizeof(blob_buf)) > 0);
+	plic = node(blob_buf, "/soc/plic@c000000");
+	assert_int_equal(fdt_stringlist_count(blob_buf, plic, "compatible"), 2);
+	assert_string_equal(
+	    fdt_stringlist_get(blob_buf, plic, "compatible", 0, NULL),
+	    "sifive,plic-1.0.0");
+	assert_int_equal(prop_u32(blob_buf, plic, "riscv,ndev"), 31);
+	ext = fdt_getprop(blob_buf, plic, "interrupts-extended", &len);
+	assert_non_null(ext);
+	assert_int_equal(len, 4 * 4);
+	assert_int_equal(
+	    fdt32_to_cpu(ext[0]),
+	    fdt_get_phandle(blob_buf, node(blob_buf, "/cpus/cpu@0/"
+						     "interrupt-controller")));
+	assert_int_equal(fdt32_to_cpu(ext[1]), 9);
+	assert_int_equal(
+	    fdt32_to_cpu(ext[2]),
+	    fdt_get_phandle(blob_buf, node(blob_buf, "/cpus/cpu@1/"
+						     "interrupt-controller")));
+	assert_int_equal(fdt32_to_cpu(ext[3]), 9);
+
+	uart = node(blob_buf, "/soc/serial@10000000");
+	assert_prop_str(blob_buf, uart, "compatible", "ns16550a");
+	assert_int_equal(prop_u32(blob_buf, uart, "interrupts"), 10);
+	assert_int_equal(prop_u32(blob_buf, uart, "interrupt-parent"),
+			 fdt_get_phandle(blob_buf, plic));
+	assert_int_equal(prop_u32(blob_buf, uart, "clock-frequency"), 3686400);
+	virtio = node(blob_buf, "/soc/virtio_mmio@10001000");
+	assert_int_equal(prop_u32(blob_buf, virtio, "interrupts"), 1);
+	chosen = node(blob_buf, "/chosen");
+	assert_prop_str(blob_buf, chosen, "stdout-path",
+			"/soc/serial@10000000");
+
+	/* An interrupt beyond the PLIC's sources, devices without a PLIC. */
+	struct devtree_device bad = dev[0];
+	bad.irq = 32;
+	m.devices = &bad;
+	m.ndevices = 1;
+	m.stdout_dev = NULL;
+	assert_int_equal(devtree_build(&m, blob_buf, sizeof(blob_buf)),
+			 -EINVAL);
+	m.devices = dev;
+	m.plic_size = 0;
+	assert_int_equal(devtree_build(&m, blob_buf, sizeof(blob_buf)),
+			 -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_platform),
 	    cmocka_unit_test(test_one_cpu),
 	    cmocka_unit_test(test_four_cpus_initrd),
 	    cmocka_unit_test(test_no_bootargs),
