@@ -395,16 +395,7 @@ static void check_user(void)
 #define CHECK_ILLEGAL_A0(word, addr, code)                                     \
 	do {                                                                   \
 		register uint64_t __a0 __asm__("a0") = (addr);                 \
-		uint64_t __pc;                                                 \
-		trap_clear();                                                  \
-		__asm__ volatile("la %0, 8f\n\t" ARM_TRAP                      \
-				 "8:\t.word " #word TRAP_POINT                 \
-				 : "=&r"(__pc)                                 \
-				 : "r"(__a0)                                   \
-				 : "t6", "memory");                            \
-		CHECK_EQ(self()->last.cause, CAUSE_ILLEGAL, code);             \
-		CHECK_EQ(self()->last.epc, __pc, code + 1);                    \
-		CHECK_EQ(self()->last.tval, word, code + 2);                   \
+		ILLEGAL_AT(".word " #word, word, code, CHECK_EQ, "r"(__a0));   \
 	} while (0)
 
 static void check_encodings(void)

@@ -417,21 +417,6 @@ static void check_sie_sip(void)
 	CHECK_EQ(csr_read(sip) & SIP_SSIP, 0, 606);
 }
 
-/* Expect the 32-bit word to raise illegal instruction with stval = it. */
-#define CHECK_ILLEGAL(word, code)                                              \
-	do {                                                                   \
-		uint64_t __pc;                                                 \
-		trap_clear();                                                  \
-		__asm__ volatile("la %0, 8f\n\t" ARM_TRAP                      \
-				 "8:\t.word " #word TRAP_POINT                 \
-				 : "=&r"(__pc)                                 \
-				 :                                             \
-				 : "t6", "memory");                            \
-		CHECK_EQ(self()->last.cause, CAUSE_ILLEGAL, code);             \
-		CHECK_EQ(self()->last.epc, __pc, code + 1);                    \
-		CHECK_EQ(self()->last.tval, word, code + 2);                   \
-	} while (0)
-
 /* Expect the 32-bit word (a CSR read) not to trap. */
 #define CHECK_LEGAL(word, code)                                                \
 	do {                                                                   \

@@ -48,19 +48,8 @@ static unsigned long flags_take(void)
 /* Run the 16- or 32-bit instruction emitted by directive (".word 0x..."
  * or ".half 0x..."); expect illegal instruction, sepc at it, stval = its
  * bits. */
-#define CHECK_ILLEGAL(directive, bits, code)                                   \
-	do {                                                                   \
-		uint64_t __pc;                                                 \
-		trap_clear();                                                  \
-		__asm__ volatile("la %0, 8f\n\t" ARM_TRAP                      \
-				 "8:\t" directive TRAP_POINT                   \
-				 : "=&r"(__pc)                                 \
-				 :                                             \
-				 : "t6", "memory");                            \
-		CHECK_EQ(self()->last.cause, CAUSE_ILLEGAL, code);             \
-		CHECK_EQ(self()->last.epc, __pc, code + 1);                    \
-		CHECK_EQ(self()->last.tval, bits, code + 2);                   \
-	} while (0)
+#define CHECK_ILLEGAL_INSN(directive, bits, code)                              \
+	ILLEGAL_AT(directive, bits, code, CHECK_EQ)
 
 /* The same instruction must run without a trap. */
 #define CHECK_RUNS(directive, code)                                            \
@@ -164,20 +153,21 @@ static void check_fs_off(void)
 	/* flw ft0, 0(a0); fadd.d ft1, ft2, ft3; fmv.x.w a0, ft0; csrr a0,
 	 * fcsr; fsd ft0, 0(a0); fmadd.s ft0, ft1, ft2, ft3; fcvt.d.s fa0,
 	 * fa1. They trap before any access. */
-	CHECK_ILLEGAL(".word 0x00052007", 0x00052007, 101);
-	CHECK_ILLEGAL(".word 0x023170d3", 0x023170d3, 104);
-	CHECK_ILLEGAL(".word 0xe0000553", 0xe0000553, 107);
-	CHECK_ILLEGAL(".word 0x00302573", 0x00302573, 110);
-	CHECK_ILLEGAL(".word 0x00053027", 0x00053027, 113);
-	CHECK_ILLEGAL(".word 0x1820f043", 0x1820f043, 116);
-	CHECK_ILLEGAL(".word 0x42058553", 0x42058553, 119);
+	CHECK_ILLEGAL_INSN(".word 0x00052007", 0x00052007, 101);
+	CHECK_ILLEGAL_INSN(".word 0x023170d3", 0x023170d3, 104);
+	CHECK_ILLEGAL_INSN(".word 0xe0000553", 0xe0000553, 107);
+	CHECK_ILLEGAL_INSN(".word 0x00302573", 0x00302573, 110);
+	CHECK_ILLEGAL_INSN(".word 0x00053027", 0x00053027, 113);
+	CHECK_ILLEGAL_INSN(".word 0x1820f043", 0x1820f043, 116);
+	CHECK_ILLEGAL_INSN(".word 0x42058553", 0x42058553, 119);
 	/* Compressed: c.fld fa0, 0(a1) and c.fsdsp ft0, 0(sp); stval holds
 	 * the 16-bit instruction. */
-	CHECK_ILLEGAL(".half 0x2188", 0x2188, 122);
-	CHECK_ILLEGAL(".half 0xa002", 0xa002, 125);
+	CHECK_ILLEGAL_INSN(".half 0x2188", 0x2188, 122);
+	CHECK_ILLEGAL_INSN(".half 0xa002", 0xa002, 125);
 	/* fflags and frm too. */
-	CHECK_ILLEGAL(".word 0x00102573", 0x00102573, 128); /* csrr fflags */
-	CHECK_ILLEGAL(".word 0x00201073", 0x00201073, 131); /* fsrm zero */
+	CHECK_ILLEGAL_INSN(".word 0x00102573", 0x00102573,
+			   128); /* csrr fflags */
+	CHECK_ILLEGAL_INSN(".word 0x00201073", 0x00201073, 131); /* fsrm zero */
 	CHECK_EQ(fs_get(), FS_OFF, 134);
 	CHECK_EQ(csr_read(sstatus) & SSTATUS_SD, 0, 135);
 }
@@ -230,18 +220,18 @@ static void check_rounding_modes(void)
 	fs_set(FS_DIRTY);
 	csr_write(frm, 0);
 	/* Static rm 5 and 6 are reserved: fadd.s ft1, ft2, ft3, rm. */
-	CHECK_ILLEGAL(".word 0x003150d3", 0x003150d3, 300);
-	CHECK_ILLEGAL(".word 0x003160d3", 0x003160d3, 303);
+	CHECK_ILLEGAL_INSN(".word 0x003150d3", 0x003150d3, 300);
+	CHECK_ILLEGAL_INSN(".word 0x003160d3", 0x003160d3, 303);
 	/* fmadd.d with rm 6; fcvt.w.d a0, ft0 with rm 5. */
-	CHECK_ILLEGAL(".word 0x1a20e043", 0x1a20e043, 306);
-	CHECK_ILLEGAL(".word 0xc2005553", 0xc2005553, 309);
+	CHECK_ILLEGAL_INSN(".word 0x1a20e043", 0x1a20e043, 306);
+	CHECK_ILLEGAL_INSN(".word 0xc2005553", 0xc2005553, 309);
 	/* Dynamic (rm 7) with frm 5, 6, 7 is illegal at execution. */
 	for (unsigned long frm = 5; frm <= 7; frm++) {
 		csr_write(frm, frm);
 		CHECK_EQ(csr_read(frm), frm, 312);
-		CHECK_ILLEGAL(".word 0x003170d3", 0x003170d3, 313);
+		CHECK_ILLEGAL_INSN(".word 0x003170d3", 0x003170d3, 313);
 		/* fcvt.d.w ft0, a0 (dyn) rounds nothing but has an rm. */
-		CHECK_ILLEGAL(".word 0xd2057053", 0xd2057053, 316);
+		CHECK_ILLEGAL_INSN(".word 0xd2057053", 0xd2057053, 316);
 		/* A static mode still runs: fadd.s ft1, ft2, ft3, rne. */
 		CHECK_RUNS(".word 0x003100d3", 319);
 		/* Not rounding, no rm field: fsgnj.s ft1, ft2, ft3. */

@@ -273,6 +273,31 @@ void trap_skip_next(void);
 #define TRAP_POINT "\n9:\n\tsd zero, " STR(HL_RESUME) "(tp)\n\t"
 
 /*
+ * Run the instruction the assembler text insn emits (".word 0x...",
+ * ".half 0x...") and expect an illegal-instruction trap at it with stval =
+ * bits, reporting through EQ (CHECK_EQ or EXPECT_EQ) with codes code ..
+ * code + 2. Further arguments are asm inputs for the instruction (e.g.
+ * "r"(a0_var)).
+ */
+#define ILLEGAL_AT(insn, bits, code, EQ, ...)                                  \
+	do {                                                                   \
+		uint64_t __pc;                                                 \
+		trap_clear();                                                  \
+		__asm__ volatile("la %0, 8f\n\t" ARM_TRAP                      \
+				 "8:\t" insn TRAP_POINT                        \
+				 : "=&r"(__pc)                                 \
+				 : __VA_ARGS__                                 \
+				 : "t6", "memory");                            \
+		EQ(self()->last.cause, CAUSE_ILLEGAL, code);                   \
+		EQ(self()->last.epc, __pc, (code) + 1);                        \
+		EQ(self()->last.tval, bits, (code) + 2);                       \
+	} while (0)
+
+/* The 32-bit word must raise illegal instruction with stval = it. */
+#define CHECK_ILLEGAL(word, code)                                              \
+	ILLEGAL_AT(".word " #word, word, code, CHECK_EQ)
+
+/*
  * Probes: one access at addr that may trap. Each returns true when it
  * took an exception (self()->last says which); a load's *val is 0 then.
  */

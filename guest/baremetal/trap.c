@@ -105,22 +105,6 @@ static void check_ebreak(void)
 	}
 }
 
-/* Run the 32-bit word insn; expect an illegal-instruction trap whose stval
- * holds the instruction's bits. */
-#define CHECK_ILLEGAL(word, code)                                              \
-	do {                                                                   \
-		uint64_t __pc;                                                 \
-		trap_clear();                                                  \
-		__asm__ volatile("la %0, 8f\n\t" ARM_TRAP                      \
-				 "8:\t.word " #word TRAP_POINT                 \
-				 : "=&r"(__pc)                                 \
-				 :                                             \
-				 : "t6", "memory");                            \
-		CHECK_EQ(self()->last.cause, CAUSE_ILLEGAL, code);             \
-		CHECK_EQ(self()->last.epc, __pc, code + 1);                    \
-		CHECK_EQ(self()->last.tval, word, code + 2);                   \
-	} while (0)
-
 static void check_illegal(void)
 {
 	/* All-zero bits are defined illegal (a 16-bit encoding; stval = 0). */
