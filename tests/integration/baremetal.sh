@@ -222,6 +222,7 @@ refuse "--cpus 99" run --kernel "$good" --cpus 99
 refuse "--memory 3X" run --kernel "$good" --memory 3X
 refuse "--memory 1K" run --kernel "$good" --memory 1K
 refuse "--pcpus 0" run --kernel "$good" --pcpus 0
+refuse "--console tty" run --kernel "$good" --console tty
 refuse "run without --kernel" run
 refuse "an unknown option" run --kernel "$good" --frobnicate
 refuse "an unknown command" frobnicate
