@@ -64,7 +64,7 @@ for n in 1 2; do
 		fail=1
 		continue
 	fi
-	check "$log" memvisor "$n" '^earlycon: uart8250 at MMIO 0x0*10000000' "earlycon: uart8250 at MMIO 0x10000000" || ok=0
+	check "$log" memvisor "$n" 'earlycon: uart8250 at MMIO 0x0*10000000' "earlycon: uart8250 at MMIO 0x10000000" || ok=0
 	check "$log" memvisor "$n" 'riscv-plic: .*mapped 31 interrupts' "riscv-plic: ... mapped 31 interrupts" || ok=0
 	check "$log" memvisor "$n" 'ttyS0 at MMIO 0x10000000 \(irq = [0-9]+, .*\) is a 16550A' "ttyS0 at MMIO 0x10000000 (irq = ...) is a 16550A" || ok=0
 	[ $ok = 1 ] && echo "   ok   memvisor --cpus $n: init after $ms ms (console ttyS0, earlycon uart8250)"
@@ -76,11 +76,24 @@ log=$logs/memvisor-stdout-path.log
 run "$log" "$build/memvisor" run --kernel "$image" --initrd "$initrd" \
 	--memory 512M --cmdline "earlycon expect_cpus=1 panic=-1"
 if [ "$rc" = 0 ] && grep -qx "MEMVISOR-BOOT-OK cpus=1" "$log" &&
-	grep -qE '^earlycon: uart8250 at MMIO' "$log"; then
+	grep -qE 'earlycon: ns16550a0 at MMIO 0x0*10000000' "$log" &&
+	grep -q 'console \[ttyS0\] enabled' "$log"; then
 	echo "   ok   memvisor, no console= (stdout-path: the UART): init after $ms ms"
 else
 	echo "   FAIL memvisor without console=: exit $rc (log $log)"
 	tail -n 10 "$log" | sed 's/^/      | /'
+	fail=1
+fi
+
+# --console sbi: no stdout-path, so a bare "earlycon" finds no UART (this
+# kernel has no SBI console either: it runs to its power-off in silence).
+log=$logs/memvisor-console-sbi.log
+run "$log" "$build/memvisor" run --kernel "$image" --initrd "$initrd" \
+	--memory 512M --console sbi --cmdline "earlycon expect_cpus=1 panic=-1"
+if [ "$rc" = 0 ] && ! grep -q 'earlycon: ns16550a0' "$log"; then
+	echo "   ok   memvisor --console sbi: no stdout-path, no UART earlycon; powered off"
+else
+	echo "   FAIL memvisor --console sbi: exit $rc, or the UART was stdout-path (log $log)"
 	fail=1
 fi
 
