@@ -70,6 +70,21 @@ for n in 1 2; do
 	[ $ok = 1 ] && echo "   ok   memvisor --cpus $n: init after $ms ms (console ttyS0, earlycon uart8250)"
 done
 
+# The same boot under the ASan/UBSan build, when there is one.
+if [ -x "$build/asan/memvisor" ]; then
+	log=$logs/memvisor-asan.log
+	run "$log" "$build/asan/memvisor" run --kernel "$image" --initrd "$initrd" \
+		--memory 512M --cpus 2 \
+		--cmdline "console=ttyS0 earlycon=uart8250,mmio,0x10000000 expect_cpus=2 panic=-1"
+	if [ "$rc" = 0 ] && grep -qx "MEMVISOR-BOOT-OK cpus=2" "$log"; then
+		echo "   ok   memvisor (ASan/UBSan) --cpus 2: init after $ms ms"
+	else
+		echo "   FAIL memvisor (ASan/UBSan) --cpus 2 (exit $rc; log $log)"
+		tail -n 15 "$log" | sed 's/^/      | /'
+		fail=1
+	fi
+fi
+
 # No console= at all: Linux takes its console from the device tree's
 # stdout-path, the UART under the default --console serial.
 log=$logs/memvisor-stdout-path.log
