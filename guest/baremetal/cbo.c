@@ -46,7 +46,7 @@ enum {
 	P_NORAM, /* a leaf to a guest-physical address outside RAM */
 	NPAGES,
 };
-#define NO_RAM 0x10000000ul
+#define NO_RAM 0x20000000ul
 
 static uint8_t page[NPAGES][4096] __attribute__((aligned(4096)));
 static uint64_t *pte[NPAGES];

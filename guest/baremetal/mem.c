@@ -240,10 +240,10 @@ static void check_x0_load(void)
 	trap_clear();
 	__asm__ volatile(ARM_TRAP "ld x0, 0(%0)" TRAP_POINT
 			 :
-			 : "r"(0x10000000ul)
+			 : "r"(0x20000000ul)
 			 : "t6", "memory");
 	CHECK_EQ(self()->last.cause, CAUSE_LOAD_ACCESS, 403);
-	CHECK_EQ(self()->last.tval, 0x10000000ul, 404);
+	CHECK_EQ(self()->last.tval, 0x20000000ul, 404);
 }
 
 /* rd = amo(addr, src): the old value, sign-extended for .w. */

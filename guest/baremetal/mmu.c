@@ -203,7 +203,7 @@ static void build(unsigned lv)
 	 * Svnapot, Svpbmt is offered, so each makes the PTE fault; bit 54
 	 * is reserved outright. Only bit 54 here; the others below. */
 	*pte[P_RSV] |= 1ul << 54;
-	*pte[P_GPA] = ((0x10000000ul >> 12) << 10) | flags[P_GPA];
+	*pte[P_GPA] = ((0x20000000ul >> 12) << 10) | flags[P_GPA];
 	*pte[P_XE2] = (((uint64_t)page[P_XE2F] >> 12) << 10) | flags[P_XE2];
 	/* P_SW starts out mapping page P_SW_A. */
 	*pte[P_SW] = (((uint64_t)page[P_SW_A] >> 12) << 10) | flags[P_SW];
@@ -213,7 +213,7 @@ static void build(unsigned lv)
 	map(VA_PBMT_NL, (uint64_t)page[P_RW], 0, flags[P_RW]);
 
 	/* A level-1 PTE pointing at a "table" outside RAM. */
-	*pte_at(VA_BAD_TABLE, 1) = ((0x10000000ul >> 12) << 10) | PTE_V;
+	*pte_at(VA_BAD_TABLE, 1) = ((0x20000000ul >> 12) << 10) | PTE_V;
 
 	/* U-mode code and stack. */
 	for (uint64_t off = 0; off < (uint64_t)(__user_end - __user_start);

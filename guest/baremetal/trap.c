@@ -16,8 +16,10 @@
 
 TEST_NAME("trap");
 
-/* Guest-physical addresses with nothing behind them (RAM starts at 2 GiB). */
-#define NO_RAM 0x10000000ul
+/* Guest-physical addresses with nothing behind them: no RAM (it starts at
+ * 2 GiB) and no device (vmm/platform.h: PLIC, UART, virtio below 0x10010000).
+ */
+#define NO_RAM 0x20000000ul
 
 /*
  * U-mode snippets. Each ends in ecall (or faults first): user_run()

@@ -35,7 +35,7 @@ if [ ! -x "$memvisor" ]; then
 fi
 
 # `make integration` builds the guests first; by hand, build them here.
-for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh bitmanip asid sstc cbo fpu; do
+for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh bitmanip asid sstc cbo fpu plic_uart; do
 	if [ ! -e "$elfs/$t.elf" ]; then
 		if ! make -s -C "$root" BUILD="$build" baremetal; then
 			echo "FAIL: cannot build the bare-metal guests"
@@ -62,13 +62,20 @@ bad() {
 
 # guest NAME STATUS MARKERS [memvisor run options...]
 # Boot $elfs/NAME.elf; it must exit with STATUS and print every line of
-# MARKERS (newline-separated, exact lines).
+# MARKERS (newline-separated, exact lines). Its console input is empty, or
+# $guest_input (bytes) written a second after it starts.
+guest_input=
 guest() {
 	name=$1 want=$2 markers=$3
 	shift 3
 	label="$name${*:+ $*}"
-	timeout -k 5 "$guest_timeout" "$memvisor" run \
-		--kernel "$elfs/$name.elf" "$@" </dev/null >"$tmp/raw" 2>&1
+	{
+		if [ -n "$guest_input" ]; then
+			sleep 1
+			printf '%s' "$guest_input"
+		fi
+	} | timeout -k 5 "$guest_timeout" "$memvisor" run \
+		--kernel "$elfs/$name.elf" "$@" >"$tmp/raw" 2>&1
 	rc=$?
 	# A guest may write NUL bytes (a DBCN write of zeroed memory).
 	tr -d '\000' <"$tmp/raw" >"$tmp/out"
@@ -118,6 +125,14 @@ sstc: stimecmp present" --memory 64M
 guest sstc 0 "PASS sstc
 sstc: stimecmp absent" --memory 64M --cpu-disable sstc
 guest cbo 0 "PASS cbo" --memory 64M
+# The UART and the PLIC from the guest: output, THR-empty and RX interrupts
+# as scause 9 with claim 10, complete, threshold; the RX byte comes while
+# the hart waits in wfi.
+guest_input=R
+guest plic_uart 0 "PASS plic_uart
+plic_uart: hello through the UART
+plic_uart: RX interrupt took 'R'" --memory 64M
+guest_input=
 guest fpu 0 "PASS fpu" --memory 64M
 guest sbi 0 "PASS sbi
 sbi: hello through DBCN write
@@ -207,6 +222,7 @@ refuse "--cpus 99" run --kernel "$good" --cpus 99
 refuse "--memory 3X" run --kernel "$good" --memory 3X
 refuse "--memory 1K" run --kernel "$good" --memory 1K
 refuse "--pcpus 0" run --kernel "$good" --pcpus 0
+refuse "--console tty" run --kernel "$good" --console tty
 refuse "run without --kernel" run
 refuse "an unknown option" run --kernel "$good" --frobnicate
 refuse "an unknown command" frobnicate
