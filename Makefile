@@ -23,7 +23,9 @@ LDLIBS := -lfdt -lelf -ljansson -lz -lcrypto
 # One list per layer (DESIGN.md); includes point down the layers only.
 MEM_SRCS := src/mem/frame.c src/mem/gstage.c src/mem/gstage_clone.c src/mem/gstage_share.c src/mem/gstage_check.c src/mem/gmem.c
 DEV_SRCS := src/dev/devtree.c src/dev/loader.c src/dev/loader_elf.c \
-	src/dev/loader_initrd.c src/dev/console.c src/dev/mmio.c
+	src/dev/loader_initrd.c src/dev/console.c src/dev/mmio.c \
+	src/dev/virtio/mmio.c src/dev/virtio/queue.c src/dev/virtio/disk.c \
+	src/dev/virtio/blk.c
 CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/exec_bitmanip.c \
 	src/cpu/exec_mem.c src/cpu/exec_amo.c src/cpu/exec_system.c src/cpu/csr.c \
@@ -41,7 +43,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: tests/unit/test_<name>.c, one per module, cmocka.
-UNIT_TESTS := isa mmio frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip fpu sbi api dlh vmi share dedup hv
+UNIT_TESTS := isa mmio frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip fpu sbi api dlh vmi share dedup hv virtio disk
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.
