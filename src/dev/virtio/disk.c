@@ -161,6 +161,15 @@ int disk_open(const char *path, bool ro, struct disk **out, char *why,
 			 "--disk %s: is a directory, not a disk image", path);
 		goto err_close;
 	}
+	/* Root opens anything read-write: the mode says what is meant. */
+	if (!ro && !(sb.st_mode & 0222)) {
+		err = EACCES;
+		snprintf(why, whylen,
+			 "--disk %s: the image is read-only: add ,ro to use "
+			 "it read-only",
+			 path);
+		goto err_close;
+	}
 	if (!S_ISREG(sb.st_mode) || sb.st_size < DISK_SECTOR) {
 		err = EINVAL;
 		snprintf(why, whylen,
