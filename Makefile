@@ -6,6 +6,7 @@
 #   make bench      run the benchmarks (bench/results/*.json)
 #   make asan       run the unit tests in an -fsanitize=address,undefined build
 #   make format     apply .clang-format
+#   make fuzz       run the libFuzzer targets for a bounded number of inputs
 
 BUILD ?= build
 CC ?= gcc
@@ -50,7 +51,7 @@ UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 BENCHES := memcore clone vmclone madvise dlh
 BENCH_BINS := $(BENCHES:%=$(BUILD)/bench/%)
 
-.PHONY: all setup unit asan check integration demo bench clean format
+.PHONY: all setup unit asan check integration demo bench clean format fuzz
 all: $(BUILD)/memvisor
 
 setup:
@@ -133,6 +134,28 @@ bench: all guest $(BENCH_BINS)
 		--kernel $(BUILD)/guest/Image-6.1 --initrd $(BUILD)/guest/dlh.cpio \
 		--json bench/results/dlh.json
 bench: baremetal
+
+# libFuzzer targets (tests/fuzz/fuzz_<name>.c), built with clang from the
+# sources they exercise; each starts from its committed corpus
+# (tests/fuzz/corpus/<name>) and writes what it finds under build/.
+FUZZ_CC ?= $(shell command -v clang-14 || command -v clang)
+FUZZ_RUNS ?= 200000
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Isrc -Iinclude -pthread \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_virtqueue_SRCS := src/dev/virtio/queue.c $(MEM_SRCS)
+FUZZERS := virtqueue
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MEM_SRCS) src/dev/virtio/queue.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_$*_SRCS)
+
+fuzz: $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
+	@for f in $(FUZZERS); do \
+		mkdir -p $(BUILD)/fuzz/found-$$f && \
+		$(BUILD)/fuzz/fuzz_$$f -runs=$(FUZZ_RUNS) -max_len=4096 \
+			-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+			$(BUILD)/fuzz/found-$$f tests/fuzz/corpus/$$f || exit 1; \
+	done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
