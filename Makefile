@@ -48,7 +48,7 @@ UNIT_TESTS := isa mmio frame gstage gstage_cow gstage_clone gstage_share gmem de
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.
-BENCHES := memcore clone vmclone madvise dlh
+BENCHES := memcore clone vmclone madvise dlh blk
 BENCH_BINS := $(BENCHES:%=$(BUILD)/bench/%)
 
 .PHONY: all setup unit asan check integration demo bench clean format fuzz

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -62,7 +63,7 @@ struct virtio_blk {
 	/* The worker's own. */
 	struct virtq_chain chain;
 	uint8_t *bounce;
-	uint64_t requests, failed, malformed; /* under the queues lock */
+	_Atomic uint64_t requests, failed, malformed;
 };
 
 static uint64_t blk_features(void *dev)
@@ -434,11 +435,9 @@ int virtio_blk_clone(struct virtio_blk *src, struct gstage *gs,
 void virtio_blk_get_stats(struct virtio_blk *b, struct virtio_blk_stats *st)
 {
 	disk_get_stats(b->disk, &st->disk);
-	virtio_mmio_queues_lock(&b->t);
-	st->requests = b->requests;
-	st->failed = b->failed;
-	st->malformed = b->malformed;
-	virtio_mmio_queues_unlock(&b->t);
+	st->requests = atomic_load(&b->requests);
+	st->failed = atomic_load(&b->failed);
+	st->malformed = atomic_load(&b->malformed);
 	st->notifies = atomic_load(&b->t.notifies);
 	st->interrupts = atomic_load(&b->t.interrupts);
 }

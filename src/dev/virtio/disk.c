@@ -20,9 +20,11 @@
 
 struct disk_layer {
 	_Atomic unsigned refs;
-	int fd;
+	int fd; /* an overlay's: -1 until its first write */
+	bool overlay;
 	struct disk_layer *parent; /* NULL: the image */
-	uint64_t *map;		   /* overlay: a bit per block it holds */
+	uint64_t *map;		   /* overlay: a bit per block it holds, NULL
+				      until its first write */
 	uint64_t own_blocks;	   /* bits set in map */
 	char *dir;		   /* image: where overlays are created */
 };
@@ -37,7 +39,7 @@ struct disk {
 
 static bool layer_has(const struct disk_layer *l, uint64_t b)
 {
-	return !l->map || (l->map[b / 64] >> (b % 64)) & 1;
+	return !l->overlay || (l->map && (l->map[b / 64] >> (b % 64)) & 1);
 }
 
 static void layer_set(struct disk_layer *l, uint64_t b)
@@ -53,7 +55,8 @@ static void layer_put(struct disk_layer *l)
 	while (l && atomic_fetch_sub(&l->refs, 1) == 1) {
 		struct disk_layer *parent = l->parent;
 
-		close(l->fd);
+		if (l->fd >= 0)
+			close(l->fd);
 		free(l->map);
 		free(l->dir);
 		free(l);
@@ -74,8 +77,8 @@ static struct disk_layer *layer_image(struct disk_layer *l)
 	return l;
 }
 
-/* An unnamed sparse file of size bytes in dir, else in $TMPDIR or /tmp. */
-static int overlay_file(const char *dir, uint64_t size)
+/* An unnamed sparse file in dir, else in $TMPDIR or /tmp. */
+static int overlay_file(const char *dir)
 {
 	const char *tmp = getenv("TMPDIR");
 	const char *dirs[] = {dir, tmp && *tmp ? tmp : "/tmp", "/tmp"};
@@ -86,40 +89,47 @@ static int overlay_file(const char *dir, uint64_t size)
 		if (fd < 0)
 			err = errno;
 	}
-	if (fd < 0)
-		return -err;
-	if (ftruncate(fd, (off_t)size)) {
-		err = errno;
-		close(fd);
-		return -err;
-	}
-	return fd;
+	/* No need to size it: only blocks written are ever read back. */
+	return fd < 0 ? -err : fd;
 }
 
-/* A fresh, empty overlay of disk d on parent (whose reference it takes). */
-static int overlay_create(const struct disk *d, struct disk_layer *parent,
-			  struct disk_layer **out)
+/*
+ * A fresh, empty overlay on parent (whose reference it takes). Its file
+ * and map come with its first write (overlay_ensure()), so a clone costs
+ * two small allocations whatever the disk's size.
+ */
+static int overlay_create(struct disk_layer *parent, struct disk_layer **out)
 {
 	struct disk_layer *l = calloc(1, sizeof(*l));
-	int fd;
 
 	if (!l)
 		return -ENOMEM;
-	l->map = calloc((d->nblocks + 63) / 64, sizeof(uint64_t));
-	if (!l->map) {
-		free(l);
-		return -ENOMEM;
-	}
-	fd = overlay_file(layer_image(parent)->dir, d->size);
-	if (fd < 0) {
-		free(l->map);
-		free(l);
-		return fd;
-	}
-	l->fd = fd;
+	l->fd = -1;
+	l->overlay = true;
 	l->parent = parent;
 	atomic_init(&l->refs, 1);
 	*out = l;
+	return 0;
+}
+
+/* Give d's top overlay its file and map, if it has none yet. */
+static int overlay_ensure(struct disk *d)
+{
+	struct disk_layer *l = d->top;
+	int fd;
+
+	if (l->map)
+		return 0;
+	l->map = calloc((d->nblocks + 63) / 64, sizeof(uint64_t));
+	if (!l->map)
+		return -ENOMEM;
+	fd = overlay_file(layer_image(l)->dir);
+	if (fd < 0) {
+		free(l->map);
+		l->map = NULL;
+		return fd;
+	}
+	l->fd = fd;
 	return 0;
 }
 
@@ -230,14 +240,14 @@ int disk_clone(struct disk *src, struct disk **out)
 	base = src->top;
 	if (base->parent && !base->own_blocks)
 		base = base->parent;
-	r = overlay_create(c, layer_get(base), &theirs);
+	r = overlay_create(layer_get(base), &theirs);
 	if (r) {
 		layer_put(base);
 		goto err;
 	}
 	if (base == src->top) {
 		/* src's top freezes: src writes a fresh overlay of its own. */
-		r = overlay_create(c, layer_get(base), &mine);
+		r = overlay_create(layer_get(base), &mine);
 		if (r) {
 			layer_put(base);
 			layer_put(theirs);
@@ -424,8 +434,10 @@ static int overlay_write(struct disk *d, uint64_t off, const void *buf,
 {
 	struct disk_layer *top = d->top;
 	uint64_t first = off / DISK_BLOCK, last = (off + len - 1) / DISK_BLOCK;
-	int r;
+	int r = overlay_ensure(d);
 
+	if (r)
+		return r;
 	if (!layer_has(top, first) && partial(d, first, off, len)) {
 		r = overlay_copy_up(d, first);
 		if (r)
@@ -451,7 +463,7 @@ static int disk_write_locked(struct disk *d, uint64_t off, const void *buf,
 {
 	if (!len)
 		return 0;
-	if (d->top->map)
+	if (d->top->overlay)
 		return overlay_write(d, off, buf, len);
 	return pwrite_full(d->top->fd, buf, len, off);
 }
@@ -488,7 +500,7 @@ int disk_flush(struct disk *d)
 	d->st.flushes++;
 	/* Overlays are temporary files that die with the process: only the
 	 * image has anything to make durable. */
-	if (!d->ro && !d->top->map && fdatasync(d->top->fd)) {
+	if (!d->ro && !d->top->overlay && fdatasync(d->top->fd)) {
 		r = -EIO;
 		d->st.errors++;
 	}
@@ -530,8 +542,10 @@ static int overlay_discard(struct disk *d, uint64_t off, uint64_t len)
 {
 	uint64_t start = (off + DISK_BLOCK - 1) / DISK_BLOCK * DISK_BLOCK;
 	uint64_t end = (off + len) / DISK_BLOCK * DISK_BLOCK;
-	int r;
+	int r = overlay_ensure(d);
 
+	if (r)
+		return r;
 	if (off + len == d->size)
 		end = d->size; /* a short last block counts as whole */
 	if (start >= end)
@@ -560,7 +574,7 @@ int disk_discard(struct disk *d, uint64_t off, uint64_t len)
 		return 0;
 	pthread_mutex_lock(&d->lock);
 	d->st.discards++;
-	if (d->top->map)
+	if (d->top->overlay)
 		r = overlay_discard(d, off, len);
 	else
 		r = punch(d->top->fd, off, len);
@@ -583,10 +597,10 @@ void disk_get_stats(struct disk *d, struct disk_stats *st)
 	for (struct disk_layer *l = d->top; l; l = l->parent)
 		depth++;
 	st->depth = depth;
-	if (d->top->map) {
+	if (d->top->overlay) {
 		st->own_blocks = d->top->own_blocks;
 		st->own_bytes = d->top->own_blocks * DISK_BLOCK;
-		if (!fstat(d->top->fd, &sb))
+		if (d->top->fd >= 0 && !fstat(d->top->fd, &sb))
 			st->alloc_bytes = (uint64_t)sb.st_blocks * 512;
 	}
 	pthread_mutex_unlock(&d->lock);

@@ -8,8 +8,10 @@
  * unnamed O_TMPFILE beside the image, else in $TMPDIR or /tmp) plus a map
  * with one bit per DISK_BLOCK bytes: set, the block is the overlay's own
  * (at the same offset in its file); clear, the block is read from the
- * layer below. Only a disk's top layer is ever written; every layer below
- * is frozen and may be shared by many disks (refcounted).
+ * layer below. Both come with the overlay's first write (a host that
+ * cannot create the file fails that write with -EIO). Only a disk's top layer
+ * is ever written; every layer below is frozen and may be shared by many disks
+ * (refcounted).
  *
  * Cloning is O(1), like the G-stage clone: the source's top layer freezes
  * and the source and the clone each get a fresh, empty overlay on it, so

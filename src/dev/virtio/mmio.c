@@ -72,6 +72,15 @@ int virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops,
 	return 0;
 }
 
+void virtio_mmio_set_irq(struct virtio_mmio *t, struct irq_chip *chip,
+			 unsigned line)
+{
+	pthread_mutex_lock(&t->irq_lock);
+	t->chip = chip;
+	t->line = line;
+	pthread_mutex_unlock(&t->irq_lock);
+}
+
 void virtio_mmio_destroy(struct virtio_mmio *t)
 {
 	mmio_ack(t, ~0u);

@@ -135,6 +135,13 @@ int virtio_mmio_init(struct virtio_mmio *t, const struct virtio_dev_ops *ops,
 		     void *dev, struct gstage *gs, struct irq_chip *chip,
 		     unsigned line);
 
+/*
+ * Set the interrupt line, once the device has its place on the platform
+ * (before the guest runs).
+ */
+void virtio_mmio_set_irq(struct virtio_mmio *t, struct irq_chip *chip,
+			 unsigned line);
+
 /* Release what virtio_mmio_init() took (its locks); the line is lowered. */
 void virtio_mmio_destroy(struct virtio_mmio *t);
 
