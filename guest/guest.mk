@@ -5,6 +5,9 @@
 #                     ($(BUILD)/guest/boot.cpio, clone.cpio)
 #   make guest-6.12   $(BUILD)/guest/Image-6.12 (4 more min; the
 #                     introspection test runs both kernels)
+#   make guest-stock  $(BUILD)/guest/Image-stock: Linux 6.12 with plain
+#                     `make defconfig` + guest/linux/config-stock.fragment
+#                     (about 12 min more; console=ttyS0 on the UART and PLIC)
 #   make guest-glibc  the glibc archives ($(BUILD)/guest/glibc.cpio,
 #                     fpswitch.cpio, bench.cpio); part of make guest when
 #                     Debian's riscv64 glibc is installed
@@ -30,12 +33,13 @@ GUEST_INIT_CFLAGS = -Os -static -nostdlib -nostdinc -fno-builtin \
 	-isystem $(GUEST_LINUX)/src/usr/include \
 	-include $(GUEST_LINUX)/src/tools/include/nolibc/nolibc.h
 
-.PHONY: guest guest-6.1 guest-6.12 guest-glibc guest-linux-always
+.PHONY: guest guest-6.1 guest-6.12 guest-stock guest-glibc guest-linux-always
 guest: $(GUEST_DIR)/Image-6.1 $(GUEST_DIR)/boot.cpio $(GUEST_DIR)/clone.cpio \
 	$(GUEST_DIR)/vmi.cpio $(GUEST_DIR)/share.cpio $(GUEST_DIR)/dlh.cpio \
 	$(GUEST_DIR)/idle.cpio
 guest-6.1: $(GUEST_DIR)/Image-6.1
 guest-6.12: $(GUEST_DIR)/Image-6.12
+guest-stock: $(GUEST_DIR)/Image-stock
 guest-glibc: $(GUEST_DIR)/glibc.cpio $(GUEST_DIR)/fpswitch.cpio $(GUEST_DIR)/bench.cpio
 
 # Without Debian's riscv64 glibc (libc6-dev-riscv64-cross, make setup
@@ -48,7 +52,7 @@ endif
 # The integration tests boot these. Without the cross compiler the tests
 # skip (and say why) instead of the build failing, as for guest/baremetal.
 ifneq ($(shell command -v $(GUEST_CC) 2>/dev/null),)
-integration: guest guest-6.12
+integration: guest guest-6.12 guest-stock
 endif
 
 # Whether a kernel is current is the build script's question (its cache key

@@ -14,7 +14,8 @@
 	"run --kernel IMAGE [--initrd CPIO] [--memory SIZE] [--cpus N] "       \
 	"[--cmdline TEXT] [--pcpus P] [--api-sock PATH] [--symbols FILE] "     \
 	"[--vmi-cache DIR] [--kernel-tree DIR] [--kernel-config FILE] "        \
-	"[--share-interval MS] [--host-ksm] [--cpu-disable LIST]"
+	"[--share-interval MS] [--host-ksm] [--cpu-disable LIST] "             \
+	"[--console serial|sbi]"
 
 enum run_opt {
 	OPT_KERNEL,
@@ -32,7 +33,12 @@ enum run_opt {
 	OPT_SHARE_INTERVAL,
 	OPT_HOST_KSM,
 	OPT_CPU_DISABLE,
+	OPT_CONSOLE,
 };
+
+/* The command line without --cmdline, per --console. */
+#define RUN_CMDLINE_SERIAL "console=ttyS0 earlycon"
+#define RUN_CMDLINE_SBI	   "console=hvc0 earlycon=sbi"
 
 static const struct cli_option run_opts[] = {
     [OPT_KERNEL] = {"kernel", "IMAGE",
@@ -42,9 +48,9 @@ static const struct cli_option run_opts[] = {
     [OPT_MEMORY] = {"memory", "SIZE",
 		    "guest RAM, e.g. 512M or 2G (default 256M)"},
     [OPT_CPUS] = {"cpus", "N", "VCPUs, 1 to 8 (default 1)"},
-    [OPT_CMDLINE] =
-	{"cmdline", "TEXT",
-	 "kernel command line (default \"console=hvc0 earlycon=sbi\")"},
+    [OPT_CMDLINE] = {"cmdline", "TEXT",
+		     "kernel command line (default \"" RUN_CMDLINE_SERIAL
+		     "\", or \"" RUN_CMDLINE_SBI "\" with --console sbi)"},
     [OPT_PCPUS] = {"pcpus", "P",
 		   "host threads running VCPUs (default: host cores)"},
     [OPT_HOST_MEMORY] = {"host-memory", "SIZE",
@@ -76,6 +82,10 @@ static const struct cli_option run_opts[] = {
 			 "comma-separated: sstc (the guest's timer goes "
 			 "through the SBI), asid (satp keeps no ASID bits); "
 			 "for measuring what they are worth"},
+    [OPT_CONSOLE] = {"console", "serial|sbi",
+		     "the guest's console in the device tree (stdout-path): "
+		     "serial, the NS16550A UART (ttyS0; default), or sbi, "
+		     "the SBI console (hvc0); both exist either way"},
 };
 
 #define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
@@ -175,6 +185,16 @@ static int run_option(unsigned idx, const char *arg, void *ctx)
 		return 0;
 	case OPT_CPU_DISABLE:
 		return run_cpu_disable(arg, &a->vm);
+	case OPT_CONSOLE:
+		if (!strcmp(arg, "serial")) {
+			a->vm.console = PLATFORM_CONSOLE_SERIAL;
+		} else if (!strcmp(arg, "sbi")) {
+			a->vm.console = PLATFORM_CONSOLE_SBI;
+		} else {
+			cli_error("--console %s: expected serial or sbi", arg);
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
 	case OPT_SHARE_INTERVAL:
 		if (cli_parse_uint(arg, 1, 86400000, &a->share_interval_ms)) {
 			cli_error("--share-interval %s: expected milliseconds "
@@ -206,9 +226,7 @@ static uint64_t run_host_ram(void)
 int cmd_run(int argc, char **argv)
 {
 	struct run_args a = {
-	    .vm = {.ram_size = 256u << 20,
-		   .ncpus = 1,
-		   .cmdline = "console=hvc0 earlycon=sbi"},
+	    .vm = {.ram_size = 256u << 20, .ncpus = 1},
 	};
 	char why[VM_WHY_LEN] = "";
 	struct console *con = NULL;
@@ -234,6 +252,10 @@ int cmd_run(int argc, char **argv)
 	}
 	if (!a.host_memory)
 		a.host_memory = run_host_ram();
+	if (!a.vm.cmdline)
+		a.vm.cmdline = a.vm.console == PLATFORM_CONSOLE_SBI
+				   ? RUN_CMDLINE_SBI
+				   : RUN_CMDLINE_SERIAL;
 
 	r = hv_create(a.host_memory, a.pcpus, &hv);
 	if (r) {

@@ -46,6 +46,13 @@ struct console {
 	int pump_fd;
 	int stop_pipe[2]; /* a byte on [1] wakes the pump's poll() */
 	pthread_t pump;
+
+	/* Who hears of new input (console_set_input_notify()); notify_lock
+	 * is held while it is called, so clearing it waits for a call in
+	 * flight. Never taken with in_lock held. */
+	pthread_mutex_t notify_lock;
+	console_input_fn input_fn;
+	void *input_arg;
 };
 
 /* ---- sinks ------------------------------------------------------------- */
@@ -225,6 +232,24 @@ static size_t console_queue_put(struct console *con, const uint8_t *buf,
 	return n;
 }
 
+/* Tell the listener that input waits; in_lock must not be held. */
+static void console_notify_input(struct console *con)
+{
+	pthread_mutex_lock(&con->notify_lock);
+	if (con->input_fn)
+		con->input_fn(con->input_arg);
+	pthread_mutex_unlock(&con->notify_lock);
+}
+
+void console_set_input_notify(struct console *con, console_input_fn fn,
+			      void *arg)
+{
+	pthread_mutex_lock(&con->notify_lock);
+	con->input_fn = fn;
+	con->input_arg = arg;
+	pthread_mutex_unlock(&con->notify_lock);
+}
+
 size_t console_push_input(struct console *con, const void *buf, size_t len)
 {
 	size_t n;
@@ -232,6 +257,8 @@ size_t console_push_input(struct console *con, const void *buf, size_t len)
 	pthread_mutex_lock(&con->in_lock);
 	n = console_queue_put(con, buf, len);
 	pthread_mutex_unlock(&con->in_lock);
+	if (n)
+		console_notify_input(con);
 	return n;
 }
 
@@ -271,7 +298,15 @@ static bool console_pump_push(struct console *con, const uint8_t *buf,
 
 	pthread_mutex_lock(&con->in_lock);
 	while (!con->stopping) {
-		done += console_queue_put(con, buf + done, len - done);
+		size_t n = console_queue_put(con, buf + done, len - done);
+
+		done += n;
+		if (n) {
+			pthread_mutex_unlock(&con->in_lock);
+			console_notify_input(con);
+			pthread_mutex_lock(&con->in_lock);
+			continue; /* stopping may have changed meanwhile */
+		}
 		if (done == len)
 			break;
 		pthread_cond_wait(&con->in_room, &con->in_lock);
@@ -393,6 +428,7 @@ int console_create(size_t input_cap, struct console **out)
 	con->stop_pipe[0] = con->stop_pipe[1] = -1;
 	pthread_mutex_init(&con->out_lock, NULL);
 	pthread_mutex_init(&con->in_lock, NULL);
+	pthread_mutex_init(&con->notify_lock, NULL);
 	pthread_cond_init(&con->in_room, NULL);
 	err = console_set_output_fd(con, STDOUT_FILENO);
 	if (err)
@@ -402,6 +438,7 @@ int console_create(size_t input_cap, struct console **out)
 
 err_sync:
 	pthread_cond_destroy(&con->in_room);
+	pthread_mutex_destroy(&con->notify_lock);
 	pthread_mutex_destroy(&con->in_lock);
 	pthread_mutex_destroy(&con->out_lock);
 	free(con);
@@ -416,6 +453,7 @@ void console_destroy(struct console *con)
 		console_pump_stop(con);
 	console_sink_swap(con, NULL);
 	pthread_cond_destroy(&con->in_room);
+	pthread_mutex_destroy(&con->notify_lock);
 	pthread_mutex_destroy(&con->in_lock);
 	pthread_mutex_destroy(&con->out_lock);
 	free(con->inq);

@@ -84,6 +84,20 @@ size_t console_push_input(struct console *con, const void *buf, size_t len);
 /* Take the oldest input byte: 0..255, or -1 when the queue is empty. */
 int console_getc(struct console *con);
 
+/* Told that input was queued (it may be taken by someone else already). */
+typedef void (*console_input_fn)(void *arg);
+
+/*
+ * Call fn(arg) after each push of input (console_push_input(), the pump),
+ * on the pushing thread, with none of con's locks held but the one that
+ * serialises these calls: a serial port raises its receive interrupt this
+ * way, so waiting input costs nothing until it comes. fn NULL: nobody.
+ * Once this returns, the previous fn is not running and will not be called.
+ * fn must not call console_set_input_notify() on con.
+ */
+void console_set_input_notify(struct console *con, console_input_fn fn,
+			      void *arg);
+
 /* Number of bytes waiting in the input queue. */
 size_t console_input_pending(struct console *con);
 

@@ -46,8 +46,17 @@ int vm_clone(struct vm *src, unsigned eager_levels, struct vm **out)
 		if (atomic_load(&p->state) != VCPU_STOPPED)
 			atomic_store(&v->state, VCPU_RUNNABLE);
 	}
+	/* After the harts: the copied PLIC sets their SEIP. */
+	r = platform_clone(c, src);
+	if (r)
+		goto err_harts;
 	*out = c;
 	return 0;
+
+err_harts:
+	for (unsigned i = 0; i < c->nvcpus; i++)
+		hart_destroy(&c->vcpus[i].hart);
+	gstage_destroy(&c->gs);
 
 err_console:
 	console_destroy(c->console);

@@ -77,6 +77,8 @@ static int vm_load_boot_data(struct vm *vm, const struct vm_config *cfg,
 	    .bootargs = cfg->cmdline,
 	    .timebase_hz = HART_TIMEBASE_HZ,
 	};
+
+	platform_devtree(vm, &m);
 	struct loader_layout lay;
 	uint64_t initrd_size = 0;
 	void *blob;
@@ -167,22 +169,31 @@ int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
 	r = vm_load_kernel(vm, cfg->kernel, &entry, &low, &high, why, whylen);
 	if (r)
 		goto err_gstage;
+	/* The harts first: the PLIC reaches them from its first line. */
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		vm_vcpu_init(vm, i);
+	r = platform_create(vm, cfg->console, why, whylen);
+	if (r)
+		goto err_harts;
 	r = vm_load_boot_data(vm, cfg, low, high, &fdt_gpa, why, whylen);
 	if (r)
-		goto err_gstage;
+		goto err_platform;
 	r = inspect_create(cfg->kernel, cfg->symbols, cfg->vmi, &vm->inspect);
 	if (r) {
 		snprintf(why, whylen, "out of host memory");
-		goto err_gstage;
+		goto err_platform;
 	}
 
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		vm_vcpu_init(vm, i);
 	hart_reset(&vm->vcpus[0].hart, entry, fdt_gpa);
 	atomic_store(&vm->vcpus[0].state, VCPU_RUNNABLE);
 	*out = vm;
 	return 0;
 
+err_platform:
+	platform_destroy(vm);
+err_harts:
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		hart_destroy(&vm->vcpus[i].hart);
 err_gstage:
 	gstage_destroy(&vm->gs);
 err_dlh:
@@ -196,6 +207,7 @@ void vm_destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
+	platform_destroy(vm);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		hart_destroy(&vm->vcpus[i].hart);
 	gstage_destroy(&vm->gs);

@@ -18,6 +18,7 @@
 #include "mem/gstage.h"
 #include "vmm/dlh.h"
 #include "vmm/inspect.h"
+#include "vmm/platform.h"
 
 #define VM_RAM_BASE  0x80000000ull
 #define VM_MAX_VCPUS 8
@@ -76,13 +77,17 @@ struct vm_config {
 	 * ISA_OPTIONAL, and ASIDs. Both 0: the whole machine. */
 	isa_set isa_off;
 	bool asid_off;
+	/* Where the device tree's stdout-path points (--console); the UART
+	 * and the SBI console are both there either way. */
+	enum platform_console console;
 };
 
 struct vm {
 	unsigned id; /* given by hv_add(); 0 until then */
 	struct gstage gs;
 	uint64_t ram_base, ram_size;
-	struct mmio_bus mmio; /* its devices (vmm/platform.h) */
+	struct mmio_bus mmio;	   /* its devices (vmm/platform.h) */
+	struct platform *platform; /* PLIC, UART; NULL in bare test VMs */
 	unsigned nvcpus;
 	struct console *console;
 	bool owns_console; /* vm_destroy() destroys it */
