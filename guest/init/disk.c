@@ -1,0 +1,161 @@
+/*
+ * disk.c — /init of the disk test guest: mounts /dev/vda (ext4) on /mnt
+ * and, by the command line's disk_mode=, either writes files or checks
+ * them, then powers the machine off.
+ *
+ *   disk_mode=write  writes /mnt/data/f00 .. f15, 4 MiB each (64 MiB), of
+ *                    a pattern derived from each file's number and
+ *                    disk_seed=, fsyncs each, syncs, unmounts
+ *   disk_mode=read   reads them back and compares every byte; also reads
+ *                    /mnt/hello.txt, which mke2fs -d put there
+ *
+ * One result line:
+ *   MEMVISOR-DISK-OK mode=M files=16 bytes=67108864
+ *   MEMVISOR-DISK-FAIL <what> errno=E
+ */
+
+#include "lib.h"
+
+#define NFILES	 16
+#define FILE_MIB 4
+#define CHUNK	 (64u * 1024)
+
+static unsigned long seed;
+static unsigned char buf[CHUNK], want[CHUNK];
+
+/* nolibc has no sync(): the system call itself. */
+static void sync_all(void)
+{
+	my_syscall0(__NR_sync);
+}
+
+static void __attribute__((noreturn)) finish(void)
+{
+	sync_all();
+	reboot(LINUX_REBOOT_CMD_POWER_OFF);
+	for (;;)
+		;
+}
+
+static void __attribute__((noreturn)) fail(const char *what, int err)
+{
+	out("MEMVISOR-DISK-FAIL ");
+	out(what);
+	out(" errno=");
+	out_num((unsigned long)err);
+	out("\n");
+	finish();
+}
+
+/* The bytes of file f at offset off (a multiple of 8), into p. */
+static void pattern(unsigned f, unsigned long off, unsigned char *p,
+		    unsigned long len)
+{
+	for (unsigned long i = 0; i < len; i += 8) {
+		unsigned long x = (off + i) * 0x9e3779b97f4a7c15ul + f + seed;
+
+		x ^= x >> 29;
+		x *= 0xbf58476d1ce4e5b9ul;
+		x ^= x >> 32;
+		for (int b = 0; b < 8; b++)
+			p[i + b] = (unsigned char)(x >> (8 * b));
+	}
+}
+
+static void file_name(char *name, unsigned f)
+{
+	strcpy(name, "/mnt/data/f00");
+	name[11] = (char)('0' + f / 10);
+	name[12] = (char)('0' + f % 10);
+}
+
+static void write_files(void)
+{
+	char name[16];
+
+	if (mkdir("/mnt/data", 0755) < 0 && errno != EEXIST)
+		fail("mkdir /mnt/data", errno);
+	for (unsigned f = 0; f < NFILES; f++) {
+		int fd;
+
+		file_name(name, f);
+		fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0)
+			fail("open for writing", errno);
+		for (unsigned long off = 0; off < FILE_MIB << 20; off += CHUNK) {
+			pattern(f, off, buf, CHUNK);
+			if (write(fd, buf, CHUNK) != CHUNK)
+				fail("write", errno);
+		}
+		if (fsync(fd) < 0)
+			fail("fsync", errno);
+		close(fd);
+	}
+}
+
+static void read_files(void)
+{
+	static const char hello[] = "hello from mke2fs\n";
+	char name[16];
+	int fd;
+
+	fd = open("/mnt/hello.txt", O_RDONLY);
+	if (fd < 0)
+		fail("open /mnt/hello.txt", errno);
+	if (read(fd, buf, sizeof(hello)) != sizeof(hello) - 1 ||
+	    memcmp(buf, hello, sizeof(hello) - 1))
+		fail("hello.txt differs", 0);
+	close(fd);
+	for (unsigned f = 0; f < NFILES; f++) {
+		file_name(name, f);
+		fd = open(name, O_RDONLY);
+		if (fd < 0)
+			fail("open for reading", errno);
+		for (unsigned long off = 0; off < FILE_MIB << 20; off += CHUNK) {
+			long n = 0, r;
+
+			while (n < (long)CHUNK) {
+				r = read(fd, buf + n, CHUNK - n);
+				if (r <= 0)
+					fail("read (short file)", r < 0 ? errno : 0);
+				n += r;
+			}
+			pattern(f, off, want, CHUNK);
+			if (memcmp(buf, want, CHUNK))
+				fail("file contents differ", 0);
+		}
+		if (read(fd, buf, 1) != 0)
+			fail("file longer than written", 0);
+		close(fd);
+	}
+}
+
+int main(int argc, char **argv, char **envp)
+{
+	const char *mode = env_get(envp, "disk_mode");
+	const char *s = env_get(envp, "disk_seed");
+
+	(void)argc;
+	(void)argv;
+	if (s)
+		seed = parse_num(&s);
+	mkdir("/dev", 0755);
+	mount("devtmpfs", "/dev", "devtmpfs", 0, 0);
+	mkdir("/mnt", 0755);
+	if (mount("/dev/vda", "/mnt", "ext4", 0, 0) < 0)
+		fail("mount /dev/vda", errno);
+	if (mode && !strcmp(mode, "write"))
+		write_files();
+	else if (mode && !strcmp(mode, "read"))
+		read_files();
+	else
+		fail("expected disk_mode=write or disk_mode=read", 0);
+	if (umount2("/mnt", 0) < 0)
+		fail("umount /mnt", errno);
+	out("MEMVISOR-DISK-OK mode=");
+	out(mode);
+	out(" files=16 bytes=");
+	out_num((unsigned long)NFILES * (FILE_MIB << 20));
+	out("\n");
+	finish();
+}
