@@ -8,6 +8,11 @@
  *                    disk_seed=, fsyncs each, syncs, unmounts
  *   disk_mode=read   reads them back and compares every byte; also reads
  *                    /mnt/hello.txt, which mke2fs -d put there
+ *   disk_mode=serve  says MEMVISOR-DISK-READY and serves console lines:
+ *                    "w NAME" writes 1 MiB to /mnt/NAME and fsyncs it
+ *                    (MEMVISOR-DISK-WROTE NAME), "r NAME" checks it
+ *                    (MEMVISOR-DISK-HAS NAME or MEMVISOR-DISK-NONE NAME),
+ *                    "off" unmounts and powers off: for clones
  *
  * One result line:
  *   MEMVISOR-DISK-OK mode=M files=16 bytes=67108864
@@ -130,6 +135,62 @@ static void read_files(void)
 	}
 }
 
+/* The byte at i of the file called name. */
+static unsigned char name_byte(const char *name, unsigned long i)
+{
+	return (unsigned char)(name[i % strlen(name)] + i / 4096);
+}
+
+static void serve(const char *line)
+{
+	char path[80] = "/mnt/";
+	const char *name = line + 2;
+	int fd, ok = 1;
+
+	if (!strcmp(line, "off")) {
+		if (umount2("/mnt", 0) < 0)
+			fail("umount /mnt", errno);
+		finish();
+	}
+	if (strlen(line) < 3 || line[1] != ' ' || strlen(name) > 64 ||
+	    strchr(name, '/'))
+		return;
+	strcpy(path + 5, name);
+	if (line[0] == 'w') {
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		if (fd < 0)
+			fail("open for writing", errno);
+		for (unsigned long off = 0; off < (1ul << 20); off += CHUNK) {
+			for (unsigned long i = 0; i < CHUNK; i++)
+				buf[i] = name_byte(name, off + i);
+			if (write(fd, buf, CHUNK) != CHUNK)
+				fail("write", errno);
+		}
+		if (fsync(fd) < 0)
+			fail("fsync", errno);
+		close(fd);
+		out("MEMVISOR-DISK-WROTE ");
+	} else if (line[0] == 'r') {
+		fd = open(path, O_RDONLY);
+		if (fd < 0)
+			ok = 0;
+		for (unsigned long off = 0; ok && off < (1ul << 20);
+		     off += CHUNK) {
+			if (read(fd, buf, CHUNK) != CHUNK)
+				ok = 0;
+			for (unsigned long i = 0; ok && i < CHUNK; i++)
+				ok = buf[i] == name_byte(name, off + i);
+		}
+		if (fd >= 0)
+			close(fd);
+		out(ok ? "MEMVISOR-DISK-HAS " : "MEMVISOR-DISK-NONE ");
+	} else {
+		return;
+	}
+	out(name);
+	out("\n");
+}
+
 int main(int argc, char **argv, char **envp)
 {
 	const char *mode = env_get(envp, "disk_mode");
@@ -148,7 +209,10 @@ int main(int argc, char **argv, char **envp)
 		write_files();
 	else if (mode && !strcmp(mode, "read"))
 		read_files();
-	else
+	else if (mode && !strcmp(mode, "serve")) {
+		out("MEMVISOR-DISK-READY\n");
+		serve_console(serve);
+	} else
 		fail("expected disk_mode=write or disk_mode=read", 0);
 	if (umount2("/mnt", 0) < 0)
 		fail("umount /mnt", errno);
