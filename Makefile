@@ -123,6 +123,7 @@ bench: all guest $(BENCH_BINS)
 	@mkdir -p bench/results
 	$(BUILD)/bench/memcore --json bench/results/memcore.json
 	$(BUILD)/bench/clone --json bench/results/clone-gstage.json
+	$(BUILD)/bench/blk --json bench/results/blk.json
 	bench/boot.sh $(BUILD)
 	$(BUILD)/bench/vmclone --kernel $(BUILD)/guest/Image-6.1 \
 		--initrd $(BUILD)/guest/clone.cpio --live 1000 \
