@@ -6,6 +6,7 @@
 #   make bench      run the benchmarks (bench/results/*.json)
 #   make asan       run the unit tests in an -fsanitize=address,undefined build
 #   make format     apply .clang-format
+#   make fuzz       run the libFuzzer targets for a bounded number of inputs
 
 BUILD ?= build
 CC ?= gcc
@@ -24,7 +25,9 @@ LDLIBS := -lfdt -lelf -ljansson -lz -lcrypto
 MEM_SRCS := src/mem/frame.c src/mem/gstage.c src/mem/gstage_clone.c src/mem/gstage_share.c src/mem/gstage_check.c src/mem/gmem.c
 DEV_SRCS := src/dev/devtree.c src/dev/loader.c src/dev/loader_elf.c \
 	src/dev/loader_initrd.c src/dev/console.c src/dev/mmio.c src/dev/plic.c \
-	src/dev/uart.c
+	src/dev/uart.c \
+	src/dev/virtio/mmio.c src/dev/virtio/queue.c src/dev/virtio/disk.c \
+	src/dev/virtio/blk.c
 CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/exec_bitmanip.c \
 	src/cpu/exec_mem.c src/cpu/exec_amo.c src/cpu/exec_system.c src/cpu/csr.c \
@@ -32,7 +35,7 @@ CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/decode_bitmanip.c src/cpu/exec_cbo.c \
 	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c src/cpu/isa.c
 VMI_SRCS := src/vmi/kernel.c src/vmi/symbols.c src/vmi/profile.c src/vmi/classify.c
-VMM_SRCS := src/vmm/vm.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/dlh.c \
+VMM_SRCS := src/vmm/vm.c src/vmm/disks.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/dlh.c \
 	src/vmm/inspect.c src/vmm/share.c src/vmm/dedup.c src/vmm/platform.c
 API_SRCS := src/api/api.c src/api/api_requests.c
 CLI_SRCS := src/cli/main.c src/cli/options.c src/cli/cmd_run.c src/cli/cmd_ctl.c
@@ -42,14 +45,14 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: tests/unit/test_<name>.c, one per module, cmocka.
-UNIT_TESTS := isa mmio plic uart platform frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip fpu sbi api dlh vmi share dedup hv
+UNIT_TESTS := isa mmio plic uart platform frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip fpu sbi api dlh vmi share dedup hv virtio disk
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.
-BENCHES := memcore clone vmclone madvise dlh
+BENCHES := memcore clone vmclone madvise dlh blk
 BENCH_BINS := $(BENCHES:%=$(BUILD)/bench/%)
 
-.PHONY: all setup unit asan check integration demo bench clean format
+.PHONY: all setup unit asan check integration demo bench clean format fuzz
 all: $(BUILD)/memvisor
 
 setup:
@@ -120,6 +123,7 @@ bench: all guest $(BENCH_BINS)
 	@mkdir -p bench/results
 	$(BUILD)/bench/memcore --json bench/results/memcore.json
 	$(BUILD)/bench/clone --json bench/results/clone-gstage.json
+	$(BUILD)/bench/blk --json bench/results/blk.json
 	bench/boot.sh $(BUILD)
 	$(BUILD)/bench/vmclone --kernel $(BUILD)/guest/Image-6.1 \
 		--initrd $(BUILD)/guest/clone.cpio --live 1000 \
@@ -132,6 +136,28 @@ bench: all guest $(BENCH_BINS)
 		--kernel $(BUILD)/guest/Image-6.1 --initrd $(BUILD)/guest/dlh.cpio \
 		--json bench/results/dlh.json
 bench: baremetal
+
+# libFuzzer targets (tests/fuzz/fuzz_<name>.c), built with clang from the
+# sources they exercise; each starts from its committed corpus
+# (tests/fuzz/corpus/<name>) and writes what it finds under build/.
+FUZZ_CC ?= $(shell command -v clang-14 || command -v clang)
+FUZZ_RUNS ?= 200000
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -Isrc -Iinclude -pthread \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_virtqueue_SRCS := src/dev/virtio/queue.c $(MEM_SRCS)
+FUZZERS := virtqueue
+
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MEM_SRCS) src/dev/virtio/queue.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_$*_SRCS)
+
+fuzz: $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
+	@for f in $(FUZZERS); do \
+		mkdir -p $(BUILD)/fuzz/found-$$f && \
+		$(BUILD)/fuzz/fuzz_$$f -runs=$(FUZZ_RUNS) -max_len=4096 \
+			-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
+			$(BUILD)/fuzz/found-$$f tests/fuzz/corpus/$$f || exit 1; \
+	done
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -36,7 +36,7 @@ GUEST_INIT_CFLAGS = -Os -static -nostdlib -nostdinc -fno-builtin \
 .PHONY: guest guest-6.1 guest-6.12 guest-stock guest-glibc guest-linux-always
 guest: $(GUEST_DIR)/Image-6.1 $(GUEST_DIR)/boot.cpio $(GUEST_DIR)/clone.cpio \
 	$(GUEST_DIR)/vmi.cpio $(GUEST_DIR)/share.cpio $(GUEST_DIR)/dlh.cpio \
-	$(GUEST_DIR)/idle.cpio
+	$(GUEST_DIR)/idle.cpio $(GUEST_DIR)/disk.cpio
 guest-6.1: $(GUEST_DIR)/Image-6.1
 guest-6.12: $(GUEST_DIR)/Image-6.12
 guest-stock: $(GUEST_DIR)/Image-stock
@@ -84,6 +84,9 @@ $(GUEST_DIR)/share.cpio: $(GUEST_DIR)/init/share guest/init/pack
 	guest/init/pack $< $@
 
 $(GUEST_DIR)/dlh.cpio: $(GUEST_DIR)/init/dlh guest/init/pack
+	guest/init/pack $< $@
+
+$(GUEST_DIR)/disk.cpio: $(GUEST_DIR)/init/disk guest/init/pack
 	guest/init/pack $< $@
 
 # Programs on Debian's riscv64 glibc, static, with the cross compiler's

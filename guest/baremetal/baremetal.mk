@@ -20,7 +20,7 @@ BM_LDLIBS := -lgcc
 # Test programs: $(BM_DIR)/<name>.c; a test with assembly of its own lists
 # it as an extra prerequisite below.
 BM_TESTS := alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh dlh_bench \
-	dlh_fair dlh_hostile bitmanip asid sstc cbo fpu plic_uart
+	dlh_fair dlh_hostile bitmanip asid sstc cbo fpu plic_uart virtio_hostile
 BM_RUNTIME := $(BM_DIR)/start.S $(BM_DIR)/lib.c
 BM_ELFS := $(BM_TESTS:%=$(BM_OUT)/%.elf)
 

@@ -367,6 +367,51 @@ static long long api_host_rss(void)
 	return n == 2 && page > 0 ? resident * page : -1;
 }
 
+/*
+ * "disks": one object per disk; "disk_own_bytes": what its overlays hold
+ * in all (blocks written since it or its parent was cloned).
+ */
+static int api_stats_disks(json_t *reply, const struct hv_vm_info *in)
+{
+	json_t *disks = json_array();
+	uint64_t own = 0;
+
+	if (!disks)
+		return -1;
+	for (unsigned i = 0; i < in->ndisks; i++) {
+		const struct virtio_blk_stats *b = &in->disks[i];
+		const struct disk_stats *d = &b->disk;
+
+		own += d->own_bytes;
+		if (json_array_append_new(
+			disks,
+			json_pack(
+			    "{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,"
+			    "s:I,s:I,s:I}",
+			    "size", (json_int_t)d->size, "own_bytes",
+			    (json_int_t)d->own_bytes, "alloc_bytes",
+			    (json_int_t)d->alloc_bytes, "depth",
+			    (json_int_t)d->depth, "reads", (json_int_t)d->reads,
+			    "writes", (json_int_t)d->writes, "read_bytes",
+			    (json_int_t)d->read_bytes, "written_bytes",
+			    (json_int_t)d->written_bytes, "flushes",
+			    (json_int_t)d->flushes, "discards",
+			    (json_int_t)d->discards, "io_errors",
+			    (json_int_t)d->errors, "requests",
+			    (json_int_t)b->requests, "failed",
+			    (json_int_t)b->failed, "malformed",
+			    (json_int_t)b->malformed))) {
+			json_decref(disks);
+			return -1;
+		}
+	}
+	if (json_object_set_new(reply, "disks", disks) ||
+	    json_object_set_new(reply, "disk_own_bytes",
+				json_integer((json_int_t)own)))
+		return -1;
+	return 0;
+}
+
 static json_t *api_stats(struct hv *hv, const struct api_args *a)
 {
 	struct hv_vm_info in;
@@ -410,6 +455,10 @@ static json_t *api_stats(struct hv *hv, const struct api_args *a)
 			  (json_int_t)in.dlh_malformed, "dlh_hinted_pages",
 			  (json_int_t)in.dlh_hinted, "dlh_us",
 			  (json_int_t)(in.dlh_ns / 1000)))) {
+		json_decref(reply);
+		return NULL;
+	}
+	if (reply && api_stats_disks(reply, &in)) {
 		json_decref(reply);
 		return NULL;
 	}

@@ -15,7 +15,7 @@
 	"[--cmdline TEXT] [--pcpus P] [--api-sock PATH] [--symbols FILE] "     \
 	"[--vmi-cache DIR] [--kernel-tree DIR] [--kernel-config FILE] "        \
 	"[--share-interval MS] [--host-ksm] [--cpu-disable LIST] "             \
-	"[--console serial|sbi]"
+	"[--console serial|sbi] [--disk PATH[,ro]]..."
 
 enum run_opt {
 	OPT_KERNEL,
@@ -34,6 +34,7 @@ enum run_opt {
 	OPT_HOST_KSM,
 	OPT_CPU_DISABLE,
 	OPT_CONSOLE,
+	OPT_DISK,
 };
 
 /* The command line without --cmdline, per --console. */
@@ -86,6 +87,10 @@ static const struct cli_option run_opts[] = {
 		     "the guest's console in the device tree (stdout-path): "
 		     "serial, the NS16550A UART (ttyS0; default), or sbi, "
 		     "the SBI console (hvc0); both exist either way"},
+    [OPT_DISK] = {"disk", "PATH[,ro]",
+		  "a raw disk image as a virtio-blk device (/dev/vda, vdb "
+		  "... in order; up to 4); ,ro: read-only. Clones get "
+		  "copy-on-write overlays"},
 };
 
 #define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
@@ -98,6 +103,8 @@ struct run_args {
 	struct vmi_profile_config vmi;
 	unsigned share_interval_ms;
 	bool host_ksm;
+	struct vm_disk_config disks[VM_MAX_DISKS];
+	char *disk_paths[VM_MAX_DISKS];
 };
 
 /* --cpu-disable sstc,asid */
@@ -125,6 +132,39 @@ bad:
 		  "sstc and asid",
 		  arg);
 	return CLI_EXIT_USAGE;
+}
+
+/* --disk PATH[,ro]: the image is opened by vm_create(). */
+static int run_disk(const char *arg, struct run_args *a)
+{
+	size_t len = strlen(arg);
+	unsigned n = a->vm.ndisks;
+	char *path;
+
+	if (n == VM_MAX_DISKS) {
+		cli_error("--disk %s: at most %u disks", arg, VM_MAX_DISKS);
+		return CLI_EXIT_USAGE;
+	}
+	path = strdup(arg);
+	if (!path) {
+		cli_error("out of memory");
+		return CLI_EXIT_USAGE;
+	}
+	a->disks[n].ro = false;
+	if (len > 3 && !strcmp(arg + len - 3, ",ro")) {
+		path[len - 3] = '\0';
+		a->disks[n].ro = true;
+	}
+	if (!path[0]) {
+		free(path);
+		cli_error("--disk %s: expected PATH or PATH,ro", arg);
+		return CLI_EXIT_USAGE;
+	}
+	a->disk_paths[n] = path;
+	a->disks[n].path = path;
+	a->vm.disks = a->disks;
+	a->vm.ndisks = n + 1;
+	return 0;
 }
 
 static int run_option(unsigned idx, const char *arg, void *ctx)
@@ -185,6 +225,8 @@ static int run_option(unsigned idx, const char *arg, void *ctx)
 		return 0;
 	case OPT_CPU_DISABLE:
 		return run_cpu_disable(arg, &a->vm);
+	case OPT_DISK:
+		return run_disk(arg, a);
 	case OPT_CONSOLE:
 		if (!strcmp(arg, "serial")) {
 			a->vm.console = PLATFORM_CONSOLE_SERIAL;
@@ -239,16 +281,18 @@ int cmd_run(int argc, char **argv)
 	a.vm.vmi = &a.vmi;
 	r = cli_parse(argc, argv, RUN_SYNOPSIS, run_opts, RUN_NOPTS, run_option,
 		      &a, &rest);
-	if (r)
-		return r < 0 ? 0 : r;
+	if (r) {
+		status = r < 0 ? 0 : r;
+		goto out;
+	}
 	if (rest < argc) {
 		cli_error("run: unexpected argument '%s' (see --help)",
 			  argv[rest]);
-		return CLI_EXIT_USAGE;
+		goto out;
 	}
 	if (!a.vm.kernel) {
 		cli_error("run: --kernel IMAGE is required (see --help)");
-		return CLI_EXIT_USAGE;
+		goto out;
 	}
 	if (!a.host_memory)
 		a.host_memory = run_host_ram();
@@ -323,5 +367,7 @@ out:
 	vm_destroy(vm); /* only when hv never took it: before its pool goes */
 	hv_destroy(hv);
 	console_destroy(con);
+	for (unsigned i = 0; i < a.vm.ndisks; i++)
+		free(a.disk_paths[i]);
 	return status;
 }

@@ -498,6 +498,9 @@ int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info)
 	info->dlh_malformed = atomic_load(&vm->dlh.n_malformed);
 	info->dlh_hinted = atomic_load(&vm->dlh.n_hinted);
 	info->dlh_ns = atomic_load(&vm->dlh.drain_ns);
+	info->ndisks = vm->ndisks;
+	for (unsigned i = 0; i < vm->ndisks; i++)
+		virtio_blk_get_stats(vm->disks[i], &info->disks[i]);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 

@@ -52,6 +52,9 @@ struct hv_vm_info {
 	uint64_t dlh_malformed; /* rings found malformed */
 	uint64_t dlh_hinted;	/* pages free-page hints gave back */
 	uint64_t dlh_ns;	/* host time in drains, charged to this VM */
+	/* disks (vmm/disks.h), in slot order */
+	unsigned ndisks;
+	struct virtio_blk_stats disks[VM_MAX_DISKS];
 };
 
 /*

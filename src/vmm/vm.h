@@ -18,6 +18,7 @@
 #include "mem/gstage.h"
 #include "vmm/dlh.h"
 #include "vmm/inspect.h"
+#include "vmm/disks.h"
 #include "vmm/platform.h"
 
 #define VM_RAM_BASE  0x80000000ull
@@ -80,6 +81,9 @@ struct vm_config {
 	/* Where the device tree's stdout-path points (--console); the UART
 	 * and the SBI console are both there either way. */
 	enum platform_console console;
+	/* Its disks (--disk), each a virtio-blk device. */
+	const struct vm_disk_config *disks;
+	unsigned ndisks;
 };
 
 struct vm {
@@ -88,6 +92,9 @@ struct vm {
 	uint64_t ram_base, ram_size;
 	struct mmio_bus mmio;	   /* its devices (vmm/platform.h) */
 	struct platform *platform; /* PLIC, UART; NULL in bare test VMs */
+	struct virtio_blk *disks[VM_MAX_DISKS]; /* vmm/disks.h */
+	unsigned disk_slot[VM_MAX_DISKS];	/* their virtio slots */
+	unsigned ndisks;
 	unsigned nvcpus;
 	struct console *console;
 	bool owns_console; /* vm_destroy() destroys it */

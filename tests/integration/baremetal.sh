@@ -35,7 +35,7 @@ if [ ! -x "$memvisor" ]; then
 fi
 
 # `make integration` builds the guests first; by hand, build them here.
-for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh bitmanip asid sstc cbo fpu plic_uart; do
+for t in alu mem csr trap mmu smp sbi srst_fail srst_reboot dlh bitmanip asid sstc cbo fpu plic_uart virtio_hostile; do
 	if [ ! -e "$elfs/$t.elf" ]; then
 		if ! make -s -C "$root" BUILD="$build" baremetal; then
 			echo "FAIL: cannot build the bare-metal guests"
@@ -114,6 +114,9 @@ guest mem 0 "PASS mem" --memory 64M
 guest csr 0 "PASS csr" --memory 64M
 guest trap 0 "PASS trap" --memory 64M
 guest mmu 0 "PASS mmu" --memory 64M
+# A hostile virtio-blk driver: malformed queues fail cleanly.
+truncate -s 1M "$tmp/virtio.img"
+guest virtio_hostile 0 "PASS virtio_hostile" --memory 64M --disk "$tmp/virtio.img"
 # ASIDs: 16 bits, or none (the guest fences on every satp write then).
 guest asid 0 "PASS asid
 asid: ASIDLEN 16" --memory 64M

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+#include "vmm/disks.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vmm/vm.h"
+
+/* A device ID for the guest: "memvisor-<vm>-<disk>" would change with the
+ * VM's id; the image's name is stable. */
+static void disks_serial(const char *path, char *out, size_t size)
+{
+	const char *base = strrchr(path, '/');
+
+	snprintf(out, size, "%s", base ? base + 1 : path);
+}
+
+int vm_disks_create(struct vm *vm, const struct vm_disk_config *cfg, unsigned n,
+		    char *why, size_t whylen)
+{
+	char serial[VIRTIO_BLK_ID_BYTES + 1];
+	struct irq_chip *chip;
+	struct disk *disk;
+	unsigned irq;
+	int r;
+
+	if (n > VM_MAX_DISKS) {
+		snprintf(why, whylen, "--disk: at most %u disks", VM_MAX_DISKS);
+		return -EINVAL;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		struct virtio_blk *b;
+
+		r = disk_open(cfg[i].path, cfg[i].ro, &disk, why, whylen);
+		if (r)
+			goto err;
+		disks_serial(cfg[i].path, serial, sizeof(serial));
+		r = virtio_blk_create(disk, serial, &vm->gs, NULL, 0, &b);
+		if (r) {
+			disk_close(disk);
+			snprintf(why, whylen, "--disk %s: %s", cfg[i].path,
+				 strerror(-r));
+			goto err;
+		}
+		vm->disks[vm->ndisks++] = b;
+		r = platform_add_virtio(vm, &virtio_mmio_ops,
+					virtio_blk_transport(b), &irq, &chip);
+		if (r < 0) {
+			snprintf(why, whylen, "--disk %s: no virtio slot: %s",
+				 cfg[i].path, strerror(-r));
+			goto err;
+		}
+		virtio_mmio_set_irq(virtio_blk_transport(b), chip, irq);
+		vm->disk_slot[vm->ndisks - 1] = (unsigned)r;
+	}
+	return 0;
+
+err:
+	vm_disks_destroy(vm);
+	return r;
+}
+
+void vm_disks_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ndisks; i++)
+		virtio_blk_destroy(vm->disks[i]);
+	vm->ndisks = 0;
+}
+
+void vm_disks_freeze(struct vm *src)
+{
+	for (unsigned i = 0; i < src->ndisks; i++)
+		virtio_blk_freeze(src->disks[i]);
+}
+
+void vm_disks_thaw(struct vm *src)
+{
+	for (unsigned i = 0; i < src->ndisks; i++)
+		virtio_blk_thaw(src->disks[i]);
+}
+
+int vm_disks_clone(struct vm *clone, struct vm *src)
+{
+	struct platform *p = clone->platform;
+	int r;
+
+	for (unsigned i = 0; i < src->ndisks; i++) {
+		unsigned slot = src->disk_slot[i];
+		unsigned irq = PLATFORM_VIRTIO_IRQ0 + slot;
+		struct virtio_blk *b;
+
+		/* The same slot as in src: the guest's tree says so. */
+		r = virtio_blk_clone(src->disks[i], &clone->gs, &p->plic.chip,
+				     irq, &b);
+		if (r)
+			goto err;
+		clone->disks[clone->ndisks] = b;
+		clone->disk_slot[clone->ndisks++] = slot;
+		r = mmio_bus_add(&clone->mmio,
+				 PLATFORM_VIRTIO_BASE +
+				     slot * PLATFORM_VIRTIO_SIZE,
+				 PLATFORM_VIRTIO_SIZE, &virtio_mmio_ops,
+				 virtio_blk_transport(b), "virtio-mmio");
+		if (r)
+			goto err;
+	}
+	return 0;
+
+err:
+	vm_disks_destroy(clone);
+	return r;
+}
