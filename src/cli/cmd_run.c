@@ -38,7 +38,7 @@ enum run_opt {
 };
 
 /* The command line without --cmdline, per --console. */
-#define RUN_CMDLINE_SERIAL "console=ttyS0 earlycon"
+#define RUN_CMDLINE_SERIAL "console=hvc0 console=ttyS0 earlycon"
 #define RUN_CMDLINE_SBI	   "console=hvc0 earlycon=sbi"
 
 static const struct cli_option run_opts[] = {
