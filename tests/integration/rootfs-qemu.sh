@@ -61,7 +61,7 @@ console() { tr -d '\r' <"$log"; }
 # forwarding rule"): the caller tries another.
 start_qemu() {
 	: >"$log"
-	"$qemu" -M virt -m 512M -smp 2 -nographic -no-reboot -bios "$firmware" \
+	"$qemu" -M virt -m 512M -nographic -no-reboot -bios "$firmware" \
 		-kernel "$kernel" -append "root=/dev/vda rw console=ttyS0 panic=-1 hostname=$host" \
 		-drive file="$disk",if=none,format=raw,id=d0 -device virtio-blk-device,drive=d0 \
 		-netdev user,id=n0,hostfwd=tcp:127.0.0.1:"$1"-:80 -device virtio-net-device,netdev=n0 \
@@ -135,10 +135,10 @@ else
 	echo "   ok   curl http://127.0.0.1:$port/ -> the guest's page for $host, boot $boot_id"
 fi
 
-# The shell: its prompt ("HOST:~# ", from /etc/profile), then an answer that
-# only a shell gives (the tty echoes the question, not the answer).
-if ! wait_console "^$host:~# "; then
-	bad "no shell prompt '$host:~# ' on ttyS0"
+# The shell: its prompt ("HOST:/root# ", from /etc/profile), then an answer that only a shell gives (the tty echoes the
+# question, not the answer).
+if ! wait_console "^$host:[^ ]*# "; then
+	bad "no shell prompt '$host:...# ' on ttyS0"
 	last_lines
 else
 	boot_to_shell=$(elapsed)
