@@ -56,7 +56,7 @@ BENCH_BINS := $(BENCHES:%=$(BUILD)/bench/%)
 all: $(BUILD)/memvisor
 
 setup:
-	@scripts/setup
+	@scripts/setup $(BUILD)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -169,6 +169,7 @@ include guest/baremetal/baremetal.mk
 include tests/isa/isa.mk
 include guest/diff/diff.mk
 include guest/guest.mk
+include guest/rootfs/rootfs.mk
 
 -include $(patsubst %.o,%.d,$(LIB_OBJS) $(CLI_OBJS)) \
 	$(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%.d) $(BENCHES:%=$(BUILD)/bench/%.d)

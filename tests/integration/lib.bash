@@ -19,3 +19,12 @@ wait_for() {
 		sleep 0.2
 	done
 }
+
+# disk_copy IMAGE COPY: a writable copy of a disk image for one test (the
+# build's image, e.g. BUILD/guest/rootfs.ext4, is never booted itself).
+# Sparse: the 128 MiB root file system with 2 MiB in use copies in a few
+# milliseconds and takes 2 MiB.
+disk_copy() {
+	cp --sparse=always -- "$(readlink -f -- "$1")" "$2" &&
+		chmod u+w -- "$2"
+}
