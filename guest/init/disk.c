@@ -24,6 +24,12 @@
 
 #include "lib.h"
 
+/* nolibc's headers do not name it; the value of Linux's generic
+ * fcntl.h, which riscv uses. */
+#ifndef O_DIRECT
+#define O_DIRECT 040000
+#endif
+
 #define NFILES	 16
 #define FILE_MIB 4
 #define CHUNK	 (64u * 1024)

@@ -29,8 +29,8 @@ img=$tmp/disk.img
 mkdir -p "$tmp/root"
 mke2fs -q -t ext4 -d "$tmp/root" -F "$img" 64M >/dev/null || fail "mke2fs"
 "$mv" run --kernel "$kernel" --initrd "$initrd" --memory 256M --disk "$img" \
-	--console sbi --api-sock "$sock" \
-	--cmdline "console=hvc0 panic=-1 disk_mode=serve" \
+	--api-sock "$sock" \
+	--cmdline "console=ttyS0 panic=-1 disk_mode=serve" \
 	</dev/null >"$tmp/parent.out" 2>&1 &
 pid=$!
 wait_for 120 grep -q MEMVISOR-DISK-READY "$tmp/parent.out" ||

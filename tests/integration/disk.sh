@@ -56,8 +56,8 @@ mke2fs -q -t ext4 -d "$tmp/root" -F "$img" 128M || fail "mke2fs"
 run() { # run LABEL MODE SEED: boot memvisor on the image
 	local out rc t0=$SECONDS
 	out=$(timeout 900 "$build/memvisor" run --kernel "$kernel" --initrd "$initrd" \
-		--memory 256M --disk "$img" --console sbi \
-		--cmdline "console=hvc0 earlycon=sbi panic=-1 disk_mode=$2 disk_seed=$3" \
+		--memory 256M --disk "$img" \
+		--cmdline "console=ttyS0 panic=-1 disk_mode=$2 disk_seed=$3" \
 		</dev/null 2>&1 | tr -d "\r"; exit "${PIPESTATUS[0]}")
 	rc=$?
 	if [ $rc -eq 0 ] && grep -q "^MEMVISOR-DISK-OK mode=$2 " <<<"$out"; then
@@ -88,7 +88,7 @@ qemu() { # qemu LABEL MODE SEED
 	local out t0=$SECONDS
 	out=$(timeout 900 qemu-system-riscv64 -M virt -m 256M -nographic \
 		-kernel "$kernel" -initrd "$initrd" \
-		-append "console=hvc0 earlycon=sbi panic=-1 disk_mode=$2 disk_seed=$3" \
+		-append "console=ttyS0 panic=-1 disk_mode=$2 disk_seed=$3" \
 		-drive "file=$img,format=raw,if=none,id=d0" \
 		-device virtio-blk-device,drive=d0 -no-reboot </dev/null 2>&1 |
 		tr -d "\r")
