@@ -17,7 +17,8 @@
 #define BOUNCE_SIZE	(256u << 10)
 #define INTERRUPT_EVERY 32 /* requests between interrupts in a long batch */
 
-/* The configuration space (5.2.4), little-endian like the host. */
+/* The configuration space (virtio spec, block device: "Device
+ * configuration layout"), little-endian like the host. */
 struct blk_config {
 	uint64_t capacity; /* 512-byte sectors */
 	uint32_t size_max;

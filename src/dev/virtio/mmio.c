@@ -340,7 +340,8 @@ static int mmio_read(void *dev, uint64_t off, unsigned size, uint64_t *val)
 	if (off >= VIRTIO_MMIO_CONFIG)
 		return t->ops->config_read(t->dev, off - VIRTIO_MMIO_CONFIG,
 					   size, val);
-	/* Registers are 32 bits wide, read as such (4.2.2.2). */
+	/* Registers are 32 bits wide, read as such (virtio spec, MMIO
+	 * device register layout). */
 	if (size != 4 || (off & 3))
 		return -EFAULT;
 	pthread_mutex_lock(&t->lock);
