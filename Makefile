@@ -111,6 +111,7 @@ asan:
 check: setup
 	$(MAKE) all unit
 	$(MAKE) asan
+	$(MAKE) fuzz
 	$(MAKE) integration
 
 integration: all $(BUILD)/tests/vmi_compare
