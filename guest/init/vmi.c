@@ -3,7 +3,11 @@
  * of every page frame, to hold memvisor's outside view against.
  *
  *  1. Makes some pages of each kind: anonymous memory (vmi_anon_mib=, 8 by
- *     default) and a file in the initramfs (page cache, 2 MiB).
+ *     default) and a file in the initramfs (page cache, 2 MiB), prints
+ *     "VMI-PAGES" and waits for a line "snap" (the host builds its
+ *     introspection profile meanwhile: a cold build takes a minute, in
+ *     which an idle kernel frees pages it held, and the two views must
+ *     be of one moment).
  *  2. Reads /proc/buddyinfo, then /proc/kpageflags (every frame's flags)
  *     into memory allocated and touched beforehand, so the reading itself
  *     changes as little as possible; then prints
@@ -118,7 +122,8 @@ static void make_pages(unsigned long anon_mib)
 	close(fd);
 }
 
-static void wait_for_go(void)
+/* Returns when a line @want arrives on the console. */
+static void wait_for_line(const char *want)
 {
 	char cmd[16];
 	size_t len = 0;
@@ -134,7 +139,7 @@ static void wait_for_go(void)
 			continue;
 		}
 		cmd[len] = 0;
-		if (!strcmp(cmd, "go"))
+		if (!strcmp(cmd, want))
 			return;
 		len = 0;
 	}
@@ -160,6 +165,8 @@ int main(int argc, char **argv, char **envp)
 		fail("no memory for the kpageflags buffer");
 	memset(flags, 0, MAX_FRAMES * sizeof(*flags));
 	memset(cls, 0, MAX_FRAMES);
+	out("VMI-PAGES\n");
+	wait_for_line("snap");
 
 	slurp("/proc/buddyinfo", buddyinfo, sizeof(buddyinfo) - 1);
 	nframes =
@@ -183,7 +190,7 @@ int main(int argc, char **argv, char **envp)
 	}
 	out("\nVMI-READY\n");
 
-	wait_for_go();
+	wait_for_line("go");
 	for (unsigned long pfn = 0, end; pfn < nframes; pfn = end) {
 		for (end = pfn + 1; end < nframes && cls[end] == cls[pfn];
 		     end++)

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Introspection from outside (mechanism 3): for each Debian guest kernel,
 # 6.1 and 6.12, from the same memvisor binary:
-#  - boot guest/init/vmi.c, which makes anonymous and page-cache pages,
+#  - boot guest/init/vmi.c, which makes anonymous and page-cache pages;
+#    a first `ctl inspect` builds (or finds) the profile; then the guest
 #    reads the kernel's own account of every frame (/proc/kpageflags,
 #    /proc/buddyinfo) and waits;
 #  - `memvisor ctl inspect` identifies every frame from outside (profile
@@ -49,13 +50,18 @@ for v in 6.1 6.12; do
 		--api-sock "$sock" --vmi-cache "$build/vmi" \
 		</dev/null >"$tmp/guest.out" 2>&1 &
 	pid=$!
-	wait_for 120 says "VMI-READY\|VMI-FAIL" || fail "linux $v: the guest never said READY"
+	wait_for 120 says "VMI-PAGES\|VMI-FAIL" || fail "linux $v: the guest never made its pages"
+	# The first look builds the profile (cold: about a minute, while the
+	# guest idles); the guest reads its own account only after it, so that
+	# both views are of one moment.
+	ctl inspect 1 >/dev/null || fail "linux $v: first inspect"
+	ctl console 1 --input "snap\n" >/dev/null 2>&1
+	wait_for 60 says "VMI-READY\|VMI-FAIL" || fail "linux $v: the guest never said READY"
 	says VMI-FAIL && fail "linux $v: $(grep VMI-FAIL "$tmp/guest.out")"
 
+	# The profile is cached now: this look does not build anything.
 	out=$(ctl inspect 1 --map "$tmp/map") || fail "linux $v: inspect: $out"
 	echo "$out" | sed -n '1p;$d;/^free:/p' | sed 's/^/   /'
-	# The profile is cached now: a second look does not build anything.
-	ctl inspect 1 >/dev/null || fail "linux $v: second inspect"
 	[ "$(grep -c 'building the introspection profile' "$tmp/guest.out")" -le 1 ] ||
 		fail "linux $v: the profile was built twice"
 	# The cheaper scan sharing uses finds the same free set (both maps
@@ -98,8 +104,10 @@ if [ -d "$tree" ]; then
 		--api-sock "$sock" --vmi-cache "$tmp/vmi" --kernel-tree "$tree" \
 		</dev/null >"$tmp/guest.out" 2>&1 &
 	pid=$!
-	wait_for 120 says "VMI-READY" || fail "--kernel-tree: the guest never said READY"
+	wait_for 120 says "VMI-PAGES" || fail "--kernel-tree: the guest never made its pages"
 	out=$(ctl inspect 1) || fail "--kernel-tree: inspect: $out"
+	ctl console 1 --input "snap\n" >/dev/null 2>&1
+	wait_for 60 says "VMI-READY" || fail "--kernel-tree: the guest never said READY"
 	grep -q "compiling the interface in $tree" "$tmp/guest.out" ||
 		fail "--kernel-tree: the profile was not built in $tree"
 	! grep -q "extracting" "$tmp/guest.out" ||
