@@ -30,15 +30,15 @@ int vm_clone(struct vm *src, unsigned eager_levels, struct vm **out)
 	r = console_capture(c->console, CLONE_CONSOLE_CAPTURE);
 	if (r)
 		goto err_console;
-	/* The disks hold still from before the memory is cloned until their
-	 * state is copied: both are of the same moment. */
-	vm_disks_freeze(src);
+	/* The devices hold still from before the memory is cloned until
+	 * their state is copied: both are of the same moment. */
+	vm_devices_freeze(src);
 	if (eager_levels == CLONE_COPY_ALL)
 		r = gstage_copy_all(&c->gs, &src->gs);
 	else
 		r = gstage_clone(&c->gs, &src->gs, eager_levels);
 	if (r) {
-		vm_disks_thaw(src);
+		vm_devices_thaw(src);
 		goto err_console;
 	}
 
@@ -54,12 +54,13 @@ int vm_clone(struct vm *src, unsigned eager_levels, struct vm **out)
 	/* After the harts: the copied PLIC sets their SEIP. */
 	r = platform_clone(c, src);
 	if (r) {
-		vm_disks_thaw(src);
+		vm_devices_thaw(src);
 		goto err_harts;
 	}
-	/* Each disk a copy-on-write overlay of src's, in the same slot. */
-	r = vm_disks_clone(c, src);
-	vm_disks_thaw(src);
+	/* Each device carries on from src's, in the same slot (a disk as a
+	 * copy-on-write overlay of src's). */
+	r = vm_devices_clone(c, src);
+	vm_devices_thaw(src);
 	if (r)
 		goto err_platform;
 	*out = c;

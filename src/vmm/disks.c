@@ -16,9 +16,13 @@ static void disks_serial(const char *path, char *out, size_t size)
 	snprintf(out, size, "%s", base ? base + 1 : path);
 }
 
-int vm_disks_create(struct vm *vm, const struct vm_disk_config *cfg, unsigned n,
-		    char *why, size_t whylen)
+static void disks_destroy(struct vm *vm);
+
+static int disks_create(struct vm *vm, const struct vm_config *vc, char *why,
+			size_t whylen)
 {
+	const struct vm_disk_config *cfg = vc->disks;
+	unsigned n = vc->ndisks;
 	char serial[VIRTIO_BLK_ID_BYTES + 1];
 	struct irq_chip *chip;
 	struct disk *disk;
@@ -57,57 +61,63 @@ int vm_disks_create(struct vm *vm, const struct vm_disk_config *cfg, unsigned n,
 	return 0;
 
 err:
-	vm_disks_destroy(vm);
+	disks_destroy(vm);
 	return r;
 }
 
-void vm_disks_destroy(struct vm *vm)
+static void disks_destroy(struct vm *vm)
 {
 	for (unsigned i = 0; i < vm->ndisks; i++)
 		virtio_blk_destroy(vm->disks[i]);
 	vm->ndisks = 0;
 }
 
-void vm_disks_freeze(struct vm *src)
+static void disks_freeze(struct vm *src)
 {
 	for (unsigned i = 0; i < src->ndisks; i++)
 		virtio_blk_freeze(src->disks[i]);
 }
 
-void vm_disks_thaw(struct vm *src)
+static void disks_thaw(struct vm *src)
 {
 	for (unsigned i = 0; i < src->ndisks; i++)
 		virtio_blk_thaw(src->disks[i]);
 }
 
-int vm_disks_clone(struct vm *clone, struct vm *src)
+static int disks_clone(struct vm *clone, struct vm *src)
 {
-	struct platform *p = clone->platform;
+	struct irq_chip *chip;
+	unsigned irq;
 	int r;
 
 	for (unsigned i = 0; i < src->ndisks; i++) {
 		unsigned slot = src->disk_slot[i];
-		unsigned irq = PLATFORM_VIRTIO_IRQ0 + slot;
 		struct virtio_blk *b;
 
 		/* The same slot as in src: the guest's tree says so. */
-		r = virtio_blk_clone(src->disks[i], &clone->gs, &p->plic.chip,
-				     irq, &b);
+		platform_virtio_line(clone, slot, &irq, &chip);
+		r = virtio_blk_clone(src->disks[i], &clone->gs, chip, irq, &b);
 		if (r)
 			goto err;
 		clone->disks[clone->ndisks] = b;
 		clone->disk_slot[clone->ndisks++] = slot;
-		r = mmio_bus_add(&clone->mmio,
-				 PLATFORM_VIRTIO_BASE +
-				     slot * PLATFORM_VIRTIO_SIZE,
-				 PLATFORM_VIRTIO_SIZE, &virtio_mmio_ops,
-				 virtio_blk_transport(b), "virtio-mmio");
+		r = platform_put_virtio(clone, slot, &virtio_mmio_ops,
+					virtio_blk_transport(b));
 		if (r)
 			goto err;
 	}
 	return 0;
 
 err:
-	vm_disks_destroy(clone);
+	disks_destroy(clone);
 	return r;
 }
+
+const struct vm_device_kind vm_disks_kind = {
+	.name = "disks",
+	.create = disks_create,
+	.destroy = disks_destroy,
+	.freeze = disks_freeze,
+	.thaw = disks_thaw,
+	.clone = disks_clone,
+};

@@ -136,6 +136,27 @@ void platform_devtree(const struct vm *vm, struct devtree_machine *m)
 	    p->console == PLATFORM_CONSOLE_SERIAL ? &p->devices[0] : NULL;
 }
 
+static uint64_t platform_virtio_base(unsigned slot)
+{
+	return PLATFORM_VIRTIO_BASE + slot * PLATFORM_VIRTIO_SIZE;
+}
+
+void platform_virtio_line(struct vm *vm, unsigned slot, unsigned *irq_out,
+			  struct irq_chip **chip_out)
+{
+	*irq_out = PLATFORM_VIRTIO_IRQ0 + slot;
+	*chip_out = vm->platform ? &vm->platform->plic.chip : NULL;
+}
+
+int platform_put_virtio(struct vm *vm, unsigned slot,
+			const struct mmio_ops *ops, void *dev)
+{
+	if (!vm->platform || slot >= vm->platform->nvirtio)
+		return -ENODEV;
+	return mmio_bus_add(&vm->mmio, platform_virtio_base(slot),
+			    PLATFORM_VIRTIO_SIZE, ops, dev, "virtio-mmio");
+}
+
 int platform_add_virtio(struct vm *vm, const struct mmio_ops *ops, void *dev,
 			unsigned *irq_out, struct irq_chip **chip_out)
 {
@@ -150,7 +171,7 @@ int platform_add_virtio(struct vm *vm, const struct mmio_ops *ops, void *dev,
 	if (p->nvirtio >= PLATFORM_VIRTIO_SLOTS)
 		return -ENOSPC;
 	n = p->nvirtio;
-	base = PLATFORM_VIRTIO_BASE + n * PLATFORM_VIRTIO_SIZE;
+	base = platform_virtio_base(n);
 	r = mmio_bus_add(&vm->mmio, base, PLATFORM_VIRTIO_SIZE, ops, dev,
 			 "virtio-mmio");
 	if (r)
@@ -162,8 +183,7 @@ int platform_add_virtio(struct vm *vm, const struct mmio_ops *ops, void *dev,
 	d->compatible_len = sizeof(platform_virtio_compat);
 	d->base = base;
 	d->size = PLATFORM_VIRTIO_SIZE;
-	d->irq = PLATFORM_VIRTIO_IRQ0 + n;
-	*irq_out = d->irq;
-	*chip_out = &p->plic.chip;
+	platform_virtio_line(vm, n, irq_out, chip_out);
+	d->irq = *irq_out;
 	return (int)n;
 }

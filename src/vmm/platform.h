@@ -94,4 +94,16 @@ void platform_devtree(const struct vm *vm, struct devtree_machine *m);
 int platform_add_virtio(struct vm *vm, const struct mmio_ops *ops, void *dev,
 			unsigned *irq_out, struct irq_chip **chip_out);
 
+/*
+ * For a clone's devices, which sit where their parent's do: the interrupt
+ * line of virtio slot (its PLIC source and chip), and the registers of the
+ * slot's device ops/dev on vm->mmio (the slot's device tree node came
+ * with platform_clone()). platform_put_virtio() returns 0, -ENODEV
+ * without a platform or a slot not taken, or mmio_bus_add()'s error.
+ */
+void platform_virtio_line(struct vm *vm, unsigned slot, unsigned *irq_out,
+			  struct irq_chip **chip_out);
+int platform_put_virtio(struct vm *vm, unsigned slot,
+			const struct mmio_ops *ops, void *dev);
+
 #endif

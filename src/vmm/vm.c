@@ -176,7 +176,7 @@ int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
 	if (r)
 		goto err_harts;
 	/* Before the device tree, which describes them. */
-	r = vm_disks_create(vm, cfg->disks, cfg->ndisks, why, whylen);
+	r = vm_devices_create(vm, cfg, why, whylen);
 	if (r)
 		goto err_platform;
 	r = vm_load_boot_data(vm, cfg, low, high, &fdt_gpa, why, whylen);
@@ -194,7 +194,7 @@ int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
 	return 0;
 
 err_platform:
-	vm_disks_destroy(vm);
+	vm_devices_destroy(vm);
 	platform_destroy(vm);
 err_harts:
 	for (unsigned i = 0; i < vm->nvcpus; i++)
@@ -212,9 +212,9 @@ void vm_destroy(struct vm *vm)
 {
 	if (!vm)
 		return;
-	/* The disks' workers first: they raise lines on the platform's PLIC
-	 * and write guest memory. */
-	vm_disks_destroy(vm);
+	/* The devices' workers first: they raise lines on the platform's
+	 * PLIC and write guest memory. */
+	vm_devices_destroy(vm);
 	platform_destroy(vm);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		hart_destroy(&vm->vcpus[i].hart);

@@ -18,6 +18,7 @@
 #include "mem/gstage.h"
 #include "vmm/dlh.h"
 #include "vmm/inspect.h"
+#include "vmm/devices.h"
 #include "vmm/disks.h"
 #include "vmm/platform.h"
 

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * A VM's devices beyond the platform (vmm/platform.h): each kind (its
+ * disks, its network, ...) made from the VM's configuration, held still
+ * and copied when the VM is cloned, and released with the VM. vm.c and
+ * clone.c know the kinds only through this list.
+ */
+#ifndef MEMVISOR_VMM_DEVICES_H
+#define MEMVISOR_VMM_DEVICES_H
+
+#include <stddef.h>
+
+struct vm;
+struct vm_config;
+
+struct vm_device_kind {
+	const char *name;
+	/* Give vm its devices of this kind from cfg, in the platform's next
+	 * virtio slots (the device tree is built after). 0, or a negative
+	 * errno with a one-line reason in why, what was made released. */
+	int (*create)(struct vm *vm, const struct vm_config *cfg, char *why,
+		      size_t whylen);
+	/* Release them: before the platform and the memory go. */
+	void (*destroy)(struct vm *vm);
+	/* Hold src's devices still (nothing in flight, no register
+	 * changing) from before its memory is cloned until thaw. */
+	void (*freeze)(struct vm *src);
+	void (*thaw)(struct vm *src);
+	/* Give clone (its platform made by platform_clone()) devices that
+	 * carry on where frozen src's are, in the same slots. 0, or a
+	 * negative errno with what clone got of this kind released. */
+	int (*clone)(struct vm *clone, struct vm *src);
+};
+
+/* Every kind's create(), in order; on failure the earlier ones' devices
+ * are released again. */
+int vm_devices_create(struct vm *vm, const struct vm_config *cfg, char *why,
+		      size_t whylen);
+void vm_devices_destroy(struct vm *vm);
+void vm_devices_freeze(struct vm *src);
+void vm_devices_thaw(struct vm *src);
+/* Every kind's clone(); on failure clone has none of them. */
+int vm_devices_clone(struct vm *clone, struct vm *src);
+
+#endif
