@@ -35,7 +35,7 @@ CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/decode_bitmanip.c src/cpu/exec_cbo.c \
 	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c src/cpu/isa.c
 VMI_SRCS := src/vmi/kernel.c src/vmi/symbols.c src/vmi/profile.c src/vmi/classify.c
-VMM_SRCS := src/vmm/vm.c src/vmm/devices.c src/vmm/disks.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/dlh.c \
+VMM_SRCS := src/vmm/vm.c src/vmm/devices.c src/vmm/disks.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/hv_warm.c src/vmm/hv_memory.c src/vmm/dlh.c \
 	src/vmm/inspect.c src/vmm/share.c src/vmm/dedup.c src/vmm/platform.c
 API_SRCS := src/api/api.c src/api/api_requests.c
 CLI_SRCS := src/cli/main.c src/cli/options.c src/cli/cmd_run.c src/cli/cmd_ctl.c

@@ -4,7 +4,7 @@
 #include "vmm/disks.h"
 
 static const struct vm_device_kind *const devices_kinds[] = {
-	&vm_disks_kind,
+    &vm_disks_kind,
 };
 
 #define DEVICES_NKINDS (sizeof(devices_kinds) / sizeof(devices_kinds[0]))

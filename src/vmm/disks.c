@@ -114,10 +114,10 @@ err:
 }
 
 const struct vm_device_kind vm_disks_kind = {
-	.name = "disks",
-	.create = disks_create,
-	.destroy = disks_destroy,
-	.freeze = disks_freeze,
-	.thaw = disks_thaw,
-	.clone = disks_clone,
+    .name = "disks",
+    .create = disks_create,
+    .destroy = disks_destroy,
+    .freeze = disks_freeze,
+    .thaw = disks_thaw,
+    .clone = disks_clone,
 };
