@@ -11,7 +11,7 @@
 # the project-local apt state in $(BUILD)/debian-src (scripts/debian-src;
 # make setup prepares it). rootfs.ext4 is a relative symlink to the current
 # image; tests boot writable copies of it, never the image itself
-# (rootfs_copy in tests/integration/lib.bash).
+# (disk_copy in tests/integration/lib.bash).
 
 .PHONY: rootfs guest-rootfs-always
 rootfs: $(GUEST_DIR)/rootfs.ext4
@@ -23,7 +23,8 @@ $(GUEST_DIR)/rootfs.ext4: guest-rootfs-always
 	@img=$$(guest/rootfs/build $(GUEST_DIR) $(BUILD)/debian-src) && \
 	ln -sfn "$$(basename "$$(dirname "$$img")")/rootfs.ext4" $@
 
-# The integration tests boot it (tests/integration/rootfs-qemu.sh).
+# The integration tests boot it (tests/integration/rootfs.sh under memvisor,
+# rootfs-qemu.sh under QEMU).
 ifneq ($(shell command -v $(GUEST_CC) 2>/dev/null),)
 integration: rootfs
 endif

@@ -22,6 +22,7 @@
 set -u
 build=${1:-build}
 . "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/rootfs.bash"
 qemu="qemu-system-riscv64"
 firmware=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
 limit=${ROOTFS_TEST_TIMEOUT:-240}
@@ -50,11 +51,7 @@ disk=$tmp/rootfs.ext4
 disk_copy "$image" "$disk" || fail "cannot copy $image to $disk"
 host=rootfs-test-$$
 
-# The console's input: a FIFO held open here, so that QEMU never sees EOF.
-mkfifo "$tmp/console"
-exec 3<>"$tmp/console"
-type_line() { printf '%s\r' "$1" >&3; }
-console() { tr -d '\r' <"$log"; }
+rootfs_console_open
 
 # start_qemu PORT: boot in the background; sets pid. A forwarded port taken
 # by someone else makes QEMU exit at once ("could not set up host
@@ -84,38 +81,13 @@ done
 }
 elapsed() { echo "$(date +%s.%N) $t0" | awk '{ printf "%.1f", $1 - $2 }'; }
 
-# last_lines: why the guest stopped: a panic or a dying process, else the
-# console's last lines.
-last_lines() {
-	local why
-	why=$(console | grep -E 'Kernel panic|Oops|BUG:|unhandled signal|VFS:|rootfs:' | head -n 8)
-	[ -n "$why" ] || why=$(console | tail -n 12)
-	sed 's/^/      | /' <<<"$why"
-}
 deadline=$((SECONDS + limit))
-# wait_console REGEX: until a console line matches (or QEMU ends, or time).
-wait_console() {
-	until console | grep -Eq -- "$1"; do
-		if ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
-			return 1
-		fi
-		sleep 0.2
-	done
-}
 
-failed=0
-bad() {
-	echo "   FAIL $*"
-	failed=$((failed + 1))
-}
-
-if ! wait_console '^rootfs: up '; then
+if ! rootfs_up; then
 	last_lines
 	fail "no 'rootfs: up' line from rcS within $limit s (log $log)"
 fi
-up=$(console | grep -m1 '^rootfs: up ')
 echo "   ok   rcS ran after $(elapsed) s: ${up#rootfs: up }"
-field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$up"; }
 boot_id=$(field boot_id)
 [ "$(field hostname)" = "$host" ] ||
 	bad "host name $(field hostname), not $host from the kernel command line"
@@ -135,19 +107,11 @@ else
 	echo "   ok   curl http://127.0.0.1:$port/ -> the guest's page for $host, boot $boot_id"
 fi
 
-# The shell: its prompt ("HOST:/root# ", from /etc/profile), then an answer that only a shell gives (the tty echoes the
-# question, not the answer).
-if ! wait_console "^$host:[^ ]*# "; then
-	bad "no shell prompt '$host:...# ' on ttyS0"
-	last_lines
+if shell_answers "$host"; then
+	echo "   ok   a shell on ttyS0 (prompt after $(elapsed) s, boot to shell)"
 else
-	boot_to_shell=$(elapsed)
-	type_line 'echo shell-$((6 * 7))'
-	if wait_console '^shell-42$'; then
-		echo "   ok   a shell on ttyS0 (prompt after $boot_to_shell s, boot to shell)"
-	else
-		bad "the shell on ttyS0 does not answer"
-	fi
+	bad "no shell answering on ttyS0 (prompt '$host:...# ')"
+	last_lines
 fi
 
 # Data that must survive: written, synced, powered off.
@@ -157,22 +121,8 @@ if ! wait_console '^[0-9a-f]{64}  /root/data$'; then
 	last_lines
 fi
 guest_sum=$(console | sed -nE 's|^([0-9a-f]{64})  /root/data$|\1|p' | head -n 1)
-type_line 'poweroff'
-while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
-if kill -0 "$pid" 2>/dev/null; then
-	bad "no power-off within $limit s"
-	kill "$pid"
-fi
-wait "$pid" 2>/dev/null
-pid=
-console | grep -q 'reboot: Power down' || bad "the kernel did not say 'reboot: Power down'"
-
-if e2fsck -fn "$disk" >"$tmp/fsck.log" 2>&1; then
-	echo "   ok   e2fsck -fn: the image is clean after poweroff"
-else
-	bad "e2fsck -fn finds the image not clean after poweroff:"
-	sed 's/^/      | /' "$tmp/fsck.log" | tail -n 8
-fi
+power_off || bad "no power-off within $limit s ('reboot: Power down')"
+fsck_clean "$disk" "after poweroff"
 if [ -n "$guest_sum" ]; then
 	debugfs -R 'dump /root/data '"$tmp/data" "$disk" >/dev/null 2>&1
 	host_sum=$(sha256sum <"$tmp/data" 2>/dev/null | cut -c1-64)
