@@ -132,11 +132,12 @@ bench: all guest $(BENCH_BINS)
 	bench/share.sh $(BUILD)
 	bench/inspect.sh $(BUILD)
 	bench/cpu.sh $(BUILD)
+	bench/platform.sh $(BUILD)
 	$(BUILD)/bench/dlh --memvisor $(BUILD)/memvisor \
 		--bench-elf $(BUILD)/baremetal/dlh_bench.elf \
 		--kernel $(BUILD)/guest/Image-6.1 --initrd $(BUILD)/guest/dlh.cpio \
 		--json bench/results/dlh.json
-bench: baremetal
+bench: baremetal guest-stock rootfs
 
 # libFuzzer targets (tests/fuzz/fuzz_<name>.c), built with clang from the
 # sources they exercise; each starts from its committed corpus
