@@ -394,6 +394,7 @@ static void test_chain_read_write(void **state)
 	uint32_t used[2];
 
 	assert_int_equal(virtq_pop(q, c), 0);
+	assert_false(virtq_has_avail(q));
 	/* Three buffers: 10 readable + 6 readable, then 32 writable. */
 	gmem_write(&fx->gs, DATA, in, 10);
 	gmem_write(&fx->gs, DATA + 0x100, in + 10, 6);
@@ -401,7 +402,9 @@ static void test_chain_read_write(void **state)
 	desc(fx, DESC, 7, DATA + 0x100, 6, VIRTQ_DESC_F_NEXT, 1);
 	desc(fx, DESC, 1, DATA + 0x200, 32, VIRTQ_DESC_F_WRITE, 0);
 	offer(fx, QSIZE, 3);
+	assert_true(virtq_has_avail(q));
 	assert_int_equal(virtq_pop(q, c), 1);
+	assert_false(virtq_has_avail(q));
 	assert_int_equal(c->head, 3);
 	assert_int_equal(c->n, 3);
 	assert_int_equal(c->out_len, 16);

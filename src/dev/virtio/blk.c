@@ -56,10 +56,12 @@ struct virtio_blk {
 	struct blk_config config;
 	char serial[VIRTIO_BLK_ID_BYTES];
 
+	/* The worker starts on the first notify: a VM (a clone above all)
+	 * that never touches its disk pays for no thread. */
 	pthread_t worker;
-	pthread_mutex_t wlock; /* kick, stop */
+	pthread_mutex_t wlock; /* kick, stop, started */
 	pthread_cond_t wcond;
-	bool kick, stop;
+	bool kick, stop, started;
 
 	/* The worker's own. */
 	struct virtq_chain chain;
@@ -93,15 +95,29 @@ static int blk_config_read(void *dev, uint64_t off, unsigned size,
 	return 0;
 }
 
+static void *blk_worker(void *arg);
+
 static void blk_notify(void *dev, unsigned queue)
 {
 	struct virtio_blk *b = dev;
+	bool failed = false;
 
 	(void)queue;
 	pthread_mutex_lock(&b->wlock);
 	b->kick = true;
-	pthread_cond_signal(&b->wcond);
+	if (b->started)
+		pthread_cond_signal(&b->wcond);
+	else if (!b->stop) {
+		b->bounce = malloc(BOUNCE_SIZE);
+		b->started = b->bounce &&
+			     !pthread_create(&b->worker, NULL, blk_worker, b);
+		failed = !b->started;
+		/* No thread: the device cannot serve; stop asking. */
+		b->stop = failed;
+	}
 	pthread_mutex_unlock(&b->wlock);
+	if (failed)
+		virtio_mmio_fail(&b->t);
 }
 
 static const struct virtio_dev_ops blk_ops = {
@@ -340,11 +356,6 @@ int virtio_blk_create(struct disk *disk, const char *serial, struct gstage *gs,
 
 	if (!b)
 		return -ENOMEM;
-	b->bounce = malloc(BOUNCE_SIZE);
-	if (!b->bounce) {
-		r = -ENOMEM;
-		goto err_free;
-	}
 	b->disk = disk;
 	if (serial)
 		memcpy(b->serial, serial, strnlen(serial, sizeof(b->serial)));
@@ -361,18 +372,10 @@ int virtio_blk_create(struct disk *disk, const char *serial, struct gstage *gs,
 		goto err_free;
 	pthread_mutex_init(&b->wlock, NULL);
 	pthread_cond_init(&b->wcond, NULL);
-	r = -pthread_create(&b->worker, NULL, blk_worker, b);
-	if (r)
-		goto err_locks;
 	*out = b;
 	return 0;
 
-err_locks:
-	pthread_cond_destroy(&b->wcond);
-	pthread_mutex_destroy(&b->wlock);
-	virtio_mmio_destroy(&b->t);
 err_free:
-	free(b->bounce);
 	free(b);
 	return r;
 }
@@ -385,7 +388,8 @@ void virtio_blk_destroy(struct virtio_blk *b)
 	b->stop = true;
 	pthread_cond_signal(&b->wcond);
 	pthread_mutex_unlock(&b->wlock);
-	pthread_join(b->worker, NULL);
+	if (b->started)
+		pthread_join(b->worker, NULL);
 	pthread_cond_destroy(&b->wcond);
 	pthread_mutex_destroy(&b->wlock);
 	virtio_mmio_destroy(&b->t);
@@ -428,7 +432,8 @@ int virtio_blk_clone(struct virtio_blk *src, struct gstage *gs,
 	memcpy(c->serial, src->serial, sizeof(c->serial));
 	virtio_mmio_copy_state(&c->t, &src->t);
 	/* Requests the parent had not seen yet are the clone's too. */
-	blk_notify(c, 0);
+	if (virtq_has_avail(virtio_mmio_queue(&c->t, 0)))
+		blk_notify(c, 0);
 	*out = c;
 	return 0;
 }

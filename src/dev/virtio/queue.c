@@ -164,6 +164,15 @@ int virtq_walk(struct virtq *q, uint16_t head, struct virtq_chain *c)
 	}
 }
 
+bool virtq_has_avail(struct virtq *q)
+{
+	uint16_t avail_idx;
+
+	return q->ready && !q->broken &&
+	       (virtq_read16(q, q->avail + AVAIL_IDX, &avail_idx) ||
+		avail_idx != q->last_avail);
+}
+
 int virtq_pop(struct virtq *q, struct virtq_chain *c)
 {
 	uint16_t avail_idx, head;

@@ -103,6 +103,13 @@ int virtq_walk(struct virtq *q, uint16_t head, struct virtq_chain *c);
 int virtq_pop(struct virtq *q, struct virtq_chain *c);
 
 /*
+ * Whether q has work for the device: ready, not broken, and the driver
+ * made entries available that were not popped yet (or the index cannot
+ * be read: virtq_pop() then says how q is broken).
+ */
+bool virtq_has_avail(struct virtq *q);
+
+/*
  * Give the chain with head back in the used ring, len bytes written to it.
  * Returns 0 or -EIO (the used ring cannot be written: q is broken).
  */
