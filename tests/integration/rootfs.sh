@@ -7,7 +7,9 @@
 #  - the guest writes 64 MiB in 8 files, syncs, prints their sha256 and
 #    powers off; e2fsck -fn finds the image clean;
 #  - the next boot reads the 8 files back with the same sums, and the host
-#    reads one of them out of the image with its sum too.
+#    reads one of them out of the image with its sum too;
+#  - a guest that fills its disk gets ENOSPC from its own file system, the
+#    image file does not grow past its size, and stays clean for e2fsck.
 # It prints the boot-to-shell time. rootfs-qemu.sh is the same system under
 # QEMU, the oracle. Exits 77 (skip) without the stock kernel or the image.
 set -u
@@ -95,7 +97,21 @@ if rootfs_up && shell_answers "$host"; then
 		bad "reading /root/data on the next boot failed"
 		last_lines
 	fi
+	# Fill the disk: the guest's ext4 says ENOSPC, the image stays its size.
+	size0=$(stat -c %s "$disk")
+	type_line 'dd if=/dev/zero of=/root/fill bs=1M 2>&1 | grep -o "No space left on device" | head -n 1 | sed "s/^/fill: /"; sync; rm -f /root/fill; sync; echo fill-done'
+	if wait_console '^fill-done$' && console | grep -q '^fill: No space left on device$'; then
+		if [ "$(stat -c %s "$disk")" -eq "$size0" ]; then
+			echo "   ok   a guest that fills its disk gets ENOSPC; the image stays $size0 bytes"
+		else
+			bad "the image grew from $size0 to $(stat -c %s "$disk") bytes"
+		fi
+	else
+		bad "filling the disk did not end in ENOSPC"
+		last_lines
+	fi
 	power_off || bad "no power-off on the second boot"
+	fsck_clean "$disk" "after the second boot"
 else
 	bad "the second boot did not come up"
 	last_lines
