@@ -140,23 +140,37 @@ bench: all guest $(BENCH_BINS)
 bench: baremetal guest-stock rootfs
 
 # libFuzzer targets (tests/fuzz/fuzz_<name>.c), built with clang from the
-# sources they exercise; each starts from its committed corpus
-# (tests/fuzz/corpus/<name>) and writes what it finds under build/.
+# sources they exercise (objects under build/fuzz/obj/, instrumented); each
+# starts from its committed corpus (tests/fuzz/corpus/<name>) and writes
+# what it finds under build/, with its dictionary (tests/fuzz/<name>.dict)
+# when it has one; FUZZ_RUNS inputs each.
 FUZZ_CC ?= $(shell command -v clang-14 || command -v clang)
 FUZZ_RUNS ?= 200000
 FUZZ_CFLAGS := -std=gnu11 -g -O1 -Isrc -Iinclude -pthread \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_OBJ := $(BUILD)/fuzz/obj
 FUZZ_virtqueue_SRCS := src/dev/virtio/queue.c $(MEM_SRCS)
-FUZZERS := virtqueue
+FUZZ_api_SRCS := $(LIB_SRCS)
+FUZZ_api_LIBS := $(LDLIBS)
+FUZZERS := virtqueue api
 
-$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(MEM_SRCS) src/dev/virtio/queue.c
+$(FUZZ_OBJ)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_$*_SRCS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+$(FUZZ_OBJ)/src/vmm/inspect.o: FUZZ_CFLAGS += -DMEMVISOR_SOURCE_DIR='"$(CURDIR)"'
+
+$(BUILD)/fuzz/fuzz_virtqueue: $(FUZZ_virtqueue_SRCS:%.c=$(FUZZ_OBJ)/%.o)
+$(BUILD)/fuzz/fuzz_api: $(FUZZ_api_SRCS:%.c=$(FUZZ_OBJ)/%.o)
+$(BUILD)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(filter %.o,$^) $(FUZZ_$*_LIBS)
 
 fuzz: $(FUZZERS:%=$(BUILD)/fuzz/fuzz_%)
 	@for f in $(FUZZERS); do \
+		dict=tests/fuzz/$$f.dict; \
 		mkdir -p $(BUILD)/fuzz/found-$$f && \
 		$(BUILD)/fuzz/fuzz_$$f -runs=$(FUZZ_RUNS) -max_len=4096 \
+			$$([ -f $$dict ] && echo -dict=$$dict) \
 			-print_final_stats=1 -artifact_prefix=$(BUILD)/fuzz/ \
 			$(BUILD)/fuzz/found-$$f tests/fuzz/corpus/$$f || exit 1; \
 	done
@@ -174,4 +188,5 @@ include guest/guest.mk
 include guest/rootfs/rootfs.mk
 
 -include $(patsubst %.o,%.d,$(LIB_OBJS) $(CLI_OBJS)) \
-	$(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%.d) $(BENCHES:%=$(BUILD)/bench/%.d)
+	$(UNIT_TESTS:%=$(BUILD)/tests/unit/test_%.d) $(BENCHES:%=$(BUILD)/bench/%.d) \
+	$(patsubst %.c,$(FUZZ_OBJ)/%.d,$(sort $(FUZZ_api_SRCS)))

@@ -36,6 +36,8 @@ $(BM_OUT)/%.elf: $(BM_DIR)/%.c $(BM_RUNTIME) \
 $(BM_OUT)/alu.elf: $(BM_DIR)/alu_rvc.S
 # Sv39 page tables of their own (pt.h).
 $(BM_OUT)/asid.elf $(BM_OUT)/cbo.elf: $(BM_DIR)/pt.c
+# The device tree read from the guest (fdt.h).
+$(BM_OUT)/sstc.elf $(BM_OUT)/virtio_hostile.elf: $(BM_DIR)/fdt.c
 
 # The bit-manipulation test runs Zba/Zbb/Zbc/Zbs instructions (Zicond as
 # .insn: binutils 2.40 does not know it); only this test is built for them.

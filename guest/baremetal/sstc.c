@@ -19,6 +19,7 @@
  * Check codes: 1xx device tree, 2xx stimecmp access, 3xx STIP and the
  * timer interrupt, 4xx without Sstc.
  */
+#include "fdt.h"
 #include "lib.h"
 
 TEST_NAME("sstc");
@@ -38,38 +39,7 @@ static const char *const isa_expected[] = {
 
 #define CSR_STIMECMP 0x14d
 
-static size_t str_len(const char *s)
-{
-	size_t n = 0;
-
-	while (s[n])
-		n++;
-	return n;
-}
-
-static bool str_eq(const char *a, const char *b)
-{
-	size_t n = str_len(a);
-
-	return n == str_len(b) && !memcmp(a, b, n);
-}
-
 /* ---- 1xx: the device tree ---- */
-
-#define FDT_MAGIC      0xd00dfeedu
-#define FDT_BEGIN_NODE 1
-#define FDT_END_NODE   2
-#define FDT_PROP       3
-#define FDT_NOP	       4
-#define FDT_END	       9
-
-static uint32_t be32(const void *p)
-{
-	const uint8_t *b = p;
-
-	return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 |
-	       (uint32_t)b[2] << 8 | b[3];
-}
 
 struct cpu_node {
 	const char *isa; /* riscv,isa */
@@ -77,55 +47,43 @@ struct cpu_node {
 	uint32_t ext_len;
 };
 
+struct cpu_find {
+	struct cpu_node *cpu;
+	bool found;
+};
+
+/* fdt_walk(): the properties of the first node named cpu@... */
+static bool cpu_prop(void *arg, int depth, const char *node, const char *prop,
+		     const uint8_t *val, uint32_t len)
+{
+	struct cpu_find *f = arg;
+
+	(void)depth;
+	if (fdt_strlen(node) <= 4 || memcmp(node, "cpu@", 4))
+		return true;
+	if (!prop) {
+		f->found = true;
+		return false;
+	}
+	if (fdt_streq(prop, "riscv,isa"))
+		f->cpu->isa = (const char *)val;
+	if (fdt_streq(prop, "riscv,isa-extensions")) {
+		f->cpu->ext = (const char *)val;
+		f->cpu->ext_len = len;
+	}
+	return true;
+}
+
 /* The first node named cpu@... and its two properties; false if none. */
 static bool fdt_first_cpu(unsigned long dtb, struct cpu_node *cpu)
 {
-	const uint8_t *fdt = (const uint8_t *)dtb;
-	const uint8_t *p, *end, *strings;
-	int depth = 0, cpu_depth = -1;
+	struct cpu_find f = {.cpu = cpu};
 
-	CHECK_EQ(be32(fdt), FDT_MAGIC, 101);
-	p = fdt + be32(fdt + 8);
-	strings = fdt + be32(fdt + 12);
-	end = fdt + be32(fdt + 4);
+	CHECK_EQ(fdt_be32((const void *)dtb), FDT_MAGIC, 101);
 	cpu->isa = cpu->ext = NULL;
 	cpu->ext_len = 0;
-	while (p < end) {
-		uint32_t tok = be32(p);
-
-		p += 4;
-		if (tok == FDT_BEGIN_NODE) {
-			const char *name = (const char *)p;
-			size_t n = str_len(name);
-
-			depth++;
-			if (cpu_depth < 0 && n > 4 && !memcmp(name, "cpu@", 4))
-				cpu_depth = depth;
-			p += (n + 1 + 3) & ~3ul;
-		} else if (tok == FDT_END_NODE) {
-			if (depth == cpu_depth)
-				return true;
-			depth--;
-		} else if (tok == FDT_PROP) {
-			uint32_t len = be32(p);
-			const char *name = (const char *)strings + be32(p + 4);
-
-			p += 8;
-			if (depth == cpu_depth && str_eq(name, "riscv,isa"))
-				cpu->isa = (const char *)p;
-			if (depth == cpu_depth &&
-			    str_eq(name, "riscv,isa-extensions")) {
-				cpu->ext = (const char *)p;
-				cpu->ext_len = len;
-			}
-			p += (len + 3) & ~3ul;
-		} else if (tok == FDT_END) {
-			break;
-		} else if (tok != FDT_NOP) {
-			fail(102, "bad device-tree token", tok, 0, true);
-		}
-	}
-	return false;
+	CHECK(fdt_walk(dtb, cpu_prop, &f) == 0, 102);
+	return f.found;
 }
 
 static void check_devtree(unsigned long dtb, bool sstc)
@@ -139,10 +97,10 @@ static void check_devtree(unsigned long dtb, bool sstc)
 	for (int pass = 0; pass < 2; pass++) {
 		for (size_t i = 0; i < ISA_COUNT; i++) {
 			const char *e = isa_expected[i];
-			size_t n = str_len(e);
+			size_t n = fdt_strlen(e);
 
 			if ((n == 1) != (pass == 0) ||
-			    (!sstc && str_eq(e, "sstc")))
+			    (!sstc && fdt_streq(e, "sstc")))
 				continue;
 			if (pass == 1)
 				isa[ilen++] = '_';
@@ -157,7 +115,7 @@ static void check_devtree(unsigned long dtb, bool sstc)
 	CHECK(fdt_first_cpu(dtb, &cpu), 103);
 	CHECK(cpu.isa != NULL, 104);
 	CHECK(cpu.ext != NULL, 105);
-	if (!str_eq(cpu.isa, isa)) {
+	if (!fdt_streq(cpu.isa, isa)) {
 		fail_begin(106);
 		puts("riscv,isa is \"");
 		puts(cpu.isa);
@@ -170,12 +128,13 @@ static void check_devtree(unsigned long dtb, bool sstc)
 		fail_begin(107);
 		puts("riscv,isa-extensions is");
 		for (const char *e = cpu.ext; e < cpu.ext + cpu.ext_len;
-		     e += str_len(e) + 1) {
+		     e += fdt_strlen(e) + 1) {
 			puts(" ");
 			puts(e);
 		}
 		puts(", expected");
-		for (const char *e = ext; e < ext + elen; e += str_len(e) + 1) {
+		for (const char *e = ext; e < ext + elen;
+		     e += fdt_strlen(e) + 1) {
 			puts(" ");
 			puts(e);
 		}
@@ -191,8 +150,8 @@ static void check_devtree(unsigned long dtb, bool sstc)
 		EXPECT_EQ(named, sstc, 108);
 		named = false;
 		for (const char *e = cpu.ext; e < cpu.ext + cpu.ext_len;
-		     e += str_len(e) + 1)
-			if (str_eq(e, "sstc"))
+		     e += fdt_strlen(e) + 1)
+			if (fdt_streq(e, "sstc"))
 				named = true;
 		EXPECT_EQ(named, sstc, 109);
 	}

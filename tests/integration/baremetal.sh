@@ -117,6 +117,91 @@ guest mmu 0 "PASS mmu" --memory 64M
 # A hostile virtio-blk driver: malformed queues fail cleanly.
 truncate -s 1M "$tmp/virtio.img"
 guest virtio_hostile 0 "PASS virtio_hostile" --memory 64M --disk "$tmp/virtio.img"
+guest virtio_hostile 0 "PASS virtio_hostile" --memory 64M --disk "$tmp/virtio.img" \
+	--disk "$tmp/virtio.img,ro"
+
+# The other VMs keep running: a clone of the hostile guest, made while it
+# waits for its role, reads its own disk (a copy-on-write overlay of the
+# same image) all through the abuse, and after it.
+pair_ctl() {
+	timeout -k 5 30 "$memvisor" ctl --api-sock "$tmp/pair.sock" "$@"
+}
+
+# The requests VM 2's disk has taken so far ("" when stats fail).
+pair_requests() {
+	pair_ctl --json stats 2 2>/dev/null |
+		sed -n 's/.*"requests":\([0-9]*\).*/\1/p'
+}
+
+# pair_wait FILE-OR-COMMAND LINE: up to 20 s for an exact line.
+pair_wait() {
+	for _ in $(seq 200); do
+		eval "$1" 2>/dev/null | tr -d '\000' | grep -qxF -- "$2" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+hostile_pair() {
+	label="virtio_hostile beside a bystander VM"
+	rm -f "$tmp/pair.in" && mkfifo "$tmp/pair.in" || {
+		bad "$label" "mkfifo failed"
+		return
+	}
+	timeout -k 5 "$guest_timeout" "$memvisor" run \
+		--kernel "$elfs/virtio_hostile.elf" --memory 64M \
+		--disk "$tmp/virtio.img" --cmdline virtio_hostile=wait \
+		--api-sock "$tmp/pair.sock" <"$tmp/pair.in" >"$tmp/pair.out" 2>&1 &
+	pid=$!
+	exec 3>"$tmp/pair.in"
+	why=
+	if ! pair_wait "cat $tmp/pair.out" \
+		"virtio_hostile: waiting for a role (h: hostile, b: bystander)"; then
+		why="VM 1 never asked for its role"
+	elif ! pair_ctl clone 1 >/dev/null ||
+		! pair_ctl console 2 --input b >/dev/null; then
+		why="cannot clone VM 1 or give VM 2 its role"
+	elif ! pair_wait "pair_ctl console 2" \
+		"virtio_hostile: bystander reading its disk"; then
+		why="VM 2 did not start reading"
+	fi
+	r1=$(pair_requests)
+	[ -z "$why" ] && printf h >&3
+	if [ -z "$why" ] && ! pair_wait "cat $tmp/pair.out" "PASS virtio_hostile"; then
+		why="VM 1 did not pass"
+	fi
+	r2=$(pair_requests)
+	sleep 0.5
+	r3=$(pair_requests)
+	state=$(pair_ctl --json stats 2 2>/dev/null |
+		sed -n 's/.*"state":"\([a-z]*\)".*/\1/p')
+	if [ -z "$why" ] && [ "$state" != running ]; then
+		why="VM 2 is '$state' after VM 1 passed, not running"
+	elif [ -z "$why" ] && { ! [ "${r1:-0}" -lt "${r2:-0}" ] ||
+		! [ "${r2:-0}" -lt "${r3:-0}" ]; }; then
+		why="VM 2's disk requests did not go on: '$r1', '$r2', '$r3'"
+	fi
+	if [ -z "$why" ]; then
+		pair_ctl console 2 --input q >/dev/null
+	else
+		kill "$pid" 2>/dev/null
+	fi
+	exec 3>&-
+	wait "$pid"
+	rc=$?
+	if [ -z "$why" ] && [ "$rc" -ne 0 ]; then
+		why="exit status $rc, expected 0"
+	fi
+	if [ -z "$why" ]; then
+		ok "$label (VM 2's disk: $r1, $r2, $r3 requests)"
+	else
+		bad "$label" "$why"
+		tr -d '\000' <"$tmp/pair.out" | grep 'FAIL ' |
+			sed 's/^.*FAIL /         FAIL /'
+		tail -n 3 "$tmp/pair.out" | sed 's/^/         | /'
+	fi
+}
+hostile_pair
 # ASIDs: 16 bits, or none (the guest fences on every satp write then).
 guest asid 0 "PASS asid
 asid: ASIDLEN 16" --memory 64M
