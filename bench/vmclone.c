@@ -211,7 +211,7 @@ static void bench_round(struct bench *b, struct hv *hv, struct vm *vm,
 	for (; k < samples; k++) {
 		double t0 = now_us();
 
-		if (vm_clone(vm, level, &c[k]))
+		if (vm_clone(vm, level, 0, &c[k]))
 			break;
 		lat[k] = now_us() - t0;
 	}
@@ -312,7 +312,8 @@ static void bench_first_round(struct bench *b, struct hv *hv, struct vm *vm,
 			gstage_walk(&vm->gs, collect_page, &l);
 		acc->failed = l.n < 2 * FIRST_PAGES;
 	}
-	if (acc->failed || acc->rounds == FIRST_ROUNDS || vm_clone(vm, 1, &c)) {
+	if (acc->failed || acc->rounds == FIRST_ROUNDS ||
+	    vm_clone(vm, 1, 0, &c)) {
 		acc->failed = true;
 		b->fails++;
 		return;
@@ -366,7 +367,7 @@ static void bench_first_clone(struct hv *hv, unsigned id)
 {
 	unsigned cid, made;
 
-	if (!hv_clone(hv, id, 1, 1, &cid, &made))
+	if (!hv_clone(hv, id, 1, 1, 0, &cid, &made))
 		hv_destroy_vm(hv, cid);
 }
 
@@ -474,7 +475,7 @@ static int bench_live(struct bench *b, unsigned n)
 		goto out_hv;
 	mem_snap(hv, &m0);
 	t0 = now_us();
-	hv_clone(hv, id, n, 1, ids, &made);
+	hv_clone(hv, id, n, 1, 0, ids, &made);
 	dt = now_us() - t0;
 	mem_snap(hv, &m1);
 	hv_resume(hv, id);

@@ -38,6 +38,7 @@ struct api_args {
 	unsigned vm;
 	unsigned count;
 	unsigned eager_levels;
+	unsigned hostfwd_base; /* clone: first host port, 0: free ones */
 	unsigned map;
 	unsigned free_only;
 	unsigned interval_ms; /* API_NO_INTERVAL when absent */
@@ -252,11 +253,27 @@ static json_t *api_resume(struct hv *hv, const struct api_args *a)
 	return r ? api_hv_error(r, a->vm) : api_ok();
 }
 
+/* A VM's forwards as ["tcp:127.0.0.1:8080-:80", ...]. */
+static json_t *api_net_fwds(const struct vm_net_info *net)
+{
+	json_t *fwds = json_array();
+	char buf[64];
+
+	for (unsigned i = 0; fwds && i < net->nfwd; i++) {
+		usernet_format_fwd(&net->fwd[i], buf, sizeof(buf));
+		if (json_array_append_new(fwds, json_string(buf))) {
+			json_decref(fwds);
+			return NULL;
+		}
+	}
+	return fwds;
+}
+
 static json_t *api_clone(struct hv *hv, const struct api_args *a)
 {
 	struct timespec t0, t1;
 	unsigned made = 0;
-	json_t *ids, *reply;
+	json_t *ids, *fwds, *reply;
 	unsigned *id;
 	int64_t us;
 	int r;
@@ -265,7 +282,8 @@ static json_t *api_clone(struct hv *hv, const struct api_args *a)
 	if (!id)
 		return NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	r = hv_clone(hv, a->vm, a->count, a->eager_levels, id, &made);
+	r = hv_clone(hv, a->vm, a->count, a->eager_levels, a->hostfwd_base, id,
+		     &made);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	us = (int64_t)(t1.tv_sec - t0.tv_sec) * 1000000 +
 	     (t1.tv_nsec - t0.tv_nsec) / 1000;
@@ -273,19 +291,29 @@ static json_t *api_clone(struct hv *hv, const struct api_args *a)
 		made = a->count; /* never trust a count past our array */
 
 	ids = json_array();
-	for (unsigned i = 0; ids && i < made; i++)
-		if (json_array_append_new(ids, json_integer(id[i]))) {
+	fwds = json_array();
+	for (unsigned i = 0; ids && fwds && i < made; i++) {
+		struct hv_vm_info in;
+
+		if (json_array_append_new(ids, json_integer(id[i])) ||
+		    (!hv_info(hv, id[i], &in) && in.net.present &&
+		     json_array_append_new(fwds, api_net_fwds(&in.net)))) {
 			json_decref(ids);
 			ids = NULL;
 		}
+	}
 	free(id);
-	if (!ids)
+	if (!ids || !fwds) {
+		json_decref(ids);
+		json_decref(fwds);
 		return NULL;
+	}
 
 	if (!r)
-		return json_pack("{s:b,s:o,s:I,s:I}", "ok", 1, "ids", ids,
+		return json_pack("{s:b,s:o,s:I,s:I,s:o}", "ok", 1, "ids", ids,
 				 "made", (json_int_t)made, "latency_us",
-				 (json_int_t)us);
+				 (json_int_t)us, "hostfwd", fwds);
+	json_decref(fwds);
 	if (r == -ENOMEM)
 		reply = api_error("host memory limit reached after %u of %u "
 				  "clones of VM %u",
@@ -371,6 +399,28 @@ static long long api_host_rss(void)
  * "disks": one object per disk; "disk_own_bytes": what its overlays hold
  * in all (blocks written since it or its parent was cloned).
  */
+/* The "net" object of stats: null without a network. */
+static int api_stats_net(json_t *reply, const struct hv_vm_info *in)
+{
+	const struct vm_net_info *n = &in->net;
+	const struct virtio_net_stats *s = &n->stats;
+	char mac[18];
+	json_t *net;
+
+	if (!n->present)
+		return json_object_set_new(reply, "net", json_null());
+	snprintf(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x", n->mac[0],
+		 n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5]);
+	net = json_pack(
+	    "{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o*}", "mac", mac, "rx_packets",
+	    (json_int_t)s->rx_packets, "rx_bytes", (json_int_t)s->rx_bytes,
+	    "tx_packets", (json_int_t)s->tx_packets, "tx_bytes",
+	    (json_int_t)s->tx_bytes, "rx_dropped", (json_int_t)s->rx_dropped,
+	    "tx_dropped", (json_int_t)s->tx_dropped, "malformed",
+	    (json_int_t)s->malformed, "hostfwd", api_net_fwds(n));
+	return net ? json_object_set_new(reply, "net", net) : -1;
+}
+
 static int api_stats_disks(json_t *reply, const struct hv_vm_info *in)
 {
 	json_t *disks = json_array();
@@ -458,7 +508,8 @@ static json_t *api_stats(struct hv *hv, const struct api_args *a)
 		json_decref(reply);
 		return NULL;
 	}
-	if (reply && api_stats_disks(reply, &in)) {
+	if (reply &&
+	    (api_stats_disks(reply, &in) || api_stats_net(reply, &in))) {
 		json_decref(reply);
 		return NULL;
 	}
@@ -672,6 +723,18 @@ static const struct api_request api_requests[] = {
 		    .offset = offsetof(struct api_args, eager_levels),
 		    .help = "G-stage levels copied at clone time, 1 "
 			    "to 4 (default 1: lazy)",
+		},
+		{
+		    .name = "hostfwd_base",
+		    .type = API_ARG_UINT,
+		    .min = 0,
+		    .max = 65535,
+		    .def = 0,
+		    .offset = offsetof(struct api_args, hostfwd_base),
+		    .help = "with --net: clone i forwards the parent's "
+			    "guest ports from host port hostfwd_base + i * "
+			    "(forwards) on (default 0: free ports, in the "
+			    "reply's hostfwd)",
 		},
 	    },
     },

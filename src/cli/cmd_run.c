@@ -15,7 +15,8 @@
 	"[--cmdline TEXT] [--pcpus P] [--api-sock PATH] [--symbols FILE] "     \
 	"[--vmi-cache DIR] [--kernel-tree DIR] [--kernel-config FILE] "        \
 	"[--share-interval MS] [--host-ksm] [--cpu-disable LIST] "             \
-	"[--console serial|sbi] [--disk PATH[,ro]]..."
+	"[--console serial|sbi] [--disk PATH[,ro]]... "                        \
+	"[--net user[,hostfwd=tcp:ADDR:HOSTPORT-:GUESTPORT]...]"
 
 enum run_opt {
 	OPT_KERNEL,
@@ -35,6 +36,7 @@ enum run_opt {
 	OPT_CPU_DISABLE,
 	OPT_CONSOLE,
 	OPT_DISK,
+	OPT_NET,
 };
 
 /* The command line without --cmdline, per --console. */
@@ -91,6 +93,13 @@ static const struct cli_option run_opts[] = {
 		  "a raw disk image as a virtio-blk device (/dev/vda, vdb "
 		  "... in order; up to 4); ,ro: read-only. Clones get "
 		  "copy-on-write overlays"},
+    [OPT_NET] = {"net", "user[,hostfwd=...]",
+		 "a virtio-net device on user-mode networking (libslirp, "
+		 "QEMU's defaults: guest 10.0.2.15 by DHCP, host 10.0.2.2, "
+		 "DNS 10.0.2.3); each hostfwd=tcp:ADDR:HOSTPORT-:GUESTPORT "
+		 "(or udp:) forwards a host port to the guest, ADDR empty: "
+		 "127.0.0.1 (up to 8). Clones get their own MAC, network "
+		 "and host ports"},
 };
 
 #define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
@@ -105,6 +114,7 @@ struct run_args {
 	bool host_ksm;
 	struct vm_disk_config disks[VM_MAX_DISKS];
 	char *disk_paths[VM_MAX_DISKS];
+	struct vm_net_config net;
 };
 
 /* --cpu-disable sstc,asid */
@@ -167,6 +177,48 @@ static int run_disk(const char *arg, struct run_args *a)
 	return 0;
 }
 
+/* --net user[,hostfwd=tcp:ADDR:HOSTPORT-:GUESTPORT]... */
+static int run_net(const char *arg, struct run_args *a)
+{
+	char buf[1024], why[256], *save = NULL, *t;
+
+	if (a->vm.net) {
+		cli_error("--net %s: only one --net (add hostfwd= to the "
+			  "first)",
+			  arg);
+		return CLI_EXIT_USAGE;
+	}
+	if (strlen(arg) >= sizeof(buf))
+		goto bad;
+	strcpy(buf, arg);
+	t = strtok_r(buf, ",", &save);
+	if (!t || strcmp(t, "user"))
+		goto bad;
+	while ((t = strtok_r(NULL, ",", &save))) {
+		struct usernet_fwd *f = &a->net.fwd[a->net.nfwd];
+
+		if (strncmp(t, "hostfwd=", 8))
+			goto bad;
+		if (a->net.nfwd == USERNET_MAX_FWDS) {
+			cli_error("--net %s: at most %u hostfwd", arg,
+				  USERNET_MAX_FWDS);
+			return CLI_EXIT_USAGE;
+		}
+		if (usernet_parse_fwd(t + 8, f, why, sizeof(why))) {
+			cli_error("--net %s: %s", arg, why);
+			return CLI_EXIT_USAGE;
+		}
+		a->net.nfwd++;
+	}
+	a->vm.net = &a->net;
+	return 0;
+bad:
+	cli_error("--net %s: expected user[,hostfwd=tcp:ADDR:HOSTPORT-:"
+		  "GUESTPORT]... (e.g. user,hostfwd=tcp:127.0.0.1:8080-:80)",
+		  arg);
+	return CLI_EXIT_USAGE;
+}
+
 static int run_option(unsigned idx, const char *arg, void *ctx)
 {
 	struct run_args *a = ctx;
@@ -227,6 +279,8 @@ static int run_option(unsigned idx, const char *arg, void *ctx)
 		return run_cpu_disable(arg, &a->vm);
 	case OPT_DISK:
 		return run_disk(arg, a);
+	case OPT_NET:
+		return run_net(arg, a);
 	case OPT_CONSOLE:
 		if (!strcmp(arg, "serial")) {
 			a->vm.console = PLATFORM_CONSOLE_SERIAL;

@@ -4,7 +4,8 @@
 #include <errno.h>
 #include <stdlib.h>
 
-int vm_clone(struct vm *src, unsigned eager_levels, struct vm **out)
+int vm_clone(struct vm *src, unsigned eager_levels, uint16_t net_port,
+	     struct vm **out)
 {
 	struct vm *c;
 	int r;
@@ -13,6 +14,7 @@ int vm_clone(struct vm *src, unsigned eager_levels, struct vm **out)
 	if (!c)
 		return -ENOMEM;
 	c->parent = src->id;
+	c->clone_net_port = net_port;
 	c->inspect = inspect_get(src->inspect);
 	c->ram_base = src->ram_base;
 	c->ram_size = src->ram_size;

@@ -24,10 +24,13 @@
  * were started in src are runnable in the clone; the clone runs once added
  * to a scheduler (hv_add()). eager_levels: G-stage levels copied now (1 =
  * root only, the lazy clone; src->gs.levels = every table;
- * CLONE_COPY_ALL = every table and page, for benchmarks). Returns 0 and
- * sets *out, or -EINVAL (bad eager_levels), -ENOMEM (nothing is left
- * allocated and src is unchanged).
+ * CLONE_COPY_ALL = every table and page, for benchmarks). net_port: the
+ * host port of the clone's first forward (vmm/nets.h; the others follow),
+ * 0: free ones. Returns 0 and sets *out, or -EINVAL (bad eager_levels),
+ * -ENOMEM, -EADDRINUSE (a host port of net_port on is taken): nothing is
+ * left allocated and src is unchanged.
  */
-int vm_clone(struct vm *src, unsigned eager_levels, struct vm **out);
+int vm_clone(struct vm *src, unsigned eager_levels, uint16_t net_port,
+	     struct vm **out);
 
 #endif

@@ -2,9 +2,11 @@
 #include "vmm/devices.h"
 
 #include "vmm/disks.h"
+#include "vmm/nets.h"
 
 static const struct vm_device_kind *const devices_kinds[] = {
     &vm_disks_kind,
+    &vm_nets_kind,
 };
 
 #define DEVICES_NKINDS (sizeof(devices_kinds) / sizeof(devices_kinds[0]))

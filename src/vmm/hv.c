@@ -120,6 +120,7 @@ static int hv_insert(struct hv *hv, struct vm *vm)
 		hv->cap = cap;
 	}
 	vm->id = hv->next_id;
+	vm_net_name(vm); /* before it runs: its address follows its id */
 	r = sched_add_vm(hv->sched, vm);
 	if (r) {
 		vm->id = 0;
@@ -176,8 +177,9 @@ int hv_resume(struct hv *hv, unsigned id)
 }
 
 int hv_clone(struct hv *hv, unsigned id, unsigned count, unsigned eager_levels,
-	     unsigned *ids, unsigned *made)
+	     unsigned net_port, unsigned *ids, unsigned *made)
 {
+	struct vm_net_info net;
 	struct vm *src, **batch;
 	unsigned n = 0;
 	bool was_paused;
@@ -202,8 +204,15 @@ int hv_clone(struct hv *hv, unsigned id, unsigned count, unsigned eager_levels,
 		sched_pause_vm(hv->sched, src);
 	/* Make every clone first, then start them all: clones that run
 	 * would compete with the cloning for the host CPUs. */
+	vm_net_get_info(src, &net);
 	while (n < count) {
-		r = vm_clone(src, eager_levels, &batch[n]);
+		unsigned port = net_port ? net_port + n * net.nfwd : 0;
+
+		if (port + net.nfwd > 65536) {
+			r = -EINVAL;
+			break;
+		}
+		r = vm_clone(src, eager_levels, (uint16_t)port, &batch[n]);
 		if (r)
 			break;
 		n++;
@@ -344,6 +353,7 @@ int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info)
 	info->ndisks = vm->ndisks;
 	for (unsigned i = 0; i < vm->ndisks; i++)
 		virtio_blk_get_stats(vm->disks[i], &info->disks[i]);
+	vm_net_get_info(vm, &info->net);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 

@@ -55,6 +55,8 @@ struct hv_vm_info {
 	/* disks (vmm/disks.h), in slot order */
 	unsigned ndisks;
 	struct virtio_blk_stats disks[VM_MAX_DISKS];
+	/* network (vmm/nets.h); net.present false: none */
+	struct vm_net_info net;
 };
 
 /*
@@ -100,14 +102,16 @@ int hv_resume(struct hv *hv, unsigned id);
 
 /*
  * Clone VM id count times (vm_clone(), eager_levels G-stage levels copied;
- * 1 is the lazy clone). The source is paused at a safe point for the whole
+ * 1 is the lazy clone). With a network, clone i's forwards listen on host
+ * ports net_port + i * (forwards) on, or on free ones when net_port is 0
+ * (hv_info() says which). The source is paused at a safe point for the whole
  * operation and resumed after (unless it was paused before). New ids go to
  * ids[0..*made-1]. Returns 0 when all count clones were made; otherwise a
  * negative errno (-ENOMEM when the host-memory limit was reached) with the
  * clones made so far still valid and counted in *made.
  */
 int hv_clone(struct hv *hv, unsigned id, unsigned count, unsigned eager_levels,
-	     unsigned *ids, unsigned *made);
+	     unsigned net_port, unsigned *ids, unsigned *made);
 
 /*
  * Have the warmer fill its reserve up now (HV_WARM_FRAMES frames and

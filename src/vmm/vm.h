@@ -20,6 +20,7 @@
 #include "vmm/inspect.h"
 #include "vmm/devices.h"
 #include "vmm/disks.h"
+#include "vmm/nets.h"
 #include "vmm/platform.h"
 
 #define VM_RAM_BASE  0x80000000ull
@@ -85,6 +86,8 @@ struct vm_config {
 	/* Its disks (--disk), each a virtio-blk device. */
 	const struct vm_disk_config *disks;
 	unsigned ndisks;
+	/* Its network (--net user), NULL: none. */
+	const struct vm_net_config *net;
 };
 
 struct vm {
@@ -96,6 +99,9 @@ struct vm {
 	struct virtio_blk *disks[VM_MAX_DISKS]; /* vmm/disks.h */
 	unsigned disk_slot[VM_MAX_DISKS];	/* their virtio slots */
 	unsigned ndisks;
+	struct vm_net *net;	 /* vmm/nets.h; NULL: no network */
+	uint16_t clone_net_port; /* a clone's first forwarded host port; 0:
+				    free ones (vm_clone()) */
 	unsigned nvcpus;
 	struct console *console;
 	bool owns_console; /* vm_destroy() destroys it */

@@ -330,7 +330,7 @@ static void test_clone_has_no_ring(void **state)
 	assert_int_equal(dlh_register(fx->vm, NULL, 0, RING_GPA, 4), 0);
 	post(fx, RING_GPA, 4, 0, MEMVISOR_DLH_R_COUNTER_ADD, 1, 0);
 	ring_set_producer(fx, RING_GPA, 1);
-	assert_int_equal(vm_clone(fx->vm, 1, &c), 0);
+	assert_int_equal(vm_clone(fx->vm, 1, 0, &c), 0);
 	assert_false(atomic_load(&c->dlh.active));
 	assert_int_equal(dlh_drain(c, &c->vcpus[0]), 0);
 	assert_int_equal(atomic_load(&c->dlh.counter), 0);
@@ -506,7 +506,7 @@ static void test_free_hint_clone(void **state)
 	uint32_t one = 1;
 
 	write_pages(fx, HINT_GPA, 8, 0x31);
-	assert_int_equal(vm_clone(vm, 1, &c), 0);
+	assert_int_equal(vm_clone(vm, 1, 0, &c), 0);
 
 	/* The clone hints all 8 through its ring. */
 	assert_int_equal(dlh_register(c, NULL, 0, RING_GPA, 8), 0);

@@ -88,7 +88,7 @@ static void test_warm_wait(void **state)
 
 	/* The VMs are paused before each wait: running, they would take
 	 * frames from the reserve (tables they replicate) right after it. */
-	assert_int_equal(hv_clone(fx->hv, fx->id, 1, 1, ids, &made), 0);
+	assert_int_equal(hv_clone(fx->hv, fx->id, 1, 1, 0, ids, &made), 0);
 	assert_int_equal(hv_pause(fx->hv, fx->id), 0);
 	assert_int_equal(hv_pause(fx->hv, ids[0]), 0);
 	assert_int_equal(hv_warm_wait(fx->hv, WAIT_NS), 0);
@@ -99,7 +99,7 @@ static void test_warm_wait(void **state)
 	/* Clones take their roots from the reserve; it is full again
 	 * after the next wait. */
 	assert_int_equal(hv_resume(fx->hv, fx->id), 0);
-	assert_int_equal(hv_clone(fx->hv, fx->id, 8, 1, ids, &made), 0);
+	assert_int_equal(hv_clone(fx->hv, fx->id, 8, 1, 0, ids, &made), 0);
 	assert_int_equal(made, 8);
 	assert_int_equal(hv_pause(fx->hv, fx->id), 0);
 	for (unsigned i = 0; i < made; i++)
@@ -122,7 +122,7 @@ static void test_warm_low_mark(void **state)
 	uint64_t zero;
 
 	(void)state;
-	assert_int_equal(hv_clone(fx->hv, fx->id, 1, 1, ids, &made), 0);
+	assert_int_equal(hv_clone(fx->hv, fx->id, 1, 1, 0, ids, &made), 0);
 	assert_int_equal(hv_destroy_vm(fx->hv, ids[0]), 0);
 	assert_int_equal(hv_pause(fx->hv, fx->id), 0);
 	assert_int_equal(hv_warm_wait(fx->hv, WAIT_NS), 0);
@@ -154,10 +154,10 @@ static void test_warm_no_room(void **state)
 	unsigned ids[2], made;
 
 	(void)state;
-	assert_int_equal(hv_clone(fx->hv, fx->id, 1, 1, ids, &made), 0);
+	assert_int_equal(hv_clone(fx->hv, fx->id, 1, 1, 0, ids, &made), 0);
 	assert_int_equal(hv_warm_wait(fx->hv, WAIT_NS), -ENOSPC);
 	assert_true(pool_stats(fx).zero < HV_WARM_FRAMES);
-	assert_int_equal(hv_clone(fx->hv, fx->id, 2, 1, ids, &made), 0);
+	assert_int_equal(hv_clone(fx->hv, fx->id, 2, 1, 0, ids, &made), 0);
 	assert_int_equal(made, 2);
 	fixture_free(fx);
 }

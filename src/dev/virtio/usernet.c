@@ -1,0 +1,521 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * User-mode networking on libslirp. slirp_new() and the forwards are set
+ * up, and slirp_cleanup() runs, while no thread of the instance runs;
+ * between the two only the instance's thread calls into libslirp.
+ */
+#include "dev/virtio/usernet.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <slirp/libslirp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define USERNET_TX_PENDING 256	       /* frames from the guest not yet input */
+#define USERNET_POLL_MAX   1024	       /* slirp sockets polled at once */
+#define USERNET_GUEST_ADDR 0x0a00020fu /* 10.0.2.15 */
+
+struct usernet_timer {
+	struct usernet_timer *next;
+	SlirpTimerCb cb;
+	void *cb_opaque;
+	int64_t expire_ms; /* -1: not armed */
+};
+
+struct usernet_frame {
+	struct usernet_frame *next;
+	size_t len;
+	uint8_t data[];
+};
+
+struct usernet {
+	Slirp *slirp;
+	usernet_rx_fn rx;
+	void *opaque;
+	struct usernet_fwd fwd[USERNET_MAX_FWDS];
+	unsigned nfwd;
+
+	pthread_t thread;
+	int efd; /* wakes the thread: frames queued, or stop */
+	pthread_mutex_t lock;
+	struct usernet_frame *head, **tail;
+	unsigned count;
+	bool stop;
+
+	/* The thread's own. */
+	struct usernet_timer *timers;
+	struct pollfd pfd[USERNET_POLL_MAX];
+	unsigned npfd;
+};
+
+static int64_t usernet_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static ssize_t usernet_cb_send(const void *buf, size_t len, void *opaque)
+{
+	struct usernet *u = opaque;
+
+	u->rx(u->opaque, buf, len);
+	return (ssize_t)len;
+}
+
+static void usernet_cb_guest_error(const char *msg, void *opaque)
+{
+	(void)msg;
+	(void)opaque;
+}
+
+static int64_t usernet_cb_clock(void *opaque)
+{
+	(void)opaque;
+	return usernet_now_ns();
+}
+
+static void *usernet_cb_timer_new(SlirpTimerCb cb, void *cb_opaque,
+				  void *opaque)
+{
+	struct usernet *u = opaque;
+	struct usernet_timer *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->cb = cb;
+	t->cb_opaque = cb_opaque;
+	t->expire_ms = -1;
+	t->next = u->timers;
+	u->timers = t;
+	return t;
+}
+
+static void usernet_cb_timer_free(void *timer, void *opaque)
+{
+	struct usernet *u = opaque;
+
+	for (struct usernet_timer **p = &u->timers; *p; p = &(*p)->next) {
+		if (*p == timer) {
+			*p = (*p)->next;
+			free(timer);
+			return;
+		}
+	}
+}
+
+static void usernet_cb_timer_mod(void *timer, int64_t expire_ms, void *opaque)
+{
+	struct usernet_timer *t = timer;
+
+	(void)opaque;
+	t->expire_ms = expire_ms;
+}
+
+static void usernet_cb_fd(int fd, void *opaque)
+{
+	(void)fd;
+	(void)opaque;
+}
+
+static void usernet_cb_notify(void *opaque)
+{
+	(void)opaque;
+}
+
+static const SlirpCb usernet_callbacks = {
+    .send_packet = usernet_cb_send,
+    .guest_error = usernet_cb_guest_error,
+    .clock_get_ns = usernet_cb_clock,
+    .timer_new = usernet_cb_timer_new,
+    .timer_free = usernet_cb_timer_free,
+    .timer_mod = usernet_cb_timer_mod,
+    .register_poll_fd = usernet_cb_fd,
+    .unregister_poll_fd = usernet_cb_fd,
+    .notify = usernet_cb_notify,
+};
+
+static int usernet_add_poll(int fd, int events, void *opaque)
+{
+	struct usernet *u = opaque;
+	struct pollfd *p;
+
+	if (u->npfd == USERNET_POLL_MAX)
+		return -1;
+	p = &u->pfd[u->npfd];
+	p->fd = fd;
+	p->events = 0;
+	p->revents = 0;
+	if (events & SLIRP_POLL_IN)
+		p->events |= POLLIN;
+	if (events & SLIRP_POLL_OUT)
+		p->events |= POLLOUT;
+	if (events & SLIRP_POLL_PRI)
+		p->events |= POLLPRI;
+	return (int)u->npfd++;
+}
+
+static int usernet_get_revents(int idx, void *opaque)
+{
+	struct usernet *u = opaque;
+	short re;
+	int ev = 0;
+
+	if (idx < 1 || (unsigned)idx >= u->npfd)
+		return 0;
+	re = u->pfd[idx].revents;
+	if (re & POLLIN)
+		ev |= SLIRP_POLL_IN;
+	if (re & POLLOUT)
+		ev |= SLIRP_POLL_OUT;
+	if (re & POLLPRI)
+		ev |= SLIRP_POLL_PRI;
+	if (re & POLLERR)
+		ev |= SLIRP_POLL_ERR;
+	if (re & POLLHUP)
+		ev |= SLIRP_POLL_HUP;
+	return ev;
+}
+
+/* Run the timers that are due; the time to the next one in *timeout. */
+static void usernet_run_timers(struct usernet *u, uint32_t *timeout)
+{
+	int64_t now = usernet_now_ns() / 1000000;
+	bool again = true;
+
+	/* A callback may re-arm or free timers: rescan after each. */
+	while (again) {
+		again = false;
+		for (struct usernet_timer *t = u->timers; t; t = t->next) {
+			if (t->expire_ms >= 0 && t->expire_ms <= now) {
+				t->expire_ms = -1;
+				t->cb(t->cb_opaque);
+				again = true;
+				break;
+			}
+		}
+	}
+	for (struct usernet_timer *t = u->timers; t; t = t->next) {
+		if (t->expire_ms >= 0 &&
+		    (uint64_t)(t->expire_ms - now) < *timeout)
+			*timeout = (uint32_t)(t->expire_ms - now);
+	}
+}
+
+/* Input the guest's queued frames into slirp. */
+static bool usernet_input(struct usernet *u)
+{
+	struct usernet_frame *f, *next;
+	uint64_t v;
+	bool stop;
+
+	if (read(u->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+		return true;
+	pthread_mutex_lock(&u->lock);
+	f = u->head;
+	u->head = NULL;
+	u->tail = &u->head;
+	u->count = 0;
+	stop = u->stop;
+	pthread_mutex_unlock(&u->lock);
+	for (; f; f = next) {
+		next = f->next;
+		if (!stop)
+			slirp_input(u->slirp, f->data, (int)f->len);
+		free(f);
+	}
+	return stop;
+}
+
+static void *usernet_thread(void *arg)
+{
+	struct usernet *u = arg;
+
+	for (;;) {
+		uint32_t timeout = 1000;
+		int r;
+
+		if (usernet_input(u))
+			return NULL;
+		usernet_run_timers(u, &timeout);
+		u->npfd = 1;
+		u->pfd[0] = (struct pollfd){.fd = u->efd, .events = POLLIN};
+		slirp_pollfds_fill(u->slirp, &timeout, usernet_add_poll, u);
+		r = poll(u->pfd, u->npfd, (int)timeout);
+		slirp_pollfds_poll(u->slirp, r < 0, usernet_get_revents, u);
+	}
+}
+
+static int usernet_send(void *be, const void *frame, size_t len)
+{
+	struct usernet *u = be;
+	struct usernet_frame *f = malloc(sizeof(*f) + len);
+	uint64_t one = 1;
+
+	if (!f)
+		return -ENOMEM;
+	f->next = NULL;
+	f->len = len;
+	memcpy(f->data, frame, len);
+	pthread_mutex_lock(&u->lock);
+	if (u->count >= USERNET_TX_PENDING) {
+		pthread_mutex_unlock(&u->lock);
+		free(f);
+		return -ENOBUFS;
+	}
+	*u->tail = f;
+	u->tail = &f->next;
+	u->count++;
+	pthread_mutex_unlock(&u->lock);
+	if (write(u->efd, &one, sizeof(one)) < 0)
+		return 0; /* the counter is full: the thread is awake */
+	return 0;
+}
+
+const struct virtio_net_backend_ops usernet_backend_ops = {
+    .send = usernet_send,
+};
+
+/* A free port on addr for fwd (TCP or UDP), or whether fwd's is free. */
+static int usernet_probe_port(struct usernet_fwd *fwd)
+{
+	struct sockaddr_in sa = {
+	    .sin_family = AF_INET,
+	    .sin_addr.s_addr = htonl(fwd->host_addr),
+	    .sin_port = htons(fwd->host_port),
+	};
+	socklen_t len = sizeof(sa);
+	int one = 1, r = 0;
+	int fd = socket(AF_INET, fwd->udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+
+	if (fd < 0)
+		return -errno;
+	/* As slirp's own listener does: a port in TIME_WAIT is free. */
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len))
+		r = -errno;
+	else
+		fwd->host_port = ntohs(sa.sin_port);
+	close(fd);
+	return r;
+}
+
+static int usernet_add_fwd(struct usernet *u, struct usernet_fwd *fwd,
+			   char *why, size_t whylen)
+{
+	struct in_addr host = {.s_addr = htonl(fwd->host_addr)};
+	struct in_addr guest = {.s_addr = htonl(USERNET_GUEST_ADDR)};
+	char desc[64];
+	int r;
+
+	r = usernet_probe_port(fwd);
+	if (!r && slirp_add_hostfwd(u->slirp, fwd->udp, host, fwd->host_port,
+				    guest, fwd->guest_port) < 0)
+		r = -EADDRINUSE;
+	if (r) {
+		usernet_format_fwd(fwd, desc, sizeof(desc));
+		snprintf(why, whylen,
+			 "hostfwd=%s: cannot listen on the host port: %s "
+			 "(choose another port)",
+			 desc, strerror(-r));
+	}
+	return r;
+}
+
+int usernet_create(const struct usernet_fwd *fwd, unsigned nfwd,
+		   usernet_rx_fn rx, void *opaque, struct usernet **out,
+		   char *why, size_t whylen)
+{
+	SlirpConfig cfg = {
+	    .version = 4,
+	    .in_enabled = true,
+	    .vnetwork.s_addr = htonl(0x0a000200u), /* 10.0.2.0 */
+	    .vnetmask.s_addr = htonl(0xffffff00u), /* /24 */
+	    .vhost.s_addr = htonl(0x0a000202u),	   /* 10.0.2.2 */
+	    .vdhcp_start.s_addr = htonl(USERNET_GUEST_ADDR),
+	    .vnameserver.s_addr = htonl(0x0a000203u), /* 10.0.2.3 */
+	    .vhostname = "memvisor",
+	    .if_mtu = 1500,
+	    .if_mru = 1500,
+	};
+	struct usernet *u;
+	int r;
+
+	if (nfwd > USERNET_MAX_FWDS) {
+		snprintf(why, whylen, "at most %u hostfwd", USERNET_MAX_FWDS);
+		return -EINVAL;
+	}
+	u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->rx = rx;
+	u->opaque = opaque;
+	u->tail = &u->head;
+	u->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (u->efd < 0) {
+		r = -errno;
+		snprintf(why, whylen, "user network: eventfd: %s",
+			 strerror(-r));
+		goto err_free;
+	}
+	pthread_mutex_init(&u->lock, NULL);
+	u->slirp = slirp_new(&cfg, &usernet_callbacks, u);
+	if (!u->slirp) {
+		r = -ENOMEM;
+		snprintf(why, whylen,
+			 "user network: libslirp refused to start");
+		goto err_fd;
+	}
+	for (unsigned i = 0; i < nfwd; i++) {
+		u->fwd[i] = fwd[i];
+		r = usernet_add_fwd(u, &u->fwd[i], why, whylen);
+		if (r)
+			goto err_slirp;
+		u->nfwd++;
+	}
+	r = -pthread_create(&u->thread, NULL, usernet_thread, u);
+	if (r) {
+		snprintf(why, whylen, "user network: no thread: %s",
+			 strerror(-r));
+		goto err_slirp;
+	}
+	*out = u;
+	return 0;
+
+err_slirp:
+	slirp_cleanup(u->slirp);
+	while (u->timers)
+		usernet_cb_timer_free(u->timers, u);
+err_fd:
+	pthread_mutex_destroy(&u->lock);
+	close(u->efd);
+err_free:
+	free(u);
+	return r;
+}
+
+void usernet_destroy(struct usernet *u)
+{
+	uint64_t one = 1;
+
+	if (!u)
+		return;
+	pthread_mutex_lock(&u->lock);
+	u->stop = true;
+	pthread_mutex_unlock(&u->lock);
+	if (write(u->efd, &one, sizeof(one)) < 0) {
+		/* The counter is full: the thread wakes anyway. */
+	}
+	pthread_join(u->thread, NULL);
+	usernet_input(u); /* frees what is left */
+	slirp_cleanup(u->slirp);
+	while (u->timers)
+		usernet_cb_timer_free(u->timers, u);
+	pthread_mutex_destroy(&u->lock);
+	close(u->efd);
+	free(u);
+}
+
+unsigned usernet_fwds(const struct usernet *u,
+		      struct usernet_fwd fwd[USERNET_MAX_FWDS])
+{
+	memcpy(fwd, u->fwd, u->nfwd * sizeof(*fwd));
+	return u->nfwd;
+}
+
+/* A port number 0..65535 from s[0..len). */
+static bool usernet_port(const char *s, size_t len, uint16_t *port)
+{
+	unsigned long v = 0;
+
+	if (!len || len > 5)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (v > 65535)
+		return false;
+	*port = (uint16_t)v;
+	return true;
+}
+
+/* An IPv4 address from s[0..len); empty: dflt. */
+static bool usernet_addr(const char *s, size_t len, uint32_t dflt,
+			 uint32_t *addr)
+{
+	char buf[INET_ADDRSTRLEN];
+	struct in_addr a;
+
+	if (!len) {
+		*addr = dflt;
+		return true;
+	}
+	if (len >= sizeof(buf))
+		return false;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (inet_pton(AF_INET, buf, &a) != 1)
+		return false;
+	*addr = ntohl(a.s_addr);
+	return true;
+}
+
+int usernet_parse_fwd(const char *s, struct usernet_fwd *fwd, char *why,
+		      size_t whylen)
+{
+	const char *p = s, *colon, *dash, *gcolon;
+	uint32_t gaddr;
+
+	*fwd = (struct usernet_fwd){0};
+	if (!strncmp(p, "tcp:", 4)) {
+		p += 4;
+	} else if (!strncmp(p, "udp:", 4)) {
+		fwd->udp = true;
+		p += 4;
+	} else if (*p == ':') {
+		p++; /* QEMU: the protocol may be left out, tcp */
+	}
+	colon = strchr(p, ':');
+	dash = colon ? strchr(colon, '-') : NULL;
+	gcolon = dash ? strchr(dash, ':') : NULL;
+	if (!colon || !dash || !gcolon ||
+	    !usernet_addr(p, (size_t)(colon - p), 0x7f000001u,
+			  &fwd->host_addr) ||
+	    !usernet_port(colon + 1, (size_t)(dash - colon - 1),
+			  &fwd->host_port) ||
+	    !usernet_addr(dash + 1, (size_t)(gcolon - dash - 1),
+			  USERNET_GUEST_ADDR, &gaddr) ||
+	    gaddr != USERNET_GUEST_ADDR ||
+	    !usernet_port(gcolon + 1, strlen(gcolon + 1), &fwd->guest_port) ||
+	    !fwd->guest_port) {
+		snprintf(why, whylen,
+			 "hostfwd=%s: expected tcp:ADDR:HOSTPORT-:GUESTPORT "
+			 "(or udp:), e.g. tcp:127.0.0.1:8080-:80",
+			 s);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+void usernet_format_fwd(const struct usernet_fwd *fwd, char *buf, size_t size)
+{
+	struct in_addr a = {.s_addr = htonl(fwd->host_addr)};
+	char addr[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &a, addr, sizeof(addr));
+	snprintf(buf, size, "%s:%s:%u-:%u", fwd->udp ? "udp" : "tcp", addr,
+		 fwd->host_port, fwd->guest_port);
+}
