@@ -742,6 +742,17 @@ int vmi_profile_get(const struct vmi_profile_config *cfg,
 				 symbols_path);
 		goto err_syms;
 	}
+	/* The banner the guest will show: the one at linux_banner. */
+	r = vmi_kernel_banner_at(kernel_path, text, p->banner_va, &p->kernel);
+	if (r) {
+		r = profile_fail(&b, -ESRCH,
+				 "%s has no \"Linux version\" banner at "
+				 "linux_banner (0x%llx) of %s: give the "
+				 "System.map or vmlinux of this very build",
+				 kernel_path, (unsigned long long)p->banner_va,
+				 symbols_path);
+		goto err_syms;
+	}
 	vmi_symbols_find(&syms, "__global_pointer$", &p->gp);
 	p->base = (text - PROFILE_BELOW_KERNEL) & ~((1ull << 20) - 1);
 
