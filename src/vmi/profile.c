@@ -120,6 +120,31 @@ static int profile_slurp(const char *path, char **out, size_t *len)
 	return 0;
 }
 
+/* mkdir -p: path and every missing folder above it. 0 or -errno. */
+static int profile_mkdirs(const char *path)
+{
+	char dir[PATH_LEN];
+	size_t n = strlen(path);
+
+	if (!n)
+		return -ENOENT;
+	if (n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n + 1);
+	for (char *p = dir + 1;; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return -errno;
+		if (!c)
+			return 0;
+		*p = c;
+	}
+}
+
 static int profile_write(const char *path, const void *buf, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -779,9 +804,10 @@ int vmi_profile_get(const struct vmi_profile_config *cfg,
 		bufs[2 + i] = inputs[i];
 	profile_hash(p->key, bufs, lens, 6);
 
-	if (mkdir(cfg->cache_dir, 0755) && errno != EEXIST) {
-		r = profile_fail(&b, -errno, "cannot create %s: %s",
-				 cfg->cache_dir, strerror(errno));
+	r = profile_mkdirs(cfg->cache_dir);
+	if (r) {
+		profile_fail(&b, r, "cannot create %s: %s", cfg->cache_dir,
+			     strerror(-r));
 		goto err_inputs;
 	}
 	/* Absolute: the kernel's make runs elsewhere (make -C). */

@@ -389,7 +389,7 @@ static void expect_profile_error_tree(const char *tree, const char *kernel,
 				      const char *symbols, const char *config,
 				      int err, const char *says)
 {
-	struct vmi_profile_config cfg = {.cache_dir = tmp_path("cache"),
+	struct vmi_profile_config cfg = {.cache_dir = tmp_path("cache/new/vmi"),
 					 .tree = tree,
 					 .config = config,
 					 .interface_dir = "guest/vmi",
@@ -485,6 +485,7 @@ static void test_profile_build_errors(void **state)
 				  "ffffffff80002000 D linux_banner\n";
 	static const char other[] = "ffffffff80000000 T _start\n"
 				    "ffffffff80002010 D linux_banner\n";
+	struct stat st;
 
 	(void)state;
 	write_file(tmp_path("kernel"), buf,
@@ -500,6 +501,9 @@ static void test_profile_build_errors(void **state)
 			     -ENOENT,
 			     "/usr/src/linux-source-7.3.tar.xz is missing "
 			     "(apt-get install linux-source-7.3)");
+	/* By then the cache folder was made, with the folders above it. */
+	assert_int_equal(stat(tmp_path("cache/new/vmi"), &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
 	/* A tree of that release but another config is not used. */
 	fake_tree("other-tree", false);
 	expect_profile_error_tree(tmp_path("other-tree"), tmp_path("kernel"),
