@@ -120,6 +120,31 @@ static int profile_slurp(const char *path, char **out, size_t *len)
 	return 0;
 }
 
+/* mkdir -p: path and every missing folder above it. 0 or -errno. */
+static int profile_mkdirs(const char *path)
+{
+	char dir[PATH_LEN];
+	size_t n = strlen(path);
+
+	if (!n)
+		return -ENOENT;
+	if (n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	memcpy(dir, path, n + 1);
+	for (char *p = dir + 1;; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		if (mkdir(dir, 0755) && errno != EEXIST)
+			return -errno;
+		if (!c)
+			return 0;
+		*p = c;
+	}
+}
+
 static int profile_write(const char *path, const void *buf, size_t len)
 {
 	FILE *f = fopen(path, "wb");
@@ -742,6 +767,17 @@ int vmi_profile_get(const struct vmi_profile_config *cfg,
 				 symbols_path);
 		goto err_syms;
 	}
+	/* The banner the guest will show: the one at linux_banner. */
+	r = vmi_kernel_banner_at(kernel_path, text, p->banner_va, &p->kernel);
+	if (r) {
+		r = profile_fail(&b, -ESRCH,
+				 "%s has no \"Linux version\" banner at "
+				 "linux_banner (0x%llx) of %s: give the "
+				 "System.map or vmlinux of this very build",
+				 kernel_path, (unsigned long long)p->banner_va,
+				 symbols_path);
+		goto err_syms;
+	}
 	vmi_symbols_find(&syms, "__global_pointer$", &p->gp);
 	p->base = (text - PROFILE_BELOW_KERNEL) & ~((1ull << 20) - 1);
 
@@ -768,9 +804,10 @@ int vmi_profile_get(const struct vmi_profile_config *cfg,
 		bufs[2 + i] = inputs[i];
 	profile_hash(p->key, bufs, lens, 6);
 
-	if (mkdir(cfg->cache_dir, 0755) && errno != EEXIST) {
-		r = profile_fail(&b, -errno, "cannot create %s: %s",
-				 cfg->cache_dir, strerror(errno));
+	r = profile_mkdirs(cfg->cache_dir);
+	if (r) {
+		profile_fail(&b, r, "cannot create %s: %s", cfg->cache_dir,
+			     strerror(-r));
 		goto err_inputs;
 	}
 	/* Absolute: the kernel's make runs elsewhere (make -C). */

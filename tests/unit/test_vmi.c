@@ -27,6 +27,8 @@
 #include "vmi/profile.h"
 #include "vmi/symbols.h"
 
+#include "tiny_elf.h"
+
 #define MIB	 (1024ull * 1024)
 #define RAM_BASE 0x80000000ull
 #define RAM_SIZE (1 * MIB)
@@ -73,16 +75,25 @@ static size_t gzip(const char *text, unsigned char *out, size_t cap)
 	return cap - z.avail_out;
 }
 
-/* A fake kernel file: noise, a decoy format string, the banner, and
- * (with_config) an IKCONFIG block. Returns its length. */
+/* What a kernel's build may link first, before the real banner. */
+#define PLACEHOLDER                                                            \
+	"Linux version 7.3.21-test (someone@somewhere) (gcc 12) #1 SMP "
+
+/* A fake kernel file: noise, a decoy format string, a placeholder banner,
+ * the banner (at BANNER_OFFSET), and (with_config) an IKCONFIG block.
+ * Returns its length. */
+#define BANNER_OFFSET 8192u
+
 static size_t fake_kernel(unsigned char *buf, size_t cap, bool with_config)
 {
 	size_t n = 0;
 
-	memset(buf, 0xa5, 4096);
+	memset(buf, 0xa5, BANNER_OFFSET);
 	n += 4096;
 	n += (size_t)sprintf((char *)buf + n, "%%s version %%s (%%s)%c", 0);
 	n += (size_t)sprintf((char *)buf + n, "Linux version %%s%c", 0);
+	n += (size_t)sprintf((char *)buf + n, "%s\n%c", PLACEHOLDER, 0);
+	n = BANNER_OFFSET;
 	n += (size_t)sprintf((char *)buf + n, "%s\n%c", BANNER, 0);
 	if (with_config) {
 		memcpy(buf + n, "IKCFG_ST", 8);
@@ -99,13 +110,19 @@ static size_t fake_kernel(unsigned char *buf, size_t cap, bool with_config)
 
 static void test_banner(void **state)
 {
-	unsigned char buf[8192];
+	unsigned char buf[16384];
 	size_t len = fake_kernel(buf, sizeof(buf), false);
 	char small[16];
 	struct vmi_kernel k = {0};
 
 	(void)state;
+	/* The search finds the first banner: here the placeholder. */
 	assert_int_equal(vmi_banner_find(buf, len, k.banner, sizeof(k.banner)),
+			 0);
+	assert_string_equal(k.banner, PLACEHOLDER);
+	assert_int_equal(vmi_banner_find(buf + BANNER_OFFSET - 1,
+					 len - BANNER_OFFSET + 1, k.banner,
+					 sizeof(k.banner)),
 			 0);
 	assert_string_equal(k.banner, BANNER);
 	assert_int_equal(vmi_banner_parse(&k), 0);
@@ -123,6 +140,154 @@ static void test_banner(void **state)
 	assert_int_equal(vmi_banner_parse(&k), -EINVAL);
 	strcpy(k.banner, "FreeBSD 14.0-RELEASE");
 	assert_int_equal(vmi_banner_parse(&k), -EINVAL);
+}
+
+#define IMAGE_VA 0xffffffff80000000ull
+
+/* The banner at the kernel's linux_banner, in a flat Image. */
+static void test_banner_at_image(void **state)
+{
+	unsigned char buf[16384];
+	size_t len = fake_kernel(buf, sizeof(buf), false);
+	char banner[VMI_BANNER_MAX], small[16];
+
+	(void)state;
+	assert_int_equal(vmi_banner_at(buf, len, IMAGE_VA,
+				       IMAGE_VA + BANNER_OFFSET, banner,
+				       sizeof(banner)),
+			 0);
+	assert_string_equal(banner, BANNER);
+	assert_int_equal(vmi_banner_at(buf, len, IMAGE_VA,
+				       IMAGE_VA + BANNER_OFFSET, small,
+				       sizeof(small)),
+			 -ENAMETOOLONG);
+	/* No banner starts there: noise, the middle of one, a decoy. */
+	assert_int_equal(vmi_banner_at(buf, len, IMAGE_VA, IMAGE_VA + 100,
+				       banner, sizeof(banner)),
+			 -ENOENT);
+	assert_int_equal(vmi_banner_at(buf, len, IMAGE_VA,
+				       IMAGE_VA + BANNER_OFFSET + 1, banner,
+				       sizeof(banner)),
+			 -ENOENT);
+	assert_int_equal(vmi_banner_at(buf, len, IMAGE_VA, IMAGE_VA + 4096 + 20,
+				       banner, sizeof(banner)),
+			 -ENOENT);
+	/* Outside the file, either side; a banner cut short by its end. */
+	assert_int_equal(vmi_banner_at(buf, len, IMAGE_VA, IMAGE_VA - 1, banner,
+				       sizeof(banner)),
+			 -ENOENT);
+	assert_int_equal(vmi_banner_at(buf, len, IMAGE_VA, IMAGE_VA + len,
+				       banner, sizeof(banner)),
+			 -ENOENT);
+	assert_int_equal(vmi_banner_at(buf, BANNER_OFFSET + 14, IMAGE_VA,
+				       IMAGE_VA + BANNER_OFFSET, banner,
+				       sizeof(banner)),
+			 -ENOENT);
+	assert_int_equal(vmi_banner_at(buf, BANNER_OFFSET + 20, IMAGE_VA,
+				       IMAGE_VA + BANNER_OFFSET, banner,
+				       sizeof(banner)),
+			 0);
+	assert_string_equal(banner, "Linux version 7.3.21");
+}
+
+/*
+ * A vmlinux-like ELF file: two loadable segments, the second holding the
+ * banner at file offset BANNER_OFFSET and guest-virtual address va.
+ */
+static size_t fake_vmlinux(unsigned char *buf, uint64_t va)
+{
+	Elf64_Ehdr eh = tiny_elf_header(IMAGE_VA, 2);
+	Elf64_Phdr ph[2] = {
+	    {.p_type = PT_LOAD,
+	     .p_offset = 4096,
+	     .p_vaddr = IMAGE_VA,
+	     .p_filesz = 4096,
+	     .p_memsz = 4096},
+	    {.p_type = PT_LOAD,
+	     .p_offset = BANNER_OFFSET - 256,
+	     .p_vaddr = va - 256,
+	     .p_filesz = 1024,
+	     .p_memsz = 1024 << 10},
+	};
+	size_t len = fake_kernel(buf, 16384, false);
+
+	memcpy(buf, &eh, sizeof(eh));
+	memcpy(buf + sizeof(eh), ph, sizeof(ph));
+	return len;
+}
+
+static void test_banner_at_vmlinux(void **state)
+{
+	static const uint64_t va = 0xffffffff81660658ull;
+	unsigned char buf[16384];
+	size_t len = fake_vmlinux(buf, va);
+	char banner[VMI_BANNER_MAX];
+
+	(void)state;
+	/* The segments place it; image_va plays no part. */
+	assert_int_equal(vmi_banner_at(buf, len, 0, va, banner, sizeof(banner)),
+			 0);
+	assert_string_equal(banner, BANNER);
+	assert_int_equal(vmi_banner_at(buf, len, IMAGE_VA,
+				       IMAGE_VA + BANNER_OFFSET, banner,
+				       sizeof(banner)),
+			 -ENOENT);
+	/* Past the second segment's file contents (in its zeroed memory),
+	 * and nowhere at all. */
+	assert_int_equal(
+	    vmi_banner_at(buf, len, 0, va + 800, banner, sizeof(banner)),
+	    -ENOENT);
+	assert_int_equal(
+	    vmi_banner_at(buf, len, 0, 0x1000, banner, sizeof(banner)),
+	    -ENOENT);
+	/* Program headers said to lie beyond the file: nothing is read. */
+	Elf64_Ehdr eh;
+	memcpy(&eh, buf, sizeof(eh));
+	eh.e_phoff = len - sizeof(Elf64_Phdr);
+	memcpy(buf, &eh, sizeof(eh));
+	assert_int_equal(vmi_banner_at(buf, len, 0, va, banner, sizeof(banner)),
+			 -ENOENT);
+	eh.e_phoff = sizeof(Elf64_Ehdr);
+	eh.e_phnum = 0xffff;
+	memcpy(buf, &eh, sizeof(eh));
+	assert_int_equal(vmi_banner_at(buf, len, 0, va, banner, sizeof(banner)),
+			 -ENOENT);
+	/* A segment whose file offset lies beyond the file. */
+	Elf64_Phdr ph = {.p_type = PT_LOAD,
+			 .p_offset = len + 4096,
+			 .p_vaddr = va,
+			 .p_filesz = 4096};
+	eh.e_phnum = 1;
+	memcpy(buf, &eh, sizeof(eh));
+	memcpy(buf + sizeof(eh), &ph, sizeof(ph));
+	assert_int_equal(vmi_banner_at(buf, len, 0, va, banner, sizeof(banner)),
+			 -ENOENT);
+}
+
+static void test_kernel_banner_at(void **state)
+{
+	unsigned char buf[16384];
+	struct vmi_kernel k;
+
+	(void)state;
+	write_file(tmp_path("placeholder"), buf,
+		   fake_kernel(buf, sizeof(buf), false));
+	assert_int_equal(vmi_kernel_read(tmp_path("placeholder"), &k), 0);
+	assert_string_equal(k.banner, PLACEHOLDER);
+	assert_int_equal(vmi_kernel_banner_at(tmp_path("placeholder"), IMAGE_VA,
+					      IMAGE_VA + BANNER_OFFSET, &k),
+			 0);
+	assert_string_equal(k.banner, BANNER);
+	assert_string_equal(k.release, "7.3.21-test");
+	/* Nothing there: k stays as it was. */
+	assert_int_equal(vmi_kernel_banner_at(tmp_path("placeholder"), IMAGE_VA,
+					      IMAGE_VA + 64, &k),
+			 -ENOENT);
+	assert_string_equal(k.banner, BANNER);
+	assert_int_equal(
+	    vmi_kernel_banner_at(tmp_path("absent"), IMAGE_VA, IMAGE_VA, &k),
+	    -ENOENT);
+	vmi_kernel_free(&k);
 }
 
 static void test_ikconfig(void **state)
@@ -224,7 +389,7 @@ static void expect_profile_error_tree(const char *tree, const char *kernel,
 				      const char *symbols, const char *config,
 				      int err, const char *says)
 {
-	struct vmi_profile_config cfg = {.cache_dir = tmp_path("cache"),
+	struct vmi_profile_config cfg = {.cache_dir = tmp_path("cache/new/vmi"),
 					 .tree = tree,
 					 .config = config,
 					 .interface_dir = "guest/vmi",
@@ -314,18 +479,31 @@ static void fake_tree(const char *name, bool matching)
 static void test_profile_build_errors(void **state)
 {
 	unsigned char buf[16384];
+	/* linux_banner at the real banner (BANNER_OFFSET), not at the
+	 * placeholder before it; other.map is another build's. */
 	static const char map[] = "ffffffff80000000 T _start\n"
-				  "ffffffff80a00000 D linux_banner\n";
+				  "ffffffff80002000 D linux_banner\n";
+	static const char other[] = "ffffffff80000000 T _start\n"
+				    "ffffffff80002010 D linux_banner\n";
+	struct stat st;
 
 	(void)state;
 	write_file(tmp_path("kernel"), buf,
 		   fake_kernel(buf, sizeof(buf), true));
 	write_file(tmp_path("good.map"), map, sizeof(map) - 1);
+	write_file(tmp_path("other.map"), other, sizeof(other) - 1);
+	expect_profile_error(tmp_path("kernel"), tmp_path("other.map"), NULL,
+			     -ESRCH,
+			     "no \"Linux version\" banner at linux_banner "
+			     "(0xffffffff80002010)");
 	/* Linux 7.3's source is no Debian package here: the error names it. */
 	expect_profile_error(tmp_path("kernel"), tmp_path("good.map"), NULL,
 			     -ENOENT,
 			     "/usr/src/linux-source-7.3.tar.xz is missing "
 			     "(apt-get install linux-source-7.3)");
+	/* By then the cache folder was made, with the folders above it. */
+	assert_int_equal(stat(tmp_path("cache/new/vmi"), &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
 	/* A tree of that release but another config is not used. */
 	fake_tree("other-tree", false);
 	expect_profile_error_tree(tmp_path("other-tree"), tmp_path("kernel"),
@@ -507,6 +685,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_banner),
+	    cmocka_unit_test(test_banner_at_image),
+	    cmocka_unit_test(test_banner_at_vmlinux),
+	    cmocka_unit_test(test_kernel_banner_at),
 	    cmocka_unit_test(test_ikconfig),
 	    cmocka_unit_test(test_kernel_read),
 	    cmocka_unit_test(test_symbols_map),
