@@ -38,6 +38,7 @@ enum ctl_opt {
 	OPT_MAP,
 	OPT_FREE_ONLY,
 	OPT_INTERVAL,
+	OPT_HOSTFWD_BASE,
 	CTL_NOPTS_,
 };
 
@@ -61,6 +62,10 @@ static const struct cli_option ctl_opts[] = {
 		       "sharing does (faster)"},
     [OPT_INTERVAL] = {"interval", "MS",
 		      "share: from now on every MS milliseconds (0: stop)"},
+    [OPT_HOSTFWD_BASE] = {"hostfwd-base", "PORT",
+			  "clone: with --net, clone i forwards the VM's "
+			  "guest ports from host port PORT + i * (forwards) "
+			  "on (default: free ports, printed per clone)"},
 };
 
 #define CTL_NOPTS (sizeof(ctl_opts) / sizeof(ctl_opts[0]))
@@ -68,8 +73,9 @@ static const struct cli_option ctl_opts[] = {
 struct ctl_args {
 	const char *sock;
 	bool json, free_only;
-	const char *count, *eager_levels, *input, *map, *interval; /* or NULL */
-	size_t input_len; /* of input with its escapes decoded */
+	const char *count, *eager_levels, *input, *map, *interval,
+	    *hostfwd_base; /* or NULL */
+	size_t input_len;  /* of input with its escapes decoded */
 	bool given[CTL_NOPTS_];
 	const char *operands[4];
 	unsigned noperands;
@@ -192,6 +198,35 @@ static void ctl_print_list(const struct ctl_args *a, json_t *reply)
 	free(t.cells);
 }
 
+/* The net object of stats as rows "net.rx_packets" ..., hostfwd joined. */
+static void ctl_stats_net(struct ctl_table *t, json_t *net)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(net, key, v)
+	{
+		char name[40], val[160] = "";
+		const char *row[] = {name, val};
+
+		snprintf(name, sizeof(name), "net.%s", key);
+		if (json_is_integer(v))
+			snprintf(val, sizeof(val), "%lld",
+				 (long long)json_integer_value(v));
+		else if (json_is_string(v))
+			snprintf(val, sizeof(val), "%s", json_string_value(v));
+		for (size_t i = 0; json_is_array(v) && i < json_array_size(v);
+		     i++) {
+			size_t len = strlen(val);
+
+			snprintf(val + len, sizeof(val) - len, "%s%s",
+				 i ? " " : "",
+				 json_string_value(json_array_get(v, i)));
+		}
+		ctl_table_add(t, row);
+	}
+}
+
 static void ctl_print_stats(const struct ctl_args *a, json_t *reply)
 {
 	struct ctl_table t = {.ncols = 2};
@@ -206,6 +241,10 @@ static void ctl_print_stats(const struct ctl_args *a, json_t *reply)
 
 		if (!strcmp(key, "ok"))
 			continue;
+		if (!strcmp(key, "net") && json_is_object(v)) {
+			ctl_stats_net(&t, v);
+			continue;
+		}
 		if (json_is_integer(v) &&
 		    (!strcmp(key, "ram_size") || !strcmp(key, "host_rss")))
 			ctl_size((uint64_t)json_integer_value(v), val,
@@ -248,6 +287,22 @@ static void ctl_print_ids(FILE *out, json_t *ids)
 	fputc('\n', out);
 }
 
+/* With a network, each clone's forwards: "VM 2: tcp:127.0.0.1:9001-:80". */
+static void ctl_print_fwds(json_t *reply)
+{
+	json_t *ids = json_object_get(reply, "ids");
+	json_t *fwds = json_object_get(reply, "hostfwd");
+
+	for (size_t i = 0; i < json_array_size(fwds); i++) {
+		json_t *f = json_array_get(fwds, i);
+
+		printf("VM %lld:", json_integer_value(json_array_get(ids, i)));
+		for (size_t j = 0; j < json_array_size(f); j++)
+			printf(" %s", json_string_value(json_array_get(f, j)));
+		putchar('\n');
+	}
+}
+
 static void ctl_print_clone(const struct ctl_args *a, json_t *reply)
 {
 	long long made = ctl_int(reply, "made");
@@ -256,6 +311,7 @@ static void ctl_print_clone(const struct ctl_args *a, json_t *reply)
 	       a->operands[1], made, made == 1 ? "" : "s",
 	       ctl_int(reply, "latency_us"), made == 1 ? "" : "s");
 	ctl_print_ids(stdout, json_object_get(reply, "ids"));
+	ctl_print_fwds(reply);
 }
 
 static void ctl_print_console(const struct ctl_args *a, json_t *reply)
@@ -471,8 +527,9 @@ static const struct ctl_request ctl_requests[] = {
     {"pause", "VM", CTL_VM, 0, NULL, "paused",
      "take a VM's VCPUs off the CPUs"},
     {"resume", "VM", CTL_VM, 0, NULL, "resumed", "let a paused VM run again"},
-    {"clone", "VM [--count N] [--eager-levels L]", CTL_VM,
-     1u << OPT_COUNT | 1u << OPT_EAGER_LEVELS, ctl_print_clone, NULL,
+    {"clone", "VM [--count N] [--eager-levels L] [--hostfwd-base PORT]", CTL_VM,
+     1u << OPT_COUNT | 1u << OPT_EAGER_LEVELS | 1u << OPT_HOSTFWD_BASE,
+     ctl_print_clone, NULL,
      "clone a VM (lazily), print the new ids and the latency"},
     {"destroy", "VM", CTL_VM, 0, NULL, "destroyed",
      "stop and free a VM (its clones stay)"},
@@ -523,6 +580,9 @@ static int ctl_option(unsigned idx, const char *arg, void *ctx)
 		break;
 	case OPT_EAGER_LEVELS:
 		a->eager_levels = arg;
+		break;
+	case OPT_HOSTFWD_BASE:
+		a->hostfwd_base = arg;
 		break;
 	case OPT_INPUT:
 		a->input = arg;
@@ -680,6 +740,15 @@ static json_t *ctl_build(const struct ctl_request *rq, struct ctl_args *a)
 			goto err;
 		}
 		json_object_set_new(req, "eager_levels", json_integer(v));
+	}
+	if (a->hostfwd_base) {
+		if (cli_parse_uint(a->hostfwd_base, 1, 65535, &v)) {
+			cli_error("--hostfwd-base %s: expected a port from 1 "
+				  "to 65535",
+				  a->hostfwd_base);
+			goto err;
+		}
+		json_object_set_new(req, "hostfwd_base", json_integer(v));
 	}
 	if (a->input) {
 		char *text;
