@@ -457,6 +457,43 @@ static void test_write_persists(void **state)
 	disk_close(d);
 }
 
+/*
+ * What a VM wrote after it was cloned reaches its image once its clones
+ * are gone: closing folds its overlays down. A clone's own writes go with
+ * it; a parent closed before its clones keeps the image as it was.
+ */
+static void test_close_folds_into_image(void **state)
+{
+	struct fixture *fx = *state;
+	struct disk *d, *c, *c2, *back;
+
+	make_image(fx->image, 256 * KIB, 8);
+	d = open_ok(fx->image, false);
+	assert_int_equal(disk_clone(d, &c), 0);
+	write_fill(d, 8192, 5000, 0x11);  /* the parent, after the clone */
+	write_fill(c, 65536, 4096, 0x22); /* the clone's own */
+	assert_int_equal(disk_clone(d, &c2), 0); /* an overlay of overlays */
+	write_fill(d, 100000, 10, 0x33);
+	disk_close(c);
+	disk_close(c2);
+	disk_close(d);
+	back = open_ok(fx->image, true);
+	expect_fill(back, 8192, 5000, 0x11);
+	expect_fill(back, 100000, 10, 0x33);
+	expect_pattern(back, 65536, 4096, 8); /* not the clone's 0x22 */
+	expect_pattern(back, 0, 8192, 8);
+	disk_close(back);
+
+	d = open_ok(fx->image, false);
+	assert_int_equal(disk_clone(d, &c), 0);
+	write_fill(d, 0, 4096, 0x44);
+	disk_close(d); /* before its clone: the base is still shared */
+	disk_close(c);
+	back = open_ok(fx->image, true);
+	expect_pattern(back, 0, 4096, 8);
+	disk_close(back);
+}
+
 /* A read-only disk's clones share it as it is. */
 static void test_read_only_clone(void **state)
 {
@@ -491,6 +528,7 @@ int main(void)
 	    T(test_host_write_error),
 	    T(test_write_persists),
 	    T(test_read_only_clone),
+	    T(test_close_folds_into_image),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -112,15 +112,15 @@ static int overlay_create(struct disk_layer *parent, struct disk_layer **out)
 	return 0;
 }
 
-/* Give d's top overlay its file and map, if it has none yet. */
-static int overlay_ensure(struct disk *d)
+/* Give overlay l of a disk of nblocks its file and map, if it has none
+ * yet. */
+static int layer_ensure(struct disk_layer *l, uint64_t nblocks)
 {
-	struct disk_layer *l = d->top;
 	int fd;
 
 	if (l->map)
 		return 0;
-	l->map = calloc((d->nblocks + 63) / 64, sizeof(uint64_t));
+	l->map = calloc((nblocks + 63) / 64, sizeof(uint64_t));
 	if (!l->map)
 		return -ENOMEM;
 	fd = overlay_file(layer_image(l)->dir);
@@ -131,6 +131,12 @@ static int overlay_ensure(struct disk *d)
 	}
 	l->fd = fd;
 	return 0;
+}
+
+/* Give d's top overlay its file and map, if it has none yet. */
+static int overlay_ensure(struct disk *d)
+{
+	return layer_ensure(d->top, d->nblocks);
 }
 
 int disk_open(const char *path, bool ro, struct disk **out, char *why,
@@ -267,15 +273,6 @@ err:
 	pthread_mutex_unlock(&src->lock);
 	free(c);
 	return r;
-}
-
-void disk_close(struct disk *d)
-{
-	if (!d)
-		return;
-	layer_put(d->top);
-	pthread_mutex_destroy(&d->lock);
-	free(d);
 }
 
 uint64_t disk_size(const struct disk *d)
@@ -604,4 +601,69 @@ void disk_get_stats(struct disk *d, struct disk_stats *st)
 			st->alloc_bytes = (uint64_t)sb.st_blocks * 512;
 	}
 	pthread_mutex_unlock(&d->lock);
+}
+
+/* Write len bytes at off into layer l: the image's file, or an overlay's
+ * (made on first use), whose map then holds the block. */
+static int layer_write_block(struct disk_layer *l, struct disk *d, uint64_t b,
+			     const void *buf, size_t len)
+{
+	int r;
+
+	if (l->overlay) {
+		r = layer_ensure(l, d->nblocks);
+		if (r)
+			return r;
+	}
+	r = pwrite_full(l->fd, buf, len, b * DISK_BLOCK);
+	if (!r && l->overlay)
+		layer_set(l, b);
+	return r;
+}
+
+/*
+ * Fold d's top overlay into the layer below while nothing else uses that
+ * layer (its one reference is the top's): the top's blocks are written
+ * down and the top goes. So a VM whose clones are gone leaves what it
+ * wrote since cloning where it wrote before, in the image once every
+ * layer above it is folded. Stops at a layer another disk still uses, or
+ * at an error (the top then stays, and goes with d).
+ */
+static void disk_fold(struct disk *d)
+{
+	uint8_t block[DISK_BLOCK];
+
+	while (d->top->overlay && atomic_load(&d->top->refs) == 1 &&
+	       atomic_load(&d->top->parent->refs) == 1) {
+		struct disk_layer *top = d->top, *below = top->parent;
+
+		for (uint64_t b = 0; top->map && b < d->nblocks; b++) {
+			uint64_t len = block_len(d, b);
+
+			if (!layer_has(top, b))
+				continue;
+			if (pread_full(top->fd, block, len, b * DISK_BLOCK) ||
+			    layer_write_block(below, d, b, block, len))
+				return;
+		}
+		if (!below->overlay && fdatasync(below->fd))
+			return;
+		/* below keeps the reference top held on it. */
+		d->top = below;
+		if (top->fd >= 0)
+			close(top->fd);
+		free(top->map);
+		free(top);
+	}
+}
+
+void disk_close(struct disk *d)
+{
+	if (!d)
+		return;
+	if (!d->ro)
+		disk_fold(d);
+	layer_put(d->top);
+	pthread_mutex_destroy(&d->lock);
+	free(d);
 }
