@@ -5,7 +5,7 @@
 #  - bad --net input and a forwarded port already in use: one line, exit 2;
 #  - rcS gets QEMU's lease 10.0.2.15 by DHCP and starts httpd;
 #  - curl through the forwarded port gets the page of this boot;
-#  - NET_CLONES clones (default 4) of the running VM, each on a free host
+#  - NET_CLONES clones (default 31, 32 with the next one) of the running VM, each on a free host
 #    port of its own (from the clone reply), and one more on a port given
 #    with --hostfwd-base: each has its own MAC, and each answers on its own
 #    port with a file only that clone wrote (typed on its console);
@@ -24,7 +24,7 @@ here=$(dirname "$0")
 mv=$build/memvisor
 kernel=${NET_KERNEL:-$build/guest/Image-stock}
 image=$build/guest/rootfs.ext4
-nclones=${NET_CLONES:-4}
+nclones=${NET_CLONES:-31}
 limit=${NET_TEST_TIMEOUT:-300}
 for f in "$kernel" "$image" "$mv"; do
 	if [ ! -e "$f" ]; then
