@@ -27,9 +27,10 @@ LDLIBS := -lfdt -lelf -ljansson -lz -lcrypto $(SLIRP_LIBS)
 MEM_SRCS := src/mem/frame.c src/mem/gstage.c src/mem/gstage_clone.c src/mem/gstage_share.c src/mem/gstage_check.c src/mem/gmem.c
 DEV_SRCS := src/dev/devtree.c src/dev/loader.c src/dev/loader_elf.c \
 	src/dev/loader_initrd.c src/dev/console.c src/dev/mmio.c src/dev/plic.c \
-	src/dev/uart.c \
+	src/dev/uart.c src/dev/vmgenid.c \
 	src/dev/virtio/mmio.c src/dev/virtio/queue.c src/dev/virtio/disk.c \
-	src/dev/virtio/blk.c src/dev/virtio/net.c src/dev/virtio/usernet.c
+	src/dev/virtio/blk.c src/dev/virtio/net.c src/dev/virtio/usernet.c \
+	src/dev/virtio/worker.c src/dev/virtio/rng.c src/dev/virtio/balloon.c
 CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/exec_bitmanip.c \
 	src/cpu/exec_mem.c src/cpu/exec_amo.c src/cpu/exec_system.c src/cpu/csr.c \
@@ -37,7 +38,7 @@ CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/decode_bitmanip.c src/cpu/exec_cbo.c \
 	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c src/cpu/isa.c
 VMI_SRCS := src/vmi/kernel.c src/vmi/symbols.c src/vmi/profile.c src/vmi/classify.c
-VMM_SRCS := src/vmm/vm.c src/vmm/devices.c src/vmm/disks.c src/vmm/nets.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/hv_warm.c src/vmm/hv_memory.c src/vmm/dlh.c \
+VMM_SRCS := src/vmm/vm.c src/vmm/devices.c src/vmm/disks.c src/vmm/nets.c src/vmm/rngs.c src/vmm/balloons.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/hv_warm.c src/vmm/hv_memory.c src/vmm/dlh.c \
 	src/vmm/inspect.c src/vmm/share.c src/vmm/dedup.c src/vmm/platform.c
 API_SRCS := src/api/api.c src/api/api_requests.c
 CLI_SRCS := src/cli/main.c src/cli/options.c src/cli/cmd_run.c src/cli/cmd_ctl.c
@@ -47,7 +48,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: tests/unit/test_<name>.c, one per module, cmocka.
-UNIT_TESTS := isa mmio plic uart platform frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip fpu sbi api dlh vmi share dedup hv virtio disk virtio_net
+UNIT_TESTS := isa mmio plic uart platform frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip fpu sbi api dlh vmi share dedup hv virtio disk virtio_net virtio_rng virtio_balloon
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.

@@ -42,6 +42,7 @@ struct api_args {
 	unsigned map;
 	unsigned free_only;
 	unsigned interval_ms; /* API_NO_INTERVAL when absent */
+	unsigned target_mib;  /* balloon */
 	struct api_bytes input;
 };
 
@@ -336,6 +337,20 @@ static json_t *api_clone(struct hv *hv, const struct api_args *a)
 	return reply;
 }
 
+static json_t *api_balloon(struct hv *hv, const struct api_args *a)
+{
+	int r = hv_balloon(hv, a->vm, (uint64_t)a->target_mib << 20);
+
+	if (r == -ENODEV)
+		return api_error("VM %u has no balloon (memvisor run "
+				 "--balloon)",
+				 a->vm);
+	if (r == -ERANGE)
+		return api_error("VM %u: target_mib %u is more than its RAM",
+				 a->vm, a->target_mib);
+	return r ? api_hv_error(r, a->vm) : api_ok();
+}
+
 static json_t *api_destroy(struct hv *hv, const struct api_args *a)
 {
 	int r = hv_destroy_vm(hv, a->vm);
@@ -419,6 +434,39 @@ static int api_stats_net(json_t *reply, const struct hv_vm_info *in)
 	    "tx_dropped", (json_int_t)s->tx_dropped, "malformed",
 	    (json_int_t)s->malformed, "hostfwd", api_net_fwds(n));
 	return net ? json_object_set_new(reply, "net", net) : -1;
+}
+
+/* "rng", "balloon": null without the device; "vmgenid". */
+static int api_stats_entropy(json_t *reply, const struct hv_vm_info *in)
+{
+	const struct virtio_rng_stats *r = &in->rng;
+	const struct virtio_balloon_stats *b = &in->balloon;
+	char id[2 * VMGENID_SIZE + 1];
+	json_t *rng = json_null(), *balloon = json_null();
+
+	if (in->has_rng)
+		rng = json_pack("{s:I,s:I,s:I}", "requests",
+				(json_int_t)r->requests, "bytes",
+				(json_int_t)r->bytes, "malformed",
+				(json_int_t)r->malformed);
+	if (in->has_balloon)
+		balloon = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I}",
+				    "target_pages", (json_int_t)b->target_pages,
+				    "actual_pages", (json_int_t)b->actual_pages,
+				    "inflated_pages", (json_int_t)b->inflated,
+				    "deflated_pages", (json_int_t)b->deflated,
+				    "reported_pages", (json_int_t)b->reported,
+				    "released_frames", (json_int_t)b->released,
+				    "malformed", (json_int_t)b->malformed);
+	for (unsigned i = 0; i < VMGENID_SIZE; i++)
+		snprintf(id + 2 * i, 3, "%02x", in->genid[i]);
+	if (json_object_set_new(reply, "rng", rng) ||
+	    json_object_set_new(reply, "balloon", balloon) ||
+	    json_object_set_new(reply, "vmgenid", json_string(id)) ||
+	    json_object_set_new(reply, "vmgenid_changes",
+				json_integer((json_int_t)in->genid_changes)))
+		return -1;
+	return 0;
 }
 
 static int api_stats_disks(json_t *reply, const struct hv_vm_info *in)
@@ -509,7 +557,8 @@ static json_t *api_stats(struct hv *hv, const struct api_args *a)
 		return NULL;
 	}
 	if (reply &&
-	    (api_stats_disks(reply, &in) || api_stats_net(reply, &in))) {
+	    (api_stats_disks(reply, &in) || api_stats_net(reply, &in) ||
+	     api_stats_entropy(reply, &in))) {
 		json_decref(reply);
 		return NULL;
 	}
@@ -735,6 +784,25 @@ static const struct api_request api_requests[] = {
 			    "guest ports from host port hostfwd_base + i * "
 			    "(forwards) on (default 0: free ports, in the "
 			    "reply's hostfwd)",
+		},
+	    },
+    },
+    {
+	.name = "balloon",
+	.fn = api_balloon,
+	.help = "set how much of its memory a guest with a balloon "
+		"(--balloon) should give up",
+	.args =
+	    {
+		API_ARG_VM,
+		{
+		    .name = "target_mib",
+		    .type = API_ARG_UINT,
+		    .required = true,
+		    .min = 0,
+		    .max = 1u << 24,
+		    .offset = offsetof(struct api_args, target_mib),
+		    .help = "MiB in the balloon (0: all back to the guest)",
 		},
 	    },
     },

@@ -39,6 +39,7 @@ enum ctl_opt {
 	OPT_FREE_ONLY,
 	OPT_INTERVAL,
 	OPT_HOSTFWD_BASE,
+	OPT_TARGET,
 	CTL_NOPTS_,
 };
 
@@ -66,6 +67,9 @@ static const struct cli_option ctl_opts[] = {
 			  "clone: with --net, clone i forwards the VM's "
 			  "guest ports from host port PORT + i * (forwards) "
 			  "on (default: free ports, printed per clone)"},
+    [OPT_TARGET] = {"target", "SIZE",
+		    "balloon: how much of its memory the guest should give "
+		    "up, e.g. 512M (0: all back)"},
 };
 
 #define CTL_NOPTS (sizeof(ctl_opts) / sizeof(ctl_opts[0]))
@@ -74,8 +78,8 @@ struct ctl_args {
 	const char *sock;
 	bool json, free_only;
 	const char *count, *eager_levels, *input, *map, *interval,
-	    *hostfwd_base; /* or NULL */
-	size_t input_len;  /* of input with its escapes decoded */
+	    *hostfwd_base, *target; /* or NULL */
+	size_t input_len;	    /* of input with its escapes decoded */
 	bool given[CTL_NOPTS_];
 	const char *operands[4];
 	unsigned noperands;
@@ -199,17 +203,19 @@ static void ctl_print_list(const struct ctl_args *a, json_t *reply)
 }
 
 /* The net object of stats as rows "net.rx_packets" ..., hostfwd joined. */
-static void ctl_stats_net(struct ctl_table *t, json_t *net)
+/* The rows of a device's object in stats: "net.rx_packets" ... */
+static void ctl_stats_object(struct ctl_table *t, const char *prefix,
+			     json_t *obj)
 {
 	const char *key;
 	json_t *v;
 
-	json_object_foreach(net, key, v)
+	json_object_foreach(obj, key, v)
 	{
 		char name[40], val[160] = "";
 		const char *row[] = {name, val};
 
-		snprintf(name, sizeof(name), "net.%s", key);
+		snprintf(name, sizeof(name), "%s.%s", prefix, key);
 		if (json_is_integer(v))
 			snprintf(val, sizeof(val), "%lld",
 				 (long long)json_integer_value(v));
@@ -241,8 +247,8 @@ static void ctl_print_stats(const struct ctl_args *a, json_t *reply)
 
 		if (!strcmp(key, "ok"))
 			continue;
-		if (!strcmp(key, "net") && json_is_object(v)) {
-			ctl_stats_net(&t, v);
+		if (json_is_object(v)) {
+			ctl_stats_object(&t, key, v);
 			continue;
 		}
 		if (json_is_integer(v) &&
@@ -543,6 +549,10 @@ static const struct ctl_request ctl_requests[] = {
     {"share", "[VM] [--interval MS]", CTL_VM_OPTIONAL, 1u << OPT_INTERVAL,
      ctl_print_share, NULL,
      "give a Linux guest's free pages back to the host (no VM: all)"},
+    {"balloon", "VM --target SIZE", CTL_VM, 1u << OPT_TARGET, NULL,
+     "balloon target set",
+     "set how much memory a guest with --balloon gives "
+     "up"},
     {"dedup", "", CTL_NO_VM, 0, ctl_print_dedup, NULL,
      "merge equal pages across every VM (content-based, like KSM)"},
     {"check", "", CTL_NO_VM, 0, ctl_print_check, NULL,
@@ -595,6 +605,9 @@ static int ctl_option(unsigned idx, const char *arg, void *ctx)
 		break;
 	case OPT_INTERVAL:
 		a->interval = arg;
+		break;
+	case OPT_TARGET:
+		a->target = arg;
 		break;
 	case CTL_NOPTS_:
 		break;
@@ -772,6 +785,17 @@ static json_t *ctl_build(const struct ctl_request *rq, struct ctl_args *a)
 			goto err;
 		}
 		json_object_set_new(req, "interval_ms", json_integer(v));
+	}
+	if (a->target) {
+		uint64_t bytes;
+
+		if (cli_parse_size(a->target, &bytes)) {
+			cli_error("--target %s: expected a size like 512M",
+				  a->target);
+			goto err;
+		}
+		json_object_set_new(req, "target_mib",
+				    json_integer((json_int_t)(bytes >> 20)));
 	}
 	return req;
 err:

@@ -16,7 +16,8 @@
 	"[--vmi-cache DIR] [--kernel-tree DIR] [--kernel-config FILE] "        \
 	"[--share-interval MS] [--host-ksm] [--cpu-disable LIST] "             \
 	"[--console serial|sbi] [--disk PATH[,ro]]... "                        \
-	"[--net user[,hostfwd=tcp:ADDR:HOSTPORT-:GUESTPORT]...]"
+	"[--net user[,hostfwd=tcp:ADDR:HOSTPORT-:GUESTPORT]...] [--rng] "      \
+	"[--balloon]"
 
 enum run_opt {
 	OPT_KERNEL,
@@ -37,6 +38,8 @@ enum run_opt {
 	OPT_CONSOLE,
 	OPT_DISK,
 	OPT_NET,
+	OPT_RNG,
+	OPT_BALLOON,
 };
 
 /* The command line without --cmdline, per --console. */
@@ -100,6 +103,14 @@ static const struct cli_option run_opts[] = {
 		 "(or udp:) forwards a host port to the guest, ADDR empty: "
 		 "127.0.0.1 (up to 8). Clones get their own MAC, network "
 		 "and host ports"},
+    [OPT_RNG] = {"rng", NULL,
+		 "a virtio-rng device: random bytes from the host's "
+		 "getrandom() (clones also get a new VM generation ID, always "
+		 "there: Linux 6.10+ reseeds from it)"},
+    [OPT_BALLOON] = {"balloon", NULL,
+		     "a virtio-balloon device with free page reporting: "
+		     "pages the guest frees or inflates (memvisor ctl "
+		     "balloon) go back to the host"},
 };
 
 #define RUN_NOPTS (sizeof(run_opts) / sizeof(run_opts[0]))
@@ -281,6 +292,12 @@ static int run_option(unsigned idx, const char *arg, void *ctx)
 		return run_disk(arg, a);
 	case OPT_NET:
 		return run_net(arg, a);
+	case OPT_RNG:
+		a->vm.rng = true;
+		return 0;
+	case OPT_BALLOON:
+		a->vm.balloon = true;
+		return 0;
 	case OPT_CONSOLE:
 		if (!strcmp(arg, "serial")) {
 			a->vm.console = PLATFORM_CONSOLE_SERIAL;

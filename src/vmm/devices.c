@@ -1,12 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 #include "vmm/devices.h"
 
+#include "dev/virtio/mmio.h"
+#include "vmm/balloons.h"
 #include "vmm/disks.h"
 #include "vmm/nets.h"
+#include "vmm/platform.h"
+#include "vmm/rngs.h"
 
 static const struct vm_device_kind *const devices_kinds[] = {
     &vm_disks_kind,
     &vm_nets_kind,
+    &vm_rngs_kind,
+    &vm_balloons_kind,
 };
 
 #define DEVICES_NKINDS (sizeof(devices_kinds) / sizeof(devices_kinds[0]))
@@ -66,4 +72,20 @@ err:
 	while (i--)
 		devices_kinds[i]->destroy(clone);
 	return r;
+}
+
+int vm_device_add_virtio(struct vm *vm, struct virtio_mmio *t)
+{
+	struct irq_chip *chip;
+	unsigned irq;
+	int r = platform_add_virtio(vm, &virtio_mmio_ops, t, &irq, &chip);
+
+	if (r >= 0)
+		virtio_mmio_set_irq(t, chip, irq);
+	return r;
+}
+
+int vm_device_put_virtio(struct vm *clone, unsigned slot, struct virtio_mmio *t)
+{
+	return platform_put_virtio(clone, slot, &virtio_mmio_ops, t);
 }

@@ -32,6 +32,22 @@ struct vm_device_kind {
 	int (*clone)(struct vm *clone, struct vm *src);
 };
 
+/*
+ * For a kind's create(): put virtio device t in vm's next virtio slot
+ * (platform_add_virtio()) on the slot's interrupt line. Returns the slot
+ * number, or platform_add_virtio()'s negative errno.
+ */
+struct virtio_mmio;
+int vm_device_add_virtio(struct vm *vm, struct virtio_mmio *t);
+
+/*
+ * For a kind's clone(): the registers of the clone's device t (made on
+ * the slot's line, platform_virtio_line()) in the slot its parent's
+ * device has (platform_put_virtio()).
+ */
+int vm_device_put_virtio(struct vm *clone, unsigned slot,
+			 struct virtio_mmio *t);
+
 /* Every kind's create(), in order; on failure the earlier ones' devices
  * are released again. */
 int vm_devices_create(struct vm *vm, const struct vm_config *cfg, char *why,

@@ -24,9 +24,7 @@ static int disks_create(struct vm *vm, const struct vm_config *vc, char *why,
 	const struct vm_disk_config *cfg = vc->disks;
 	unsigned n = vc->ndisks;
 	char serial[VIRTIO_BLK_ID_BYTES + 1];
-	struct irq_chip *chip;
 	struct disk *disk;
-	unsigned irq;
 	int r;
 
 	if (n > VM_MAX_DISKS) {
@@ -48,14 +46,12 @@ static int disks_create(struct vm *vm, const struct vm_config *vc, char *why,
 			goto err;
 		}
 		vm->disks[vm->ndisks++] = b;
-		r = platform_add_virtio(vm, &virtio_mmio_ops,
-					virtio_blk_transport(b), &irq, &chip);
+		r = vm_device_add_virtio(vm, virtio_blk_transport(b));
 		if (r < 0) {
 			snprintf(why, whylen, "--disk %s: no virtio slot: %s",
 				 cfg[i].path, strerror(-r));
 			goto err;
 		}
-		virtio_mmio_set_irq(virtio_blk_transport(b), chip, irq);
 		vm->disk_slot[vm->ndisks - 1] = (unsigned)r;
 	}
 	return 0;
@@ -101,8 +97,7 @@ static int disks_clone(struct vm *clone, struct vm *src)
 			goto err;
 		clone->disks[clone->ndisks] = b;
 		clone->disk_slot[clone->ndisks++] = slot;
-		r = platform_put_virtio(clone, slot, &virtio_mmio_ops,
-					virtio_blk_transport(b));
+		r = vm_device_put_virtio(clone, slot, virtio_blk_transport(b));
 		if (r)
 			goto err;
 	}

@@ -148,8 +148,11 @@ int hv_add(struct hv *hv, struct vm *vm)
 }
 
 /* Pause or resume (op) VM id, refusing one that has stopped. */
-static int hv_pause_op(struct hv *hv, unsigned id,
-		       int (*op)(struct sched *s, struct vm *vm))
+/* op on live VM id under the table's lock: its result, -ENOENT (no such
+ * VM) or -ESRCH (stopping). */
+static int hv_vm_op(struct hv *hv, unsigned id,
+		    int (*op)(struct hv *hv, struct vm *vm, uint64_t arg),
+		    uint64_t arg)
 {
 	struct vm *vm;
 	int r;
@@ -161,19 +164,42 @@ static int hv_pause_op(struct hv *hv, unsigned id,
 	else if (vm->stopping)
 		r = -ESRCH;
 	else
-		r = op(hv->sched, vm);
+		r = op(hv, vm, arg);
 	pthread_mutex_unlock(&hv->lock);
 	return r;
 }
 
+static int hv_op_pause(struct hv *hv, struct vm *vm, uint64_t arg)
+{
+	(void)arg;
+	return sched_pause_vm(hv->sched, vm);
+}
+
+static int hv_op_resume(struct hv *hv, struct vm *vm, uint64_t arg)
+{
+	(void)arg;
+	return sched_resume_vm(hv->sched, vm);
+}
+
+static int hv_op_balloon(struct hv *hv, struct vm *vm, uint64_t bytes)
+{
+	(void)hv;
+	return vm_balloon_set_target(vm, bytes);
+}
+
 int hv_pause(struct hv *hv, unsigned id)
 {
-	return hv_pause_op(hv, id, sched_pause_vm);
+	return hv_vm_op(hv, id, hv_op_pause, 0);
 }
 
 int hv_resume(struct hv *hv, unsigned id)
 {
-	return hv_pause_op(hv, id, sched_resume_vm);
+	return hv_vm_op(hv, id, hv_op_resume, 0);
+}
+
+int hv_balloon(struct hv *hv, unsigned id, uint64_t bytes)
+{
+	return hv_vm_op(hv, id, hv_op_balloon, bytes);
 }
 
 int hv_clone(struct hv *hv, unsigned id, unsigned count, unsigned eager_levels,
@@ -354,6 +380,11 @@ int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info)
 	for (unsigned i = 0; i < vm->ndisks; i++)
 		virtio_blk_get_stats(vm->disks[i], &info->disks[i]);
 	vm_net_get_info(vm, &info->net);
+	info->has_rng = vm_rng_get_stats(vm, &info->rng);
+	info->has_balloon = vm_balloon_get_stats(vm, &info->balloon);
+	if (vm->platform)
+		vmgenid_get(&vm->platform->genid, info->genid,
+			    &info->genid_changes);
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 

@@ -12,6 +12,8 @@
 #include <stdint.h>
 
 #include "vmi/classify.h"
+#include "vmm/balloons.h"
+#include "vmm/rngs.h"
 #include "vmm/vm.h"
 
 struct hv;
@@ -57,6 +59,13 @@ struct hv_vm_info {
 	struct virtio_blk_stats disks[VM_MAX_DISKS];
 	/* network (vmm/nets.h); net.present false: none */
 	struct vm_net_info net;
+	/* entropy (vmm/rngs.h) and balloon (vmm/balloons.h) */
+	bool has_rng, has_balloon;
+	struct virtio_rng_stats rng;
+	struct virtio_balloon_stats balloon;
+	/* the VM generation ID (dev/vmgenid.h) */
+	uint8_t genid[VMGENID_SIZE];
+	uint64_t genid_changes;
 };
 
 /*
@@ -219,6 +228,13 @@ int hv_check(struct hv *hv, size_t *nvms);
 
 /* Fill *info for VM id. Returns 0 or -ENOENT. */
 int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info);
+
+/*
+ * Ask VM id's guest to hold bytes of its memory in its balloon
+ * (vm_balloon_set_target()). Returns 0, -ENOENT (no such VM), -ESRCH
+ * (stopped), -ENODEV (no balloon) or -ERANGE (more than its RAM).
+ */
+int hv_balloon(struct hv *hv, unsigned id, uint64_t bytes);
 
 /*
  * Ids of the VMs (live or stopped, not destroyed), ascending, into

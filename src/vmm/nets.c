@@ -44,9 +44,7 @@ static int nets_create(struct vm *vm, const struct vm_config *cfg, char *why,
 		       size_t whylen)
 {
 	static const uint8_t mac0[VIRTIO_NET_MAC_LEN] = {0x02, 0x6d, 0x76};
-	struct irq_chip *chip;
 	struct vm_net *n;
-	unsigned irq;
 	int r;
 
 	if (!cfg->net)
@@ -69,14 +67,12 @@ static int nets_create(struct vm *vm, const struct vm_config *cfg, char *why,
 		snprintf(why, whylen, "--net user,%s", inner);
 		goto err;
 	}
-	r = platform_add_virtio(vm, &virtio_mmio_ops,
-				virtio_net_transport(n->dev), &irq, &chip);
+	r = vm_device_add_virtio(vm, virtio_net_transport(n->dev));
 	if (r < 0) {
 		snprintf(why, whylen, "--net: no virtio slot: %s",
 			 strerror(-r));
 		goto err;
 	}
-	virtio_mmio_set_irq(virtio_net_transport(n->dev), chip, irq);
 	n->slot = (unsigned)r;
 	return 0;
 
@@ -129,8 +125,7 @@ static int nets_clone(struct vm *clone, struct vm *src)
 	r = nets_start(n, fwd, nfwd, why, sizeof(why));
 	if (r)
 		goto err;
-	r = platform_put_virtio(clone, n->slot, &virtio_mmio_ops,
-				virtio_net_transport(n->dev));
+	r = vm_device_put_virtio(clone, n->slot, virtio_net_transport(n->dev));
 	if (r)
 		goto err;
 	return 0;

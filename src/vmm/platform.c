@@ -11,6 +11,7 @@
 
 static const char platform_uart_compat[] = "ns16550a";
 static const char platform_virtio_compat[] = "virtio,mmio";
+static const char platform_vmgenid_compat[] = "microsoft,vmgenid";
 
 /* The PLIC's context ctx (hart ctx) changed its external-interrupt line. */
 static void platform_eip(void *opaque, unsigned ctx, bool level)
@@ -52,16 +53,26 @@ static int platform_alloc(struct vm *vm, enum platform_console console,
 		goto err_free;
 	}
 	uart_init(&p->uart, vm->console, &p->plic.chip, PLATFORM_UART_IRQ);
+	r = vmgenid_init(&p->genid, &p->plic.chip, PLATFORM_VMGENID_IRQ);
+	if (r) {
+		snprintf(why, whylen, "cannot make a VM generation ID: %s",
+			 strerror(-r));
+		goto err_uart;
+	}
 	r = mmio_bus_add(&vm->mmio, PLATFORM_PLIC_BASE, PLATFORM_PLIC_SIZE,
 			 &plic_mmio_ops, &p->plic, "plic");
 	if (!r)
 		r = mmio_bus_add(&vm->mmio, PLATFORM_UART_BASE,
 				 PLATFORM_UART_SIZE, &uart_mmio_ops, &p->uart,
 				 "uart");
+	if (!r)
+		r = mmio_bus_add(&vm->mmio, PLATFORM_VMGENID_BASE, VMGENID_SIZE,
+				 &vmgenid_mmio_ops, &p->genid, "vmgenid");
 	if (r) {
-		snprintf(why, whylen, "cannot place the PLIC and UART: %s",
+		snprintf(why, whylen,
+			 "cannot place the PLIC, UART and generation ID: %s",
 			 strerror(-r));
-		goto err_uart;
+		goto err_genid;
 	}
 	d = &p->devices[p->ndevices++];
 	d->node = "serial";
@@ -71,9 +82,18 @@ static int platform_alloc(struct vm *vm, enum platform_console console,
 	d->size = PLATFORM_UART_SIZE;
 	d->irq = PLATFORM_UART_IRQ;
 	d->clock_hz = PLATFORM_UART_HZ;
+	d = &p->devices[p->ndevices++];
+	d->node = "vmgenid";
+	d->compatible = platform_vmgenid_compat;
+	d->compatible_len = sizeof(platform_vmgenid_compat);
+	d->base = PLATFORM_VMGENID_BASE;
+	d->size = VMGENID_SIZE;
+	d->irq = PLATFORM_VMGENID_IRQ;
 	*out = p;
 	return 0;
 
+err_genid:
+	vmgenid_destroy(&p->genid);
 err_uart:
 	uart_destroy(&p->uart);
 	plic_destroy(&p->plic);
@@ -94,6 +114,7 @@ void platform_destroy(struct vm *vm)
 
 	if (!p)
 		return;
+	vmgenid_destroy(&p->genid);
 	uart_destroy(&p->uart);
 	plic_destroy(&p->plic);
 	free(p);
@@ -118,6 +139,13 @@ int platform_clone(struct vm *clone, struct vm *src)
 	clone->platform = p;
 	plic_copy_state(&p->plic, &sp->plic);
 	uart_copy_state(&p->uart, &sp->uart);
+	/* A clone is a new generation: its kernel reseeds its random pool
+	 * (the parent keeps its own identifier). */
+	r = vmgenid_change(&p->genid);
+	if (r) {
+		platform_destroy(clone);
+		return r;
+	}
 	return 0;
 }
 

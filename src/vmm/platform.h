@@ -7,6 +7,7 @@
  *   0x0c000000  PLIC (SiFive-compatible), PLATFORM_PLIC_NDEV sources
  *   0x10000000  NS16550A UART, PLIC source 10
  *   0x10001000  virtio-mmio slots, 4 KiB each, PLIC sources 1..8
+ *   0x10009000  VM generation ID (16 bytes), PLIC source 11
  *   0x80000000  RAM
  */
 #ifndef MEMVISOR_VMM_PLATFORM_H
@@ -20,6 +21,7 @@
 #include "dev/mmio.h"
 #include "dev/plic.h"
 #include "dev/uart.h"
+#include "dev/vmgenid.h"
 
 #define PLATFORM_PLIC_BASE 0x0c000000ull
 #define PLATFORM_PLIC_SIZE 0x04000000ull
@@ -35,6 +37,9 @@
 #define PLATFORM_VIRTIO_SLOTS 8
 #define PLATFORM_VIRTIO_IRQ0  1 /* slot n: PLIC source 1 + n */
 
+#define PLATFORM_VMGENID_BASE 0x10009000ull
+#define PLATFORM_VMGENID_IRQ  11
+
 struct vm;
 
 /* Where /chosen/stdout-path points (memvisor run --console). */
@@ -48,17 +53,20 @@ struct platform {
 	struct vm *vm;
 	struct plic plic;
 	struct uart uart;
+	struct vmgenid genid;
 	enum platform_console console;
 	unsigned nvirtio; /* virtio slots taken, 0 .. nvirtio - 1 */
-	/* What the device tree describes: the UART, then the virtio slots. */
-	struct devtree_device devices[1 + PLATFORM_VIRTIO_SLOTS];
+	/* What the device tree describes: the UART, the generation ID, then
+	 * the virtio slots. */
+	struct devtree_device devices[2 + PLATFORM_VIRTIO_SLOTS];
 	unsigned ndevices;
 };
 
 /*
  * Give vm its platform: a PLIC routing to each of its harts (context n =
- * hart n: the PLIC sets and clears sip.SEIP and wakes an idle VCPU) and a
- * UART on vm->console, both on vm->mmio. vm's nvcpus, vcpus and console
+ * hart n: the PLIC sets and clears sip.SEIP and wakes an idle VCPU), a
+ * UART on vm->console and a VM generation ID (dev/vmgenid.h), all on
+ * vm->mmio. vm's nvcpus, vcpus and console
  * must be set. console says where stdout-path points. Returns 0 (sets
  * vm->platform), or a negative errno with a one-line reason in why.
  */
@@ -70,9 +78,10 @@ void platform_destroy(struct vm *vm);
 
 /*
  * Give clone, a clone of src (src quiescent), its own platform: a copy of
- * src's device state, on clone's own console; the harts' SEIP follows the
- * copied PLIC. clone's VCPUs, mmio bus and console must be set up. Virtio
- * devices are not copied here. Returns 0 or a negative errno.
+ * src's device state, on clone's own console, with a new generation ID
+ * (its interrupt raised); the harts' SEIP follows the copied PLIC. clone's
+ * VCPUs, mmio bus and console must be set up. Virtio devices are not copied
+ * here. Returns 0 or a negative errno.
  */
 int platform_clone(struct vm *clone, struct vm *src);
 

@@ -556,6 +556,21 @@ void sched_shootdown(struct hart *self)
 			sched_wait_served(me, &vm->vcpus[i], bits);
 }
 
+void sched_shootdown_vm(struct vm *vm)
+{
+	const uint32_t bits = HART_REQ_FLUSH_TLB | HART_REQ_FLUSH_ICACHE;
+
+	for (unsigned i = 0; i < vm->nvcpus; i++)
+		hart_request(&vm->vcpus[i].hart, bits);
+	for (unsigned i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		while ((atomic_load(&v->hart.requests) & bits) &&
+		       atomic_load(&v->state) == VCPU_RUNNING)
+			sched_yield();
+	}
+}
+
 int sched_pause_vm(struct sched *s, struct vm *vm)
 {
 	pthread_mutex_lock(&s->lock);

@@ -74,6 +74,14 @@ void sched_wait_served(struct vcpu *self, struct vcpu *v, uint32_t bits);
 void sched_shootdown(struct hart *self);
 
 /*
+ * The same for every VCPU of vm, from a thread that is none of them (a
+ * device's worker): returns once each one on a PCPU has flushed (the
+ * others flush before they next run). The caller must hold nothing a
+ * VCPU may wait for.
+ */
+void sched_shootdown_vm(struct vm *vm);
+
+/*
  * Pause vm: its VCPUs leave the PCPUs at their next block boundary and stay
  * off (VCPU_PAUSED) until sched_resume_vm(). Returns once none is on a
  * PCPU: the VM is then at a safe point (no instruction half done, all

@@ -32,6 +32,8 @@ _Static_assert(VM_MAX_VCPUS <= DLH_MAX_RINGS, "a DLH ring per hart");
 struct vm;
 struct pcpu;
 struct share_age;
+struct virtio_rng;
+struct vm_balloon;
 
 /* Where a VCPU is in the scheduler's eyes (vmm/sched.c). */
 enum vcpu_state {
@@ -88,6 +90,8 @@ struct vm_config {
 	unsigned ndisks;
 	/* Its network (--net user), NULL: none. */
 	const struct vm_net_config *net;
+	/* A virtio-rng device (--rng), a virtio-balloon (--balloon). */
+	bool rng, balloon;
 };
 
 struct vm {
@@ -99,9 +103,12 @@ struct vm {
 	struct virtio_blk *disks[VM_MAX_DISKS]; /* vmm/disks.h */
 	unsigned disk_slot[VM_MAX_DISKS];	/* their virtio slots */
 	unsigned ndisks;
-	struct vm_net *net;	 /* vmm/nets.h; NULL: no network */
-	uint16_t clone_net_port; /* a clone's first forwarded host port; 0:
-				    free ones (vm_clone()) */
+	struct vm_net *net;	/* vmm/nets.h; NULL: no network */
+	struct virtio_rng *rng; /* vmm/rngs.h; NULL: none */
+	unsigned rng_slot;
+	struct vm_balloon *balloon; /* vmm/balloons.h; NULL: none */
+	uint16_t clone_net_port;    /* a clone's first forwarded host port; 0:
+				       free ones (vm_clone()) */
 	unsigned nvcpus;
 	struct console *console;
 	bool owns_console; /* vm_destroy() destroys it */

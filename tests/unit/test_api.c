@@ -724,8 +724,9 @@ static void test_inspect_errors(void **state)
 static void test_help(void **state)
 {
 	static const char *const names[] = {
-	    "list",  "pause",	"resume", "clone", "destroy", "console",
-	    "stats", "inspect", "share",  "dedup", "check",   "help"};
+	    "list",    "pause",	  "resume", "clone",   "balloon",
+	    "destroy", "console", "stats",  "inspect", "share",
+	    "dedup",   "check",	  "help"};
 	struct fixture *fx = *state;
 	json_t *r = call(fx, "{\"cmd\":\"help\"}");
 	json_t *rq;

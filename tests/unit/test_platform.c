@@ -115,14 +115,18 @@ static void test_devtree_view(void **state)
 	platform_devtree(vm, &m);
 	assert_int_equal(m.plic_base, PLATFORM_PLIC_BASE);
 	assert_int_equal(m.plic_ndev, PLATFORM_PLIC_NDEV);
-	assert_int_equal(m.ndevices, 1);
+	assert_int_equal(m.ndevices, 2);
 	assert_string_equal(m.devices[0].compatible, "ns16550a");
 	assert_int_equal(m.devices[0].base, PLATFORM_UART_BASE);
 	assert_int_equal(m.devices[0].irq, PLATFORM_UART_IRQ);
 	assert_ptr_equal(m.stdout_dev, &m.devices[0]);
+	assert_string_equal(m.devices[1].compatible, "microsoft,vmgenid");
+	assert_int_equal(m.devices[1].base, PLATFORM_VMGENID_BASE);
+	assert_int_equal(m.devices[1].size, VMGENID_SIZE);
+	assert_int_equal(m.devices[1].irq, PLATFORM_VMGENID_IRQ);
 	memset(&m, 0, sizeof(m));
 	platform_devtree(sbi, &m);
-	assert_int_equal(m.ndevices, 1);
+	assert_int_equal(m.ndevices, 2);
 	assert_null(m.stdout_dev);
 	vm_unmake(sbi);
 	vm_unmake(vm);
@@ -186,8 +190,8 @@ static void test_virtio_slots(void **state)
 	assert_false(sei(vm, 0));
 
 	platform_devtree(vm, &m);
-	assert_int_equal(m.ndevices, 1 + PLATFORM_VIRTIO_SLOTS);
-	assert_string_equal(m.devices[1].compatible, "virtio,mmio");
+	assert_int_equal(m.ndevices, 2 + PLATFORM_VIRTIO_SLOTS);
+	assert_string_equal(m.devices[2].compatible, "virtio,mmio");
 	blob = calloc(1, DEVTREE_MAX_SIZE);
 	assert_non_null(blob);
 	assert_true(devtree_build(&m, blob, DEVTREE_MAX_SIZE) > 0);
@@ -232,6 +236,55 @@ static void test_clone_copies(void **state)
 	vm_unmake(vm);
 }
 
+/* The generation ID as the guest reads it, 8 bytes at a time. */
+static void genid_read(struct vm *vm, uint64_t id[2])
+{
+	id[0] = bus_rd(vm, PLATFORM_VMGENID_BASE, 8);
+	id[1] = bus_rd(vm, PLATFORM_VMGENID_BASE + 8, 8);
+}
+
+static void test_vmgenid(void **state)
+{
+	struct vm *vm = vm_make(1, PLATFORM_CONSOLE_SBI);
+	struct vm *c = vm_alloc(1);
+	uint64_t before[2], again[2], parent[2], clone[2], val = 0;
+
+	(void)state;
+	genid_read(vm, before);
+	genid_read(vm, again);
+	assert_memory_equal(before, again, sizeof(before));
+	assert_true(before[0] || before[1]);
+	/* Byte reads see the same bytes; writes and reads past it fault. */
+	assert_int_equal(bus_rd(vm, PLATFORM_VMGENID_BASE + 15, 1),
+			 before[1] >> 56);
+	assert_int_equal(
+	    mmio_bus_access(&vm->mmio, PLATFORM_VMGENID_BASE, 4, true, &val),
+	    -EFAULT);
+	assert_int_equal(mmio_bus_access(&vm->mmio, PLATFORM_VMGENID_BASE + 12,
+					 8, false, &val),
+			 -EFAULT);
+	bus_wr(vm, PLATFORM_PLIC_BASE + 4 * PLATFORM_VMGENID_IRQ, 4, 1);
+	bus_wr(vm, PLIC_ENABLE(0), 4, 1u << PLATFORM_VMGENID_IRQ);
+	assert_false(sei(vm, 0));
+
+	assert_non_null(c);
+	assert_int_equal(console_create(0, &c->console), 0);
+	assert_int_equal(platform_clone(c, vm), 0);
+	/* The clone is a new generation and says so; the parent is not. */
+	assert_false(sei(vm, 0));
+	assert_true(sei(c, 0));
+	assert_int_equal(bus_rd(c, PLIC_CLAIM(0), 4), PLATFORM_VMGENID_IRQ);
+	genid_read(c, clone);
+	bus_wr(c, PLIC_CLAIM(0), 4, PLATFORM_VMGENID_IRQ);
+	/* Read: the line is down, nothing more pending. */
+	assert_false(sei(c, 0));
+	genid_read(vm, parent);
+	assert_memory_equal(parent, before, sizeof(before));
+	assert_memory_not_equal(clone, before, sizeof(before));
+	vm_unmake(c);
+	vm_unmake(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +293,7 @@ int main(void)
 	    cmocka_unit_test(test_devtree_view),
 	    cmocka_unit_test(test_virtio_slots),
 	    cmocka_unit_test(test_clone_copies),
+	    cmocka_unit_test(test_vmgenid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev/virtio/worker.h"
+
 #define BIT(n)		(1ull << (n))
 #define BOUNCE_SIZE	(256u << 10)
 #define INTERRUPT_EVERY 32 /* requests between interrupts in a long batch */
@@ -56,16 +58,13 @@ struct virtio_blk {
 	struct blk_config config;
 	char serial[VIRTIO_BLK_ID_BYTES];
 
-	/* The worker starts on the first notify: a VM (a clone above all)
-	 * that never touches its disk pays for no thread. */
-	pthread_t worker;
-	pthread_mutex_t wlock; /* kick, stop, started */
-	pthread_cond_t wcond;
-	bool kick, stop, started;
+	/* Starts on the first notify: a VM (a clone above all) that never
+	 * touches its disk pays for no thread and no bounce buffer. */
+	struct virtio_worker worker;
 
 	/* The worker's own. */
 	struct virtq_chain chain;
-	uint8_t *bounce;
+	uint8_t *bounce; /* BOUNCE_SIZE, from the first batch on */
 	_Atomic uint64_t requests, failed, malformed;
 };
 
@@ -95,29 +94,12 @@ static int blk_config_read(void *dev, uint64_t off, unsigned size,
 	return 0;
 }
 
-static void *blk_worker(void *arg);
-
 static void blk_notify(void *dev, unsigned queue)
 {
 	struct virtio_blk *b = dev;
-	bool failed = false;
 
 	(void)queue;
-	pthread_mutex_lock(&b->wlock);
-	b->kick = true;
-	if (b->started)
-		pthread_cond_signal(&b->wcond);
-	else if (!b->stop) {
-		b->bounce = malloc(BOUNCE_SIZE);
-		b->started = b->bounce &&
-			     !pthread_create(&b->worker, NULL, blk_worker, b);
-		failed = !b->started;
-		/* No thread: the device cannot serve; stop asking. */
-		b->stop = failed;
-	}
-	pthread_mutex_unlock(&b->wlock);
-	if (failed)
-		virtio_mmio_fail(&b->t);
+	virtio_worker_kick(&b->worker);
 }
 
 static const struct virtio_dev_ops blk_ops = {
@@ -286,12 +268,20 @@ static uint32_t blk_request(struct virtio_blk *b, struct virtq *q)
 	return written + 1;
 }
 
-/* Take and complete everything available on the queue. Under qlock. */
+/* Take and complete everything available on the queue. Under the queues
+ * lock. */
 static void blk_process(struct virtio_blk *b)
 {
 	struct virtq *q = virtio_mmio_queue(&b->t, 0);
 	unsigned since_irq = 0;
 
+	if (!b->bounce) {
+		b->bounce = malloc(BOUNCE_SIZE);
+		if (!b->bounce) {
+			virtio_mmio_fail(&b->t);
+			return;
+		}
+	}
 	for (;;) {
 		int r = virtq_pop(q, &b->chain);
 		uint32_t len = 0;
@@ -326,25 +316,14 @@ static void blk_process(struct virtio_blk *b)
 	}
 }
 
-static void *blk_worker(void *arg)
+/* The worker's batch. */
+static void blk_batch(void *dev)
 {
-	struct virtio_blk *b = arg;
+	struct virtio_blk *b = dev;
 
-	for (;;) {
-		pthread_mutex_lock(&b->wlock);
-		while (!b->kick && !b->stop)
-			pthread_cond_wait(&b->wcond, &b->wlock);
-		if (b->stop) {
-			pthread_mutex_unlock(&b->wlock);
-			return NULL;
-		}
-		b->kick = false;
-		pthread_mutex_unlock(&b->wlock);
-
-		virtio_mmio_queues_lock(&b->t);
-		blk_process(b);
-		virtio_mmio_queues_unlock(&b->t);
-	}
+	virtio_mmio_queues_lock(&b->t);
+	blk_process(b);
+	virtio_mmio_queues_unlock(&b->t);
 }
 
 int virtio_blk_create(struct disk *disk, const char *serial, struct gstage *gs,
@@ -370,11 +349,14 @@ int virtio_blk_create(struct disk *disk, const char *serial, struct gstage *gs,
 	r = virtio_mmio_init(&b->t, &blk_ops, b, gs, chip, line);
 	if (r)
 		goto err_free;
-	pthread_mutex_init(&b->wlock, NULL);
-	pthread_cond_init(&b->wcond, NULL);
+	r = virtio_worker_init(&b->worker, &b->t, blk_batch, b);
+	if (r)
+		goto err_mmio;
 	*out = b;
 	return 0;
 
+err_mmio:
+	virtio_mmio_destroy(&b->t);
 err_free:
 	free(b);
 	return r;
@@ -384,14 +366,7 @@ void virtio_blk_destroy(struct virtio_blk *b)
 {
 	if (!b)
 		return;
-	pthread_mutex_lock(&b->wlock);
-	b->stop = true;
-	pthread_cond_signal(&b->wcond);
-	pthread_mutex_unlock(&b->wlock);
-	if (b->started)
-		pthread_join(b->worker, NULL);
-	pthread_cond_destroy(&b->wcond);
-	pthread_mutex_destroy(&b->wlock);
+	virtio_worker_destroy(&b->worker);
 	virtio_mmio_destroy(&b->t);
 	disk_close(b->disk);
 	free(b->bounce);
@@ -433,7 +408,7 @@ int virtio_blk_clone(struct virtio_blk *src, struct gstage *gs,
 	virtio_mmio_copy_state(&c->t, &src->t);
 	/* Requests the parent had not seen yet are the clone's too. */
 	if (virtq_has_avail(virtio_mmio_queue(&c->t, 0)))
-		blk_notify(c, 0);
+		virtio_worker_kick(&c->worker);
 	*out = c;
 	return 0;
 }

@@ -55,9 +55,9 @@ struct virtio_blk_stats {
  * Create a virtio-blk device on disk (which it then owns) for a guest
  * whose memory is gs, interrupting on line of chip (NULL: none). serial is
  * the device ID the guest reads (at most 20 bytes are used; NULL: "").
- * Starts its worker. Register virtio_blk_transport() on the MMIO bus with
- * virtio_mmio_ops. Returns 0 and sets *out, or -ENOMEM / -EAGAIN (no
- * thread); on error disk is still the caller's.
+ * Its worker (dev/virtio/worker.h) starts on the first notify. Register
+ * virtio_blk_transport() on the MMIO bus with virtio_mmio_ops. Returns 0
+ * and sets *out, or a negative errno; on error disk is still the caller's.
  */
 int virtio_blk_create(struct disk *disk, const char *serial, struct gstage *gs,
 		      struct irq_chip *chip, unsigned line,

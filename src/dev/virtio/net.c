@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dev/virtio/worker.h"
+
 #define BIT(n)		(1ull << (n))
 #define INTERRUPT_EVERY 32 /* packets between interrupts in a long batch */
 
@@ -41,10 +43,8 @@ struct virtio_net {
 	const struct virtio_net_backend_ops *be_ops;
 	void *be;
 
-	pthread_t worker;
-	pthread_mutex_t wlock; /* kick, stop, the pending frames */
-	pthread_cond_t wcond;
-	bool kick, stop;
+	struct virtio_worker worker;
+	pthread_mutex_t rxlock; /* the pending frames */
 	struct net_frame *rx_head, **rx_tail;
 	unsigned rx_count;
 
@@ -74,18 +74,12 @@ static int net_config_read(void *dev, uint64_t off, unsigned size,
 	return 0;
 }
 
-static void net_kick(struct virtio_net *n)
-{
-	pthread_mutex_lock(&n->wlock);
-	n->kick = true;
-	pthread_cond_signal(&n->wcond);
-	pthread_mutex_unlock(&n->wlock);
-}
-
 static void net_notify(void *dev, unsigned queue)
 {
+	struct virtio_net *n = dev;
+
 	(void)queue;
-	net_kick(dev);
+	virtio_worker_kick(&n->worker);
 }
 
 static const struct virtio_dev_ops net_ops = {
@@ -161,7 +155,7 @@ static struct net_frame *net_rx_take(struct virtio_net *n)
 {
 	struct net_frame *f;
 
-	pthread_mutex_lock(&n->wlock);
+	pthread_mutex_lock(&n->rxlock);
 	f = n->rx_head;
 	if (f) {
 		n->rx_head = f->next;
@@ -169,20 +163,20 @@ static struct net_frame *net_rx_take(struct virtio_net *n)
 			n->rx_tail = &n->rx_head;
 		n->rx_count--;
 	}
-	pthread_mutex_unlock(&n->wlock);
+	pthread_mutex_unlock(&n->rxlock);
 	return f;
 }
 
 /* Put f back at the head: no buffer for it yet. */
 static void net_rx_untake(struct virtio_net *n, struct net_frame *f)
 {
-	pthread_mutex_lock(&n->wlock);
+	pthread_mutex_lock(&n->rxlock);
 	f->next = n->rx_head;
 	n->rx_head = f;
 	if (!f->next)
 		n->rx_tail = &f->next;
 	n->rx_count++;
-	pthread_mutex_unlock(&n->wlock);
+	pthread_mutex_unlock(&n->rxlock);
 }
 
 /* Fill n->chain with header + f; the used length, 0 if it does not fit. */
@@ -254,26 +248,15 @@ static bool net_rx(struct virtio_net *n)
 	return ok;
 }
 
-static void *net_worker(void *arg)
+/* The worker's batch. */
+static void net_batch(void *dev)
 {
-	struct virtio_net *n = arg;
+	struct virtio_net *n = dev;
 
-	for (;;) {
-		pthread_mutex_lock(&n->wlock);
-		while (!n->kick && !n->stop)
-			pthread_cond_wait(&n->wcond, &n->wlock);
-		if (n->stop) {
-			pthread_mutex_unlock(&n->wlock);
-			return NULL;
-		}
-		n->kick = false;
-		pthread_mutex_unlock(&n->wlock);
-
-		virtio_mmio_queues_lock(&n->t);
-		if (!net_tx(n) || !net_rx(n))
-			virtio_mmio_fail(&n->t);
-		virtio_mmio_queues_unlock(&n->t);
-	}
+	virtio_mmio_queues_lock(&n->t);
+	if (!net_tx(n) || !net_rx(n))
+		virtio_mmio_fail(&n->t);
+	virtio_mmio_queues_unlock(&n->t);
 }
 
 int virtio_net_create(const uint8_t mac[VIRTIO_NET_MAC_LEN], struct gstage *gs,
@@ -297,17 +280,14 @@ int virtio_net_create(const uint8_t mac[VIRTIO_NET_MAC_LEN], struct gstage *gs,
 	r = virtio_mmio_init(&n->t, &net_ops, n, gs, chip, line);
 	if (r)
 		goto err_free;
-	pthread_mutex_init(&n->wlock, NULL);
-	pthread_cond_init(&n->wcond, NULL);
-	r = -pthread_create(&n->worker, NULL, net_worker, n);
+	r = virtio_worker_init(&n->worker, &n->t, net_batch, n);
 	if (r)
-		goto err_locks;
+		goto err_mmio;
+	pthread_mutex_init(&n->rxlock, NULL);
 	*out = n;
 	return 0;
 
-err_locks:
-	pthread_cond_destroy(&n->wcond);
-	pthread_mutex_destroy(&n->wlock);
+err_mmio:
 	virtio_mmio_destroy(&n->t);
 err_free:
 	free(n->bounce);
@@ -330,25 +310,24 @@ int virtio_net_receive(struct virtio_net *n, const void *frame, size_t len)
 
 	if (!len || len > VIRTIO_NET_FRAME_MAX)
 		goto drop;
-	pthread_mutex_lock(&n->wlock);
+	pthread_mutex_lock(&n->rxlock);
 	if (n->rx_count >= VIRTIO_NET_RX_PENDING) {
-		pthread_mutex_unlock(&n->wlock);
+		pthread_mutex_unlock(&n->rxlock);
 		goto drop;
 	}
-	pthread_mutex_unlock(&n->wlock);
+	pthread_mutex_unlock(&n->rxlock);
 	f = malloc(sizeof(*f) + len);
 	if (!f)
 		goto drop;
 	f->next = NULL;
 	f->len = len;
 	memcpy(f->data, frame, len);
-	pthread_mutex_lock(&n->wlock);
+	pthread_mutex_lock(&n->rxlock);
 	*n->rx_tail = f;
 	n->rx_tail = &f->next;
 	n->rx_count++;
-	n->kick = true;
-	pthread_cond_signal(&n->wcond);
-	pthread_mutex_unlock(&n->wlock);
+	pthread_mutex_unlock(&n->rxlock);
+	virtio_worker_kick(&n->worker);
 	return 0;
 
 drop:
@@ -362,17 +341,12 @@ void virtio_net_destroy(struct virtio_net *n)
 
 	if (!n)
 		return;
-	pthread_mutex_lock(&n->wlock);
-	n->stop = true;
-	pthread_cond_signal(&n->wcond);
-	pthread_mutex_unlock(&n->wlock);
-	pthread_join(n->worker, NULL);
+	virtio_worker_destroy(&n->worker);
 	while ((f = n->rx_head)) {
 		n->rx_head = f->next;
 		free(f);
 	}
-	pthread_cond_destroy(&n->wcond);
-	pthread_mutex_destroy(&n->wlock);
+	pthread_mutex_destroy(&n->rxlock);
 	virtio_mmio_destroy(&n->t);
 	free(n->bounce);
 	free(n);
@@ -406,7 +380,8 @@ int virtio_net_clone(struct virtio_net *src,
 		return r;
 	virtio_mmio_copy_state(&c->t, &src->t);
 	/* Packets the parent had not sent yet are the clone's to send. */
-	net_kick(c);
+	if (virtq_has_avail(virtio_mmio_queue(&c->t, VIRTIO_NET_TXQ)))
+		virtio_worker_kick(&c->worker);
 	*out = c;
 	return 0;
 }

@@ -72,9 +72,10 @@ struct virtio_net_stats {
 /*
  * Create a virtio-net device with address mac for a guest whose memory is
  * gs, interrupting on line of chip (NULL: none), without a backend (what
- * the guest sends is dropped until virtio_net_attach()). Starts its
- * worker. Register virtio_net_transport() with virtio_mmio_ops. Returns 0
- * and sets *out, or -ENOMEM / -EAGAIN.
+ * the guest sends is dropped until virtio_net_attach()); its worker
+ * (dev/virtio/worker.h) starts on first use. Register
+ * virtio_net_transport() with virtio_mmio_ops. Returns 0 and sets *out, or
+ * a negative errno.
  */
 int virtio_net_create(const uint8_t mac[VIRTIO_NET_MAC_LEN], struct gstage *gs,
 		      struct irq_chip *chip, unsigned line,
