@@ -136,6 +136,7 @@ bench: all guest $(BENCH_BINS)
 	bench/inspect.sh $(BUILD)
 	bench/cpu.sh $(BUILD)
 	bench/platform.sh $(BUILD)
+	bench/giveback.sh $(BUILD)
 	$(BUILD)/bench/dlh --memvisor $(BUILD)/memvisor \
 		--bench-elf $(BUILD)/baremetal/dlh_bench.elf \
 		--kernel $(BUILD)/guest/Image-6.1 --initrd $(BUILD)/guest/dlh.cpio \

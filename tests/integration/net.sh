@@ -9,6 +9,9 @@
 #    port of its own (from the clone reply), and one more on a port given
 #    with --hostfwd-base: each has its own MAC, and each answers on its own
 #    port with a file only that clone wrote (typed on its console);
+#  - each clone's overlay holds about the 256 KiB it wrote (with its file
+#    system's metadata), none of the other clones' files, and the parent
+#    has none of theirs;
 #  - after poweroff, the page curl got is the file /www/index.html in the
 #    image, byte for byte.
 # The parent's TCP connections are not carried into clones (their slirp is
@@ -40,12 +43,6 @@ for t in curl python3 debugfs e2fsck; do
 	fi
 done
 
-# free_port: a TCP port on 127.0.0.1 nobody listens on now.
-free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# json FIELD-EXPR: evaluate a Python expression on the JSON in stdin (d).
-json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
 
 # Bad input first: each a single line on stderr and exit 2.
 bad_net() { # bad_net LABEL EXPECTED-TEXT NET-ARG
@@ -66,7 +63,6 @@ bad_net "port too large" "expected tcp:ADDR" "user,hostfwd=tcp::70000-:80"
 bad_net "bad address" "expected tcp:ADDR" "user,hostfwd=tcp:1.2.3:8080-:80"
 
 sock=$tmp/api.sock
-ctl() { "$mv" ctl --api-sock "$sock" "$@"; }
 logs=$build/tests/net
 mkdir -p "$logs"
 log=$logs/memvisor.log
@@ -137,6 +133,7 @@ ports+=("$base")
 echo "   ok   $((nclones + 1)) clones of VM 1: ids ${ids[*]}, ports ${ports[*]}"
 
 declare -A macs
+owns=()
 answered=0
 for i in "${!ids[@]}"; do
 	id=${ids[$i]} p=${ports[$i]}
@@ -144,7 +141,7 @@ for i in "${!ids[@]}"; do
 	[ -z "${macs[$mac]:-}" ] && [ "$mac" != "$mac1" ] ||
 		bad "clone $id has MAC $mac, not its own"
 	macs[$mac]=$id
-	ctl console "$id" --input "echo clone-$id-\$((6 * 7)) >/www/who.txt\r" >/dev/null
+	ctl console "$id" --input "dd if=/dev/urandom of=/www/blob-$id.bin bs=4k count=64 2>/dev/null; sync; echo clone-$id-\$((6 * 7)) >/www/who.txt; sync\r" >/dev/null
 	got=
 	for try in $(seq 50); do
 		got=$(curl -sS --max-time 10 "http://127.0.0.1:$p/who.txt" 2>/dev/null)
@@ -161,6 +158,30 @@ for i in "${!ids[@]}"; do
 done
 [ $answered -eq ${#ids[@]} ] &&
 	echo "   ok   each clone answers on its own port with its own file, MACs ${!macs[*]}"
+# Each clone's disk is an overlay holding what it wrote (256 KiB of data,
+# its file system's metadata and journal around it), and none of the
+# others' files; the parent has none of them.
+own_ok=0
+for i in "${!ids[@]}"; do
+	id=${ids[$i]} p=${ports[$i]}
+	j=$(((i + 1) % ${#ids[@]}))
+	own=$(ctl --json stats "$id" | json 'd["disk_own_bytes"]')
+	size=$(curl -sS --max-time 10 -o /dev/null -w '%{size_download}' "http://127.0.0.1:$p/blob-$id.bin")
+	other=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$p/blob-${ids[$j]}.bin")
+	if [ "$size" = 262144 ] && [ "$other" = 404 ] &&
+		[ "$own" -ge 262144 ] && [ "$own" -le $((262144 + 2097152)) ]; then
+		own_ok=$((own_ok + 1))
+	else
+		bad "clone $id: its blob $size bytes, clone ${ids[$j]}'s answers $other, its overlay holds $own bytes"
+	fi
+	owns+=("$own")
+done
+[ $own_ok -eq ${#ids[@]} ] &&
+	echo "   ok   each clone's overlay holds about what it wrote (256 KiB + metadata: $(printf '%s\n' "${owns[@]}" | sort -n | sed -n '1p;$p' | paste -sd- ) bytes) and none of the others' files"
+for id in "${ids[@]}"; do
+	code=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/blob-$id.bin")
+	[ "$code" = 404 ] || bad "the parent serves clone $id's blob ($code)"
+done
 curl -sS --max-time 10 "http://127.0.0.1:$port/who.txt" 2>/dev/null | grep -q clone &&
 	bad "the parent serves a file one of its clones wrote"
 

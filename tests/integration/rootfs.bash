@@ -81,3 +81,56 @@ fsck_clean() {
 		sed 's/^/      | /' "$tmp/fsck.log" | tail -n 8
 	fi
 }
+
+# For the tests that boot the system under memvisor with its control API
+# (net.sh, entropy.sh, balloon.sh ...):
+# json EXPR: a Python expression on the JSON in stdin (d).
+json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
+# free_port: a TCP port on 127.0.0.1 nobody listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+ctl() { "$mv" ctl --api-sock "$sock" "$@"; }
+
+# rootfs_require NAME: set mv, kernel ($ROOTFS_KERNEL, else the stock
+# one), image, sock, logs (BUILD/tests/NAME) and disk (a copy of the image
+# for this test); exit 77 without them or python3.
+rootfs_require() {
+	mv=$build/memvisor
+	kernel=${ROOTFS_KERNEL:-$build/guest/Image-stock}
+	image=$build/guest/rootfs.ext4
+	for f in "$kernel" "$image" "$mv"; do
+		if [ ! -e "$f" ]; then
+			echo "   skip: $f is missing (make guest-stock rootfs builds it)"
+			exit 77
+		fi
+	done
+	command -v python3 >/dev/null || { echo "   skip: python3 is missing"; exit 77; }
+	sock=$tmp/api.sock
+	logs=$build/tests/$1
+	mkdir -p "$logs"
+	disk=$tmp/rootfs.ext4
+	disk_copy "$image" "$disk" || fail "cannot copy $image to $disk"
+}
+
+# rootfs_boot MEMORY LIMIT ARGS...: memvisor on the disk copy with the API
+# and the extra ARGS, host name memvisor-<test>-<pid>, console on fd 3;
+# sets host, log, pid, deadline; fails unless rcS comes up and a shell
+# answers within LIMIT seconds.
+rootfs_boot() {
+	local memory=$1 limit=$2
+	shift 2
+	host=memvisor-$(basename "$logs")-$$
+	log=$logs/memvisor.log
+	rootfs_console_open
+	"$mv" run --kernel "$kernel" --memory "$memory" --disk "$disk" "$@" \
+		--api-sock "$sock" \
+		--cmdline "root=/dev/vda rw console=ttyS0 panic=-1 hostname=$host" \
+		<&3 >"$log" 2>&1 &
+	pid=$!
+	deadline=$((SECONDS + limit))
+	if ! rootfs_up || ! shell_answers "$host"; then
+		last_lines
+		fail "the system did not come up within $limit s (log $log)"
+	fi
+}

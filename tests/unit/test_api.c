@@ -446,6 +446,14 @@ static void test_pause_resume(void **state)
 	assert_true(stat_of(fx, fx->vm, "instret") > b);
 	assert_error(call(fx, "{\"cmd\":\"resume\",\"vm\":%u}", fx->vm),
 		     "not paused");
+	/* A VM made without --balloon has none to set. */
+	assert_error(call(fx,
+			  "{\"cmd\":\"balloon\",\"vm\":%u,"
+			  "\"target_mib\":1}",
+			  fx->vm),
+		     "has no balloon");
+	assert_error(call(fx, "{\"cmd\":\"balloon\",\"vm\":%u}", fx->vm),
+		     "target_mib");
 }
 
 static void test_console(void **state)

@@ -7,50 +7,14 @@
  * receive, frames held until the driver posts buffers, and drops counted.
  */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include <cmocka.h>
-
-#include "dev/virtio/mmio.h"
 #include "dev/virtio/net.h"
-#include "mem/gmem.h"
-
-#define MIB	 (1024ull * 1024)
-#define RAM_BASE 0x80000000ull
-#define RAM_SIZE (1 * MIB)
-#define QSIZE	 16
-
-/* Queue q's rings: 16 KiB apart. */
-#define RING(q)	 (RAM_BASE + 0x4000ull * (q))
-#define DESC(q)	 (RING(q) + 0x0000)
-#define AVAIL(q) (RING(q) + 0x1000)
-#define USED(q)	 (RING(q) + 0x2000)
-#define DATA	 (RAM_BASE + 0x10000)
+#include "virtio_driver.h"
 
 static const uint8_t test_mac[VIRTIO_NET_MAC_LEN] = {0x02, 0x6d, 0x76,
 						     0x12, 0x34, 0x56};
-
-struct fake_irq {
-	struct irq_chip chip;
-	_Atomic unsigned raises;
-	_Atomic bool level;
-};
-
-static void fake_set_level(struct irq_chip *chip, unsigned line, bool level)
-{
-	struct fake_irq *f = (struct fake_irq *)chip;
-
-	(void)line;
-	if (level && !f->level)
-		f->raises++;
-	f->level = level;
-}
 
 /* The fake backend: keeps the last frame sent, or refuses. */
 struct fake_backend {
@@ -79,129 +43,28 @@ static const struct virtio_net_backend_ops fake_backend_ops = {
 };
 
 struct fixture {
-	struct frame_pool *pool;
-	struct gstage gs;
-	struct fake_irq irq;
+	struct vdrv d;
 	struct fake_backend be;
 	struct virtio_net *net;
-	struct virtio_mmio *t;
-	uint16_t avail_idx[2];
 };
-
-static uint32_t rd(struct virtio_mmio *t, uint64_t off, unsigned size)
-{
-	uint64_t v = 0;
-
-	assert_int_equal(virtio_mmio_ops.read(t, off, size, &v), 0);
-	return (uint32_t)v;
-}
-
-static void wr(struct virtio_mmio *t, uint64_t off, uint32_t v)
-{
-	assert_int_equal(virtio_mmio_ops.write(t, off, 4, v), 0);
-}
-
-static void put16(struct fixture *fx, uint64_t gpa, uint16_t v)
-{
-	assert_int_equal(gmem_write(&fx->gs, gpa, &v, 2), 0);
-}
-
-static uint16_t get16(struct fixture *fx, uint64_t gpa)
-{
-	uint16_t v;
-
-	assert_int_equal(gmem_read(&fx->gs, gpa, &v, 2), 0);
-	return v;
-}
-
-static void set_desc(struct fixture *fx, unsigned q, unsigned i, uint64_t addr,
-		     uint32_t len, uint16_t flags, uint16_t next)
-{
-	struct {
-		uint64_t addr;
-		uint32_t len;
-		uint16_t flags, next;
-	} d = {addr, len, flags, next};
-
-	assert_int_equal(gmem_write(&fx->gs, DESC(q) + 16 * i, &d, 16), 0);
-}
-
-/* Make the chain at head available on queue q and notify. */
-static void offer(struct fixture *fx, unsigned q, uint16_t head)
-{
-	put16(fx, AVAIL(q) + 4 + 2 * (fx->avail_idx[q] % QSIZE), head);
-	fx->avail_idx[q]++;
-	put16(fx, AVAIL(q) + 2, fx->avail_idx[q]);
-	wr(fx->t, VIRTIO_MMIO_QUEUE_NOTIFY, q);
-}
-
-/* Wait until queue q's used index reaches idx (the worker's thread). */
-static void wait_used(struct fixture *fx, unsigned q, uint16_t idx)
-{
-	for (int i = 0; i < 5000 && get16(fx, USED(q) + 2) != idx; i++)
-		usleep(1000);
-	assert_int_equal(get16(fx, USED(q) + 2), idx);
-}
-
-/* The used ring's entry i of queue q: id and len. */
-static void used_entry(struct fixture *fx, unsigned q, unsigned i, uint32_t *id,
-		       uint32_t *len)
-{
-	uint32_t e[2];
-
-	assert_int_equal(
-	    gmem_read(&fx->gs, USED(q) + 4 + 8 * (i % QSIZE), e, sizeof(e)), 0);
-	*id = e[0];
-	*len = e[1];
-}
 
 /* What a driver does: features (VERSION_1, MAC, STATUS), both queues. */
 static void driver_probe(struct fixture *fx)
 {
-	struct virtio_mmio *t = fx->t;
-	const uint32_t ok = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-			    VIRTIO_STATUS_FEATURES_OK;
-
-	wr(t, VIRTIO_MMIO_STATUS,
-	   VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-	wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-	wr(t, VIRTIO_MMIO_DRIVER_FEATURES,
-	   (1u << VIRTIO_NET_F_MAC) | (1u << VIRTIO_NET_F_STATUS));
-	wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-	wr(t, VIRTIO_MMIO_DRIVER_FEATURES, 1); /* VIRTIO_F_VERSION_1 */
-	wr(t, VIRTIO_MMIO_STATUS, ok);
-	assert_int_equal(rd(t, VIRTIO_MMIO_STATUS, 4), ok);
-	for (unsigned q = 0; q < 2; q++) {
-		wr(t, VIRTIO_MMIO_QUEUE_SEL, q);
-		assert_int_equal(rd(t, VIRTIO_MMIO_QUEUE_NUM_MAX, 4),
-				 VIRTIO_NET_QUEUE_SIZE);
-		wr(t, VIRTIO_MMIO_QUEUE_NUM, QSIZE);
-		wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)DESC(q));
-		wr(t, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(DESC(q) >> 32));
-		wr(t, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)AVAIL(q));
-		wr(t, VIRTIO_MMIO_QUEUE_DRIVER_HIGH,
-		   (uint32_t)(AVAIL(q) >> 32));
-		wr(t, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)USED(q));
-		wr(t, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(USED(q) >> 32));
-		wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
-		assert_int_equal(rd(t, VIRTIO_MMIO_QUEUE_READY, 4), 1);
-	}
-	wr(t, VIRTIO_MMIO_STATUS, ok | VIRTIO_STATUS_DRIVER_OK);
+	vdrv_probe(&fx->d,
+		   (1u << VIRTIO_NET_F_MAC) | (1u << VIRTIO_NET_F_STATUS), 2);
 }
 
 static int fixture_setup(void **state)
 {
 	struct fixture *fx = calloc(1, sizeof(*fx));
 
-	if (!fx || frame_pool_create(16 * MIB, &fx->pool))
+	if (!fx || vdrv_init(&fx->d))
 		return -1;
-	if (gstage_init(&fx->gs, fx->pool, GSTAGE_SV48X4) ||
-	    gstage_set_ram(&fx->gs, RAM_BASE, RAM_SIZE))
+	if (virtio_net_create(test_mac, &fx->d.gs, &fx->d.irq.chip, 2,
+			      &fx->net))
 		return -1;
-	fx->irq.chip.set_level = fake_set_level;
-	if (virtio_net_create(test_mac, &fx->gs, &fx->irq.chip, 2, &fx->net))
-		return -1;
-	fx->t = virtio_net_transport(fx->net);
+	fx->d.t = virtio_net_transport(fx->net);
 	virtio_net_attach(fx->net, &fake_backend_ops, &fx->be);
 	*state = fx;
 	return 0;
@@ -213,8 +76,7 @@ static int fixture_teardown(void **state)
 
 	virtio_net_attach(fx->net, NULL, NULL);
 	virtio_net_destroy(fx->net);
-	gstage_destroy(&fx->gs);
-	frame_pool_destroy(fx->pool);
+	vdrv_fini(&fx->d);
 	free(fx);
 	return 0;
 }
@@ -233,24 +95,32 @@ static void make_frame(uint8_t *f, size_t len, uint8_t seed)
 static void test_identity_and_config(void **state)
 {
 	struct fixture *fx = *state;
-	struct virtio_mmio *t = fx->t;
 	uint32_t lo;
 
-	assert_int_equal(rd(t, VIRTIO_MMIO_MAGIC_VALUE, 4), VIRTIO_MMIO_MAGIC);
-	assert_int_equal(rd(t, VIRTIO_MMIO_DEVICE_ID, 4), VIRTIO_ID_NET);
-	wr(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-	lo = rd(t, VIRTIO_MMIO_DEVICE_FEATURES, 4);
+	assert_int_equal(vdrv_rd(&fx->d, VIRTIO_MMIO_MAGIC_VALUE, 4),
+			 VIRTIO_MMIO_MAGIC);
+	assert_int_equal(vdrv_rd(&fx->d, VIRTIO_MMIO_DEVICE_ID, 4),
+			 VIRTIO_ID_NET);
+	for (unsigned q = 0; q < 2; q++) {
+		vdrv_wr(&fx->d, VIRTIO_MMIO_QUEUE_SEL, 4, q);
+		assert_int_equal(vdrv_rd(&fx->d, VIRTIO_MMIO_QUEUE_NUM_MAX, 4),
+				 VIRTIO_NET_QUEUE_SIZE);
+	}
+	vdrv_wr(&fx->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 0);
+	lo = vdrv_rd(&fx->d, VIRTIO_MMIO_DEVICE_FEATURES, 4);
 	assert_true(lo & (1u << VIRTIO_NET_F_MAC));
 	assert_true(lo & (1u << VIRTIO_NET_F_STATUS));
 	/* No offloads: CSUM (0), GUEST_CSUM (1), the TSO/UFO bits (7..14),
 	 * MRG_RXBUF (15). */
 	assert_int_equal(lo & 0xff83u, 0);
-	wr(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-	assert_true(rd(t, VIRTIO_MMIO_DEVICE_FEATURES, 4) & 1); /* VERSION_1 */
+	vdrv_wr(&fx->d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 4, 1);
+	assert_true(vdrv_rd(&fx->d, VIRTIO_MMIO_DEVICE_FEATURES, 4) &
+		    1); /* VERSION_1 */
 	/* The MAC byte by byte, as Linux reads it, then the status. */
 	for (unsigned i = 0; i < VIRTIO_NET_MAC_LEN; i++)
-		assert_int_equal(rd(t, VIRTIO_MMIO_CONFIG + i, 1), test_mac[i]);
-	assert_int_equal(rd(t, VIRTIO_MMIO_CONFIG + 6, 2),
+		assert_int_equal(vdrv_rd(&fx->d, VIRTIO_MMIO_CONFIG + i, 1),
+				 test_mac[i]);
+	assert_int_equal(vdrv_rd(&fx->d, VIRTIO_MMIO_CONFIG + 6, 2),
 			 VIRTIO_NET_S_LINK_UP);
 	/* A new address (a clone's) shows in the config. */
 	{
@@ -259,7 +129,7 @@ static void test_identity_and_config(void **state)
 		uint8_t got[VIRTIO_NET_MAC_LEN];
 
 		virtio_net_set_mac(fx->net, other);
-		assert_int_equal(rd(t, VIRTIO_MMIO_CONFIG + 5, 1), 9);
+		assert_int_equal(vdrv_rd(&fx->d, VIRTIO_MMIO_CONFIG + 5, 1), 9);
 		virtio_net_mac(fx->net, got);
 		assert_memory_equal(got, other, sizeof(got));
 	}
@@ -276,37 +146,41 @@ static void test_transmit(void **state)
 	driver_probe(fx);
 	make_frame(frame, sizeof(frame), 3);
 	/* Header and frame in two descriptors, the frame split in two. */
-	assert_int_equal(gmem_write(&fx->gs, DATA, &h, sizeof(h)), 0);
-	assert_int_equal(gmem_write(&fx->gs, DATA + 0x100, frame, 40), 0);
-	assert_int_equal(gmem_write(&fx->gs, DATA + 0x200, frame + 40, 58), 0);
-	set_desc(fx, VIRTIO_NET_TXQ, 0, DATA, sizeof(h), VIRTQ_DESC_F_NEXT, 1);
-	set_desc(fx, VIRTIO_NET_TXQ, 1, DATA + 0x100, 40, VIRTQ_DESC_F_NEXT, 2);
-	set_desc(fx, VIRTIO_NET_TXQ, 2, DATA + 0x200, 58, 0, 0);
-	offer(fx, VIRTIO_NET_TXQ, 0);
-	wait_used(fx, VIRTIO_NET_TXQ, 1);
-	used_entry(fx, VIRTIO_NET_TXQ, 0, &id, &len);
+	assert_int_equal(gmem_write(&fx->d.gs, VDRV_DATA, &h, sizeof(h)), 0);
+	assert_int_equal(gmem_write(&fx->d.gs, VDRV_DATA + 0x100, frame, 40),
+			 0);
+	assert_int_equal(
+	    gmem_write(&fx->d.gs, VDRV_DATA + 0x200, frame + 40, 58), 0);
+	vdrv_desc(&fx->d, VIRTIO_NET_TXQ, 0, VDRV_DATA, sizeof(h),
+		  VIRTQ_DESC_F_NEXT, 1);
+	vdrv_desc(&fx->d, VIRTIO_NET_TXQ, 1, VDRV_DATA + 0x100, 40,
+		  VIRTQ_DESC_F_NEXT, 2);
+	vdrv_desc(&fx->d, VIRTIO_NET_TXQ, 2, VDRV_DATA + 0x200, 58, 0, 0);
+	vdrv_offer(&fx->d, VIRTIO_NET_TXQ, 0);
+	assert_int_equal(vdrv_wait_used(&fx->d, VIRTIO_NET_TXQ, 1), 1);
+	vdrv_used_entry(&fx->d, VIRTIO_NET_TXQ, 0, &id, &len);
 	assert_int_equal(id, 0);
 	assert_int_equal(len, 0);
 	assert_int_equal(fx->be.sent, 1);
 	assert_int_equal(fx->be.len, sizeof(frame));
 	assert_memory_equal(fx->be.frame, frame, sizeof(frame));
-	assert_true(fx->irq.raises >= 1);
+	assert_true(fx->d.irq.raises >= 1);
 	virtio_net_get_stats(fx->net, &st);
 	assert_int_equal(st.tx_packets, 1);
 	assert_int_equal(st.tx_bytes, sizeof(frame));
 
 	/* A packet with nothing after the header is malformed, not sent. */
-	set_desc(fx, VIRTIO_NET_TXQ, 3, DATA, sizeof(h), 0, 0);
-	offer(fx, VIRTIO_NET_TXQ, 3);
-	wait_used(fx, VIRTIO_NET_TXQ, 2);
+	vdrv_desc(&fx->d, VIRTIO_NET_TXQ, 3, VDRV_DATA, sizeof(h), 0, 0);
+	vdrv_offer(&fx->d, VIRTIO_NET_TXQ, 3);
+	assert_int_equal(vdrv_wait_used(&fx->d, VIRTIO_NET_TXQ, 2), 2);
 	assert_int_equal(fx->be.sent, 1);
 	virtio_net_get_stats(fx->net, &st);
 	assert_int_equal(st.malformed, 1);
 
 	/* A backend that refuses: dropped and counted, still completed. */
 	fx->be.refuse = true;
-	offer(fx, VIRTIO_NET_TXQ, 0);
-	wait_used(fx, VIRTIO_NET_TXQ, 3);
+	vdrv_offer(&fx->d, VIRTIO_NET_TXQ, 0);
+	assert_int_equal(vdrv_wait_used(&fx->d, VIRTIO_NET_TXQ, 3), 3);
 	virtio_net_get_stats(fx->net, &st);
 	assert_int_equal(st.tx_dropped, 1);
 	assert_int_equal(st.tx_packets, 1);
@@ -325,37 +199,40 @@ static void test_receive(void **state)
 	/* Before any buffer is posted: held, not lost. */
 	assert_int_equal(virtio_net_receive(fx->net, frame, sizeof(frame)), 0);
 	usleep(20000);
-	assert_int_equal(get16(fx, USED(VIRTIO_NET_RXQ) + 2), 0);
+	assert_int_equal(vdrv_get16(&fx->d, VDRV_USED(VIRTIO_NET_RXQ) + 2), 0);
 
 	/* A receive buffer as Linux posts one: 12 + 1514 bytes, made of a
 	 * short first descriptor and the rest. */
 	memset(got, 0xaa, sizeof(got));
-	set_desc(fx, VIRTIO_NET_RXQ, 5, DATA, 100,
-		 VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 6);
-	set_desc(fx, VIRTIO_NET_RXQ, 6, DATA + 0x1000, 1426, VIRTQ_DESC_F_WRITE,
-		 0);
-	offer(fx, VIRTIO_NET_RXQ, 5);
-	wait_used(fx, VIRTIO_NET_RXQ, 1);
-	used_entry(fx, VIRTIO_NET_RXQ, 0, &id, &len);
+	vdrv_desc(&fx->d, VIRTIO_NET_RXQ, 5, VDRV_DATA, 100,
+		  VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 6);
+	vdrv_desc(&fx->d, VIRTIO_NET_RXQ, 6, VDRV_DATA + 0x1000, 1426,
+		  VIRTQ_DESC_F_WRITE, 0);
+	vdrv_offer(&fx->d, VIRTIO_NET_RXQ, 5);
+	assert_int_equal(vdrv_wait_used(&fx->d, VIRTIO_NET_RXQ, 1), 1);
+	vdrv_used_entry(&fx->d, VIRTIO_NET_RXQ, 0, &id, &len);
 	assert_int_equal(id, 5);
 	assert_int_equal(len, VIRTIO_NET_HDR_LEN + sizeof(frame));
-	assert_int_equal(gmem_read(&fx->gs, DATA, &h, sizeof(h)), 0);
+	assert_int_equal(gmem_read(&fx->d.gs, VDRV_DATA, &h, sizeof(h)), 0);
 	assert_int_equal(h.num_buffers, 1);
 	assert_int_equal(h.flags, 0);
 	assert_int_equal(h.gso_type, 0);
-	assert_int_equal(gmem_read(&fx->gs, DATA + sizeof(h), got, 88), 0);
-	assert_int_equal(
-	    gmem_read(&fx->gs, DATA + 0x1000, got + 88, sizeof(frame) - 88), 0);
+	assert_int_equal(gmem_read(&fx->d.gs, VDRV_DATA + sizeof(h), got, 88),
+			 0);
+	assert_int_equal(gmem_read(&fx->d.gs, VDRV_DATA + 0x1000, got + 88,
+				   sizeof(frame) - 88),
+			 0);
 	assert_memory_equal(got, frame, sizeof(frame));
-	assert_true(fx->irq.raises >= 1);
+	assert_true(fx->d.irq.raises >= 1);
 
 	/* A buffer too small for the frame: dropped, the buffer returned
 	 * empty. */
-	set_desc(fx, VIRTIO_NET_RXQ, 7, DATA, 64, VIRTQ_DESC_F_WRITE, 0);
-	offer(fx, VIRTIO_NET_RXQ, 7);
+	vdrv_desc(&fx->d, VIRTIO_NET_RXQ, 7, VDRV_DATA, 64, VIRTQ_DESC_F_WRITE,
+		  0);
+	vdrv_offer(&fx->d, VIRTIO_NET_RXQ, 7);
 	assert_int_equal(virtio_net_receive(fx->net, frame, sizeof(frame)), 0);
-	wait_used(fx, VIRTIO_NET_RXQ, 2);
-	used_entry(fx, VIRTIO_NET_RXQ, 1, &id, &len);
+	assert_int_equal(vdrv_wait_used(&fx->d, VIRTIO_NET_RXQ, 2), 2);
+	vdrv_used_entry(&fx->d, VIRTIO_NET_RXQ, 1, &id, &len);
 	assert_int_equal(id, 7);
 	assert_int_equal(len, 0);
 	virtio_net_get_stats(fx->net, &st);
