@@ -114,11 +114,12 @@ guest mem 0 "PASS mem" --memory 64M
 guest csr 0 "PASS csr" --memory 64M
 guest trap 0 "PASS trap" --memory 64M
 guest mmu 0 "PASS mmu" --memory 64M
-# A hostile virtio-blk driver: malformed queues fail cleanly.
+# A hostile virtio driver: malformed queues fail cleanly, on every device
+# (blk, net, rng, balloon).
 truncate -s 1M "$tmp/virtio.img"
 guest virtio_hostile 0 "PASS virtio_hostile" --memory 64M --disk "$tmp/virtio.img"
 guest virtio_hostile 0 "PASS virtio_hostile" --memory 64M --disk "$tmp/virtio.img" \
-	--disk "$tmp/virtio.img,ro"
+	--disk "$tmp/virtio.img,ro" --net user --rng --balloon
 
 # The other VMs keep running: a clone of the hostile guest, made while it
 # waits for its role, reads its own disk (a copy-on-write overlay of the
