@@ -2,7 +2,8 @@
 #
 #   make            build build/memvisor
 #   make check      install missing packages, run every test (unit, ASan, guests)
-#   make demo       install missing packages, boot Linux, clone it 100 times
+#   make demo       install missing packages, boot the busybox system from
+#                   its disk, clone it 100 times, each serving its own page
 #   make bench      run the benchmarks (bench/results/*.json)
 #   make asan       run the unit tests in an -fsanitize=address,undefined build
 #   make format     apply .clang-format
@@ -120,7 +121,9 @@ check: setup
 integration: all $(BUILD)/tests/vmi_compare
 	@tests/integration/run $(BUILD)
 
-demo: setup all guest
+# The busybox system on the stock kernel (clones, HTTP), then Linux 6.1's
+# deferrable hypercalls (guest: Image-6.1, dlh.cpio).
+demo: setup all guest-stock rootfs guest
 	scripts/demo $(BUILD)
 
 bench: all guest $(BENCH_BINS)
