@@ -70,9 +70,9 @@ start() {
 }
 
 # tcp_in: MB/s of 64 MiB sent from the host to nc in the guest (until the
-# guest's nc, at EOF, closes its side).
+# guest's nc, at EOF, closes its side; the guest counts what arrived).
 tcp_in() {
-	type_line 'nc -l -p 5001 >/dev/null; echo nc-done'
+	type_line 'nc -l -p 5001 </dev/null | wc -c; echo nc-done'
 	sleep 1
 	python3 - "$nc_port" <<'PY'
 import socket, sys, time
@@ -93,6 +93,8 @@ while s.recv(65536):
 print("%.2f" % (64 * 1.048576 / (time.monotonic() - t0)))
 PY
 	wait_console '^nc-done$' >/dev/null
+	console | grep -q '^67108864$' ||
+		echo "platform bench: the guest's nc did not get all 64 MiB" >&2
 }
 
 # tcp_out: MB/s of a 32 MiB file fetched from the guest's httpd.

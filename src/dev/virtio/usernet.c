@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * User-mode networking on libslirp. slirp_new() and the forwards are set
- * up, and slirp_cleanup() runs, while no thread of the instance runs;
- * between the two only the instance's thread calls into libslirp.
+ * User-mode networking on libslirp. One thread, the hub, serves every
+ * instance of the process: it polls all their sockets at once and runs
+ * their timers, so that a new instance (a clone's) costs no thread. Every
+ * call into libslirp (slirp_new() and the forwards included) is made with
+ * the hub's lock held, which the hub drops only around poll(): libslirp
+ * is not thread-safe.
  */
 #include "dev/virtio/usernet.h"
 
@@ -21,7 +24,6 @@
 #include <unistd.h>
 
 #define USERNET_TX_PENDING 256	       /* frames from the guest not yet input */
-#define USERNET_POLL_MAX   1024	       /* slirp sockets polled at once */
 #define USERNET_GUEST_ADDR 0x0a00020fu /* 10.0.2.15 */
 
 struct usernet_timer {
@@ -44,18 +46,42 @@ struct usernet {
 	struct usernet_fwd fwd[USERNET_MAX_FWDS];
 	unsigned nfwd;
 
-	pthread_t thread;
-	int efd; /* wakes the thread: frames queued, or stop */
-	pthread_mutex_t lock;
+	pthread_mutex_t lock; /* the frames from the guest */
 	struct usernet_frame *head, **tail;
 	unsigned count;
-	bool stop;
 
-	/* The thread's own. */
+	/* Under the hub's lock. */
+	struct usernet *next, **pprev; /* on the hub's list */
 	struct usernet_timer *timers;
-	struct pollfd pfd[USERNET_POLL_MAX];
-	unsigned npfd;
+	uint64_t round; /* the hub's round that filled its poll entries */
 };
+
+/* The thread that serves every instance. */
+struct usernet_hub {
+	pthread_mutex_t lock; /* the list, and every call into libslirp */
+	bool started;
+	pthread_t thread;
+	int efd; /* wakes it: an instance added, frames queued */
+	struct usernet *list;
+	/* The hub thread's own. */
+	struct pollfd *pfd;
+	unsigned npfd, cap;
+	uint64_t round;
+};
+
+static struct usernet_hub usernet_hub = {
+    .lock = PTHREAD_MUTEX_INITIALIZER,
+    .efd = -1,
+};
+
+static void usernet_wake(void)
+{
+	uint64_t one = 1;
+
+	if (write(usernet_hub.efd, &one, sizeof(one)) < 0) {
+		/* The counter is full: the hub is awake anyway. */
+	}
+}
 
 static int64_t usernet_now_ns(void)
 {
@@ -131,6 +157,7 @@ static void usernet_cb_fd(int fd, void *opaque)
 static void usernet_cb_notify(void *opaque)
 {
 	(void)opaque;
+	usernet_wake();
 }
 
 static const SlirpCb usernet_callbacks = {
@@ -145,14 +172,23 @@ static const SlirpCb usernet_callbacks = {
     .notify = usernet_cb_notify,
 };
 
+/* The hub thread: one more entry in its poll set. */
 static int usernet_add_poll(int fd, int events, void *opaque)
 {
-	struct usernet *u = opaque;
+	struct usernet_hub *h = &usernet_hub;
 	struct pollfd *p;
 
-	if (u->npfd == USERNET_POLL_MAX)
-		return -1;
-	p = &u->pfd[u->npfd];
+	(void)opaque;
+	if (h->npfd == h->cap) {
+		unsigned cap = h->cap ? 2 * h->cap : 64;
+		struct pollfd *more = realloc(h->pfd, cap * sizeof(*more));
+
+		if (!more)
+			return -1;
+		h->pfd = more;
+		h->cap = cap;
+	}
+	p = &h->pfd[h->npfd];
 	p->fd = fd;
 	p->events = 0;
 	p->revents = 0;
@@ -162,18 +198,19 @@ static int usernet_add_poll(int fd, int events, void *opaque)
 		p->events |= POLLOUT;
 	if (events & SLIRP_POLL_PRI)
 		p->events |= POLLPRI;
-	return (int)u->npfd++;
+	return (int)h->npfd++;
 }
 
 static int usernet_get_revents(int idx, void *opaque)
 {
-	struct usernet *u = opaque;
+	struct usernet_hub *h = &usernet_hub;
 	short re;
 	int ev = 0;
 
-	if (idx < 1 || (unsigned)idx >= u->npfd)
+	(void)opaque;
+	if (idx < 1 || (unsigned)idx >= h->npfd)
 		return 0;
-	re = u->pfd[idx].revents;
+	re = h->pfd[idx].revents;
 	if (re & POLLIN)
 		ev |= SLIRP_POLL_IN;
 	if (re & POLLOUT)
@@ -212,55 +249,107 @@ static void usernet_run_timers(struct usernet *u, uint32_t *timeout)
 	}
 }
 
-/* Input the guest's queued frames into slirp. */
-static bool usernet_input(struct usernet *u)
+/* Take the guest's queued frames; into slirp when input is set (the
+ * hub's lock held), else only freed. */
+static void usernet_input(struct usernet *u, bool input)
 {
 	struct usernet_frame *f, *next;
-	uint64_t v;
-	bool stop;
 
-	if (read(u->efd, &v, sizeof(v)) < 0 && errno != EAGAIN)
-		return true;
 	pthread_mutex_lock(&u->lock);
 	f = u->head;
 	u->head = NULL;
 	u->tail = &u->head;
 	u->count = 0;
-	stop = u->stop;
 	pthread_mutex_unlock(&u->lock);
 	for (; f; f = next) {
 		next = f->next;
-		if (!stop)
+		if (input)
 			slirp_input(u->slirp, f->data, (int)f->len);
 		free(f);
 	}
-	return stop;
 }
 
-static void *usernet_thread(void *arg)
+/*
+ * The hub: each round, every instance's frames, timers and poll entries
+ * (lock held), one poll() over all of them (lock dropped), then slirp's
+ * look at what it found for the instances of this round (lock held: one
+ * removed meanwhile is skipped, one added meanwhile waits for the next
+ * round). Runs as long as the process.
+ */
+static void *usernet_hub_main(void *arg)
 {
-	struct usernet *u = arg;
+	struct usernet_hub *h = arg;
 
 	for (;;) {
 		uint32_t timeout = 1000;
+		uint64_t v;
 		int r;
 
-		if (usernet_input(u))
-			return NULL;
-		usernet_run_timers(u, &timeout);
-		u->npfd = 1;
-		u->pfd[0] = (struct pollfd){.fd = u->efd, .events = POLLIN};
-		slirp_pollfds_fill(u->slirp, &timeout, usernet_add_poll, u);
-		r = poll(u->pfd, u->npfd, (int)timeout);
-		slirp_pollfds_poll(u->slirp, r < 0, usernet_get_revents, u);
+		pthread_mutex_lock(&h->lock);
+		if (read(h->efd, &v, sizeof(v)) < 0) {
+			/* EAGAIN: nobody woke it */
+		}
+		h->round++;
+		h->npfd = 1;
+		h->pfd[0] = (struct pollfd){.fd = h->efd, .events = POLLIN};
+		for (struct usernet *u = h->list; u; u = u->next) {
+			usernet_input(u, true);
+			usernet_run_timers(u, &timeout);
+			slirp_pollfds_fill(u->slirp, &timeout, usernet_add_poll,
+					   u);
+			u->round = h->round;
+		}
+		pthread_mutex_unlock(&h->lock);
+		r = poll(h->pfd, h->npfd, (int)timeout);
+		pthread_mutex_lock(&h->lock);
+		for (struct usernet *u = h->list; u; u = u->next)
+			if (u->round == h->round)
+				slirp_pollfds_poll(u->slirp, r < 0,
+						   usernet_get_revents, u);
+		pthread_mutex_unlock(&h->lock);
 	}
+	return NULL;
+}
+
+/* Hub lock held: start the hub the first time. 0 or a negative errno. */
+static int usernet_hub_start(char *why, size_t whylen)
+{
+	struct usernet_hub *h = &usernet_hub;
+	int r;
+
+	if (h->started)
+		return 0;
+	if (h->efd < 0) {
+		h->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (h->efd < 0) {
+			r = -errno;
+			snprintf(why, whylen, "user network: eventfd: %s",
+				 strerror(-r));
+			return r;
+		}
+	}
+	if (!h->pfd) {
+		h->pfd = malloc(64 * sizeof(*h->pfd));
+		if (!h->pfd) {
+			snprintf(why, whylen, "user network: out of memory");
+			return -ENOMEM;
+		}
+		h->cap = 64;
+	}
+	r = -pthread_create(&h->thread, NULL, usernet_hub_main, h);
+	if (r) {
+		snprintf(why, whylen, "user network: no thread: %s",
+			 strerror(-r));
+		return r;
+	}
+	h->started = true;
+	return 0;
 }
 
 static int usernet_send(void *be, const void *frame, size_t len)
 {
 	struct usernet *u = be;
 	struct usernet_frame *f = malloc(sizeof(*f) + len);
-	uint64_t one = 1;
 
 	if (!f)
 		return -ENOMEM;
@@ -277,8 +366,7 @@ static int usernet_send(void *be, const void *frame, size_t len)
 	u->tail = &f->next;
 	u->count++;
 	pthread_mutex_unlock(&u->lock);
-	if (write(u->efd, &one, sizeof(one)) < 0)
-		return 0; /* the counter is full: the thread is awake */
+	usernet_wake();
 	return 0;
 }
 
@@ -349,6 +437,7 @@ int usernet_create(const struct usernet_fwd *fwd, unsigned nfwd,
 	    .if_mtu = 1500,
 	    .if_mru = 1500,
 	};
+	struct usernet_hub *h = &usernet_hub;
 	struct usernet *u;
 	int r;
 
@@ -362,20 +451,17 @@ int usernet_create(const struct usernet_fwd *fwd, unsigned nfwd,
 	u->rx = rx;
 	u->opaque = opaque;
 	u->tail = &u->head;
-	u->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (u->efd < 0) {
-		r = -errno;
-		snprintf(why, whylen, "user network: eventfd: %s",
-			 strerror(-r));
-		goto err_free;
-	}
 	pthread_mutex_init(&u->lock, NULL);
+	pthread_mutex_lock(&h->lock);
+	r = usernet_hub_start(why, whylen);
+	if (r)
+		goto err_unlock;
 	u->slirp = slirp_new(&cfg, &usernet_callbacks, u);
 	if (!u->slirp) {
 		r = -ENOMEM;
 		snprintf(why, whylen,
 			 "user network: libslirp refused to start");
-		goto err_fd;
+		goto err_unlock;
 	}
 	for (unsigned i = 0; i < nfwd; i++) {
 		u->fwd[i] = fwd[i];
@@ -384,12 +470,13 @@ int usernet_create(const struct usernet_fwd *fwd, unsigned nfwd,
 			goto err_slirp;
 		u->nfwd++;
 	}
-	r = -pthread_create(&u->thread, NULL, usernet_thread, u);
-	if (r) {
-		snprintf(why, whylen, "user network: no thread: %s",
-			 strerror(-r));
-		goto err_slirp;
-	}
+	u->next = h->list;
+	if (h->list)
+		h->list->pprev = &u->next;
+	u->pprev = &h->list;
+	h->list = u;
+	pthread_mutex_unlock(&h->lock);
+	usernet_wake();
 	*out = u;
 	return 0;
 
@@ -397,33 +484,29 @@ err_slirp:
 	slirp_cleanup(u->slirp);
 	while (u->timers)
 		usernet_cb_timer_free(u->timers, u);
-err_fd:
+err_unlock:
+	pthread_mutex_unlock(&h->lock);
 	pthread_mutex_destroy(&u->lock);
-	close(u->efd);
-err_free:
 	free(u);
 	return r;
 }
 
 void usernet_destroy(struct usernet *u)
 {
-	uint64_t one = 1;
+	struct usernet_hub *h = &usernet_hub;
 
 	if (!u)
 		return;
-	pthread_mutex_lock(&u->lock);
-	u->stop = true;
-	pthread_mutex_unlock(&u->lock);
-	if (write(u->efd, &one, sizeof(one)) < 0) {
-		/* The counter is full: the thread wakes anyway. */
-	}
-	pthread_join(u->thread, NULL);
-	usernet_input(u); /* frees what is left */
+	pthread_mutex_lock(&h->lock);
+	*u->pprev = u->next;
+	if (u->next)
+		u->next->pprev = u->pprev;
 	slirp_cleanup(u->slirp);
 	while (u->timers)
 		usernet_cb_timer_free(u->timers, u);
+	pthread_mutex_unlock(&h->lock);
+	usernet_input(u, false); /* frees what is left */
 	pthread_mutex_destroy(&u->lock);
-	close(u->efd);
 	free(u);
 }
 
