@@ -6,11 +6,14 @@
  * outbound TCP and UDP through the host's sockets, and host ports
  * forwarded to the guest.
  *
- * Threading: libslirp is not thread-safe, so every call into it is made
- * on the instance's own thread, which polls slirp's sockets and runs its
- * timers. Frames from the guest reach that thread through a queue and an
- * eventfd (usernet_backend_ops.send, from the device's worker); frames to
- * the guest leave it through the rx callback given at creation.
+ * Threading: one thread of the process (the hub) serves every instance:
+ * it polls all their sockets in one poll() and runs their timers, so an
+ * instance costs no thread of its own. libslirp is not thread-safe: every
+ * call into it, on the hub or in usernet_create()/usernet_destroy(), is
+ * made under the hub's lock. Frames from the guest reach the hub through a
+ * queue per instance and the hub's eventfd (usernet_backend_ops.send, from
+ * the device's worker); frames to the guest leave it through the rx
+ * callback given at creation, on the hub's thread.
  */
 #ifndef MEMVISOR_DEV_VIRTIO_USERNET_H
 #define MEMVISOR_DEV_VIRTIO_USERNET_H
@@ -33,7 +36,7 @@ struct usernet_fwd {
 
 struct usernet;
 
-/* Called on the instance's thread with a frame for the guest. */
+/* Called on the hub's thread with a frame for the guest. */
 typedef void (*usernet_rx_fn)(void *opaque, const void *frame, size_t len);
 
 /*
@@ -47,7 +50,7 @@ int usernet_create(const struct usernet_fwd *fwd, unsigned nfwd,
 		   usernet_rx_fn rx, void *opaque, struct usernet **out,
 		   char *why, size_t whylen);
 
-/* Stop the thread and free u; rx is not called after. NULL: no-op. */
+/* Take u off the hub and free it; rx is not called after. NULL: no-op. */
 void usernet_destroy(struct usernet *u);
 
 /* The forwards as set up (host ports chosen); returns how many. */
