@@ -617,9 +617,13 @@ static json_t *api_inspect(struct hv *hv, const struct api_args *a)
 		      (json_int_t)map.info.pcp_pages, "instructions",
 		      (json_int_t)map.instructions, "pause_us",
 		      (json_int_t)(pause_ns / 1000));
-	if (reply)
+	if (reply) {
 		json_object_set_new(reply, "free_only",
 				    json_boolean(map.free_only));
+		json_object_set_new(
+		    reply, "private_copies",
+		    json_integer((json_int_t)map.private_copies));
+	}
 	if (reply && a->map)
 		json_object_set_new(reply, "map", api_map_runs(&map));
 	vmi_map_free(&map);
