@@ -643,8 +643,9 @@ static json_t *api_share_one(struct hv *hv, unsigned id)
 				 "error", why[0] ? why : strerror(-r));
 	rss = api_host_rss();
 	return json_pack(
-	    "{s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "vm", (json_int_t)id,
-	    "ok", 1, "free_pages", (json_int_t)res.free_pages, "shared",
+	    "{s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "vm",
+	    (json_int_t)id, "ok", 1, "free_pages", (json_int_t)res.free_pages,
+	    "pcp_free_pages", (json_int_t)res.pcp_pages, "shared",
 	    (json_int_t)res.shared, "released", (json_int_t)res.released,
 	    "pause_us", (json_int_t)(res.pause_ns / 1000), "identify_us",
 	    (json_int_t)(res.identify_ns / 1000), "share_us",

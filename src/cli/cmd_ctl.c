@@ -453,13 +453,13 @@ static void ctl_print_share_one(json_t *vm)
 		return;
 	}
 	ctl_freed_rss(vm, freed, rss);
-	printf("VM %lld: %lld free pages, %lld newly shared, %s given back "
-	       "in %lld us; paused %lld us (identify %lld, share %lld); host "
-	       "RSS %s\n",
+	printf("VM %lld: %lld free pages (%lld more on per-CPU lists), %lld "
+	       "newly shared, %s given back in %lld us; paused %lld us "
+	       "(identify %lld, share %lld); host RSS %s\n",
 	       ctl_int(vm, "vm"), ctl_int(vm, "free_pages"),
-	       ctl_int(vm, "shared"), freed, ctl_int(vm, "release_us"),
-	       ctl_int(vm, "pause_us"), ctl_int(vm, "identify_us"),
-	       ctl_int(vm, "share_us"), rss);
+	       ctl_int(vm, "pcp_free_pages"), ctl_int(vm, "shared"), freed,
+	       ctl_int(vm, "release_us"), ctl_int(vm, "pause_us"),
+	       ctl_int(vm, "identify_us"), ctl_int(vm, "share_us"), rss);
 }
 
 static void ctl_print_share(const struct ctl_args *a, json_t *reply)
