@@ -76,8 +76,11 @@ static int classify_setup(struct classify_run *c, struct gstage *gs,
 	    img + PAGE_SIZE + PAGE_SIZE + MEMVISOR_VMI_CHUNK + STACK_SIZE;
 	c->view.mem = aligned_alloc(PAGE_SIZE, c->view.size);
 	c->view.copy_mem = aligned_alloc(PAGE_SIZE, VIEW_COPIES * PAGE_SIZE);
-	if (!c->view.mem || !c->view.copy_mem)
+	if (!c->view.mem || !c->view.copy_mem) {
+		free(c->view.mem);
+		free(c->view.copy_mem);
 		return classify_fail(c, -ENOMEM, "out of host memory");
+	}
 	c->view.copy_gpa = c->copy_gpa;
 	c->view.max_copies = VIEW_COPIES;
 	memset(c->view.mem, 0, c->view.size);

@@ -653,6 +653,7 @@ static void test_view_reads_guest_writes_window(void **state)
 	assert_int_equal(after.leaves, before.leaves);
 }
 
+/* A view with no room for copies (max_copies 0): stores to RAM fault. */
 static void test_view_store_faults(void **state)
 {
 	struct view_fixture *fx = *state;
