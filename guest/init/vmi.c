@@ -2,13 +2,23 @@
  * vmi.c — /init of the introspection test guest: the kernel's own account
  * of every page frame, to hold memvisor's outside view against.
  *
+ *  0. Quiets the kernel's per-CPU statistics worker (vm.stat_interval, an
+ *     hour instead of a second, where the kernel has sysctls): every
+ *     interval it hands pages of the per-CPU free lists back to the buddy
+ *     lists, and the two views must be of one moment.
  *  1. Makes some pages of each kind: anonymous memory (vmi_anon_mib=, 8 by
  *     default) and a file in the initramfs (page cache, 2 MiB), prints
  *     "VMI-PAGES" and waits for a line "snap" (the host builds its
  *     introspection profile meanwhile: a cold build takes a minute, in
  *     which an idle kernel frees pages it held, and the two views must
  *     be of one moment).
- *  2. Reads /proc/buddyinfo, then /proc/kpageflags (every frame's flags)
+ *  2. Drains every CPU's batch of pages on their way to an LRU list (where
+ *     the kernel has sysctls: writing 1 to vm.drop_caches drains them
+ *     first, and drops no page of a RAM file system): a page cache page
+ *     still in another CPU's batch, /init's own text say, is page cache to
+ *     memvisor (it has a mapping) but shows no LRU bit in kpageflags, the
+ *     only mark of page cache there.
+ *     Then reads /proc/buddyinfo, then /proc/kpageflags (every frame's flags)
  *     into memory allocated and touched beforehand, so the reading itself
  *     changes as little as possible; then prints
  *       "VMI-BUDDYINFO free=N"  (pages on the buddy lists: sum count<<order)
@@ -102,6 +112,19 @@ static char classify(unsigned long long f)
 	return 'O';
 }
 
+/* Write text to the sysctl file path, when the kernel has it (tinyconfig's
+ * has no sysctls). */
+static void sysctl_set(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY, 0);
+
+	if (fd < 0)
+		return;
+	if (write(fd, text, strlen(text)) != (long)strlen(text))
+		fail(path);
+	close(fd);
+}
+
 static void make_pages(unsigned long anon_mib)
 {
 	static char chunk[4096];
@@ -156,6 +179,7 @@ int main(int argc, char **argv, char **envp)
 	(void)argc;
 	(void)argv;
 	mount("proc", "/proc", "proc", 0, 0);
+	sysctl_set("/proc/sys/vm/stat_interval", "3600\n");
 	make_pages(mib ? parse_num(&mib) : 8);
 
 	/* Everything the reading needs, allocated and touched first. */
@@ -167,6 +191,7 @@ int main(int argc, char **argv, char **envp)
 	memset(cls, 0, MAX_FRAMES);
 	out("VMI-PAGES\n");
 	wait_for_line("snap");
+	sysctl_set("/proc/sys/vm/drop_caches", "1\n");
 
 	slurp("/proc/buddyinfo", buddyinfo, sizeof(buddyinfo) - 1);
 	nframes =

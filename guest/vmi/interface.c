@@ -8,7 +8,9 @@
  * (include/memvisor/vmi.h has the contract).
  *
  * Rules for this file: only the kernel's own helpers, no stores outside the
- * caller's buffers, no locks, no version numbers.
+ * caller's buffers but those the helpers make themselves (the view gives
+ * them private copies: the guest never sees them), no locks, no version
+ * numbers.
  */
 #include <linux/kernel.h>
 #include <linux/memblock.h>
@@ -16,6 +18,7 @@
 #include <linux/mmzone.h>
 #include <linux/page-flags.h>
 #include <linux/pagemap.h>
+#include <linux/preempt.h>
 #include <linux/vmstat.h>
 
 #include "internal.h" /* mm/internal.h: buddy_order() */
@@ -75,6 +78,10 @@ static __always_inline long memvisor_vmi_scan(unsigned long pfn,
 {
 	unsigned long i = 0;
 
+	/* The helpers below may disable and enable preemption themselves
+	 * (pfn_valid() of a sparse memory model does): the paused task may
+	 * have it enabled, and none of them may try to schedule here. */
+	preempt_disable_notrace();
 	/* i only grows: it takes a whole free block at a time. */
 	while (i < count) {
 		struct page *page;
@@ -96,6 +103,7 @@ static __always_inline long memvisor_vmi_scan(unsigned long pfn,
 		map[i] = MEMVISOR_VMI_BYTE(MEMVISOR_PAGE_FREE, buddy_order(page));
 		i += min(n, count - i);
 	}
+	preempt_enable_no_resched_notrace();
 	return count;
 }
 

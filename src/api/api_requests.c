@@ -617,9 +617,13 @@ static json_t *api_inspect(struct hv *hv, const struct api_args *a)
 		      (json_int_t)map.info.pcp_pages, "instructions",
 		      (json_int_t)map.instructions, "pause_us",
 		      (json_int_t)(pause_ns / 1000));
-	if (reply)
+	if (reply) {
 		json_object_set_new(reply, "free_only",
 				    json_boolean(map.free_only));
+		json_object_set_new(
+		    reply, "private_copies",
+		    json_integer((json_int_t)map.private_copies));
+	}
 	if (reply && a->map)
 		json_object_set_new(reply, "map", api_map_runs(&map));
 	vmi_map_free(&map);
@@ -639,8 +643,9 @@ static json_t *api_share_one(struct hv *hv, unsigned id)
 				 "error", why[0] ? why : strerror(-r));
 	rss = api_host_rss();
 	return json_pack(
-	    "{s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "vm", (json_int_t)id,
-	    "ok", 1, "free_pages", (json_int_t)res.free_pages, "shared",
+	    "{s:I,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "vm",
+	    (json_int_t)id, "ok", 1, "free_pages", (json_int_t)res.free_pages,
+	    "pcp_free_pages", (json_int_t)res.pcp_pages, "shared",
 	    (json_int_t)res.shared, "released", (json_int_t)res.released,
 	    "pause_us", (json_int_t)(res.pause_ns / 1000), "identify_us",
 	    (json_int_t)(res.identify_ns / 1000), "share_us",

@@ -398,14 +398,16 @@ static void ctl_print_inspect(const struct ctl_args *a, json_t *reply)
 	int r;
 
 	printf("VM %s runs Linux %s: %lld frames from pfn 0x%llx, %s in %lld "
-	       "instructions, paused %lld us\n",
+	       "instructions (%lld guest pages stored to, privately), paused "
+	       "%lld us\n",
 	       a->operands[1],
 	       json_string_value(json_object_get(reply, "kernel")), frames,
 	       ctl_int(reply, "min_pfn"),
 	       json_is_true(json_object_get(reply, "free_only"))
 		   ? "free pages told from the rest (\"other\": in use)"
 		   : "classified",
-	       ctl_int(reply, "instructions"), ctl_int(reply, "pause_us"));
+	       ctl_int(reply, "instructions"), ctl_int(reply, "private_copies"),
+	       ctl_int(reply, "pause_us"));
 	ctl_table_add(&t, head);
 	json_object_foreach(classes, name, v)
 	{
@@ -451,13 +453,13 @@ static void ctl_print_share_one(json_t *vm)
 		return;
 	}
 	ctl_freed_rss(vm, freed, rss);
-	printf("VM %lld: %lld free pages, %lld newly shared, %s given back "
-	       "in %lld us; paused %lld us (identify %lld, share %lld); host "
-	       "RSS %s\n",
+	printf("VM %lld: %lld free pages (%lld more on per-CPU lists), %lld "
+	       "newly shared, %s given back in %lld us; paused %lld us "
+	       "(identify %lld, share %lld); host RSS %s\n",
 	       ctl_int(vm, "vm"), ctl_int(vm, "free_pages"),
-	       ctl_int(vm, "shared"), freed, ctl_int(vm, "release_us"),
-	       ctl_int(vm, "pause_us"), ctl_int(vm, "identify_us"),
-	       ctl_int(vm, "share_us"), rss);
+	       ctl_int(vm, "pcp_free_pages"), ctl_int(vm, "shared"), freed,
+	       ctl_int(vm, "release_us"), ctl_int(vm, "pause_us"),
+	       ctl_int(vm, "identify_us"), ctl_int(vm, "share_us"), rss);
 }
 
 static void ctl_print_share(const struct ctl_args *a, json_t *reply)

@@ -58,14 +58,26 @@ enum hart_exit {
  * A read-only look at a VM for running code of memvisor's own in the guest's
  * address space (vmi/). Guest memory is read through the guest's page
  * tables and the G-stage, never written nor populated (page-table A/D bits
- * are not set; a page never touched reads as zeros). One window of
- * guest-virtual addresses, [base, base + size), is memvisor's memory at mem
- * instead: readable, writable and executable. Any trap ends the run with
- * HART_EXIT_FAULT and is recorded here instead of being taken.
+ * are neither checked nor set; a page never touched reads as zeros). One
+ * window of guest-virtual addresses, [base, base + size), is memvisor's
+ * memory at mem instead: readable, writable and executable. Any trap ends
+ * the run with HART_EXIT_FAULT and is recorded here instead of being taken.
+ *
+ * Stores to guest RAM (the kernel code the view runs keeps its own books:
+ * a preemption count, say) go to private copies, never to the guest: the
+ * first store to a page copies it into the next free page of copy_mem and
+ * records its guest-physical page in copy_gpa; from then on the view reads
+ * and writes that copy. The caller owns both arrays (max_copies entries,
+ * and as many pages, page-aligned, at copy_mem); max_copies 0, or all of them
+ * taken, makes such a store fault. Copies last until the caller sets ncopies to
+ * 0 and flushes the hart's TLB (mmu_flush_all()).
  */
 struct hart_view {
 	uint64_t base, size;
 	uint8_t *mem;
+	uint8_t *copy_mem;  /* max_copies pages */
+	uint64_t *copy_gpa; /* the guest page each copy is of */
+	unsigned ncopies, max_copies;
 	uint64_t cause, tval, epc; /* the trap that ended the run */
 };
 
@@ -108,7 +120,7 @@ struct hart {
 
 	struct gstage *gs;
 	const struct mmio_bus *mmio; /* the VM's devices; NULL: none */
-	uint64_t gs_generation; /* gs->generation our caches match */
+	uint64_t gs_generation;	     /* gs->generation our caches match */
 	struct hart_cache *cache;
 	struct tlb_entry *tlb; /* the TLB for the current priv/SUM */
 

@@ -7,6 +7,7 @@
 #include "cpu/mmu.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "cpu/cache.h"
 #include "cpu/trap.h"
@@ -209,26 +210,56 @@ void mmu_flush_asid(struct hart *h, uint64_t asid, bool va_all, uint64_t va)
 	}
 }
 
+/* The view's private copy of the guest page at gpa, or NULL. */
+static uint8_t *mmu_view_copy(const struct hart_view *v, uint64_t gpa)
+{
+	uint64_t page = gpa & ~PAGE_OFFSET_MASK;
+
+	for (unsigned i = 0; i < v->ncopies; i++)
+		if (v->copy_gpa[i] == page)
+			return v->copy_mem + (uint64_t)i * 4096;
+	return NULL;
+}
+
 /*
- * mmu_gpa_host() for a view (struct hart_view): reads only, changing
- * nothing; a RAM page never touched reads from the zero frame.
+ * mmu_gpa_host() for a view (struct hart_view): changing nothing of the
+ * guest; a RAM page never touched reads from the zero frame, and a store
+ * goes to the page's private copy, made on the first one.
  */
 static int mmu_gpa_view(struct hart *h, uint64_t gpa, bool write,
 			uint8_t **host, uint64_t *gpte)
 {
+	struct hart_view *v = h->view;
+	uint8_t *copy = mmu_view_copy(v, gpa), *page;
 	uint32_t frame;
 
-	if (write)
-		return -EFAULT;
+	if (copy) {
+		*host = copy + (gpa & PAGE_OFFSET_MASK);
+		*gpte = GPTE_R | GPTE_W | GPTE_X;
+		return 0;
+	}
 	if (gstage_translate(h->gs, gpa, &frame, gpte)) {
 		if (gpa - h->gs->ram_base >= h->gs->ram_size)
 			return -EFAULT;
 		frame = FRAME_ZERO;
 		*gpte = GPTE_R | GPTE_X;
 	}
-	*gpte &= ~GPTE_W;
-	*host =
-	    (uint8_t *)frame_ptr(h->gs->pool, frame) + (gpa & PAGE_OFFSET_MASK);
+	page = frame_ptr(h->gs->pool, frame);
+	if (!write) {
+		*gpte &= ~GPTE_W;
+		*host = page + (gpa & PAGE_OFFSET_MASK);
+		return 0;
+	}
+	if (v->ncopies >= v->max_copies)
+		return -EFAULT;
+	copy = v->copy_mem + (uint64_t)v->ncopies * 4096;
+	memcpy(copy, page, 4096);
+	v->copy_gpa[v->ncopies++] = gpa & ~PAGE_OFFSET_MASK;
+	/* Entries filled for loads point at the guest's frame: from now on
+	 * every access to this page must reach the copy. */
+	mmu_flush_all(h);
+	*host = copy + (gpa & PAGE_OFFSET_MASK);
+	*gpte = GPTE_R | GPTE_W | GPTE_X;
 	return 0;
 }
 
@@ -369,8 +400,9 @@ restart:;
 				goto restart; /* the PTE changed under us */
 			pte |= want;
 		}
-		/* Writes go straight to memory only once D is set. */
-		if (!(pte & PTE_D))
+		/* Writes go straight to memory only once D is set; a view
+		 * sets no bit of the guest's (its writes are private). */
+		if (!(pte & PTE_D) && !h->view)
 			ok &= ~PTE_W;
 		*allowed = ok;
 		*gpa = (PTE_PPN(pte) << 12) + (va & (span - 1));

@@ -9,8 +9,11 @@
 
 #include "cpu/mmu.h"
 
-#define PAGE_SIZE   4096u
-#define STACK_SIZE  (64u << 10)
+#define PAGE_SIZE  4096u
+#define STACK_SIZE (64u << 10)
+/* Guest pages one call may store to (private copies: struct hart_view);
+ * the kernel's helpers keep a count or two in the current task. */
+#define VIEW_COPIES 16u
 #define ECALL	    0x00000073u
 #define SSTATUS_SPP (1ull << 8)
 
@@ -22,9 +25,11 @@
 struct classify_run {
 	struct hart h;
 	struct hart_view view;
+	uint64_t copy_gpa[VIEW_COPIES];
 	const struct vmi_profile *p;
 	uint64_t ret_va, info_va, map_va, stack_top;
 	uint64_t gp, tp;
+	uint64_t private_copies; /* private copies made, over all calls */
 	char *why;
 	size_t whylen;
 };
@@ -70,8 +75,14 @@ static int classify_setup(struct classify_run *c, struct gstage *gs,
 	c->view.size =
 	    img + PAGE_SIZE + PAGE_SIZE + MEMVISOR_VMI_CHUNK + STACK_SIZE;
 	c->view.mem = aligned_alloc(PAGE_SIZE, c->view.size);
-	if (!c->view.mem)
+	c->view.copy_mem = aligned_alloc(PAGE_SIZE, VIEW_COPIES * PAGE_SIZE);
+	if (!c->view.mem || !c->view.copy_mem) {
+		free(c->view.mem);
+		free(c->view.copy_mem);
 		return classify_fail(c, -ENOMEM, "out of host memory");
+	}
+	c->view.copy_gpa = c->copy_gpa;
+	c->view.max_copies = VIEW_COPIES;
 	memset(c->view.mem, 0, c->view.size);
 	memcpy(c->view.mem, c->p->image, c->p->image_size);
 	c->ret_va = c->view.base + img;
@@ -100,6 +111,12 @@ static int classify_call(struct classify_run *c, const char *what,
 	uint64_t start = h->instret;
 	int r;
 
+	/* Each call sees the guest as it is: none of the last one's stores. */
+	if (c->view.ncopies) {
+		c->private_copies += c->view.ncopies;
+		c->view.ncopies = 0;
+		mmu_flush_all(h);
+	}
 	memset(h->x, 0, sizeof(h->x));
 	h->x[1] = c->ret_va;
 	h->x[2] = c->stack_top;
@@ -283,11 +300,13 @@ int vmi_classify(const struct vmi_profile *p, struct gstage *gs,
 		memcpy(map->bytes + (from - ram_lo), out + (from - pfn),
 		       to - from);
 	}
+	map->private_copies = c.private_copies + c.view.ncopies;
 	classify_tally(map);
 	r = vmi_map_check(map, why, whylen);
 out:
 	hart_destroy(&c.h);
 	free(c.view.mem);
+	free(c.view.copy_mem);
 	if (r)
 		vmi_map_free(map);
 	return r;

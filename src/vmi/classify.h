@@ -3,9 +3,11 @@
  * The page map of a paused Linux guest, computed from outside: memvisor's
  * CPU runs the guest kernel's introspection profile (vmi/profile.h) in the
  * guest's own kernel address space, over a read-only view of its memory
- * (struct hart_view), under an instruction budget. A store to guest memory,
- * a fault, an ecall or an exhausted budget ends the run with an error;
- * nothing of the guest changes either way.
+ * (struct hart_view), under an instruction budget. Its stores to guest
+ * memory (the kernel's helpers keep counts in the current task) go to
+ * private copies, a fresh set per call; a fault, an ecall, an exhausted
+ * budget or too many pages stored to ends the run with an error. Nothing of
+ * the guest changes either way.
  */
 #ifndef MEMVISOR_VMI_CLASSIFY_H
 #define MEMVISOR_VMI_CLASSIFY_H
@@ -30,8 +32,10 @@ struct vmi_map {
 	uint64_t min_pfn, npages;      /* the frames mapped: guest RAM */
 	uint8_t *bytes;		       /* MEMVISOR_VMI_BYTE() per frame */
 	uint64_t counts[MEMVISOR_PAGE_CLASSES]; /* frames per class */
-	uint64_t free_pages;   /* pages in free blocks: heads x 2^order */
-	uint64_t instructions; /* what the interface ran */
+	uint64_t free_pages;	 /* pages in free blocks: heads x 2^order */
+	uint64_t instructions;	 /* what the interface ran */
+	uint64_t private_copies; /* guest pages it stored to: copies, the
+				    guest's own pages untouched */
 	uint64_t tag;	/* the caller's: when it was taken (vmm: vm->resumes) */
 	bool free_only; /* frames in use are all MEMVISOR_PAGE_OTHER */
 };

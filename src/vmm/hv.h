@@ -168,6 +168,8 @@ int hv_inspect(struct hv *hv, unsigned id, bool free_only, struct vmi_map *map,
 struct hv_share_result {
 	uint64_t free_pages; /* pages the guest's kernel held free */
 	uint64_t shared;     /* of them, moved to the zero frame now */
+	uint64_t pcp_pages;  /* free too, but on the kernel's per-CPU lists,
+				not its buddy lists: not in the map */
 	uint64_t released;   /* frames given back to the pool (host) */
 	uint64_t pause_ns;   /* how long the VM stood still */
 	uint64_t identify_ns, share_ns; /* the two parts of the pause */

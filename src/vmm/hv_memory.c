@@ -137,6 +137,7 @@ static int hv_share_map(struct vm *vm, struct vmi_map *map, void *arg,
 	op->res->share_ns = hart_host_ns() - t0;
 	op->res->free_pages = st.free_pages;
 	op->res->shared = st.shared;
+	op->res->pcp_pages = map->info.pcp_pages;
 	vm->share.runs++;
 	vm->share.shared += st.shared;
 	if (r)

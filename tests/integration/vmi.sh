@@ -1,6 +1,8 @@
 #!/bin/bash
 # Introspection from outside (mechanism 3): for each Debian guest kernel,
-# 6.1 and 6.12, from the same memvisor binary:
+# the tinyconfig 6.1 and 6.12 (FLATMEM, SBI console) and the stock 6.12
+# (`make defconfig`: SPARSEMEM_VMEMMAP, SLUB, SMP on 2 VCPUs, Sv48, console
+# on ttyS0; make guest-stock), from the same memvisor binary and initramfs:
 #  - boot guest/init/vmi.c, which makes anonymous and page-cache pages;
 #    a first `ctl inspect` builds (or finds) the profile; then the guest
 #    reads the kernel's own account of every frame (/proc/kpageflags,
@@ -8,8 +10,10 @@
 #  - `memvisor ctl inspect` identifies every frame from outside (profile
 #    built from the kernel's banner, embedded config and symbols);
 #  - vmi_compare holds one against the other: per-frame agreement >= 99.9%,
-#    free pages within 0.1% of buddyinfo's;
-#  - the comparison must catch a map that is 1% wrong (the test can fail);
+#    free pages within 0.1% of buddyinfo's; on the stock kernel every frame
+#    must agree and the free pages must be buddyinfo's exactly (--exact);
+#  - the comparison must catch a map that is 1% wrong (the test can fail),
+#    and the exact one a map one frame wrong;
 #  - the guest runs on after being inspected (it prints its map and powers
 #    off), and a second inspect of the same kernel uses the cached profile;
 #  - the free-only scan (what sharing uses) finds exactly the full map's
@@ -39,14 +43,18 @@ fi
 echo "   ok   no kernel version numbers in src/"
 
 ran=0
-for v in 6.1 6.12; do
+for v in 6.1 6.12 stock; do
 	image="$build/guest/Image-$v"
 	if [ ! -e "$image" ]; then
 		echo "   skip: $image is missing (make guest-$v builds it)"
 		continue
 	fi
+	# The stock kernel is an SMP one: on two VCPUs, with per-CPU free
+	# lists and LRU batches on each.
+	exact= cpus=1
+	[ $v = stock ] && exact=--exact cpus=2
 	rm -f "$sock" "$tmp/guest.out"
-	"$mv" run --kernel "$image" --initrd "$initrd" --memory 256M \
+	"$mv" run --kernel "$image" --initrd "$initrd" --memory 256M --cpus $cpus \
 		--api-sock "$sock" --vmi-cache "$build/vmi" \
 		</dev/null >"$tmp/guest.out" 2>&1 &
 	pid=$!
@@ -80,9 +88,21 @@ for v in 6.1 6.12; do
 	wait "$pid"
 	pid=
 
-	"$compare" "$tmp/map" "$tmp/guest.out" | sed 's/^/   /'
+	"$compare" $exact "$tmp/map" "$tmp/guest.out" | sed 's/^/   /'
 	[ "${PIPESTATUS[0]}" -eq 0 ] || fail "linux $v: the page map disagrees with the kernel's"
-	echo "   ok   linux $v: page map agrees with kpageflags and buddyinfo"
+	echo "   ok   linux $v: page map agrees with kpageflags and buddyinfo${exact:+ on every frame}"
+
+	if [ -n "$exact" ]; then
+		# One frame of another class: an exact comparison fails.
+		cp "$tmp/map" "$tmp/one.map"
+		b=$(od -An -tu1 -j $((24 + 100)) -N1 "$tmp/one.map" | tr -d ' ')
+		printf "\\$(printf %o $((b == 3 ? 7 : 3)))" |
+			dd of="$tmp/one.map" bs=1 seek=$((24 + 100)) conv=notrunc status=none
+		if "$compare" $exact "$tmp/one.map" "$tmp/guest.out" >/dev/null; then
+			fail "linux $v: a page map one frame wrong passed the exact comparison"
+		fi
+		echo "   ok   linux $v: a map one frame wrong fails the exact comparison"
+	fi
 
 	# Spoil 1% of the map (700 frames become "slab", byte 3): the
 	# comparison must notice.

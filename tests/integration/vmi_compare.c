@@ -10,6 +10,9 @@
  * are within 0.1% of buddyinfo's. Prints the figures and, on failure, what
  * disagreed.
  *
+ * vmi_compare --exact MAP CONSOLE — the same, but every frame must agree
+ * and the free pages must be buddyinfo's exactly.
+ *
  * vmi_compare --free-only MAP FREE_MAP — FREE_MAP is a map of the same
  * moment taken with `inspect --free-only`: it must hold exactly MAP's free
  * blocks and holes, and "other" for every frame MAP says is in use.
@@ -123,6 +126,7 @@ int main(int argc, char **argv)
 	struct memvisor_page_map_file head;
 	unsigned long long confusion[7][7] = {{0}};
 	unsigned long long free_buddy = 0, free_map = 0, agree = 0, seen = 0;
+	double min_agreement = MIN_AGREEMENT, max_free_diff = MAX_FREE_DIFF;
 	uint8_t *map;
 	char *kernel, line[256];
 	FILE *f;
@@ -130,9 +134,15 @@ int main(int argc, char **argv)
 
 	if (argc == 4 && !strcmp(argv[1], "--free-only"))
 		return compare_free_only(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "--exact")) {
+		min_agreement = 1;
+		max_free_diff = 0;
+		argv++;
+		argc--;
+	}
 	if (argc != 3) {
 		fprintf(stderr,
-			"usage: vmi_compare MAP CONSOLE\n"
+			"usage: vmi_compare [--exact] MAP CONSOLE\n"
 			"       vmi_compare --free-only MAP FREE_MAP\n");
 		return 2;
 	}
@@ -178,13 +188,16 @@ int main(int argc, char **argv)
 						     : free_buddy - free_map) /
 					    (double)free_buddy
 				      : 1;
-	ok = seen > 0 && agreement >= MIN_AGREEMENT &&
-	     free_diff <= MAX_FREE_DIFF;
+	/* Exact is exact: counts, not a ratio rounded. */
+	ok = seen > 0 &&
+	     (min_agreement < 1 ? agreement >= min_agreement : agree == seen) &&
+	     (max_free_diff > 0 ? free_diff <= max_free_diff
+				: free_map == free_buddy && free_buddy > 0);
 	printf("frames compared %llu, agreeing %llu: %.4f%% (need %.1f%%)\n",
-	       seen, agree, 100 * agreement, 100 * MIN_AGREEMENT);
+	       seen, agree, 100 * agreement, 100 * min_agreement);
 	printf("free pages: memvisor %llu, buddyinfo %llu: off by %.4f%% "
 	       "(at most %.1f%%)\n",
-	       free_map, free_buddy, 100 * free_diff, 100 * MAX_FREE_DIFF);
+	       free_map, free_buddy, 100 * free_diff, 100 * max_free_diff);
 	printf("per class (kernel -> memvisor):");
 	for (int k = 0; k < 7; k++)
 		printf(" %c %llu/%llu", letters[k], confusion[k][k],

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "cpu/hart.h"
+#include "cpu/mmu.h"
 #include "cpu/trap.h"
 #include "mem/gmem.h"
 #include "vmi/classify.h"
@@ -554,12 +555,16 @@ static void test_map_check(void **state)
 #define WINDOW	    0x10000000ull /* outside RAM */
 #define GUEST_VALUE 0x1122334455667788ull
 
+#define VIEW_COPIES 2
+
 struct view_fixture {
 	struct frame_pool *pool;
 	struct gstage gs;
 	struct hart h;
 	struct hart_view view;
 	uint8_t window[8192];
+	uint64_t copy_gpa[VIEW_COPIES];
+	uint8_t *copy_mem;
 };
 
 static int view_setup(void **state)
@@ -587,6 +592,7 @@ static int view_teardown(void **state)
 	struct gstage *const all[] = {&fx->gs};
 	int r = gstage_check(fx->pool, all, 1, NULL, 0);
 
+	free(fx->copy_mem);
 	hart_destroy(&fx->h);
 	gstage_destroy(&fx->gs);
 	frame_pool_destroy(fx->pool);
@@ -599,6 +605,7 @@ static int view_run(struct view_fixture *fx, const uint32_t *code, size_t n,
 		    uint64_t a0, uint64_t a2)
 {
 	memcpy(fx->window, code, n * sizeof(*code));
+	hart_flush_icache(&fx->h); /* new code at the same place */
 	fx->h.pc = WINDOW;
 	fx->h.priv = PRIV_S;
 	fx->h.x[10] = a0;
@@ -607,6 +614,13 @@ static int view_run(struct view_fixture *fx, const uint32_t *code, size_t n,
 }
 
 #define LD_A1_A0   0x00053583u /* ld a1, 0(a0) */
+#define LD_A3_A0   0x00053683u /* ld a3, 0(a0) */
+#define SD_A1_A0   0x00b53023u /* sd a1, 0(a0) */
+#define LD_A3_A1   0x0005b683u /* ld a3, 0(a1) */
+#define ADDI_A1_1  0x00158593u /* addi a1, a1, 1 */
+#define SD_A3_A2   0x00d63023u /* sd a3, 0(a2) */
+#define SD_X0_A2   0x00063023u /* sd x0, 0(a2) */
+#define AMOADD_A1  0x00b5302fu /* amoadd.d x0, a1, (a0) */
 #define SD_A1_A2   0x00b63023u /* sd a1, 0(a2) */
 #define SD_X0_A0   0x00053023u /* sd x0, 0(a0) */
 #define AMOADD_A0  0x0005302fu /* amoadd.d x0, x0, (a0) */
@@ -639,6 +653,7 @@ static void test_view_reads_guest_writes_window(void **state)
 	assert_int_equal(after.leaves, before.leaves);
 }
 
+/* A view with no room for copies (max_copies 0): stores to RAM fault. */
 static void test_view_store_faults(void **state)
 {
 	struct view_fixture *fx = *state;
@@ -660,6 +675,123 @@ static void test_view_store_faults(void **state)
 	assert_int_equal(v, GUEST_VALUE);
 	assert_int_equal(fx->h.sepc, 0);
 	assert_int_equal(fx->h.scause, 0);
+}
+
+/* Give the view private copies of up to n guest pages. */
+static void view_allow_copies(struct view_fixture *fx, unsigned n)
+{
+	fx->copy_mem = aligned_alloc(4096, VIEW_COPIES * 4096);
+	assert_non_null(fx->copy_mem);
+	fx->view.copy_mem = fx->copy_mem;
+	fx->view.copy_gpa = fx->copy_gpa;
+	fx->view.max_copies = n;
+	fx->view.ncopies = 0;
+}
+
+static void test_view_store_goes_to_copy(void **state)
+{
+	struct view_fixture *fx = *state;
+	/* Load (the TLB caches the guest's page), store the value plus one,
+	 * load again, add once more atomically, load: the view reads its
+	 * own stores. */
+	static const uint32_t code[] = {LD_A1_A0,  ADDI_A1_1, SD_A1_A0,
+					AMOADD_A1, LD_A3_A0,  SD_A3_A2,
+					ECALL_INSN};
+	struct gstage_stats before, after;
+	uint64_t got, v = 0;
+
+	view_allow_copies(fx, VIEW_COPIES);
+	gstage_get_stats(&fx->gs, &before);
+	assert_int_equal(view_run(fx, code, 7, RAM_BASE + 0x100, WINDOW + 4096),
+			 HART_EXIT_ECALL);
+	memcpy(&got, fx->window + 4096, sizeof(got));
+	assert_int_equal(got, 2 * (GUEST_VALUE + 1));
+	assert_int_equal(fx->view.ncopies, 1);
+	assert_int_equal(fx->copy_gpa[0], RAM_BASE);
+	/* The guest's page is as it was; the copy has the rest of it. */
+	assert_int_equal(gmem_read(&fx->gs, RAM_BASE + 0x100, &v, sizeof(v)),
+			 0);
+	assert_int_equal(v, GUEST_VALUE);
+	memcpy(&got, fx->copy_mem + 0x100, sizeof(got));
+	assert_int_equal(got, 2 * (GUEST_VALUE + 1));
+
+	/* A page never touched: its copy starts as zeros, and the guest's
+	 * stays unpopulated. */
+	assert_int_equal(
+	    view_run(fx, code, 7, RAM_BASE + 0x80000, WINDOW + 4096),
+	    HART_EXIT_ECALL);
+	memcpy(&got, fx->window + 4096, sizeof(got));
+	assert_int_equal(got, 2);
+	assert_int_equal(fx->view.ncopies, 2);
+	gstage_get_stats(&fx->gs, &after);
+	assert_int_equal(after.populated, before.populated);
+	assert_int_equal(after.leaves, before.leaves);
+	assert_int_equal(gmem_read(&fx->gs, RAM_BASE + 0x80000, &v, sizeof(v)),
+			 0);
+	assert_int_equal(v, 0);
+}
+
+/* Once a page is copied, every virtual address of it reaches the copy,
+ * also one whose translation the TLB held before the store. */
+static void test_view_copy_reached_through_alias(void **state)
+{
+	struct view_fixture *fx = *state;
+	static const uint32_t code[] = {LD_A3_A1, SD_X0_A0, LD_A3_A1, SD_A3_A2,
+					ECALL_INSN};
+	const uint64_t root = RAM_BASE + 0x10000, l1 = root + 0x1000;
+	const uint64_t l0 = l1 + 0x1000, alias = 0xc0001000ull;
+	/* Sv39: VA 2 GiB -> RAM (a gigapage), and VA 3 GiB + 4 KiB -> RAM's
+	 * first page (a 4 KiB page: another TLB entry). RWX, A and D. */
+	uint64_t leaf = ((RAM_BASE >> 12) << 10) | 0xcf, v = 0;
+	uint64_t to_l1 = ((l1 >> 12) << 10) | 1, to_l0 = ((l0 >> 12) << 10) | 1;
+
+	assert_int_equal(gmem_write(&fx->gs, root + 2 * 8, &leaf, 8), 0);
+	assert_int_equal(gmem_write(&fx->gs, root + 3 * 8, &to_l1, 8), 0);
+	assert_int_equal(gmem_write(&fx->gs, l1, &to_l0, 8), 0);
+	assert_int_equal(gmem_write(&fx->gs, l0 + 8, &leaf, 8), 0);
+	fx->h.satp = (8ull << 60) | (root >> 12);
+	view_allow_copies(fx, VIEW_COPIES);
+	memset(fx->window + 4096, 0xff, 8);
+	fx->h.x[11] = alias + 0x100;
+	mmu_select_tlb(&fx->h);
+	assert_int_equal(view_run(fx, code, 5, RAM_BASE + 0x100, WINDOW + 4096),
+			 HART_EXIT_ECALL);
+	memcpy(&v, fx->window + 4096, sizeof(v));
+	assert_int_equal(v, 0);
+	assert_int_equal(fx->view.ncopies, 1);
+	assert_int_equal(gmem_read(&fx->gs, RAM_BASE + 0x100, &v, sizeof(v)),
+			 0);
+	assert_int_equal(v, GUEST_VALUE);
+}
+
+static void test_view_copies_run_out(void **state)
+{
+	struct view_fixture *fx = *state;
+	static const uint32_t code[] = {SD_X0_A0, SD_X0_A2, ECALL_INSN};
+	uint64_t v = 0;
+
+	view_allow_copies(fx, 1);
+	assert_int_equal(
+	    view_run(fx, code, 3, RAM_BASE + 0x100, RAM_BASE + 0x2000),
+	    HART_EXIT_FAULT);
+	assert_int_equal(fx->view.cause, CAUSE_STORE_ACCESS);
+	assert_int_equal(fx->view.tval, RAM_BASE + 0x2000);
+	assert_int_equal(fx->view.epc, WINDOW + 4);
+	assert_int_equal(fx->view.ncopies, 1);
+	assert_int_equal(gmem_read(&fx->gs, RAM_BASE + 0x100, &v, sizeof(v)),
+			 0);
+	assert_int_equal(v, GUEST_VALUE);
+
+	/* Copies dropped (and the TLB flushed): the view reads the guest's
+	 * page again. */
+	static const uint32_t load[] = {LD_A1_A0, SD_A1_A2, ECALL_INSN};
+	fx->view.ncopies = 0;
+	mmu_flush_all(&fx->h);
+	memset(fx->window + 4096, 0xff, 8);
+	assert_int_equal(view_run(fx, load, 3, RAM_BASE + 0x100, WINDOW + 4096),
+			 HART_EXIT_ECALL);
+	memcpy(&v, fx->window + 4096, sizeof(v));
+	assert_int_equal(v, GUEST_VALUE);
 }
 
 static void test_view_load_outside_ram_faults(void **state)
@@ -699,6 +831,13 @@ int main(void)
 					    view_setup, view_teardown),
 	    cmocka_unit_test_setup_teardown(test_view_store_faults, view_setup,
 					    view_teardown),
+	    cmocka_unit_test_setup_teardown(test_view_store_goes_to_copy,
+					    view_setup, view_teardown),
+	    cmocka_unit_test_setup_teardown(
+		test_view_copy_reached_through_alias, view_setup,
+		view_teardown),
+	    cmocka_unit_test_setup_teardown(test_view_copies_run_out,
+					    view_setup, view_teardown),
 	    cmocka_unit_test_setup_teardown(test_view_load_outside_ram_faults,
 					    view_setup, view_teardown),
 	    cmocka_unit_test_setup_teardown(test_view_budget, view_setup,
