@@ -25,6 +25,9 @@
 
 #define USERNET_TX_PENDING 256	       /* frames from the guest not yet input */
 #define USERNET_GUEST_ADDR 0x0a00020fu /* 10.0.2.15 */
+/* Instances the hub keeps made ahead: slirp_new() touches ~100 KiB of
+ * fresh memory, tens of microseconds a clone would otherwise wait. */
+#define USERNET_SPARE 8
 
 struct usernet_timer {
 	struct usernet_timer *next;
@@ -63,6 +66,8 @@ struct usernet_hub {
 	pthread_t thread;
 	int efd; /* wakes it: an instance added, frames queued */
 	struct usernet *list;
+	struct usernet *spare; /* made ahead, not on the list */
+	unsigned nspare;
 	/* The hub thread's own. */
 	struct pollfd *pfd;
 	unsigned npfd, cap;
@@ -269,6 +274,70 @@ static void usernet_input(struct usernet *u, bool input)
 	}
 }
 
+/* A new instance, not on the hub's list, with no receiver yet; NULL when
+ * out of memory or libslirp refuses. */
+static struct usernet *usernet_alloc(void)
+{
+	const SlirpConfig cfg = {
+	    .version = 4,
+	    .in_enabled = true,
+	    .vnetwork.s_addr = htonl(0x0a000200u), /* 10.0.2.0 */
+	    .vnetmask.s_addr = htonl(0xffffff00u), /* /24 */
+	    .vhost.s_addr = htonl(0x0a000202u),	   /* 10.0.2.2 */
+	    .vdhcp_start.s_addr = htonl(USERNET_GUEST_ADDR),
+	    .vnameserver.s_addr = htonl(0x0a000203u), /* 10.0.2.3 */
+	    .vhostname = "memvisor",
+	    .if_mtu = 1500,
+	    .if_mru = 1500,
+	};
+	struct usernet *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	u->tail = &u->head;
+	pthread_mutex_init(&u->lock, NULL);
+	u->slirp = slirp_new(&cfg, &usernet_callbacks, u);
+	if (!u->slirp) {
+		pthread_mutex_destroy(&u->lock);
+		free(u);
+		return NULL;
+	}
+	return u;
+}
+
+/* Free an instance off the list (its forwards go with slirp). Hub lock
+ * held. */
+static void usernet_free(struct usernet *u)
+{
+	slirp_cleanup(u->slirp);
+	while (u->timers)
+		usernet_cb_timer_free(u->timers, u);
+	usernet_input(u, false); /* frees what is left */
+	pthread_mutex_destroy(&u->lock);
+	free(u);
+}
+
+/*
+ * Hub lock held: make spares up to USERNET_SPARE, each made with the lock
+ * dropped (slirp_new() of an instance nobody else sees; libslirp's own
+ * globals are set up by the first instance, made under the lock).
+ */
+static void usernet_refill(struct usernet_hub *h)
+{
+	while (h->nspare < USERNET_SPARE) {
+		struct usernet *u;
+
+		pthread_mutex_unlock(&h->lock);
+		u = usernet_alloc();
+		pthread_mutex_lock(&h->lock);
+		if (!u)
+			return;
+		u->next = h->spare;
+		h->spare = u;
+		h->nspare++;
+	}
+}
+
 /*
  * The hub: each round, every instance's frames, timers and poll entries
  * (lock held), one poll() over all of them (lock dropped), then slirp's
@@ -289,6 +358,7 @@ static void *usernet_hub_main(void *arg)
 		if (read(h->efd, &v, sizeof(v)) < 0) {
 			/* EAGAIN: nobody woke it */
 		}
+		usernet_refill(h);
 		h->round++;
 		h->npfd = 1;
 		h->pfd[0] = (struct pollfd){.fd = h->efd, .events = POLLIN};
@@ -425,18 +495,6 @@ int usernet_create(const struct usernet_fwd *fwd, unsigned nfwd,
 		   usernet_rx_fn rx, void *opaque, struct usernet **out,
 		   char *why, size_t whylen)
 {
-	SlirpConfig cfg = {
-	    .version = 4,
-	    .in_enabled = true,
-	    .vnetwork.s_addr = htonl(0x0a000200u), /* 10.0.2.0 */
-	    .vnetmask.s_addr = htonl(0xffffff00u), /* /24 */
-	    .vhost.s_addr = htonl(0x0a000202u),	   /* 10.0.2.2 */
-	    .vdhcp_start.s_addr = htonl(USERNET_GUEST_ADDR),
-	    .vnameserver.s_addr = htonl(0x0a000203u), /* 10.0.2.3 */
-	    .vhostname = "memvisor",
-	    .if_mtu = 1500,
-	    .if_mru = 1500,
-	};
 	struct usernet_hub *h = &usernet_hub;
 	struct usernet *u;
 	int r;
@@ -445,29 +503,31 @@ int usernet_create(const struct usernet_fwd *fwd, unsigned nfwd,
 		snprintf(why, whylen, "at most %u hostfwd", USERNET_MAX_FWDS);
 		return -EINVAL;
 	}
-	u = calloc(1, sizeof(*u));
-	if (!u)
-		return -ENOMEM;
-	u->rx = rx;
-	u->opaque = opaque;
-	u->tail = &u->head;
-	pthread_mutex_init(&u->lock, NULL);
 	pthread_mutex_lock(&h->lock);
 	r = usernet_hub_start(why, whylen);
 	if (r)
 		goto err_unlock;
-	u->slirp = slirp_new(&cfg, &usernet_callbacks, u);
-	if (!u->slirp) {
+	u = h->spare;
+	if (u) {
+		h->spare = u->next;
+		h->nspare--;
+	} else {
+		u = usernet_alloc();
+	}
+	if (!u) {
 		r = -ENOMEM;
 		snprintf(why, whylen,
-			 "user network: libslirp refused to start");
+			 "user network: out of memory, or libslirp refused to "
+			 "start");
 		goto err_unlock;
 	}
+	u->rx = rx;
+	u->opaque = opaque;
 	for (unsigned i = 0; i < nfwd; i++) {
 		u->fwd[i] = fwd[i];
 		r = usernet_add_fwd(u, &u->fwd[i], why, whylen);
 		if (r)
-			goto err_slirp;
+			goto err_free;
 		u->nfwd++;
 	}
 	u->next = h->list;
@@ -476,18 +536,14 @@ int usernet_create(const struct usernet_fwd *fwd, unsigned nfwd,
 	u->pprev = &h->list;
 	h->list = u;
 	pthread_mutex_unlock(&h->lock);
-	usernet_wake();
+	usernet_wake(); /* it polls u from now on, and makes a spare */
 	*out = u;
 	return 0;
 
-err_slirp:
-	slirp_cleanup(u->slirp);
-	while (u->timers)
-		usernet_cb_timer_free(u->timers, u);
+err_free:
+	usernet_free(u);
 err_unlock:
 	pthread_mutex_unlock(&h->lock);
-	pthread_mutex_destroy(&u->lock);
-	free(u);
 	return r;
 }
 
@@ -501,13 +557,8 @@ void usernet_destroy(struct usernet *u)
 	*u->pprev = u->next;
 	if (u->next)
 		u->next->pprev = u->pprev;
-	slirp_cleanup(u->slirp);
-	while (u->timers)
-		usernet_cb_timer_free(u->timers, u);
+	usernet_free(u);
 	pthread_mutex_unlock(&h->lock);
-	usernet_input(u, false); /* frees what is left */
-	pthread_mutex_destroy(&u->lock);
-	free(u);
 }
 
 unsigned usernet_fwds(const struct usernet *u,
