@@ -68,6 +68,7 @@ struct usernet_hub {
 	struct usernet *list;
 	struct usernet *spare; /* made ahead, not on the list */
 	unsigned nspare;
+	unsigned next_port; /* where the search for a free port goes on */
 	/* The hub thread's own. */
 	struct pollfd *pfd;
 	unsigned npfd, cap;
@@ -444,51 +445,47 @@ const struct virtio_net_backend_ops usernet_backend_ops = {
     .send = usernet_send,
 };
 
-/* A free port on addr for fwd (TCP or UDP), or whether fwd's is free. */
-static int usernet_probe_port(struct usernet_fwd *fwd)
-{
-	struct sockaddr_in sa = {
-	    .sin_family = AF_INET,
-	    .sin_addr.s_addr = htonl(fwd->host_addr),
-	    .sin_port = htons(fwd->host_port),
-	};
-	socklen_t len = sizeof(sa);
-	int one = 1, r = 0;
-	int fd = socket(AF_INET, fwd->udp ? SOCK_DGRAM : SOCK_STREAM, 0);
+/* Where a forward without a host port looks for one: the range Linux
+ * hands out ephemeral ports from by default. */
+#define USERNET_PORT_FIRST 32768u
+#define USERNET_PORT_COUNT 28232u
+#define USERNET_PORT_TRIES 64
 
-	if (fd < 0)
-		return -errno;
-	/* As slirp's own listener does: a port in TIME_WAIT is free. */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    getsockname(fd, (struct sockaddr *)&sa, &len))
-		r = -errno;
-	else
-		fwd->host_port = ntohs(sa.sin_port);
-	close(fd);
-	return r;
-}
-
+/*
+ * Hub lock held: the forward fwd on u. A host port of 0 becomes the first
+ * candidate slirp can listen on, from where the last search stopped (no
+ * probe socket: the listener itself is the test, so no other program can
+ * take the port in between); a given port is used as it is.
+ */
 static int usernet_add_fwd(struct usernet *u, struct usernet_fwd *fwd,
 			   char *why, size_t whylen)
 {
+	struct usernet_hub *h = &usernet_hub;
 	struct in_addr host = {.s_addr = htonl(fwd->host_addr)};
 	struct in_addr guest = {.s_addr = htonl(USERNET_GUEST_ADDR)};
+	bool any = !fwd->host_port;
 	char desc[64];
-	int r;
 
-	r = usernet_probe_port(fwd);
-	if (!r && slirp_add_hostfwd(u->slirp, fwd->udp, host, fwd->host_port,
-				    guest, fwd->guest_port) < 0)
-		r = -EADDRINUSE;
-	if (r) {
-		usernet_format_fwd(fwd, desc, sizeof(desc));
-		snprintf(why, whylen,
-			 "hostfwd=%s: cannot listen on the host port: %s "
-			 "(choose another port)",
-			 desc, strerror(-r));
+	if (!h->next_port)
+		h->next_port = (unsigned)getpid() * 7919u % USERNET_PORT_COUNT;
+	for (unsigned i = 0; i < (any ? USERNET_PORT_TRIES : 1); i++) {
+		if (any) {
+			fwd->host_port =
+			    (uint16_t)(USERNET_PORT_FIRST + h->next_port);
+			h->next_port = (h->next_port + 1) % USERNET_PORT_COUNT;
+		}
+		if (slirp_add_hostfwd(u->slirp, fwd->udp, host, fwd->host_port,
+				      guest, fwd->guest_port) == 0)
+			return 0;
 	}
-	return r;
+	if (any)
+		fwd->host_port = 0;
+	usernet_format_fwd(fwd, desc, sizeof(desc));
+	snprintf(why, whylen,
+		 "hostfwd=%s: cannot listen on the host port: %s (choose "
+		 "another port)",
+		 desc, strerror(EADDRINUSE));
+	return -EADDRINUSE;
 }
 
 int usernet_create(const struct usernet_fwd *fwd, unsigned nfwd,
