@@ -26,7 +26,10 @@
 #define USERNET_TX_PENDING 256	       /* frames from the guest not yet input */
 #define USERNET_GUEST_ADDR 0x0a00020fu /* 10.0.2.15 */
 /* Instances the hub keeps made ahead: slirp_new() touches ~100 KiB of
- * fresh memory, tens of microseconds a clone would otherwise wait. */
+ * fresh memory and each forward's listener costs a few system calls, tens
+ * of microseconds a clone would otherwise wait. Spares are made with the
+ * forwards of the last instance made that asked for free host ports (the
+ * clones of one VM all do), listening on free ports of their own. */
 #define USERNET_SPARE 8
 
 struct usernet_timer {
@@ -61,7 +64,8 @@ struct usernet {
 
 /* The thread that serves every instance. */
 struct usernet_hub {
-	pthread_mutex_t lock; /* the list, and every call into libslirp */
+	pthread_mutex_t lock;	   /* the list, and every call into libslirp */
+	pthread_cond_t next_round; /* broadcast when a round starts */
 	bool started;
 	pthread_t thread;
 	int efd; /* wakes it: an instance added, frames queued */
@@ -69,6 +73,9 @@ struct usernet_hub {
 	struct usernet *spare; /* made ahead, not on the list */
 	unsigned nspare;
 	unsigned next_port; /* where the search for a free port goes on */
+	/* The spares' forwards (host ports 0: free ones). */
+	struct usernet_fwd tmpl[USERNET_MAX_FWDS];
+	unsigned ntmpl;
 	/* The hub thread's own. */
 	struct pollfd *pfd;
 	unsigned npfd, cap;
@@ -77,6 +84,7 @@ struct usernet_hub {
 
 static struct usernet_hub usernet_hub = {
     .lock = PTHREAD_MUTEX_INITIALIZER,
+    .next_round = PTHREAD_COND_INITIALIZER,
     .efd = -1,
 };
 
@@ -323,8 +331,13 @@ static void usernet_free(struct usernet *u)
  * dropped (slirp_new() of an instance nobody else sees; libslirp's own
  * globals are set up by the first instance, made under the lock).
  */
+static int usernet_add_fwd(struct usernet *u, struct usernet_fwd *fwd,
+			   char *why, size_t whylen);
+
 static void usernet_refill(struct usernet_hub *h)
 {
+	char why[128];
+
 	while (h->nspare < USERNET_SPARE) {
 		struct usernet *u;
 
@@ -333,10 +346,81 @@ static void usernet_refill(struct usernet_hub *h)
 		pthread_mutex_lock(&h->lock);
 		if (!u)
 			return;
+		for (unsigned i = 0; i < h->ntmpl; i++) {
+			u->fwd[i] = h->tmpl[i];
+			if (usernet_add_fwd(u, &u->fwd[i], why, sizeof(why)))
+				break;
+			u->nfwd++;
+		}
+		if (u->nfwd != h->ntmpl) {
+			usernet_free(u);
+			return;
+		}
 		u->next = h->spare;
 		h->spare = u;
 		h->nspare++;
 	}
+}
+
+/* Whether an instance with the forwards have[0..nhave-1] serves a request
+ * for fwd[0..nfwd-1]: the same forwards where those ask for free host
+ * ports, none where they name ports. */
+static bool usernet_fits(const struct usernet_fwd *have, unsigned nhave,
+			 const struct usernet_fwd *fwd, unsigned nfwd)
+{
+	bool any = true;
+
+	for (unsigned i = 0; i < nfwd; i++)
+		any &= !fwd[i].host_port;
+	if (!any)
+		return !nhave;
+	if (nhave != nfwd)
+		return false;
+	for (unsigned i = 0; i < nfwd; i++)
+		if (have[i].udp != fwd[i].udp ||
+		    have[i].host_addr != fwd[i].host_addr ||
+		    have[i].guest_port != fwd[i].guest_port)
+			return false;
+	return true;
+}
+
+/*
+ * Hub lock held: the spare that fits fwd (NULL: none). Forwards asking
+ * for free ports become the template of the spares made from now on; the
+ * spares made for another template go.
+ */
+static struct usernet *usernet_take_spare(struct usernet_hub *h,
+					  const struct usernet_fwd *fwd,
+					  unsigned nfwd)
+{
+	struct usernet *u, *v, **p;
+	bool any = nfwd > 0;
+
+	for (unsigned i = 0; i < nfwd; i++)
+		any &= !fwd[i].host_port;
+	if (any && !usernet_fits(h->tmpl, h->ntmpl, fwd, nfwd)) {
+		memcpy(h->tmpl, fwd, nfwd * sizeof(*fwd));
+		h->ntmpl = nfwd;
+	}
+	for (p = &h->spare; (u = *p); p = &u->next)
+		if (usernet_fits(u->fwd, u->nfwd, fwd, nfwd))
+			break;
+	if (u) {
+		*p = u->next;
+		h->nspare--;
+	}
+	/* Spares of an old template would hold their ports for nothing. */
+	if (any)
+		for (p = &h->spare; (v = *p);) {
+			if (usernet_fits(v->fwd, v->nfwd, h->tmpl, h->ntmpl)) {
+				p = &v->next;
+				continue;
+			}
+			*p = v->next;
+			h->nspare--;
+			usernet_free(v);
+		}
+	return u;
 }
 
 /*
@@ -361,6 +445,7 @@ static void *usernet_hub_main(void *arg)
 		}
 		usernet_refill(h);
 		h->round++;
+		pthread_cond_broadcast(&h->next_round);
 		h->npfd = 1;
 		h->pfd[0] = (struct pollfd){.fd = h->efd, .events = POLLIN};
 		for (struct usernet *u = h->list; u; u = u->next) {
@@ -504,13 +589,9 @@ int usernet_create(const struct usernet_fwd *fwd, unsigned nfwd,
 	r = usernet_hub_start(why, whylen);
 	if (r)
 		goto err_unlock;
-	u = h->spare;
-	if (u) {
-		h->spare = u->next;
-		h->nspare--;
-	} else {
+	u = usernet_take_spare(h, fwd, nfwd);
+	if (!u)
 		u = usernet_alloc();
-	}
 	if (!u) {
 		r = -ENOMEM;
 		snprintf(why, whylen,
@@ -520,7 +601,8 @@ int usernet_create(const struct usernet_fwd *fwd, unsigned nfwd,
 	}
 	u->rx = rx;
 	u->opaque = opaque;
-	for (unsigned i = 0; i < nfwd; i++) {
+	/* A spare made for this template has its forwards already. */
+	for (unsigned i = u->nfwd; i < nfwd; i++) {
 		u->fwd[i] = fwd[i];
 		r = usernet_add_fwd(u, &u->fwd[i], why, whylen);
 		if (r)
@@ -547,6 +629,7 @@ err_unlock:
 void usernet_destroy(struct usernet *u)
 {
 	struct usernet_hub *h = &usernet_hub;
+	uint64_t round;
 
 	if (!u)
 		return;
@@ -555,6 +638,13 @@ void usernet_destroy(struct usernet *u)
 	if (u->next)
 		u->next->pprev = u->pprev;
 	usernet_free(u);
+	/* A poll() in progress holds u's sockets open (its listeners still
+	 * accept) until it returns: wait for the next round, which polls
+	 * without them, so that u's host ports are free when this returns. */
+	round = h->round;
+	usernet_wake();
+	while (h->started && h->round == round)
+		pthread_cond_wait(&h->next_round, &h->lock);
 	pthread_mutex_unlock(&h->lock);
 }
 
