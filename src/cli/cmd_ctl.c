@@ -198,8 +198,9 @@ static void ctl_print_list(const struct ctl_args *a, json_t *reply)
 	free(t.cells);
 }
 
-/* The net object of stats as rows "net.rx_packets" ..., hostfwd joined. */
-static void ctl_stats_net(struct ctl_table *t, json_t *net)
+/* An object of stats (net, cpu) as rows "net.rx_packets" ..., hostfwd
+ * joined. */
+static void ctl_stats_net(struct ctl_table *t, const char *prefix, json_t *net)
 {
 	const char *key;
 	json_t *v;
@@ -209,7 +210,7 @@ static void ctl_stats_net(struct ctl_table *t, json_t *net)
 		char name[40], val[160] = "";
 		const char *row[] = {name, val};
 
-		snprintf(name, sizeof(name), "net.%s", key);
+		snprintf(name, sizeof(name), "%s.%s", prefix, key);
 		if (json_is_integer(v))
 			snprintf(val, sizeof(val), "%lld",
 				 (long long)json_integer_value(v));
@@ -241,8 +242,9 @@ static void ctl_print_stats(const struct ctl_args *a, json_t *reply)
 
 		if (!strcmp(key, "ok"))
 			continue;
-		if (!strcmp(key, "net") && json_is_object(v)) {
-			ctl_stats_net(&t, v);
+		if ((!strcmp(key, "net") || !strcmp(key, "cpu")) &&
+		    json_is_object(v)) {
+			ctl_stats_net(&t, key, v);
 			continue;
 		}
 		if (json_is_integer(v) &&

@@ -8,6 +8,7 @@
 
 #include "cpu/cache.h"
 #include "cpu/decode.h"
+#include "cpu/jit/jit.h"
 #include "cpu/trap.h"
 
 /* Instructions between looks at the host clock for the timer. */
@@ -30,6 +31,7 @@ void hart_init(struct hart *h, unsigned id, struct gstage *gs,
 	h->time_base_ns = time_base_ns;
 	h->priv = PRIV_S;
 	h->isa = ISA_IMPLEMENTED;
+	h->tier = hart_default_tier();
 	/* Every counter readable from U-mode, as the SBI firmware of other
 	 * platforms (OpenSBI) leaves it: Linux never writes scounteren, and
 	 * its vDSO reads time in U-mode. */
@@ -38,6 +40,11 @@ void hart_init(struct hart *h, unsigned id, struct gstage *gs,
 	h->timecmp = UINT64_MAX;
 	atomic_init(&h->sip, 0);
 	atomic_init(&h->requests, 0);
+}
+
+enum hart_tier hart_default_tier(void)
+{
+	return jit_supported() ? HART_TIER_JIT : HART_TIER_INTERP;
 }
 
 void hart_copy_state(struct hart *dst, const struct hart *src)
@@ -59,6 +66,8 @@ void hart_copy_state(struct hart *dst, const struct hart *src)
 	dst->scounteren = src->scounteren;
 	dst->senvcfg = src->senvcfg;
 	dst->isa = src->isa;
+	dst->tier = src->tier;
+	dst->jit_threshold = src->jit_threshold;
 	dst->asid_bits = src->asid_bits;
 	dst->timecmp = src->timecmp;
 	dst->instret = src->instret;
@@ -70,6 +79,10 @@ void hart_copy_state(struct hart *dst, const struct hart *src)
 void hart_destroy(struct hart *h)
 {
 	if (h->cache) {
+		if (h->cache->jit) {
+			jit_destroy(h->cache->jit);
+			free(h->cache->jit);
+		}
 		block_cache_destroy(&h->cache->blocks);
 		free(h->cache);
 		h->cache = NULL;
@@ -114,6 +127,16 @@ static int hart_cache_alloc(struct hart *h)
 		c->slots[i].stamp = 0;
 		c->slots[i].span = 4096;
 		c->slots[i].nsuper = 0;
+	}
+	/* Without a code cache (the host refuses one) the hart interprets. */
+	c->jit = NULL;
+	if (h->tier == HART_TIER_JIT) {
+		c->jit = malloc(sizeof(*c->jit));
+		if (c->jit &&
+		    jit_init(c->jit, h->jit_threshold, &h->tier_stats)) {
+			free(c->jit);
+			c->jit = NULL;
+		}
 	}
 	h->cache = c;
 	mmu_select_tlb(h);
@@ -225,6 +248,24 @@ static int hart_step_crossing(struct hart *h)
 	return r == 0 ? EXEC_BLOCK_END : r;
 }
 
+/*
+ * Run block b: its translation if it has one, else interpreted, translated
+ * first once it is hot. A translation that flushes the caches (a full
+ * code cache) leaves b intact for this one run: the caller's epoch tells
+ * it b is gone.
+ */
+static inline int hart_exec(struct hart *h, struct block *b)
+{
+	struct jit *jit = h->cache->jit;
+
+	if (b->code)
+		return jit_run(h, b);
+	if (jit && ++b->hits == jit->threshold &&
+	    jit_translate(jit, &h->cache->blocks, b) == 0)
+		return jit_run(h, b);
+	return block_exec(h, b);
+}
+
 /* Host address of the code at h->pc, or a handler result after a fault. */
 static inline int hart_fetch(struct hart *h, const uint8_t **code)
 {
@@ -286,7 +327,8 @@ int hart_run(struct hart *h, uint64_t budget)
 
 			prev = (struct block *)b;
 			epoch = bc->flushes;
-			r = b ? block_exec(h, b) : hart_step_crossing(h);
+			r = b ? hart_exec(h, (struct block *)b)
+			      : hart_step_crossing(h);
 		}
 		if (r > EXEC_BLOCK_END)
 			return r;

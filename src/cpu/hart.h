@@ -34,6 +34,22 @@ enum hart_priv {
 	PRIV_S = 1,
 };
 
+/* How a hart runs guest code (--cpu-tier). */
+enum hart_tier {
+	HART_TIER_DEFAULT, /* in a configuration: hart_default_tier() */
+	HART_TIER_INTERP,  /* decoded blocks, interpreted (every host) */
+	HART_TIER_JIT,	   /* hot blocks translated to x86-64 (cpu/jit/) */
+};
+
+/* What a hart's translating tier has done (all zero under the
+ * interpreter), for `ctl stats`. Written by the hart's thread only. */
+struct hart_tier_stats {
+	uint64_t blocks;       /* blocks translated */
+	uint64_t code_bytes;   /* bytes of host code written, all in all */
+	uint64_t flushes;      /* times the code cache was emptied */
+	uint64_t translate_ns; /* host time spent translating */
+};
+
 /* Why hart_run() returned. Values >= 2: see cpu/exec.h. */
 enum hart_exit {
 	HART_EXIT_BUDGET = 2, /* ran its budget of instructions */
@@ -94,7 +110,12 @@ struct hart {
 	uint64_t stvec, sepc, scause, stval, sscratch, satp;
 	uint64_t scounteren, senvcfg;
 
-	isa_set isa;	    /* what this hart implements (cpu/isa.h) */
+	isa_set isa; /* what this hart implements (cpu/isa.h) */
+	/* The tier it runs with; read when its caches are set up (its
+	 * first run), HART_TIER_INTERP on hosts without a translator. */
+	enum hart_tier tier;
+	uint32_t jit_threshold; /* runs before translation; 0: the default */
+	struct hart_tier_stats tier_stats;
 	unsigned asid_bits; /* ASIDLEN of satp: ISA_ASID_BITS or 0 */
 
 	uint64_t
@@ -108,7 +129,7 @@ struct hart {
 
 	struct gstage *gs;
 	const struct mmio_bus *mmio; /* the VM's devices; NULL: none */
-	uint64_t gs_generation; /* gs->generation our caches match */
+	uint64_t gs_generation;	     /* gs->generation our caches match */
 	struct hart_cache *cache;
 	struct tlb_entry *tlb; /* the TLB for the current priv/SUM */
 
@@ -134,11 +155,17 @@ void hart_init(struct hart *h, unsigned id, struct gstage *gs,
 
 /*
  * Make dst (initialised with hart_init()) architecturally identical to src:
- * registers, pc, privilege, CSRs, timer, pending interrupts. Caches are not
- * copied (dst builds its own on its first run); no LR reservation carries
- * over. src must not be running.
+ * registers, pc, privilege, CSRs, timer, pending interrupts; and its tier.
+ * Caches are not copied (dst builds its own on its first run); no LR
+ * reservation carries over. src must not be running.
  */
 void hart_copy_state(struct hart *dst, const struct hart *src);
+
+/*
+ * The tier a hart gets from hart_init(): HART_TIER_JIT where this build has
+ * a translator (x86-64 hosts), else HART_TIER_INTERP.
+ */
+enum hart_tier hart_default_tier(void);
 
 /* Free the caches of h. h may be initialised again. */
 void hart_destroy(struct hart *h);

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+#include "cpu/jit/jit.h"
+
+#include <errno.h>
+
+#include "cpu/hart.h"
+#include "cpu/jit/translate.h"
+
+bool jit_supported(void)
+{
+#if defined(__x86_64__)
+	return true;
+#else
+	return false;
+#endif
+}
+
+int jit_init(struct jit *j, uint32_t threshold, struct hart_tier_stats *stats)
+{
+	if (!jit_supported())
+		return -ENOTSUP;
+	j->epoch = 0;
+	j->threshold = threshold ? threshold : JIT_THRESHOLD;
+	j->stats = stats;
+	return codecache_init(&j->cc, JIT_CACHE_SIZE);
+}
+
+void jit_destroy(struct jit *j)
+{
+	codecache_destroy(&j->cc);
+}
+
+int jit_translate(struct jit *j, struct block_cache *bc, struct block *b)
+{
+	uint64_t t0 = hart_host_ns();
+	struct x86_buf buf;
+	void *code;
+	int r;
+
+	/* The blocks the code was made for are gone: so is the code. */
+	if (j->epoch != bc->flushes) {
+		if (j->cc.used)
+			codecache_flush(&j->cc);
+		j->epoch = bc->flushes;
+	}
+	codecache_begin(&j->cc, &buf);
+	r = translate_block(&buf, b);
+	if (r)
+		goto out;
+	code = codecache_commit(&j->cc, &buf);
+	if (!code) {
+		/* Full: every block's code goes, and so every block. */
+		codecache_flush(&j->cc);
+		block_cache_flush(bc);
+		j->epoch = bc->flushes;
+		r = -ENOSPC;
+		goto out;
+	}
+	b->code = code;
+	j->stats->blocks++;
+	j->stats->code_bytes += x86_buf_len(&buf);
+out:
+	j->stats->flushes = j->cc.flushes;
+	j->stats->translate_ns += hart_host_ns() - t0;
+	return r;
+}

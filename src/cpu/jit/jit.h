@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The translating CPU tier (x86-64 hosts): decoded blocks (cpu/block.h)
+ * that have run JIT_THRESHOLD times are translated to host code in the
+ * hart's code cache (cpu/jit/codecache.h), and hart_run() calls the
+ * translation instead of interpreting the block.
+ *
+ * A translation does exactly what block_exec() does: the common integer
+ * instructions are native code on the guest registers in struct hart, and
+ * every other instruction is a call of its interpreter handler with its
+ * struct insn, whose result is checked as block_exec() checks it. So
+ * h->pc holds the block's address while it runs, h->instret grows by the
+ * instructions executed when the block ends, and the architectural state
+ * at any trap is the interpreter's.
+ *
+ * Translations live exactly as long as their blocks: they point into the
+ * block cache's insn arrays, so a block cache flush (fence.i, a G-stage
+ * generation change, a full arena) ends them too, and a full code cache
+ * flushes the block cache.
+ */
+#ifndef MEMVISOR_CPU_JIT_JIT_H
+#define MEMVISOR_CPU_JIT_JIT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cpu/block.h"
+#include "cpu/jit/codecache.h"
+
+/* Interpreted runs of a block before it is translated. */
+#define JIT_THRESHOLD 16
+
+/* Bytes of code cache per hart. */
+#define JIT_CACHE_SIZE (16u << 20)
+
+struct jit {
+	struct codecache cc;
+	uint64_t epoch;	    /* the block cache's flush count the code matches */
+	uint32_t threshold; /* interpreted runs before a block is translated */
+	struct hart_tier_stats *stats; /* the hart's, counted into */
+};
+
+/* A translation: runs its block on h; returns what block_exec() would. */
+typedef int (*jit_code_fn)(struct hart *h);
+
+/* True when this build can run translated code (an x86-64 host). */
+bool jit_supported(void);
+
+/*
+ * Set up j with an empty code cache, to translate blocks on their
+ * threshold-th run (0: JIT_THRESHOLD; 1: at once), counting what it does
+ * into *stats. Returns 0, -ENOTSUP on a host the tier does not support, or
+ * another negative errno (see codecache_init()).
+ */
+int jit_init(struct jit *j, uint32_t threshold, struct hart_tier_stats *stats);
+
+/* Free j's code cache. */
+void jit_destroy(struct jit *j);
+
+/*
+ * Translate b, a block of bc, and set b->code. Returns 0; -ENOSPC when the
+ * code cache was full (both caches are flushed then: b no longer belongs
+ * to bc, though its memory stays intact until bc builds a block); or
+ * -EINVAL for a block it cannot translate (b stays interpreted).
+ */
+int jit_translate(struct jit *j, struct block_cache *bc, struct block *b);
+
+/* Run the translation of b on h. */
+static inline int jit_run(struct hart *h, const struct block *b)
+{
+	return ((jit_code_fn)b->code)(h);
+}
+
+#endif

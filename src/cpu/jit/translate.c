@@ -1,0 +1,349 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The translation of one decoded block. Registers while it runs:
+ *   rbx  the struct hart (callee-saved, so handler calls keep it);
+ *   rax, rcx, rdx  scratch, dead between guest instructions.
+ * Guest registers stay in h->x[]: each native instruction loads its
+ * sources from [rbx + 8 * rs] and stores its result to [rbx + 8 * rd].
+ * x0 as a source reads h->x[0], always 0; an instruction whose rd is x0
+ * (x[32], a sink) and that has no other effect is left out.
+ *
+ * Each instruction is either native (the integer computations, the
+ * instructions ending a block without a trap: branches, jal, jalr, the
+ * fall-through) or a call of its handler, as block_exec() makes it:
+ * result 0 goes on, anything else leaves the block with that result after
+ * adding the instructions run so far, the failing one included, to
+ * h->instret. The exits of the handler calls are out of line, after the
+ * block's own end, so the path through the block has no taken jumps.
+ */
+#include "cpu/jit/translate.h"
+
+#include <errno.h>
+#include <stddef.h>
+
+#include "cpu/exec.h"
+
+#define HART_X(r)    ((int32_t)offsetof(struct hart, x) + 8 * (int32_t)(r))
+#define HART_PC	     ((int32_t)offsetof(struct hart, pc))
+#define HART_INSTRET ((int32_t)offsetof(struct hart, instret))
+
+#define RH X86_RBX /* the hart */
+
+/* How a native instruction is emitted. */
+enum tr_kind {
+	TR_ALU_RR,   /* rd = rs1 op rs2 */
+	TR_ALU_RI,   /* rd = rs1 op imm */
+	TR_SHIFT_RR, /* rd = rs1 shift (rs2 & 63, or & 31 in 32 bits) */
+	TR_SHIFT_RI, /* rd = rs1 shift imm */
+	TR_MUL,	     /* rd = rs1 * rs2 */
+	TR_SET_RR,   /* rd = rs1 cc rs2 */
+	TR_SET_RI,   /* rd = rs1 cc imm */
+	TR_LI,	     /* rd = imm (li, lui) */
+	TR_MV,	     /* rd = rs1 */
+	TR_AUIPC,    /* rd = pc + imm */
+	TR_BRANCH,   /* pc += cc(rs1, rs2) ? imm : len */
+	TR_JAL,
+	TR_JALR,
+	TR_FALLTHROUGH,
+};
+
+struct tr_op {
+	exec_fn fn;
+	enum tr_kind kind;
+	int op;	  /* enum x86_alu, x86_shift or x86_cc */
+	bool w32; /* a *W instruction: 32-bit operation, sign-extended */
+};
+
+static const struct tr_op tr_ops[] = {
+    {exec_add, TR_ALU_RR, X86_ADD, false},
+    {exec_sub, TR_ALU_RR, X86_SUB, false},
+    {exec_xor, TR_ALU_RR, X86_XOR, false},
+    {exec_or, TR_ALU_RR, X86_OR, false},
+    {exec_and, TR_ALU_RR, X86_AND, false},
+    {exec_addw, TR_ALU_RR, X86_ADD, true},
+    {exec_subw, TR_ALU_RR, X86_SUB, true},
+    {exec_addi, TR_ALU_RI, X86_ADD, false},
+    {exec_xori, TR_ALU_RI, X86_XOR, false},
+    {exec_ori, TR_ALU_RI, X86_OR, false},
+    {exec_andi, TR_ALU_RI, X86_AND, false},
+    {exec_addiw, TR_ALU_RI, X86_ADD, true},
+    {exec_sll, TR_SHIFT_RR, X86_SHL, false},
+    {exec_srl, TR_SHIFT_RR, X86_SHR, false},
+    {exec_sra, TR_SHIFT_RR, X86_SAR, false},
+    {exec_sllw, TR_SHIFT_RR, X86_SHL, true},
+    {exec_srlw, TR_SHIFT_RR, X86_SHR, true},
+    {exec_sraw, TR_SHIFT_RR, X86_SAR, true},
+    {exec_slli, TR_SHIFT_RI, X86_SHL, false},
+    {exec_srli, TR_SHIFT_RI, X86_SHR, false},
+    {exec_srai, TR_SHIFT_RI, X86_SAR, false},
+    {exec_slliw, TR_SHIFT_RI, X86_SHL, true},
+    {exec_srliw, TR_SHIFT_RI, X86_SHR, true},
+    {exec_sraiw, TR_SHIFT_RI, X86_SAR, true},
+    {exec_mul, TR_MUL, 0, false},
+    {exec_mulw, TR_MUL, 0, true},
+    {exec_slt, TR_SET_RR, X86_CC_L, false},
+    {exec_sltu, TR_SET_RR, X86_CC_B, false},
+    {exec_slti, TR_SET_RI, X86_CC_L, false},
+    {exec_sltiu, TR_SET_RI, X86_CC_B, false},
+    {exec_li, TR_LI, 0, false},
+    {exec_lui, TR_LI, 0, false},
+    {exec_mv, TR_MV, 0, false},
+    {exec_auipc, TR_AUIPC, 0, false},
+    {exec_beq, TR_BRANCH, X86_CC_E, false},
+    {exec_bne, TR_BRANCH, X86_CC_NE, false},
+    {exec_blt, TR_BRANCH, X86_CC_L, false},
+    {exec_bge, TR_BRANCH, X86_CC_GE, false},
+    {exec_bltu, TR_BRANCH, X86_CC_B, false},
+    {exec_bgeu, TR_BRANCH, X86_CC_AE, false},
+    {exec_jal, TR_JAL, 0, false},
+    {exec_jalr, TR_JALR, 0, false},
+    {exec_fallthrough, TR_FALLTHROUGH, 0, false},
+};
+
+static const struct tr_op *tr_lookup(const struct insn *in)
+{
+	for (size_t i = 0; i < sizeof(tr_ops) / sizeof(tr_ops[0]); i++)
+		if (tr_ops[i].fn == in->fn)
+			return &tr_ops[i];
+	return NULL;
+}
+
+static bool tr_ends_block(enum tr_kind k)
+{
+	return k == TR_BRANCH || k == TR_JAL || k == TR_JALR ||
+	       k == TR_FALLTHROUGH;
+}
+
+static bool tr_fits32(int64_t v)
+{
+	return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+/* r = x[xi] (x0 is always 0: a register clear instead of a load). */
+static void tr_get(struct x86_buf *b, enum x86_reg r, unsigned xi)
+{
+	if (xi == 0)
+		x86_alu_rr(b, X86_XOR, r, r, false);
+	else
+		x86_load(b, r, RH, HART_X(xi), 8, false);
+}
+
+/* x[xi] = r, r holding a 32-bit result when w32 (sign-extended first). */
+static void tr_put(struct x86_buf *b, unsigned xi, enum x86_reg r, bool w32)
+{
+	if (w32)
+		x86_movsxd(b, r, r);
+	x86_store(b, RH, HART_X(xi), r, 8);
+}
+
+/* r += v, v any 64-bit value (rcx is free when r is not rcx). */
+static void tr_add_imm(struct x86_buf *b, enum x86_reg r, int64_t v)
+{
+	if (tr_fits32(v)) {
+		x86_alu_ri(b, X86_ADD, r, (int32_t)v, true);
+	} else {
+		x86_mov_ri(b, X86_RCX, (uint64_t)v);
+		x86_alu_rr(b, X86_ADD, r, X86_RCX, true);
+	}
+}
+
+/* h->pc += v: v is an offset within a page plus a branch's or jal's
+ * immediate, which always fits in 32 bits. */
+static void tr_add_pc(struct x86_buf *b, int64_t v)
+{
+	if (tr_fits32(v)) {
+		x86_alu_mi(b, X86_ADD, RH, HART_PC, (int32_t)v);
+	} else {
+		x86_mov_ri(b, X86_RAX, (uint64_t)v);
+		x86_alu_rm(b, X86_ADD, X86_RAX, RH, HART_PC, true);
+		x86_store(b, RH, HART_PC, X86_RAX, 8);
+	}
+}
+
+/* Leave the block: h->instret += n; return eax (already set). */
+static void tr_leave(struct x86_buf *b, uint32_t n)
+{
+	x86_alu_mi(b, X86_ADD, RH, HART_INSTRET, (int32_t)n);
+	x86_pop(b, RH);
+	x86_ret(b);
+}
+
+/* The end of a block that ended without a trap: EXEC_BLOCK_END. */
+static void tr_block_end(struct x86_buf *b, uint32_t n)
+{
+	x86_mov_ri(b, X86_RAX, EXEC_BLOCK_END);
+	tr_leave(b, n);
+}
+
+/*
+ * A native instruction that does not end the block. Returns false when it
+ * has no native form after all (an immediate too wide for x86's), so the
+ * caller calls its handler.
+ */
+static bool tr_compute(struct x86_buf *b, const struct tr_op *op,
+		       const struct insn *in)
+{
+	bool w64 = !op->w32;
+
+	if (in->rd == 32)
+		return true; /* a hint or a nop: no effect */
+	switch (op->kind) {
+	case TR_ALU_RR:
+		tr_get(b, X86_RAX, in->rs1);
+		x86_alu_rm(b, op->op, X86_RAX, RH, HART_X(in->rs2), w64);
+		break;
+	case TR_ALU_RI:
+		if (!tr_fits32(in->imm))
+			return false;
+		tr_get(b, X86_RAX, in->rs1);
+		x86_alu_ri(b, op->op, X86_RAX, (int32_t)in->imm, w64);
+		break;
+	case TR_SHIFT_RR:
+		tr_get(b, X86_RAX, in->rs1);
+		tr_get(b, X86_RCX, in->rs2);
+		x86_shift_cl(b, op->op, X86_RAX, w64);
+		break;
+	case TR_SHIFT_RI:
+		tr_get(b, X86_RAX, in->rs1);
+		x86_shift_ri(b, op->op, X86_RAX, (uint8_t)in->imm, w64);
+		break;
+	case TR_MUL:
+		tr_get(b, X86_RAX, in->rs1);
+		x86_imul_rm(b, X86_RAX, RH, HART_X(in->rs2), w64);
+		break;
+	case TR_SET_RR:
+		tr_get(b, X86_RAX, in->rs1);
+		x86_alu_rm(b, X86_CMP, X86_RAX, RH, HART_X(in->rs2), true);
+		x86_setcc_zx(b, op->op, X86_RAX);
+		break;
+	case TR_SET_RI:
+		if (!tr_fits32(in->imm))
+			return false;
+		tr_get(b, X86_RAX, in->rs1);
+		x86_alu_ri(b, X86_CMP, X86_RAX, (int32_t)in->imm, true);
+		x86_setcc_zx(b, op->op, X86_RAX);
+		break;
+	case TR_LI:
+		if (tr_fits32(in->imm)) {
+			x86_store_imm(b, RH, HART_X(in->rd), (int32_t)in->imm);
+			return true;
+		}
+		x86_mov_ri(b, X86_RAX, (uint64_t)in->imm);
+		break;
+	case TR_MV:
+		tr_get(b, X86_RAX, in->rs1);
+		break;
+	case TR_AUIPC:
+		x86_load(b, X86_RAX, RH, HART_PC, 8, false);
+		tr_add_imm(b, X86_RAX, (int64_t)in->off + in->imm);
+		break;
+	default:
+		return false;
+	}
+	tr_put(b, in->rd, X86_RAX, op->w32);
+	return true;
+}
+
+/* A native instruction that ends the block (the block's last). */
+static void tr_end(struct x86_buf *b, const struct tr_op *op,
+		   const struct insn *in, uint32_t n)
+{
+	int64_t next = (int64_t)in->off + in->len;
+	uint8_t *taken;
+
+	switch (op->kind) {
+	case TR_BRANCH:
+		tr_get(b, X86_RAX, in->rs1);
+		x86_alu_rm(b, X86_CMP, X86_RAX, RH, HART_X(in->rs2), true);
+		taken = x86_jcc_fwd(b, op->op);
+		x86_alu_mi(b, X86_ADD, RH, HART_PC, (int32_t)next);
+		tr_block_end(b, n);
+		x86_patch(b, taken, b->p);
+		tr_add_pc(b, (int64_t)in->off + in->imm);
+		break;
+	case TR_JAL:
+		if (in->rd != 32) {
+			x86_load(b, X86_RAX, RH, HART_PC, 8, false);
+			x86_lea(b, X86_RDX, X86_RAX, (int32_t)next);
+			x86_store(b, RH, HART_X(in->rd), X86_RDX, 8);
+		}
+		tr_add_pc(b, (int64_t)in->off + in->imm);
+		break;
+	case TR_JALR:
+		/* The target first: rd may be rs1. */
+		tr_get(b, X86_RAX, in->rs1);
+		tr_add_imm(b, X86_RAX, in->imm);
+		x86_alu_ri(b, X86_AND, X86_RAX, -2, true);
+		if (in->rd != 32) {
+			x86_load(b, X86_RDX, RH, HART_PC, 8, false);
+			x86_alu_ri(b, X86_ADD, X86_RDX, (int32_t)next, true);
+			x86_store(b, RH, HART_X(in->rd), X86_RDX, 8);
+		}
+		x86_store(b, RH, HART_PC, X86_RAX, 8);
+		break;
+	default: /* TR_FALLTHROUGH */
+		tr_add_pc(b, in->off);
+		break;
+	}
+	tr_block_end(b, n);
+}
+
+/* eax = in->fn(h, in). */
+static void tr_call(struct x86_buf *b, const struct insn *in)
+{
+	x86_mov_rr(b, X86_RDI, RH, true);
+	x86_mov_ri(b, X86_RSI, (uint64_t)(uintptr_t)in);
+	x86_mov_ri(b, X86_RAX, (uint64_t)(uintptr_t)in->fn);
+	x86_call_r(b, X86_RAX);
+}
+
+int translate_block(struct x86_buf *buf, const struct block *b)
+{
+	/* Handler calls that may leave the block: where their jump is, and
+	 * how many instructions have run when it is taken. */
+	uint8_t *exit_at[BLOCK_MAX_INSNS];
+	uint32_t exit_n[BLOCK_MAX_INSNS];
+	unsigned nexit = 0;
+	const struct insn *last;
+	const struct tr_op *op;
+
+	if (b->ninsn == 0 || b->ninsn > BLOCK_MAX_INSNS)
+		return -EINVAL;
+	last = &b->insn[b->ninsn - 1];
+	op = tr_lookup(last);
+	if (op && !tr_ends_block(op->kind))
+		return -EINVAL; /* a block always ends with its last insn */
+
+	/* Entry: one push leaves the stack 16-byte aligned for calls. */
+	x86_push(buf, RH);
+	x86_mov_rr(buf, RH, X86_RDI, true);
+
+	for (uint32_t i = 0; i + 1 < b->ninsn; i++) {
+		const struct insn *in = &b->insn[i];
+
+		op = tr_lookup(in);
+		if (op && tr_ends_block(op->kind))
+			return -EINVAL; /* would end the block early */
+		if (op && tr_compute(buf, op, in))
+			continue;
+		tr_call(buf, in);
+		x86_test_rr(buf, X86_RAX, X86_RAX, false);
+		exit_at[nexit] = x86_jcc_fwd(buf, X86_CC_NE);
+		exit_n[nexit++] = i + 1;
+	}
+
+	op = tr_lookup(last);
+	if (op) {
+		tr_end(buf, op, last, b->ninsn);
+	} else {
+		/* The handler ends the block: its result is the block's. */
+		tr_call(buf, last);
+		tr_leave(buf, b->ninsn);
+	}
+
+	for (unsigned e = 0; e < nexit; e++) {
+		x86_patch(buf, exit_at[e], buf->p);
+		tr_leave(buf, exit_n[e]);
+	}
+	return 0;
+}
