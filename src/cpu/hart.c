@@ -186,15 +186,18 @@ void hart_request(struct hart *h, uint32_t bits)
 void hart_flush_tlb(struct hart *h)
 {
 	mmu_flush_all(h);
+	h->jit_limit = 0; /* translated code: back to hart_run() */
 }
 
 void hart_flush_tlb_page(struct hart *h, uint64_t va)
 {
 	mmu_flush_page(h, va);
+	h->jit_limit = 0;
 }
 
 void hart_flush_icache(struct hart *h)
 {
+	h->jit_limit = 0;
 	if (h->cache)
 		block_cache_flush(&h->cache->blocks);
 }
@@ -254,16 +257,32 @@ static int hart_step_crossing(struct hart *h)
  * code cache) leaves b intact for this one run: the caller's epoch tells
  * it b is gone.
  */
-static inline int hart_exec(struct hart *h, struct block *b)
+static inline int hart_exec(struct hart *h, struct block *b, uint64_t poll)
 {
 	struct jit *jit = h->cache->jit;
+	struct block_cache *bc = &h->cache->blocks;
+	uint64_t epoch;
+	int r;
 
-	if (b->code)
-		return jit_run(h, b);
-	if (jit && ++b->hits == jit->threshold &&
-	    jit_translate(jit, &h->cache->blocks, b) == 0)
-		return jit_run(h, b);
-	return block_exec(h, b);
+	if (!b->code && (!jit || ++b->hits != jit->threshold ||
+			 jit_translate(jit, bc, b))) {
+		h->jit_link_site = NULL;
+		return block_exec(h, b);
+	}
+	/* The exit that led here, from code of the same cache: link it. */
+	if (h->jit_link_site) {
+		if (h->jit_link_host == b->host &&
+		    h->jit_link_epoch == bc->flushes)
+			jit_link(jit, h->jit_link_site, b->code);
+		h->jit_link_site = NULL;
+	}
+	h->jit_limit = poll;
+	epoch = bc->flushes;
+	r = jit_run(h, b);
+	h->jit_link_epoch = epoch;
+	if (bc->flushes != epoch)
+		h->jit_link_site = NULL; /* it was in code now gone */
+	return r;
 }
 
 /* Host address of the code at h->pc, or a handler result after a fault. */
@@ -327,7 +346,7 @@ int hart_run(struct hart *h, uint64_t budget)
 
 			prev = (struct block *)b;
 			epoch = bc->flushes;
-			r = b ? hart_exec(h, (struct block *)b)
+			r = b ? hart_exec(h, (struct block *)b, poll)
 			      : hart_step_crossing(h);
 		}
 		if (r > EXEC_BLOCK_END)

@@ -47,6 +47,7 @@ struct hart_tier_stats {
 	uint64_t blocks;       /* blocks translated */
 	uint64_t code_bytes;   /* bytes of host code written, all in all */
 	uint64_t flushes;      /* times the code cache was emptied */
+	uint64_t links;	       /* exits chained to the next translation */
 	uint64_t translate_ns; /* host time spent translating */
 };
 
@@ -116,6 +117,18 @@ struct hart {
 	enum hart_tier tier;
 	uint32_t jit_threshold; /* runs before translation; 0: the default */
 	struct hart_tier_stats tier_stats;
+	/*
+	 * Translated code going from block to block without hart_run()
+	 * (cpu/jit/jit.h): it may while instret < jit_limit (set before each
+	 * translated run, cleared by any flush of this hart's caches). A
+	 * chainable exit it left by, not chained yet: its jump (NULL: none),
+	 * the host address of the code it goes to, the block cache's flush
+	 * count it belongs to.
+	 */
+	uint64_t jit_limit;
+	void *jit_link_site;
+	uintptr_t jit_link_host;
+	uint64_t jit_link_epoch;
 	unsigned asid_bits; /* ASIDLEN of satp: ISA_ASID_BITS or 0 */
 
 	uint64_t

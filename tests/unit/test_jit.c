@@ -12,7 +12,9 @@
  * operations (random funct7/funct6 fields too, which land in Zba/Zbb/Zbs
  * or decode as illegal), lui/auipc, compressed arithmetic, loads and
  * stores around a page boundary (misaligned and crossing ones included),
- * AMOs and LR/SC, forward branches, jal and auipc+jalr, reads of instret,
+ * AMOs and LR/SC, forward branches, jal and auipc+jalr, backward branches
+ * (at most LOOPS taken per sequence: translated code chained to itself
+ * and to its neighbours), reads of instret,
  * sscratch writes, fence.i in the middle of a block, ebreak, illegal
  * instructions and loads from random addresses (traps). A trap goes to
  * stvec, where an ecall ends the run; so does the ecall closing the
@@ -45,6 +47,8 @@
 #define DATA_SIZE 0x2000
 #define DATA_REG  31 /* = DATA + 0x1000: loads and stores around it */
 #define TEMP_REG  30 /* auipc's result for jalr */
+#define LOOP_REG  29 /* backward branches taken while it counts down */
+#define LOOPS	  8
 #define MAX_SLOTS 160
 #define SEQUENCES 3000
 
@@ -126,6 +130,7 @@ enum slot_kind {
 	SLOT_BRANCH, /* a conditional branch to slot target */
 	SLOT_JAL,
 	SLOT_JALR, /* jalr after an auipc TEMP_REG, 0 in the slot before */
+	SLOT_LOOP, /* blt x0, LOOP_REG to an earlier slot, after a decrement */
 };
 
 struct slot {
@@ -148,7 +153,7 @@ struct sequence {
 
 static uint32_t rnd_rd(void)
 {
-	return 1 + rnd_below(29); /* x1..x29: never DATA_REG or TEMP_REG */
+	return 1 + rnd_below(28); /* x1..x28: none of the reserved ones */
 }
 
 static uint32_t rnd_rs(void)
@@ -191,7 +196,7 @@ static void add(struct sequence *s, enum slot_kind kind, uint32_t word,
 /* Compressed arithmetic the C extension expands to RV64I operations. */
 static uint16_t rnd_compressed(void)
 {
-	uint32_t rd = rnd_rd(), rs2 = 1 + rnd_below(29);
+	uint32_t rd = rnd_rd(), rs2 = 1 + rnd_below(28);
 	uint32_t imm = rnd_below(64), r3 = rnd_below(8), s3 = rnd_below(8);
 
 	switch (rnd_below(6)) {
@@ -294,6 +299,9 @@ static void gen_one(struct sequence *s, unsigned remaining)
 	else if (k < 90 && remaining > 3) {
 		add(s, SLOT_PLAIN, TEMP_REG << 7 | 0x17, 4); /* auipc t, 0 */
 		add(s, SLOT_JALR, enc_i(0, TEMP_REG, 0, rnd_rd(), 0x67), 4);
+	} else if (k < 92 && s->n > 0) {
+		add(s, SLOT_PLAIN, enc_i(-1, LOOP_REG, 0, LOOP_REG, 0x13), 4);
+		add(s, SLOT_LOOP, enc_b(0, LOOP_REG, 0, 4), 4);
 	} else if (k < 93)
 		/* csrrs rd, instret, x0 / csrrw rd, sscratch, rs */
 		add(s, SLOT_PLAIN,
@@ -310,7 +318,7 @@ static void gen_one(struct sequence *s, unsigned remaining)
 		add(s, SLOT_PLAIN, rnd_op(0x33), 4);
 }
 
-/* Lay the slots out, point each jump at a later slot, emit the bytes. */
+/* Lay the slots out, point each jump at its slot, emit the bytes. */
 static void gen_layout(struct sequence *s)
 {
 	unsigned pos = 0;
@@ -325,7 +333,13 @@ static void gen_layout(struct sequence *s)
 		uint32_t w = sl->word;
 		int32_t off;
 
-		if (sl->kind != SLOT_PLAIN) {
+		if (sl->kind == SLOT_LOOP) {
+			/* An earlier slot, before the decrement. */
+			sl->target = rnd_below(i - 1);
+			off =
+			    (int32_t)s->slot[sl->target].pos - (int32_t)sl->pos;
+			w |= enc_b(off, 0, 0, 0) & ~0x7fu;
+		} else if (sl->kind != SLOT_PLAIN) {
 			/* A later slot, never past the closing ecall. */
 			sl->target = i + 1 + rnd_below(s->n - 1 - i);
 			off = (int32_t)s->slot[sl->target].pos;
@@ -359,6 +373,7 @@ static void gen_sequence(struct sequence *s)
 	for (unsigned i = 1; i < 32; i++)
 		s->regs[i] = rnd_value();
 	s->regs[DATA_REG] = DATA + 0x1000;
+	s->regs[LOOP_REG] = LOOPS;
 	for (unsigned i = 0; i < DATA_SIZE; i += 8) {
 		uint64_t v = rnd();
 
@@ -545,6 +560,43 @@ static void test_interpreted_then_translated(void **state)
 		}
 	}
 	assert_true(fx->jit.h.tier_stats.blocks > 0);
+	assert_true(fx->jit.h.tier_stats.links > 0);
+}
+
+/*
+ * A loop of 100000 iterations run in slices of a small budget: after each
+ * return from hart_run(), the same pc, instret and registers under both
+ * tiers (translated code chained to itself leaves where hart_run() would).
+ */
+static void test_budget_slices(void **state)
+{
+	struct fixture *fx = *state;
+	static struct sequence s;
+	static const uint32_t loop[] = {
+	    0x00330313, /* 1: addi x6, x6, 3 */
+	    0x0063c3b3, /* xor x7, x7, x6 */
+	    0xfff28293, /* addi x5, x5, -1 */
+	    0xfe029ae3, /* bnez x5, 1b */
+	    ECALL,
+	};
+	unsigned slices = 0;
+
+	memset(&s, 0, sizeof(s));
+	memcpy(s.code, loop, sizeof(loop));
+	s.size = sizeof(loop);
+	s.start = CODE_PAGE + 0x100;
+	s.regs[5] = 100000;
+	side_load(&fx->interp, &s);
+	side_load(&fx->jit, &s);
+	do {
+		fx->interp.exit = hart_run(&fx->interp.h, 1000);
+		fx->jit.exit = hart_run(&fx->jit.h, 1000);
+		compare(fx, &s, slices++);
+	} while (fx->interp.exit == HART_EXIT_BUDGET);
+	assert_int_equal(fx->jit.exit, HART_EXIT_ECALL);
+	assert_int_equal(fx->jit.h.x[5], 0);
+	assert_true(slices > 10);
+	assert_true(fx->jit.h.tier_stats.links > 0);
 }
 
 int main(void)
@@ -554,6 +606,8 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_interpreted_then_translated,
 					    setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_budget_slices, setup,
+					    teardown),
 	};
 
 	if (!jit_supported()) {

@@ -2,6 +2,7 @@
 #include "cpu/jit/jit.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include "cpu/hart.h"
 #include "cpu/jit/translate.h"
@@ -44,7 +45,7 @@ int jit_translate(struct jit *j, struct block_cache *bc, struct block *b)
 		j->epoch = bc->flushes;
 	}
 	codecache_begin(&j->cc, &buf);
-	r = translate_block(&buf, b);
+	r = translate_block(&buf, b, j->cc.rx - j->cc.rw);
 	if (r)
 		goto out;
 	code = codecache_commit(&j->cc, &buf);
@@ -63,4 +64,13 @@ out:
 	j->stats->flushes = j->cc.flushes;
 	j->stats->translate_ns += hart_host_ns() - t0;
 	return r;
+}
+
+void jit_link(struct jit *j, void *site, const void *code)
+{
+	const uint8_t *to = (const uint8_t *)code + TRANSLATE_CHAIN_ENTRY;
+	int32_t rel = (int32_t)(to - ((uint8_t *)site + 4));
+
+	memcpy(j->cc.rw + ((uint8_t *)site - j->cc.rx), &rel, 4);
+	j->stats->links++;
 }

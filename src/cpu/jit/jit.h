@@ -65,6 +65,13 @@ void jit_destroy(struct jit *j);
  */
 int jit_translate(struct jit *j, struct block_cache *bc, struct block *b);
 
+/*
+ * Point the chainable exit whose jump is at site (h->jit_link_site) at
+ * code, a translation in the same code cache and of the same block cache
+ * flush count.
+ */
+void jit_link(struct jit *j, void *site, const void *code);
+
 /* Run the translation of b on h. */
 static inline int jit_run(struct hart *h, const struct block *b)
 {

@@ -15,6 +15,19 @@
  * adding the instructions run so far, the failing one included, to
  * h->instret. The exits of the handler calls are out of line, after the
  * block's own end, so the path through the block has no taken jumps.
+ *
+ * Chaining: an exit of a native branch, jal or fall-through to an address
+ * in the block's own page ends with the checks hart_run() makes between
+ * blocks (the instruction limit, requests from other threads, pending and
+ * enabled interrupts, the G-stage generation), then a jump. Until
+ * hart_run() links it, the jump goes to a plain return that tells
+ * hart_run() where the jump is and which host address it leads to; once
+ * the block there is translated, hart_run() points the jump at that
+ * translation, past its entry (TRANSLATE_CHAIN_ENTRY). Same page, same
+ * host frame: the guest address the chain goes to is the one its
+ * translation was made for, whatever guest address the page runs at, so
+ * a chain needs no fetch of its own while none of the checks fires (any
+ * flush of the hart's caches sets the limit to 0).
  */
 #include "cpu/jit/translate.h"
 
@@ -22,10 +35,12 @@
 #include <stddef.h>
 
 #include "cpu/exec.h"
+#include "mem/gstage.h"
 
 #define HART_X(r)    ((int32_t)offsetof(struct hart, x) + 8 * (int32_t)(r))
 #define HART_PC	     ((int32_t)offsetof(struct hart, pc))
 #define HART_INSTRET ((int32_t)offsetof(struct hart, instret))
+#define HART_OFF(f)  ((int32_t)offsetof(struct hart, f))
 
 #define RH X86_RBX /* the hart */
 
@@ -176,6 +191,49 @@ static void tr_block_end(struct x86_buf *b, uint32_t n)
 }
 
 /*
+ * As tr_block_end(), for an exit to rel bytes from the block's start
+ * (h->pc already there): chainable when that is in the block's page.
+ */
+static void tr_exit(struct x86_buf *buf, const struct block *b,
+		    intptr_t rx_delta, uint32_t n, int64_t rel)
+{
+	int64_t off = (int64_t)(b->host & 0xfff) + rel;
+	uint8_t *fail[4], *site;
+
+	if (off < 0 || off >= 4096) {
+		tr_block_end(buf, n);
+		return;
+	}
+	x86_alu_mi(buf, X86_ADD, RH, HART_INSTRET, (int32_t)n);
+	x86_mov_ri(buf, X86_RAX, EXEC_BLOCK_END);
+	x86_load(buf, X86_RCX, RH, HART_INSTRET, 8, false);
+	x86_alu_rm(buf, X86_CMP, X86_RCX, RH, HART_OFF(jit_limit), true);
+	fail[0] = x86_jcc_fwd(buf, X86_CC_AE);
+	x86_load(buf, X86_RCX, RH, HART_OFF(requests), 4, false);
+	x86_test_rr(buf, X86_RCX, X86_RCX, false);
+	fail[1] = x86_jcc_fwd(buf, X86_CC_NE);
+	x86_load(buf, X86_RCX, RH, HART_OFF(sip), 8, false);
+	x86_alu_rm(buf, X86_AND, X86_RCX, RH, HART_OFF(sie), true);
+	fail[2] = x86_jcc_fwd(buf, X86_CC_NE);
+	x86_load(buf, X86_RCX, RH, HART_OFF(gs), 8, false);
+	x86_load(buf, X86_RCX, X86_RCX,
+		 (int32_t)offsetof(struct gstage, generation), 8, false);
+	x86_alu_rm(buf, X86_CMP, X86_RCX, RH, HART_OFF(gs_generation), true);
+	fail[3] = x86_jcc_fwd(buf, X86_CC_NE);
+	site = x86_jmp_fwd(buf);
+	x86_patch(buf, site, buf->p); /* not linked yet */
+	for (unsigned i = 0; i < 4; i++)
+		x86_patch(buf, fail[i], buf->p);
+	x86_mov_ri(buf, X86_RCX,
+		   (uint64_t)((b->host & ~(uintptr_t)0xfff) + off));
+	x86_store(buf, RH, HART_OFF(jit_link_host), X86_RCX, 8);
+	x86_mov_ri(buf, X86_RCX, (uint64_t)((uintptr_t)site + rx_delta));
+	x86_store(buf, RH, HART_OFF(jit_link_site), X86_RCX, 8);
+	x86_pop(buf, RH);
+	x86_ret(buf);
+}
+
+/*
  * A native instruction that does not end the block. Returns false when it
  * has no native form after all (an immediate too wide for x86's), so the
  * caller calls its handler.
@@ -246,8 +304,10 @@ static bool tr_compute(struct x86_buf *b, const struct tr_op *op,
 
 /* A native instruction that ends the block (the block's last). */
 static void tr_end(struct x86_buf *b, const struct tr_op *op,
-		   const struct insn *in, uint32_t n)
+		   const struct insn *in, const struct block *blk,
+		   intptr_t rx_delta)
 {
+	uint32_t n = blk->ninsn;
 	int64_t next = (int64_t)in->off + in->len;
 	uint8_t *taken;
 
@@ -257,10 +317,11 @@ static void tr_end(struct x86_buf *b, const struct tr_op *op,
 		x86_alu_rm(b, X86_CMP, X86_RAX, RH, HART_X(in->rs2), true);
 		taken = x86_jcc_fwd(b, op->op);
 		x86_alu_mi(b, X86_ADD, RH, HART_PC, (int32_t)next);
-		tr_block_end(b, n);
+		tr_exit(b, blk, rx_delta, n, next);
 		x86_patch(b, taken, b->p);
 		tr_add_pc(b, (int64_t)in->off + in->imm);
-		break;
+		tr_exit(b, blk, rx_delta, n, (int64_t)in->off + in->imm);
+		return;
 	case TR_JAL:
 		if (in->rd != 32) {
 			x86_load(b, X86_RAX, RH, HART_PC, 8, false);
@@ -268,7 +329,8 @@ static void tr_end(struct x86_buf *b, const struct tr_op *op,
 			x86_store(b, RH, HART_X(in->rd), X86_RDX, 8);
 		}
 		tr_add_pc(b, (int64_t)in->off + in->imm);
-		break;
+		tr_exit(b, blk, rx_delta, n, (int64_t)in->off + in->imm);
+		return;
 	case TR_JALR:
 		/* The target first: rd may be rs1. */
 		tr_get(b, X86_RAX, in->rs1);
@@ -283,7 +345,8 @@ static void tr_end(struct x86_buf *b, const struct tr_op *op,
 		break;
 	default: /* TR_FALLTHROUGH */
 		tr_add_pc(b, in->off);
-		break;
+		tr_exit(b, blk, rx_delta, n, in->off);
+		return;
 	}
 	tr_block_end(b, n);
 }
@@ -297,7 +360,8 @@ static void tr_call(struct x86_buf *b, const struct insn *in)
 	x86_call_r(b, X86_RAX);
 }
 
-int translate_block(struct x86_buf *buf, const struct block *b)
+int translate_block(struct x86_buf *buf, const struct block *b,
+		    intptr_t rx_delta)
 {
 	/* Handler calls that may leave the block: where their jump is, and
 	 * how many instructions have run when it is taken. */
@@ -317,6 +381,8 @@ int translate_block(struct x86_buf *buf, const struct block *b)
 	/* Entry: one push leaves the stack 16-byte aligned for calls. */
 	x86_push(buf, RH);
 	x86_mov_rr(buf, RH, X86_RDI, true);
+	if (!buf->overflow && x86_buf_len(buf) != TRANSLATE_CHAIN_ENTRY)
+		return -EINVAL;
 
 	for (uint32_t i = 0; i + 1 < b->ninsn; i++) {
 		const struct insn *in = &b->insn[i];
@@ -334,7 +400,7 @@ int translate_block(struct x86_buf *buf, const struct block *b)
 
 	op = tr_lookup(last);
 	if (op) {
-		tr_end(buf, op, last, b->ninsn);
+		tr_end(buf, op, last, b, rx_delta);
 	} else {
 		/* The handler ends the block: its result is the block's. */
 		tr_call(buf, last);
