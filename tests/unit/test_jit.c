@@ -12,6 +12,7 @@
  * operations (random funct7/funct6 fields too, which land in Zba/Zbb/Zbs
  * or decode as illegal), lui/auipc, compressed arithmetic, loads and
  * stores around a page boundary (misaligned and crossing ones included),
+ * loads and stores on a page the G-stage maps read-only,
  * AMOs and LR/SC, forward branches, jal and auipc+jalr, backward branches
  * (at most LOOPS taken per sequence: translated code chained to itself
  * and to its neighbours), reads of instret,
@@ -48,6 +49,8 @@
 #define DATA_REG  31 /* = DATA + 0x1000: loads and stores around it */
 #define TEMP_REG  30 /* auipc's result for jalr */
 #define LOOP_REG  29 /* backward branches taken while it counts down */
+#define RO_REG	  28 /* = RO_PAGE: loads read zeros, stores fault */
+#define RO_PAGE	  (RAM_BASE + RAM_SIZE) /* mapped read-only, past RAM */
 #define LOOPS	  8
 #define MAX_SLOTS 160
 #define SEQUENCES 3000
@@ -153,7 +156,7 @@ struct sequence {
 
 static uint32_t rnd_rd(void)
 {
-	return 1 + rnd_below(28); /* x1..x28: none of the reserved ones */
+	return 1 + rnd_below(27); /* x1..x27: none of the reserved ones */
 }
 
 static uint32_t rnd_rs(void)
@@ -196,7 +199,7 @@ static void add(struct sequence *s, enum slot_kind kind, uint32_t word,
 /* Compressed arithmetic the C extension expands to RV64I operations. */
 static uint16_t rnd_compressed(void)
 {
-	uint32_t rd = rnd_rd(), rs2 = 1 + rnd_below(28);
+	uint32_t rd = rnd_rd(), rs2 = 1 + rnd_below(27);
 	uint32_t imm = rnd_below(64), r3 = rnd_below(8), s3 = rnd_below(8);
 
 	switch (rnd_below(6)) {
@@ -278,16 +281,20 @@ static void gen_one(struct sequence *s, unsigned remaining)
 		 * register (a fault, mostly). */
 		uint32_t base = rnd_below(20) ? DATA_REG : rnd_rs();
 
+		if (rnd_below(4) == 0)
+			base = RO_REG;
 		add(s, SLOT_PLAIN,
-		    enc_i((int32_t)rnd_below(64) - 32, base, rnd_below(7),
-			  rnd_rd(), 0x03),
+		    enc_i((int32_t)rnd_below(64) - 32 * (base != RO_REG), base,
+			  rnd_below(7), rnd_rd(), 0x03),
 		    4);
-	} else if (k < 75)
+	} else if (k < 75) {
+		uint32_t base = rnd_below(6) ? DATA_REG : RO_REG;
+
 		add(s, SLOT_PLAIN,
-		    enc_s((int32_t)rnd_below(64) - 32, rnd_rs(), DATA_REG,
-			  rnd_below(4)),
+		    enc_s((int32_t)rnd_below(64) - 32 * (base != RO_REG),
+			  rnd_rs(), base, rnd_below(4)),
 		    4);
-	else if (k < 78)
+	} else if (k < 78)
 		add(s, SLOT_PLAIN, rnd_amo(), 4);
 	else if (k < 86 && remaining > 2)
 		add(s, SLOT_BRANCH,
@@ -374,6 +381,7 @@ static void gen_sequence(struct sequence *s)
 		s->regs[i] = rnd_value();
 	s->regs[DATA_REG] = DATA + 0x1000;
 	s->regs[LOOP_REG] = LOOPS;
+	s->regs[RO_REG] = RO_PAGE;
 	for (unsigned i = 0; i < DATA_SIZE; i += 8) {
 		uint64_t v = rnd();
 
@@ -386,11 +394,13 @@ static void gen_sequence(struct sequence *s)
 static int side_init(struct side *sd, struct frame_pool *pool,
 		     enum hart_tier tier, uint32_t threshold)
 {
-	uint32_t ecall = ECALL;
+	uint32_t ecall = ECALL, ro;
 
 	if (gstage_init(&sd->gs, pool, GSTAGE_SV48X4) ||
 	    gstage_set_ram(&sd->gs, RAM_BASE, RAM_SIZE) ||
-	    gmem_write(&sd->gs, TRAP_PC, &ecall, 4))
+	    gmem_write(&sd->gs, TRAP_PC, &ecall, 4) ||
+	    frame_alloc(pool, true, &ro) ||
+	    gstage_map(&sd->gs, RO_PAGE, ro, GPTE_R))
 		return -1;
 	hart_init(&sd->h, 0, &sd->gs, 0);
 	sd->h.tier = tier;

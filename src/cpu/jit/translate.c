@@ -10,7 +10,10 @@
  *
  * Each instruction is either native (the integer computations, the
  * instructions ending a block without a trap: branches, jal, jalr, the
- * fall-through) or a call of its handler, as block_exec() makes it:
+ * fall-through), native with a slow path (loads and stores: the software
+ * TLB's fast path of mmu_load()/mmu_store() inline, the handler called
+ * out of line when it misses), or a call of its handler, as block_exec()
+ * makes it:
  * result 0 goes on, anything else leaves the block with that result after
  * adding the instructions run so far, the failing one included, to
  * h->instret. The exits of the handler calls are out of line, after the
@@ -35,7 +38,10 @@
 #include <stddef.h>
 
 #include "cpu/exec.h"
+#include "cpu/mmu.h"
 #include "mem/gstage.h"
+
+_Static_assert(sizeof(struct tlb_entry) == 32, "tr_mem scales by 32");
 
 #define HART_X(r)    ((int32_t)offsetof(struct hart, x) + 8 * (int32_t)(r))
 #define HART_PC	     ((int32_t)offsetof(struct hart, pc))
@@ -60,13 +66,16 @@ enum tr_kind {
 	TR_JAL,
 	TR_JALR,
 	TR_FALLTHROUGH,
+	TR_LOAD,  /* rd = [rs1 + imm], size bytes, sign-extended when w32 */
+	TR_STORE, /* [rs1 + imm] = rs2, size bytes */
 };
 
 struct tr_op {
 	exec_fn fn;
 	enum tr_kind kind;
-	int op;	  /* enum x86_alu, x86_shift or x86_cc */
-	bool w32; /* a *W instruction: 32-bit operation, sign-extended */
+	int op;	  /* enum x86_alu, x86_shift or x86_cc; loads, stores: size */
+	bool w32; /* a *W instruction: 32-bit operation, sign-extended;
+		     loads: sign-extending */
 };
 
 static const struct tr_op tr_ops[] = {
@@ -113,6 +122,17 @@ static const struct tr_op tr_ops[] = {
     {exec_jal, TR_JAL, 0, false},
     {exec_jalr, TR_JALR, 0, false},
     {exec_fallthrough, TR_FALLTHROUGH, 0, false},
+    {exec_lb, TR_LOAD, 1, true},
+    {exec_lh, TR_LOAD, 2, true},
+    {exec_lw, TR_LOAD, 4, true},
+    {exec_ld, TR_LOAD, 8, false},
+    {exec_lbu, TR_LOAD, 1, false},
+    {exec_lhu, TR_LOAD, 2, false},
+    {exec_lwu, TR_LOAD, 4, false},
+    {exec_sb, TR_STORE, 1, false},
+    {exec_sh, TR_STORE, 2, false},
+    {exec_sw, TR_STORE, 4, false},
+    {exec_sd, TR_STORE, 8, false},
 };
 
 static const struct tr_op *tr_lookup(const struct insn *in)
@@ -351,6 +371,45 @@ static void tr_end(struct x86_buf *b, const struct tr_op *op,
 	tr_block_end(b, n);
 }
 
+/*
+ * A load or a store through the TLB entry of its address, as mmu_load()
+ * and mmu_store() do: the entry's tag for the access must be the page of
+ * the first byte and of the last (so the access stays within the page).
+ * Returns where the slow path must jump back to; *miss is the jump to the
+ * slow path, which calls the handler.
+ */
+static uint8_t *tr_mem(struct x86_buf *b, const struct tr_op *op,
+		       const struct insn *in, uint8_t **miss)
+{
+	unsigned size = (unsigned)op->op;
+	int32_t tag = op->kind == TR_LOAD
+			  ? (int32_t)offsetof(struct tlb_entry, tag_r)
+			  : (int32_t)offsetof(struct tlb_entry, tag_w);
+
+	/* rax = va, rcx = &h->tlb[(va >> 12) & TLB_MASK], rdx = last page */
+	tr_get(b, X86_RAX, in->rs1);
+	tr_add_imm(b, X86_RAX, in->imm);
+	x86_mov_rr(b, X86_RCX, X86_RAX, true);
+	x86_shift_ri(b, X86_SHR, X86_RCX, 12, true);
+	x86_alu_ri(b, X86_AND, X86_RCX, TLB_MASK, false);
+	x86_shift_ri(b, X86_SHL, X86_RCX, 5, false);
+	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
+	x86_lea(b, X86_RDX, X86_RAX, (int32_t)size - 1);
+	x86_shift_ri(b, X86_SHR, X86_RDX, 12, true);
+	x86_alu_rm(b, X86_CMP, X86_RDX, X86_RCX, tag, true);
+	*miss = x86_jcc_fwd(b, X86_CC_NE);
+	x86_alu_rm(b, X86_ADD, X86_RAX, X86_RCX,
+		   (int32_t)offsetof(struct tlb_entry, addend), true);
+	if (op->kind == TR_LOAD) {
+		x86_load(b, X86_RAX, X86_RAX, 0, size, op->w32);
+		x86_store(b, RH, HART_X(in->rd), X86_RAX, 8);
+	} else {
+		tr_get(b, X86_RDX, in->rs2);
+		x86_store(b, X86_RAX, 0, X86_RDX, size);
+	}
+	return b->p;
+}
+
 /* eax = in->fn(h, in). */
 static void tr_call(struct x86_buf *b, const struct insn *in)
 {
@@ -368,6 +427,11 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	uint8_t *exit_at[BLOCK_MAX_INSNS];
 	uint32_t exit_n[BLOCK_MAX_INSNS];
 	unsigned nexit = 0;
+	/* Loads and stores whose TLB lookup missed: where they jump from,
+	 * where they resume, which instruction. */
+	uint8_t *slow_at[BLOCK_MAX_INSNS], *slow_resume[BLOCK_MAX_INSNS];
+	uint32_t slow_i[BLOCK_MAX_INSNS];
+	unsigned nslow = 0;
 	const struct insn *last;
 	const struct tr_op *op;
 
@@ -390,6 +454,12 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 		op = tr_lookup(in);
 		if (op && tr_ends_block(op->kind))
 			return -EINVAL; /* would end the block early */
+		if (op && (op->kind == TR_LOAD || op->kind == TR_STORE)) {
+			slow_resume[nslow] =
+			    tr_mem(buf, op, in, &slow_at[nslow]);
+			slow_i[nslow++] = i;
+			continue;
+		}
 		if (op && tr_compute(buf, op, in))
 			continue;
 		tr_call(buf, in);
@@ -407,6 +477,18 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 		tr_leave(buf, b->ninsn);
 	}
 
+	for (unsigned s = 0; s < nslow; s++) {
+		const struct insn *in = &b->insn[slow_i[s]];
+		uint8_t *back;
+
+		x86_patch(buf, slow_at[s], buf->p);
+		tr_call(buf, in);
+		x86_test_rr(buf, X86_RAX, X86_RAX, false);
+		exit_at[nexit] = x86_jcc_fwd(buf, X86_CC_NE);
+		exit_n[nexit++] = slow_i[s] + 1;
+		back = x86_jmp_fwd(buf);
+		x86_patch(buf, back, slow_resume[s]);
+	}
 	for (unsigned e = 0; e < nexit; e++) {
 		x86_patch(buf, exit_at[e], buf->p);
 		tr_leave(buf, exit_n[e]);
