@@ -2,22 +2,26 @@
 /*
  * The translation of one decoded block. Registers while it runs:
  *   rbx  the struct hart (callee-saved, so handler calls keep it);
+ *   rsi, rdi, r8-r11  the guest registers the block uses most (up to six),
+ *        loaded from h->x[] when the block starts and written back before
+ *        anything that may look at h->x[]: a handler call (loaded again
+ *        after it), the block's end;
  *   rax, rcx, rdx  scratch, dead between guest instructions.
- * Guest registers stay in h->x[]: each native instruction loads its
- * sources from [rbx + 8 * rs] and stores its result to [rbx + 8 * rd].
- * x0 as a source reads h->x[0], always 0; an instruction whose rd is x0
- * (x[32], a sink) and that has no other effect is left out.
+ * The other guest registers stay in h->x[] ([rbx + 8 * r]). x0 as a
+ * source is 0; an instruction whose rd is x0 (x[32], a sink) and that has
+ * no other effect is left out.
  *
  * Each instruction is either native (the integer computations, the
  * instructions ending a block without a trap: branches, jal, jalr, the
  * fall-through), native with a slow path (loads and stores: the software
  * TLB's fast path of mmu_load()/mmu_store() inline, the handler called
  * out of line when it misses), or a call of its handler, as block_exec()
- * makes it:
- * result 0 goes on, anything else leaves the block with that result after
- * adding the instructions run so far, the failing one included, to
- * h->instret. The exits of the handler calls are out of line, after the
- * block's own end, so the path through the block has no taken jumps.
+ * makes it: result 0 goes on, anything else leaves the block with that
+ * result after adding the instructions run so far, the failing one
+ * included, to h->instret. Every guest register is in h->x[] during a
+ * handler call, so a trap sees the interpreter's state. The exits of the
+ * handler calls and the slow paths are out of line, after the block's own
+ * end, so the path through the block has no taken jumps.
  *
  * Chaining: an exit of a native branch, jal or fall-through to an address
  * in the block's own page ends with the checks hart_run() makes between
@@ -49,6 +53,12 @@ _Static_assert(sizeof(struct tlb_entry) == 32, "tr_mem scales by 32");
 #define HART_OFF(f)  ((int32_t)offsetof(struct hart, f))
 
 #define RH X86_RBX /* the hart */
+
+/* Where guest registers are cached: caller-saved registers, which a
+ * handler call clobbers, but the cache is reloaded after one anyway. */
+static const enum x86_reg tr_pool[] = {X86_RSI, X86_RDI, X86_R8,
+				       X86_R9,	X86_R10, X86_R11};
+#define TR_POOL (sizeof(tr_pool) / sizeof(tr_pool[0]))
 
 /* How a native instruction is emitted. */
 enum tr_kind {
@@ -154,21 +164,93 @@ static bool tr_fits32(int64_t v)
 	return v >= INT32_MIN && v <= INT32_MAX;
 }
 
-/* r = x[xi] (x0 is always 0: a register clear instead of a load). */
-static void tr_get(struct x86_buf *b, enum x86_reg r, unsigned xi)
+/* One block's translation in progress. */
+struct tr {
+	struct x86_buf *b;
+	const struct block *blk;
+	intptr_t rx_delta;	/* run address - write address */
+	int8_t host[32];	/* guest register -> tr_pool index, or -1 */
+	uint8_t guest[TR_POOL]; /* tr_pool index -> guest register */
+	unsigned ncached;
+	uint32_t dirty; /* cached guest registers newer than h->x[] */
+	/* Handler calls that may leave the block: where their jump is, and
+	 * how many instructions have run when it is taken. */
+	uint8_t *exit_at[2 * BLOCK_MAX_INSNS];
+	uint32_t exit_n[2 * BLOCK_MAX_INSNS];
+	unsigned nexit;
+	/* Loads and stores whose TLB lookup missed: where they jump from,
+	 * where they resume, which instruction, what was dirty then. */
+	uint8_t *slow_at[BLOCK_MAX_INSNS], *slow_resume[BLOCK_MAX_INSNS];
+	uint32_t slow_i[BLOCK_MAX_INSNS], slow_dirty[BLOCK_MAX_INSNS];
+	unsigned nslow;
+};
+
+static enum x86_reg tr_host(const struct tr *t, unsigned xi)
 {
-	if (xi == 0)
-		x86_alu_rr(b, X86_XOR, r, r, false);
-	else
-		x86_load(b, r, RH, HART_X(xi), 8, false);
+	return tr_pool[t->host[xi]];
+}
+
+static bool tr_cached(const struct tr *t, unsigned xi)
+{
+	return xi < 32 && t->host[xi] >= 0;
+}
+
+/* The register holding x[xi]: its cache register, or scratch loaded. */
+static enum x86_reg tr_src(struct tr *t, unsigned xi, enum x86_reg scratch)
+{
+	if (xi == 0) {
+		x86_alu_rr(t->b, X86_XOR, scratch, scratch, false);
+		return scratch;
+	}
+	if (tr_cached(t, xi))
+		return tr_host(t, xi);
+	x86_load(t->b, scratch, RH, HART_X(xi), 8, false);
+	return scratch;
+}
+
+/* scratch = x[xi]. */
+static void tr_get(struct tr *t, enum x86_reg scratch, unsigned xi)
+{
+	enum x86_reg r = tr_src(t, xi, scratch);
+
+	if (r != scratch)
+		x86_mov_rr(t->b, scratch, r, true);
 }
 
 /* x[xi] = r, r holding a 32-bit result when w32 (sign-extended first). */
-static void tr_put(struct x86_buf *b, unsigned xi, enum x86_reg r, bool w32)
+static void tr_put(struct tr *t, unsigned xi, enum x86_reg r, bool w32)
 {
 	if (w32)
-		x86_movsxd(b, r, r);
-	x86_store(b, RH, HART_X(xi), r, 8);
+		x86_movsxd(t->b, r, r);
+	if (tr_cached(t, xi)) {
+		if (tr_host(t, xi) != r)
+			x86_mov_rr(t->b, tr_host(t, xi), r, true);
+		t->dirty |= 1u << xi;
+	} else {
+		x86_store(t->b, RH, HART_X(xi), r, 8);
+	}
+}
+
+/* Write the cached registers of mask back to h->x[]. */
+static void tr_write_back(struct tr *t, uint32_t mask)
+{
+	for (unsigned i = 0; i < t->ncached; i++)
+		if (mask & (1u << t->guest[i]))
+			x86_store(t->b, RH, HART_X(t->guest[i]), tr_pool[i], 8);
+}
+
+/* Every cached register written back: h->x[] is the guest's state. */
+static void tr_flush(struct tr *t)
+{
+	tr_write_back(t, t->dirty);
+	t->dirty = 0;
+}
+
+/* Load every cached register from h->x[] (after a handler call). */
+static void tr_reload(struct tr *t)
+{
+	for (unsigned i = 0; i < t->ncached; i++)
+		x86_load(t->b, tr_pool[i], RH, HART_X(t->guest[i]), 8, false);
 }
 
 /* r += v, v any 64-bit value (rcx is free when r is not rcx). */
@@ -212,19 +294,21 @@ static void tr_block_end(struct x86_buf *b, uint32_t n)
 
 /*
  * As tr_block_end(), for an exit to rel bytes from the block's start
- * (h->pc already there): chainable when that is in the block's page.
+ * (h->pc already there, the registers written back): chainable when that
+ * is in the block's page.
  */
-static void tr_exit(struct x86_buf *buf, const struct block *b,
-		    intptr_t rx_delta, uint32_t n, int64_t rel)
+static void tr_exit(struct tr *t, int64_t rel)
 {
+	struct x86_buf *buf = t->b;
+	const struct block *b = t->blk;
 	int64_t off = (int64_t)(b->host & 0xfff) + rel;
 	uint8_t *fail[4], *site;
 
 	if (off < 0 || off >= 4096) {
-		tr_block_end(buf, n);
+		tr_block_end(buf, b->ninsn);
 		return;
 	}
-	x86_alu_mi(buf, X86_ADD, RH, HART_INSTRET, (int32_t)n);
+	x86_alu_mi(buf, X86_ADD, RH, HART_INSTRET, (int32_t)b->ninsn);
 	x86_mov_ri(buf, X86_RAX, EXEC_BLOCK_END);
 	x86_load(buf, X86_RCX, RH, HART_INSTRET, 8, false);
 	x86_alu_rm(buf, X86_CMP, X86_RCX, RH, HART_OFF(jit_limit), true);
@@ -247,7 +331,7 @@ static void tr_exit(struct x86_buf *buf, const struct block *b,
 	x86_mov_ri(buf, X86_RCX,
 		   (uint64_t)((b->host & ~(uintptr_t)0xfff) + off));
 	x86_store(buf, RH, HART_OFF(jit_link_host), X86_RCX, 8);
-	x86_mov_ri(buf, X86_RCX, (uint64_t)((uintptr_t)site + rx_delta));
+	x86_mov_ri(buf, X86_RCX, (uint64_t)((uintptr_t)site + t->rx_delta));
 	x86_store(buf, RH, HART_OFF(jit_link_site), X86_RCX, 8);
 	x86_pop(buf, RH);
 	x86_ret(buf);
@@ -258,59 +342,65 @@ static void tr_exit(struct x86_buf *buf, const struct block *b,
  * has no native form after all (an immediate too wide for x86's), so the
  * caller calls its handler.
  */
-static bool tr_compute(struct x86_buf *b, const struct tr_op *op,
+static bool tr_compute(struct tr *t, const struct tr_op *op,
 		       const struct insn *in)
 {
+	struct x86_buf *b = t->b;
 	bool w64 = !op->w32;
+	enum x86_reg c;
 
 	if (in->rd == 32)
 		return true; /* a hint or a nop: no effect */
 	switch (op->kind) {
 	case TR_ALU_RR:
-		tr_get(b, X86_RAX, in->rs1);
-		x86_alu_rm(b, op->op, X86_RAX, RH, HART_X(in->rs2), w64);
+		tr_get(t, X86_RAX, in->rs1);
+		c = tr_src(t, in->rs2, X86_RCX);
+		x86_alu_rr(b, op->op, X86_RAX, c, w64);
 		break;
 	case TR_ALU_RI:
 		if (!tr_fits32(in->imm))
 			return false;
-		tr_get(b, X86_RAX, in->rs1);
+		tr_get(t, X86_RAX, in->rs1);
 		x86_alu_ri(b, op->op, X86_RAX, (int32_t)in->imm, w64);
 		break;
 	case TR_SHIFT_RR:
-		tr_get(b, X86_RAX, in->rs1);
-		tr_get(b, X86_RCX, in->rs2);
+		tr_get(t, X86_RAX, in->rs1);
+		tr_get(t, X86_RCX, in->rs2);
 		x86_shift_cl(b, op->op, X86_RAX, w64);
 		break;
 	case TR_SHIFT_RI:
-		tr_get(b, X86_RAX, in->rs1);
+		tr_get(t, X86_RAX, in->rs1);
 		x86_shift_ri(b, op->op, X86_RAX, (uint8_t)in->imm, w64);
 		break;
 	case TR_MUL:
-		tr_get(b, X86_RAX, in->rs1);
-		x86_imul_rm(b, X86_RAX, RH, HART_X(in->rs2), w64);
+		tr_get(t, X86_RAX, in->rs1);
+		c = tr_src(t, in->rs2, X86_RCX);
+		x86_imul_rr(b, X86_RAX, c, w64);
 		break;
 	case TR_SET_RR:
-		tr_get(b, X86_RAX, in->rs1);
-		x86_alu_rm(b, X86_CMP, X86_RAX, RH, HART_X(in->rs2), true);
+		tr_get(t, X86_RAX, in->rs1);
+		c = tr_src(t, in->rs2, X86_RCX);
+		x86_alu_rr(b, X86_CMP, X86_RAX, c, true);
 		x86_setcc_zx(b, op->op, X86_RAX);
 		break;
 	case TR_SET_RI:
 		if (!tr_fits32(in->imm))
 			return false;
-		tr_get(b, X86_RAX, in->rs1);
+		tr_get(t, X86_RAX, in->rs1);
 		x86_alu_ri(b, X86_CMP, X86_RAX, (int32_t)in->imm, true);
 		x86_setcc_zx(b, op->op, X86_RAX);
 		break;
 	case TR_LI:
-		if (tr_fits32(in->imm)) {
+		if (!tr_cached(t, in->rd) && tr_fits32(in->imm)) {
 			x86_store_imm(b, RH, HART_X(in->rd), (int32_t)in->imm);
 			return true;
 		}
 		x86_mov_ri(b, X86_RAX, (uint64_t)in->imm);
 		break;
 	case TR_MV:
-		tr_get(b, X86_RAX, in->rs1);
-		break;
+		c = tr_src(t, in->rs1, X86_RAX);
+		tr_put(t, in->rd, c, false);
+		return true;
 	case TR_AUIPC:
 		x86_load(b, X86_RAX, RH, HART_PC, 8, false);
 		tr_add_imm(b, X86_RAX, (int64_t)in->off + in->imm);
@@ -318,76 +408,83 @@ static bool tr_compute(struct x86_buf *b, const struct tr_op *op,
 	default:
 		return false;
 	}
-	tr_put(b, in->rd, X86_RAX, op->w32);
+	tr_put(t, in->rd, X86_RAX, op->w32);
 	return true;
 }
 
 /* A native instruction that ends the block (the block's last). */
-static void tr_end(struct x86_buf *b, const struct tr_op *op,
-		   const struct insn *in, const struct block *blk,
-		   intptr_t rx_delta)
+static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 {
-	uint32_t n = blk->ninsn;
+	struct x86_buf *b = t->b;
 	int64_t next = (int64_t)in->off + in->len;
+	enum x86_reg a, c;
 	uint8_t *taken;
 
 	switch (op->kind) {
 	case TR_BRANCH:
-		tr_get(b, X86_RAX, in->rs1);
-		x86_alu_rm(b, X86_CMP, X86_RAX, RH, HART_X(in->rs2), true);
+		a = tr_src(t, in->rs1, X86_RAX);
+		c = tr_src(t, in->rs2, X86_RCX);
+		tr_flush(t);
+		x86_alu_rr(b, X86_CMP, a, c, true);
 		taken = x86_jcc_fwd(b, op->op);
 		x86_alu_mi(b, X86_ADD, RH, HART_PC, (int32_t)next);
-		tr_exit(b, blk, rx_delta, n, next);
+		tr_exit(t, next);
 		x86_patch(b, taken, b->p);
 		tr_add_pc(b, (int64_t)in->off + in->imm);
-		tr_exit(b, blk, rx_delta, n, (int64_t)in->off + in->imm);
+		tr_exit(t, (int64_t)in->off + in->imm);
 		return;
 	case TR_JAL:
 		if (in->rd != 32) {
 			x86_load(b, X86_RAX, RH, HART_PC, 8, false);
 			x86_lea(b, X86_RDX, X86_RAX, (int32_t)next);
-			x86_store(b, RH, HART_X(in->rd), X86_RDX, 8);
+			tr_put(t, in->rd, X86_RDX, false);
 		}
+		tr_flush(t);
 		tr_add_pc(b, (int64_t)in->off + in->imm);
-		tr_exit(b, blk, rx_delta, n, (int64_t)in->off + in->imm);
+		tr_exit(t, (int64_t)in->off + in->imm);
 		return;
 	case TR_JALR:
 		/* The target first: rd may be rs1. */
-		tr_get(b, X86_RAX, in->rs1);
+		tr_get(t, X86_RAX, in->rs1);
 		tr_add_imm(b, X86_RAX, in->imm);
 		x86_alu_ri(b, X86_AND, X86_RAX, -2, true);
 		if (in->rd != 32) {
 			x86_load(b, X86_RDX, RH, HART_PC, 8, false);
 			x86_alu_ri(b, X86_ADD, X86_RDX, (int32_t)next, true);
-			x86_store(b, RH, HART_X(in->rd), X86_RDX, 8);
+			tr_put(t, in->rd, X86_RDX, false);
 		}
+		tr_flush(t);
 		x86_store(b, RH, HART_PC, X86_RAX, 8);
 		break;
 	default: /* TR_FALLTHROUGH */
+		tr_flush(t);
 		tr_add_pc(b, in->off);
-		tr_exit(b, blk, rx_delta, n, in->off);
+		tr_exit(t, in->off);
 		return;
 	}
-	tr_block_end(b, n);
+	tr_block_end(b, t->blk->ninsn);
 }
 
 /*
  * A load or a store through the TLB entry of its address, as mmu_load()
  * and mmu_store() do: the entry's tag for the access must be the page of
  * the first byte and of the last (so the access stays within the page).
- * Returns where the slow path must jump back to; *miss is the jump to the
- * slow path, which calls the handler.
+ * A miss jumps to a slow path (emitted by tr_slow_paths()), which calls
+ * the handler and comes back.
  */
-static uint8_t *tr_mem(struct x86_buf *b, const struct tr_op *op,
-		       const struct insn *in, uint8_t **miss)
+static void tr_mem(struct tr *t, const struct tr_op *op, const struct insn *in,
+		   uint32_t i)
 {
+	struct x86_buf *b = t->b;
 	unsigned size = (unsigned)op->op;
 	int32_t tag = op->kind == TR_LOAD
 			  ? (int32_t)offsetof(struct tlb_entry, tag_r)
 			  : (int32_t)offsetof(struct tlb_entry, tag_w);
 
+	t->slow_i[t->nslow] = i;
+	t->slow_dirty[t->nslow] = t->dirty;
 	/* rax = va, rcx = &h->tlb[(va >> 12) & TLB_MASK], rdx = last page */
-	tr_get(b, X86_RAX, in->rs1);
+	tr_get(t, X86_RAX, in->rs1);
 	tr_add_imm(b, X86_RAX, in->imm);
 	x86_mov_rr(b, X86_RCX, X86_RAX, true);
 	x86_shift_ri(b, X86_SHR, X86_RCX, 12, true);
@@ -397,20 +494,21 @@ static uint8_t *tr_mem(struct x86_buf *b, const struct tr_op *op,
 	x86_lea(b, X86_RDX, X86_RAX, (int32_t)size - 1);
 	x86_shift_ri(b, X86_SHR, X86_RDX, 12, true);
 	x86_alu_rm(b, X86_CMP, X86_RDX, X86_RCX, tag, true);
-	*miss = x86_jcc_fwd(b, X86_CC_NE);
+	t->slow_at[t->nslow] = x86_jcc_fwd(b, X86_CC_NE);
 	x86_alu_rm(b, X86_ADD, X86_RAX, X86_RCX,
 		   (int32_t)offsetof(struct tlb_entry, addend), true);
 	if (op->kind == TR_LOAD) {
 		x86_load(b, X86_RAX, X86_RAX, 0, size, op->w32);
-		x86_store(b, RH, HART_X(in->rd), X86_RAX, 8);
+		tr_put(t, in->rd, X86_RAX, false);
 	} else {
-		tr_get(b, X86_RDX, in->rs2);
-		x86_store(b, X86_RAX, 0, X86_RDX, size);
+		enum x86_reg v = tr_src(t, in->rs2, X86_RDX);
+
+		x86_store(b, X86_RAX, 0, v, size);
 	}
-	return b->p;
+	t->slow_resume[t->nslow++] = b->p;
 }
 
-/* eax = in->fn(h, in). */
+/* eax = in->fn(h, in), h->x[] being the guest's registers. */
 static void tr_call(struct x86_buf *b, const struct insn *in)
 {
 	x86_mov_rr(b, X86_RDI, RH, true);
@@ -419,19 +517,65 @@ static void tr_call(struct x86_buf *b, const struct insn *in)
 	x86_call_r(b, X86_RAX);
 }
 
+/* After tr_call(): leave the block unless eax is 0, with n executed. */
+static void tr_check(struct tr *t, uint32_t n)
+{
+	x86_test_rr(t->b, X86_RAX, X86_RAX, false);
+	t->exit_at[t->nexit] = x86_jcc_fwd(t->b, X86_CC_NE);
+	t->exit_n[t->nexit++] = n;
+}
+
+/* The slow paths of the loads and stores: the handler, then back. */
+static void tr_slow_paths(struct tr *t)
+{
+	for (unsigned s = 0; s < t->nslow; s++) {
+		x86_patch(t->b, t->slow_at[s], t->b->p);
+		tr_write_back(t, t->slow_dirty[s]);
+		tr_call(t->b, &t->blk->insn[t->slow_i[s]]);
+		tr_check(t, t->slow_i[s] + 1);
+		tr_reload(t);
+		x86_patch(t->b, x86_jmp_fwd(t->b), t->slow_resume[s]);
+	}
+}
+
+/* Cache the (up to TR_POOL) guest registers the native code uses most. */
+static void tr_allocate(struct tr *t)
+{
+	unsigned uses[32] = {0};
+
+	for (uint32_t i = 0; i < t->blk->ninsn; i++) {
+		const struct insn *in = &t->blk->insn[i];
+
+		if (!tr_lookup(in))
+			continue;
+		uses[in->rs1 & 31]++;
+		uses[in->rs2 & 31]++;
+		if (in->rd < 32)
+			uses[in->rd]++;
+	}
+	uses[0] = 0;
+	for (unsigned i = 0; i < 32; i++)
+		t->host[i] = -1;
+	t->ncached = 0;
+	while (t->ncached < TR_POOL) {
+		unsigned best = 0;
+
+		for (unsigned r = 1; r < 32; r++)
+			if (uses[r] > uses[best])
+				best = r;
+		if (!uses[best])
+			break;
+		uses[best] = 0;
+		t->host[best] = (int8_t)t->ncached;
+		t->guest[t->ncached++] = (uint8_t)best;
+	}
+	t->dirty = 0;
+}
+
 int translate_block(struct x86_buf *buf, const struct block *b,
 		    intptr_t rx_delta)
 {
-	/* Handler calls that may leave the block: where their jump is, and
-	 * how many instructions have run when it is taken. */
-	uint8_t *exit_at[BLOCK_MAX_INSNS];
-	uint32_t exit_n[BLOCK_MAX_INSNS];
-	unsigned nexit = 0;
-	/* Loads and stores whose TLB lookup missed: where they jump from,
-	 * where they resume, which instruction. */
-	uint8_t *slow_at[BLOCK_MAX_INSNS], *slow_resume[BLOCK_MAX_INSNS];
-	uint32_t slow_i[BLOCK_MAX_INSNS];
-	unsigned nslow = 0;
+	static __thread struct tr t; /* large: not on the stack */
 	const struct insn *last;
 	const struct tr_op *op;
 
@@ -441,12 +585,18 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	op = tr_lookup(last);
 	if (op && !tr_ends_block(op->kind))
 		return -EINVAL; /* a block always ends with its last insn */
+	t.b = buf;
+	t.blk = b;
+	t.rx_delta = rx_delta;
+	t.nexit = t.nslow = 0;
+	tr_allocate(&t);
 
 	/* Entry: one push leaves the stack 16-byte aligned for calls. */
 	x86_push(buf, RH);
 	x86_mov_rr(buf, RH, X86_RDI, true);
 	if (!buf->overflow && x86_buf_len(buf) != TRANSLATE_CHAIN_ENTRY)
 		return -EINVAL;
+	tr_reload(&t);
 
 	for (uint32_t i = 0; i + 1 < b->ninsn; i++) {
 		const struct insn *in = &b->insn[i];
@@ -455,43 +605,31 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 		if (op && tr_ends_block(op->kind))
 			return -EINVAL; /* would end the block early */
 		if (op && (op->kind == TR_LOAD || op->kind == TR_STORE)) {
-			slow_resume[nslow] =
-			    tr_mem(buf, op, in, &slow_at[nslow]);
-			slow_i[nslow++] = i;
+			tr_mem(&t, op, in, i);
 			continue;
 		}
-		if (op && tr_compute(buf, op, in))
+		if (op && tr_compute(&t, op, in))
 			continue;
+		tr_flush(&t);
 		tr_call(buf, in);
-		x86_test_rr(buf, X86_RAX, X86_RAX, false);
-		exit_at[nexit] = x86_jcc_fwd(buf, X86_CC_NE);
-		exit_n[nexit++] = i + 1;
+		tr_check(&t, i + 1);
+		tr_reload(&t);
 	}
 
 	op = tr_lookup(last);
 	if (op) {
-		tr_end(buf, op, last, b, rx_delta);
+		tr_end(&t, op, last);
 	} else {
 		/* The handler ends the block: its result is the block's. */
+		tr_flush(&t);
 		tr_call(buf, last);
 		tr_leave(buf, b->ninsn);
 	}
 
-	for (unsigned s = 0; s < nslow; s++) {
-		const struct insn *in = &b->insn[slow_i[s]];
-		uint8_t *back;
-
-		x86_patch(buf, slow_at[s], buf->p);
-		tr_call(buf, in);
-		x86_test_rr(buf, X86_RAX, X86_RAX, false);
-		exit_at[nexit] = x86_jcc_fwd(buf, X86_CC_NE);
-		exit_n[nexit++] = slow_i[s] + 1;
-		back = x86_jmp_fwd(buf);
-		x86_patch(buf, back, slow_resume[s]);
-	}
-	for (unsigned e = 0; e < nexit; e++) {
-		x86_patch(buf, exit_at[e], buf->p);
-		tr_leave(buf, exit_n[e]);
+	tr_slow_paths(&t);
+	for (unsigned e = 0; e < t.nexit; e++) {
+		x86_patch(buf, t.exit_at[e], buf->p);
+		tr_leave(buf, t.exit_n[e]);
 	}
 	return 0;
 }
