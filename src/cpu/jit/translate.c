@@ -35,6 +35,12 @@
  * translation was made for, whatever guest address the page runs at, so
  * a chain needs no fetch of its own while none of the checks fires (any
  * flush of the hart's caches sets the limit to 0).
+ *
+ * A branch back to the block's own start (a loop of one block) makes the
+ * same checks and jumps back past the entry's register loads: the loop's
+ * registers stay in host registers from one iteration to the next. Every
+ * cached register then counts as changed at the loop's top, so whatever
+ * leaves the block writes them all back.
  */
 #include "cpu/jit/translate.h"
 
@@ -173,6 +179,8 @@ struct tr {
 	uint8_t guest[TR_POOL]; /* tr_pool index -> guest register */
 	unsigned ncached;
 	uint32_t dirty; /* cached guest registers newer than h->x[] */
+	uint32_t all;	/* every cached guest register */
+	uint8_t *top;	/* after the entry's loads: where a loop goes back */
 	/* Handler calls that may leave the block: where their jump is, and
 	 * how many instructions have run when it is taken. */
 	uint8_t *exit_at[2 * BLOCK_MAX_INSNS];
@@ -293,22 +301,15 @@ static void tr_block_end(struct x86_buf *b, uint32_t n)
 }
 
 /*
- * As tr_block_end(), for an exit to rel bytes from the block's start
- * (h->pc already there, the registers written back): chainable when that
- * is in the block's page.
+ * The block has ended: instret += its instructions, eax = EXEC_BLOCK_END,
+ * then the checks of hart_run() between blocks; the jumps taken when one
+ * of them says hart_run() has work go into fail[4].
  */
-static void tr_exit(struct tr *t, int64_t rel)
+static void tr_checks(struct tr *t, uint8_t **fail)
 {
 	struct x86_buf *buf = t->b;
-	const struct block *b = t->blk;
-	int64_t off = (int64_t)(b->host & 0xfff) + rel;
-	uint8_t *fail[4], *site;
 
-	if (off < 0 || off >= 4096) {
-		tr_block_end(buf, b->ninsn);
-		return;
-	}
-	x86_alu_mi(buf, X86_ADD, RH, HART_INSTRET, (int32_t)b->ninsn);
+	x86_alu_mi(buf, X86_ADD, RH, HART_INSTRET, (int32_t)t->blk->ninsn);
 	x86_mov_ri(buf, X86_RAX, EXEC_BLOCK_END);
 	x86_load(buf, X86_RCX, RH, HART_INSTRET, 8, false);
 	x86_alu_rm(buf, X86_CMP, X86_RCX, RH, HART_OFF(jit_limit), true);
@@ -324,6 +325,25 @@ static void tr_exit(struct tr *t, int64_t rel)
 		 (int32_t)offsetof(struct gstage, generation), 8, false);
 	x86_alu_rm(buf, X86_CMP, X86_RCX, RH, HART_OFF(gs_generation), true);
 	fail[3] = x86_jcc_fwd(buf, X86_CC_NE);
+}
+
+/*
+ * As tr_block_end(), for an exit to rel bytes from the block's start
+ * (h->pc already there, the registers written back): chainable when that
+ * is in the block's page.
+ */
+static void tr_exit(struct tr *t, int64_t rel)
+{
+	struct x86_buf *buf = t->b;
+	const struct block *b = t->blk;
+	int64_t off = (int64_t)(b->host & 0xfff) + rel;
+	uint8_t *fail[4], *site;
+
+	if (off < 0 || off >= 4096) {
+		tr_block_end(buf, b->ninsn);
+		return;
+	}
+	tr_checks(t, fail);
 	site = x86_jmp_fwd(buf);
 	x86_patch(buf, site, buf->p); /* not linked yet */
 	for (unsigned i = 0; i < 4; i++)
@@ -335,6 +355,29 @@ static void tr_exit(struct tr *t, int64_t rel)
 	x86_store(buf, RH, HART_OFF(jit_link_site), X86_RCX, 8);
 	x86_pop(buf, RH);
 	x86_ret(buf);
+}
+
+/* A branch taken back to the block's start (h->pc is there already). */
+static void tr_loop_back(struct tr *t)
+{
+	uint8_t *fail[4];
+
+	tr_checks(t, fail);
+	x86_patch(t->b, x86_jmp_fwd(t->b), t->top);
+	for (unsigned i = 0; i < 4; i++)
+		x86_patch(t->b, fail[i], t->b->p);
+	tr_write_back(t, t->all);
+	x86_pop(t->b, RH);
+	x86_ret(t->b);
+}
+
+/* Does the block end with a branch back to its own start? */
+static bool tr_loops(const struct block *b)
+{
+	const struct insn *last = &b->insn[b->ninsn - 1];
+	const struct tr_op *op = tr_lookup(last);
+
+	return op && op->kind == TR_BRANCH && last->off + last->imm == 0;
 }
 
 /*
@@ -424,12 +467,17 @@ static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 	case TR_BRANCH:
 		a = tr_src(t, in->rs1, X86_RAX);
 		c = tr_src(t, in->rs2, X86_RCX);
-		tr_flush(t);
 		x86_alu_rr(b, X86_CMP, a, c, true);
 		taken = x86_jcc_fwd(b, op->op);
+		tr_write_back(t, t->dirty); /* a mov: the flags stay */
 		x86_alu_mi(b, X86_ADD, RH, HART_PC, (int32_t)next);
 		tr_exit(t, next);
 		x86_patch(b, taken, b->p);
+		if (in->off + in->imm == 0) {
+			tr_loop_back(t);
+			return;
+		}
+		tr_write_back(t, t->dirty);
 		tr_add_pc(b, (int64_t)in->off + in->imm);
 		tr_exit(t, (int64_t)in->off + in->imm);
 		return;
@@ -569,6 +617,9 @@ static void tr_allocate(struct tr *t)
 		t->host[best] = (int8_t)t->ncached;
 		t->guest[t->ncached++] = (uint8_t)best;
 	}
+	t->all = 0;
+	for (unsigned i = 0; i < t->ncached; i++)
+		t->all |= 1u << t->guest[i];
 	t->dirty = 0;
 }
 
@@ -597,6 +648,9 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	if (!buf->overflow && x86_buf_len(buf) != TRANSLATE_CHAIN_ENTRY)
 		return -EINVAL;
 	tr_reload(&t);
+	t.top = buf->p;
+	if (tr_loops(b))
+		t.dirty = t.all; /* as they come back from the loop */
 
 	for (uint32_t i = 0; i + 1 < b->ninsn; i++) {
 		const struct insn *in = &b->insn[i];
