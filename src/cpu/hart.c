@@ -278,7 +278,7 @@ static inline int hart_exec(struct hart *h, struct block *b, uint64_t poll)
 	}
 	h->jit_limit = poll;
 	epoch = bc->flushes;
-	r = jit_run(h, b);
+	r = jit_run(jit, h, b);
 	h->jit_link_epoch = epoch;
 	if (bc->flushes != epoch)
 		h->jit_link_site = NULL; /* it was in code now gone */

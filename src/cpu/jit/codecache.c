@@ -33,6 +33,7 @@ int codecache_init(struct codecache *cc, size_t size)
 	}
 	cc->size = size;
 	cc->used = 0;
+	cc->keep = 0;
 	cc->flushes = 0;
 	return 0;
 
@@ -79,6 +80,6 @@ void *codecache_commit(struct codecache *cc, const struct x86_buf *b)
 
 void codecache_flush(struct codecache *cc)
 {
-	cc->used = 0;
+	cc->used = cc->keep;
 	cc->flushes++;
 }

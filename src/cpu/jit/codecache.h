@@ -23,6 +23,7 @@ struct codecache {
 	uint8_t *rx;	  /* the executable view of the same bytes */
 	size_t size;	  /* bytes in each view */
 	size_t used;	  /* bytes allocated since the last flush */
+	size_t keep;	  /* bytes at the start that flushes keep */
 	uint64_t flushes; /* times the cache was emptied */
 	int fd;
 };
@@ -54,7 +55,15 @@ static inline void *codecache_rx(const struct codecache *cc, const uint8_t *p)
 	return cc->rx + (p - cc->rw);
 }
 
-/* Drop every translation. Nothing in the cache may run afterwards. */
+/* Keep what is in the cache now through every flush (code all the
+ * translations use). */
+static inline void codecache_keep(struct codecache *cc)
+{
+	cc->keep = cc->used;
+}
+
+/* Drop every translation. Nothing in the cache may run afterwards, but
+ * what codecache_keep() kept. */
 void codecache_flush(struct codecache *cc);
 
 #endif

@@ -22,8 +22,23 @@ int jit_init(struct jit *j, uint32_t threshold, struct hart_tier_stats *stats)
 		return -ENOTSUP;
 	j->epoch = 0;
 	j->threshold = threshold ? threshold : JIT_THRESHOLD;
+	struct x86_buf buf;
+	int r;
+
 	j->stats = stats;
-	return codecache_init(&j->cc, JIT_CACHE_SIZE);
+	r = codecache_init(&j->cc, JIT_CACHE_SIZE);
+	if (r)
+		return r;
+	/* The entry stays through every flush. */
+	codecache_begin(&j->cc, &buf);
+	translate_entry(&buf);
+	j->entry = codecache_commit(&j->cc, &buf);
+	if (!j->entry) {
+		codecache_destroy(&j->cc);
+		return -ENOSPC;
+	}
+	codecache_keep(&j->cc);
+	return 0;
 }
 
 void jit_destroy(struct jit *j)
@@ -40,7 +55,7 @@ int jit_translate(struct jit *j, struct block_cache *bc, struct block *b)
 
 	/* The blocks the code was made for are gone: so is the code. */
 	if (j->epoch != bc->flushes) {
-		if (j->cc.used)
+		if (j->cc.used > j->cc.keep)
 			codecache_flush(&j->cc);
 		j->epoch = bc->flushes;
 	}
@@ -68,7 +83,7 @@ out:
 
 void jit_link(struct jit *j, void *site, const void *code)
 {
-	const uint8_t *to = (const uint8_t *)code + TRANSLATE_CHAIN_ENTRY;
+	const uint8_t *to = code;
 	int32_t rel = (int32_t)(to - ((uint8_t *)site + 4));
 
 	memcpy(j->cc.rw + ((uint8_t *)site - j->cc.rx), &rel, 4);

@@ -35,13 +35,11 @@
 
 struct jit {
 	struct codecache cc;
+	int (*entry)(struct hart *h, const void *code); /* translate_entry() */
 	uint64_t epoch;	    /* the block cache's flush count the code matches */
 	uint32_t threshold; /* interpreted runs before a block is translated */
 	struct hart_tier_stats *stats; /* the hart's, counted into */
 };
-
-/* A translation: runs its block on h; returns what block_exec() would. */
-typedef int (*jit_code_fn)(struct hart *h);
 
 /* True when this build can run translated code (an x86-64 host). */
 bool jit_supported(void);
@@ -72,10 +70,10 @@ int jit_translate(struct jit *j, struct block_cache *bc, struct block *b);
  */
 void jit_link(struct jit *j, void *site, const void *code);
 
-/* Run the translation of b on h. */
-static inline int jit_run(struct hart *h, const struct block *b)
+/* Run the translation of b on h: returns what block_exec() would. */
+static inline int jit_run(struct jit *j, struct hart *h, const struct block *b)
 {
-	return ((jit_code_fn)b->code)(h);
+	return j->entry(h, b->code);
 }
 
 #endif

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The translation of one decoded block. Registers while it runs:
+ * The translation of one decoded block, called through the entry of
+ * translate_entry(), which saves the host's callee-saved registers.
+ * Registers while it runs:
  *   rbx  the struct hart (callee-saved, so handler calls keep it);
- *   rsi, rdi, r8-r11  the guest registers the block uses most (up to six),
- *        loaded from h->x[] when the block starts and written back before
- *        anything that may look at h->x[]: a handler call (loaded again
- *        after it), the block's end;
+ *   rbp, r12-r15  the guest registers the block uses most (up to five;
+ *        callee-saved, so handler calls keep them too),
+ *        loaded from h->x[] when the block starts and written back when
+ *        it ends. A RISC-V instruction reads at most rs1 and rs2 of the
+ *        integer registers and writes at most rd: around a handler call,
+ *        those go to h->x[] before it and rd comes back after it; should
+ *        the handler leave the block, its exit writes the others back;
  *   rax, rcx, rdx  scratch, dead between guest instructions.
  * The other guest registers stay in h->x[] ([rbx + 8 * r]). x0 as a
  * source is 0; an instruction whose rd is x0 (x[32], a sink) and that has
@@ -30,7 +35,7 @@
  * hart_run() links it, the jump goes to a plain return that tells
  * hart_run() where the jump is and which host address it leads to; once
  * the block there is translated, hart_run() points the jump at that
- * translation, past its entry (TRANSLATE_CHAIN_ENTRY). Same page, same
+ * translation. Same page, same
  * host frame: the guest address the chain goes to is the one its
  * translation was made for, whatever guest address the page runs at, so
  * a chain needs no fetch of its own while none of the checks fires (any
@@ -60,10 +65,9 @@ _Static_assert(sizeof(struct tlb_entry) == 32, "tr_mem scales by 32");
 
 #define RH X86_RBX /* the hart */
 
-/* Where guest registers are cached: caller-saved registers, which a
- * handler call clobbers, but the cache is reloaded after one anyway. */
-static const enum x86_reg tr_pool[] = {X86_RSI, X86_RDI, X86_R8,
-				       X86_R9,	X86_R10, X86_R11};
+/* Where guest registers are cached. */
+static const enum x86_reg tr_pool[] = {X86_RBP, X86_R12, X86_R13, X86_R14,
+				       X86_R15};
 #define TR_POOL (sizeof(tr_pool) / sizeof(tr_pool[0]))
 
 /* How a native instruction is emitted. */
@@ -185,6 +189,7 @@ struct tr {
 	 * how many instructions have run when it is taken. */
 	uint8_t *exit_at[2 * BLOCK_MAX_INSNS];
 	uint32_t exit_n[2 * BLOCK_MAX_INSNS];
+	uint32_t exit_wb[2 * BLOCK_MAX_INSNS]; /* written back on the way */
 	unsigned nexit;
 	/* Loads and stores whose TLB lookup missed: where they jump from,
 	 * where they resume, which instruction, what was dirty then. */
@@ -289,7 +294,6 @@ static void tr_add_pc(struct x86_buf *b, int64_t v)
 static void tr_leave(struct x86_buf *b, uint32_t n)
 {
 	x86_alu_mi(b, X86_ADD, RH, HART_INSTRET, (int32_t)n);
-	x86_pop(b, RH);
 	x86_ret(b);
 }
 
@@ -353,7 +357,6 @@ static void tr_exit(struct tr *t, int64_t rel)
 	x86_store(buf, RH, HART_OFF(jit_link_host), X86_RCX, 8);
 	x86_mov_ri(buf, X86_RCX, (uint64_t)((uintptr_t)site + t->rx_delta));
 	x86_store(buf, RH, HART_OFF(jit_link_site), X86_RCX, 8);
-	x86_pop(buf, RH);
 	x86_ret(buf);
 }
 
@@ -367,7 +370,6 @@ static void tr_loop_back(struct tr *t)
 	for (unsigned i = 0; i < 4; i++)
 		x86_patch(t->b, fail[i], t->b->p);
 	tr_write_back(t, t->all);
-	x86_pop(t->b, RH);
 	x86_ret(t->b);
 }
 
@@ -565,12 +567,31 @@ static void tr_call(struct x86_buf *b, const struct insn *in)
 	x86_call_r(b, X86_RAX);
 }
 
-/* After tr_call(): leave the block unless eax is 0, with n executed. */
-static void tr_check(struct tr *t, uint32_t n)
+static uint32_t tr_bit(unsigned xi)
 {
+	return xi < 32 ? 1u << xi : 0;
+}
+
+/*
+ * Call the handler of in, instruction n - 1 of the block, when the cached
+ * registers of dirty are newer than h->x[]; leave the block unless it
+ * returns 0. Returns what is still dirty after it.
+ */
+static uint32_t tr_call_mid(struct tr *t, const struct insn *in, uint32_t dirty,
+			    uint32_t n)
+{
+	uint32_t mine = tr_bit(in->rs1) | tr_bit(in->rs2) | tr_bit(in->rd);
+
+	tr_write_back(t, dirty & mine);
+	tr_call(t->b, in);
 	x86_test_rr(t->b, X86_RAX, X86_RAX, false);
 	t->exit_at[t->nexit] = x86_jcc_fwd(t->b, X86_CC_NE);
+	t->exit_wb[t->nexit] = dirty & ~mine;
 	t->exit_n[t->nexit++] = n;
+	if (tr_cached(t, in->rd))
+		x86_load(t->b, tr_host(t, in->rd), RH, HART_X(in->rd), 8,
+			 false);
+	return dirty & ~mine;
 }
 
 /* The slow paths of the loads and stores: the handler, then back. */
@@ -578,10 +599,8 @@ static void tr_slow_paths(struct tr *t)
 {
 	for (unsigned s = 0; s < t->nslow; s++) {
 		x86_patch(t->b, t->slow_at[s], t->b->p);
-		tr_write_back(t, t->slow_dirty[s]);
-		tr_call(t->b, &t->blk->insn[t->slow_i[s]]);
-		tr_check(t, t->slow_i[s] + 1);
-		tr_reload(t);
+		tr_call_mid(t, &t->blk->insn[t->slow_i[s]], t->slow_dirty[s],
+			    t->slow_i[s] + 1);
 		x86_patch(t->b, x86_jmp_fwd(t->b), t->slow_resume[s]);
 	}
 }
@@ -642,11 +661,6 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	t.nexit = t.nslow = 0;
 	tr_allocate(&t);
 
-	/* Entry: one push leaves the stack 16-byte aligned for calls. */
-	x86_push(buf, RH);
-	x86_mov_rr(buf, RH, X86_RDI, true);
-	if (!buf->overflow && x86_buf_len(buf) != TRANSLATE_CHAIN_ENTRY)
-		return -EINVAL;
 	tr_reload(&t);
 	t.top = buf->p;
 	if (tr_loops(b))
@@ -664,10 +678,7 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 		}
 		if (op && tr_compute(&t, op, in))
 			continue;
-		tr_flush(&t);
-		tr_call(buf, in);
-		tr_check(&t, i + 1);
-		tr_reload(&t);
+		t.dirty = tr_call_mid(&t, in, t.dirty, i + 1);
 	}
 
 	op = tr_lookup(last);
@@ -683,7 +694,26 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	tr_slow_paths(&t);
 	for (unsigned e = 0; e < t.nexit; e++) {
 		x86_patch(buf, t.exit_at[e], buf->p);
+		tr_write_back(&t, t.exit_wb[e]);
 		tr_leave(buf, t.exit_n[e]);
 	}
 	return 0;
+}
+
+void translate_entry(struct x86_buf *buf)
+{
+	static const enum x86_reg saved[] = {X86_RBX, X86_RBP, X86_R12,
+					     X86_R13, X86_R14, X86_R15};
+	size_t n = sizeof(saved) / sizeof(saved[0]);
+
+	/* Six pushes on the return address: the stack is 16-byte aligned
+	 * again once the call below has pushed its own, as handler calls in
+	 * the translation need it. */
+	for (size_t i = 0; i < n; i++)
+		x86_push(buf, saved[i]);
+	x86_mov_rr(buf, RH, X86_RDI, true);
+	x86_call_r(buf, X86_RSI);
+	while (n--)
+		x86_pop(buf, saved[n]);
+	x86_ret(buf);
 }

@@ -9,14 +9,19 @@
 #include "cpu/block.h"
 #include "cpu/jit/x86.h"
 
-/* Bytes from a translation's entry to where chained code enters it. */
-#define TRANSLATE_CHAIN_ENTRY 4
+/*
+ * Emit the code every translation is run through: a function
+ * `int entry(struct hart *h, const void *code)` of the host's C calling
+ * convention that saves the registers the C convention has the callee
+ * save, runs code with rbx = h and returns what code returns.
+ */
+void translate_entry(struct x86_buf *buf);
 
 /*
- * Emit the translation of b into buf: a function `int f(struct hart *h)`
- * of the host's C calling convention, which will run at buf's address +
- * rx_delta. b's insn array must outlive the code (its struct insns are the
- * handlers' arguments). Returns 0 (buf may have overflowed: check
+ * Emit the translation of b into buf, to run at buf's address + rx_delta
+ * through translate_entry()'s code (translated code chained to it jumps
+ * to its first byte). b's insn array must outlive the code (its struct insns
+ * are the handlers' arguments). Returns 0 (buf may have overflowed: check
  * buf->overflow), or -EINVAL when b is not a block block_exec() could run
  * (its last instruction does not end it).
  */
