@@ -88,6 +88,7 @@ void hart_destroy(struct hart *h)
 		h->cache = NULL;
 	}
 	h->tlb = NULL;
+	h->jit_jumps = NULL;
 }
 
 void hart_reset(struct hart *h, uint64_t pc, uint64_t arg)
@@ -137,6 +138,7 @@ static int hart_cache_alloc(struct hart *h)
 			free(c->jit);
 			c->jit = NULL;
 		}
+		h->jit_jumps = c->jit ? c->jit->jumps : NULL;
 	}
 	h->cache = c;
 	mmu_select_tlb(h);

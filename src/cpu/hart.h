@@ -89,6 +89,7 @@ struct hart_view {
 struct hart_cache; /* TLBs and decoded blocks, allocated on first run */
 struct mmio_bus;
 struct tlb_entry;
+struct jit_jump;
 
 struct hart {
 	uint64_t x[33]; /* x[32] absorbs writes to x0 (cpu/decode.c) */
@@ -126,6 +127,7 @@ struct hart {
 	 * count it belongs to.
 	 */
 	uint64_t jit_limit;
+	struct jit_jump *jit_jumps; /* its jump cache (cpu/jit/jit.h) */
 	void *jit_link_site;
 	uintptr_t jit_link_host;
 	uint64_t jit_link_epoch;

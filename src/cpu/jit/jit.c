@@ -2,6 +2,7 @@
 #include "cpu/jit/jit.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cpu/hart.h"
@@ -26,24 +27,41 @@ int jit_init(struct jit *j, uint32_t threshold, struct hart_tier_stats *stats)
 	int r;
 
 	j->stats = stats;
+	j->jumps = calloc(JIT_JUMPS, sizeof(*j->jumps));
+	if (!j->jumps)
+		return -ENOMEM;
 	r = codecache_init(&j->cc, JIT_CACHE_SIZE);
 	if (r)
-		return r;
+		goto err_jumps;
 	/* The entry stays through every flush. */
 	codecache_begin(&j->cc, &buf);
 	translate_entry(&buf);
 	j->entry = codecache_commit(&j->cc, &buf);
 	if (!j->entry) {
-		codecache_destroy(&j->cc);
-		return -ENOSPC;
+		r = -ENOSPC;
+		goto err_cc;
 	}
 	codecache_keep(&j->cc);
 	return 0;
+
+err_cc:
+	codecache_destroy(&j->cc);
+err_jumps:
+	free(j->jumps);
+	return r;
+}
+
+/* Every translation goes: the code, and the jump cache pointing at it. */
+static void jit_flush(struct jit *j)
+{
+	codecache_flush(&j->cc);
+	memset(j->jumps, 0, JIT_JUMPS * sizeof(*j->jumps));
 }
 
 void jit_destroy(struct jit *j)
 {
 	codecache_destroy(&j->cc);
+	free(j->jumps);
 }
 
 int jit_translate(struct jit *j, struct block_cache *bc, struct block *b)
@@ -56,7 +74,7 @@ int jit_translate(struct jit *j, struct block_cache *bc, struct block *b)
 	/* The blocks the code was made for are gone: so is the code. */
 	if (j->epoch != bc->flushes) {
 		if (j->cc.used > j->cc.keep)
-			codecache_flush(&j->cc);
+			jit_flush(j);
 		j->epoch = bc->flushes;
 	}
 	codecache_begin(&j->cc, &buf);
@@ -66,7 +84,7 @@ int jit_translate(struct jit *j, struct block_cache *bc, struct block *b)
 	code = codecache_commit(&j->cc, &buf);
 	if (!code) {
 		/* Full: every block's code goes, and so every block. */
-		codecache_flush(&j->cc);
+		jit_flush(j);
 		block_cache_flush(bc);
 		j->epoch = bc->flushes;
 		r = -ENOSPC;

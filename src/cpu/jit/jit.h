@@ -33,8 +33,22 @@
 /* Bytes of code cache per hart. */
 #define JIT_CACHE_SIZE (16u << 20)
 
+/*
+ * The jump cache: the translations hart_run() ran lately, by the host
+ * address of their block, direct-mapped on (host >> 1) & (JIT_JUMPS - 1).
+ * Translated indirect jumps look their target up here. Emptied with the
+ * code cache.
+ */
+#define JIT_JUMPS 4096
+
+struct jit_jump {
+	uintptr_t host; /* 0: empty */
+	const void *code;
+};
+
 struct jit {
 	struct codecache cc;
+	struct jit_jump *jumps; /* JIT_JUMPS of them; h->jit_jumps too */
 	int (*entry)(struct hart *h, const void *code); /* translate_entry() */
 	uint64_t epoch;	    /* the block cache's flush count the code matches */
 	uint32_t threshold; /* interpreted runs before a block is translated */
@@ -52,7 +66,7 @@ bool jit_supported(void);
  */
 int jit_init(struct jit *j, uint32_t threshold, struct hart_tier_stats *stats);
 
-/* Free j's code cache. */
+/* Free j's code cache and jump cache. */
 void jit_destroy(struct jit *j);
 
 /*
@@ -73,6 +87,10 @@ void jit_link(struct jit *j, void *site, const void *code);
 /* Run the translation of b on h: returns what block_exec() would. */
 static inline int jit_run(struct jit *j, struct hart *h, const struct block *b)
 {
+	struct jit_jump *e = &j->jumps[(b->host >> 1) & (JIT_JUMPS - 1)];
+
+	e->host = b->host;
+	e->code = b->code;
 	return j->entry(h, b->code);
 }
 

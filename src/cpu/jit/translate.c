@@ -41,6 +41,11 @@
  * a chain needs no fetch of its own while none of the checks fires (any
  * flush of the hart's caches sets the limit to 0).
  *
+ * An indirect jump (jalr) makes the same checks, then what hart_run()
+ * would do next, inline: the fetch through the TLB (tag_x), then the
+ * block at that host address among the recent translations hart_run()
+ * has run (the jump cache of cpu/jit/jit.h); on a hit it jumps there.
+ *
  * A branch back to the block's own start (a loop of one block) makes the
  * same checks and jumps back past the entry's register loads: the loop's
  * registers stay in host registers from one iteration to the next. Every
@@ -53,6 +58,7 @@
 #include <stddef.h>
 
 #include "cpu/exec.h"
+#include "cpu/jit/jit.h"
 #include "cpu/mmu.h"
 #include "mem/gstage.h"
 
@@ -349,15 +355,59 @@ static void tr_exit(struct tr *t, int64_t rel)
 	}
 	tr_checks(t, fail);
 	site = x86_jmp_fwd(buf);
-	x86_patch(buf, site, buf->p); /* not linked yet */
-	for (unsigned i = 0; i < 4; i++)
-		x86_patch(buf, fail[i], buf->p);
+	/* Not linked yet: ask hart_run() to. A failed check does not (the
+	 * exit may well be linked already). */
+	x86_patch(buf, site, buf->p);
 	x86_mov_ri(buf, X86_RCX,
 		   (uint64_t)((b->host & ~(uintptr_t)0xfff) + off));
 	x86_store(buf, RH, HART_OFF(jit_link_host), X86_RCX, 8);
 	x86_mov_ri(buf, X86_RCX, (uint64_t)((uintptr_t)site + t->rx_delta));
 	x86_store(buf, RH, HART_OFF(jit_link_site), X86_RCX, 8);
+	for (unsigned i = 0; i < 4; i++)
+		x86_patch(buf, fail[i], buf->p);
 	x86_ret(buf);
+}
+
+/*
+ * The end of an indirect jump to the address in va (h->pc, the registers
+ * written back): into the translation of the block there when the jump
+ * cache has it, else back to hart_run().
+ */
+static void tr_jump(struct tr *t, enum x86_reg va)
+{
+	struct x86_buf *b = t->b;
+	uint8_t *fail[6];
+
+	x86_mov_rr(b, X86_RDX, va, true);
+	tr_checks(t, fail); /* rax, rcx */
+	/* rcx = the TLB entry, rax = the page */
+	x86_mov_rr(b, X86_RCX, X86_RDX, true);
+	x86_shift_ri(b, X86_SHR, X86_RCX, 12, true);
+	x86_mov_rr(b, X86_RAX, X86_RCX, true);
+	x86_alu_ri(b, X86_AND, X86_RCX, TLB_MASK, false);
+	x86_shift_ri(b, X86_SHL, X86_RCX, 5, false);
+	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
+	x86_alu_rm(b, X86_CMP, X86_RAX, X86_RCX,
+		   (int32_t)offsetof(struct tlb_entry, tag_x), true);
+	fail[4] = x86_jcc_fwd(b, X86_CC_NE);
+	x86_alu_rm(b, X86_ADD, X86_RDX, X86_RCX,
+		   (int32_t)offsetof(struct tlb_entry, addend), true);
+	/* rcx = the jump cache's slot for the host address rdx */
+	x86_mov_rr(b, X86_RCX, X86_RDX, false);
+	x86_shift_ri(b, X86_SHR, X86_RCX, 1, false);
+	x86_alu_ri(b, X86_AND, X86_RCX, JIT_JUMPS - 1, false);
+	x86_shift_ri(b, X86_SHL, X86_RCX, 4, false);
+	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(jit_jumps), true);
+	x86_alu_rm(b, X86_CMP, X86_RDX, X86_RCX,
+		   (int32_t)offsetof(struct jit_jump, host), true);
+	fail[5] = x86_jcc_fwd(b, X86_CC_NE);
+	x86_load(b, X86_RCX, X86_RCX, (int32_t)offsetof(struct jit_jump, code),
+		 8, false);
+	x86_jmp_r(b, X86_RCX);
+	for (unsigned i = 0; i < 6; i++)
+		x86_patch(b, fail[i], b->p);
+	x86_mov_ri(b, X86_RAX, EXEC_BLOCK_END);
+	x86_ret(b);
 }
 
 /* A branch taken back to the block's start (h->pc is there already). */
@@ -505,7 +555,8 @@ static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 		}
 		tr_flush(t);
 		x86_store(b, RH, HART_PC, X86_RAX, 8);
-		break;
+		tr_jump(t, X86_RAX);
+		return;
 	default: /* TR_FALLTHROUGH */
 		tr_flush(t);
 		tr_add_pc(b, in->off);
