@@ -41,7 +41,8 @@
  * a chain needs no fetch of its own while none of the checks fires (any
  * flush of the hart's caches sets the limit to 0).
  *
- * An indirect jump (jalr) makes the same checks, then what hart_run()
+ * An indirect jump (jalr), or an exit to another page, makes the same
+ * checks, then what hart_run()
  * would do next, inline: the fetch through the TLB (tag_x), then the
  * block at that host address among the recent translations hart_run()
  * has run (the jump cache of cpu/jit/jit.h); on a hit it jumps there.
@@ -337,10 +338,12 @@ static void tr_checks(struct tr *t, uint8_t **fail)
 	fail[3] = x86_jcc_fwd(buf, X86_CC_NE);
 }
 
+static void tr_jump(struct tr *t, enum x86_reg va);
+
 /*
  * As tr_block_end(), for an exit to rel bytes from the block's start
  * (h->pc already there, the registers written back): chainable when that
- * is in the block's page.
+ * is in the block's page, else as an indirect jump.
  */
 static void tr_exit(struct tr *t, int64_t rel)
 {
@@ -350,7 +353,8 @@ static void tr_exit(struct tr *t, int64_t rel)
 	uint8_t *fail[4], *site;
 
 	if (off < 0 || off >= 4096) {
-		tr_block_end(buf, b->ninsn);
+		x86_load(buf, X86_RAX, RH, HART_PC, 8, false);
+		tr_jump(t, X86_RAX);
 		return;
 	}
 	tr_checks(t, fail);
