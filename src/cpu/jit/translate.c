@@ -4,7 +4,11 @@
  * translate_entry(), which saves the host's callee-saved registers.
  * Registers while it runs:
  *   rbx  the struct hart (callee-saved, so handler calls keep it);
- *   rbp, r12-r15  the guest registers the block uses most (up to five;
+ *   r15  instructions left before h->jit_limit: h->instret is
+ *        h->jit_limit - r15, stored there before a handler call (which
+ *        may read it; r15 follows the limit after it, as a flush may have
+ *        moved it) and by the entry when the translations return;
+ *   rbp, r12-r14  the guest registers the block uses most (up to four;
  *        callee-saved, so handler calls keep them too),
  *        loaded from h->x[] when the block starts and written back when
  *        it ends. A RISC-V instruction reads at most rs1 and rs2 of the
@@ -71,10 +75,10 @@ _Static_assert(sizeof(struct tlb_entry) == 32, "tr_mem scales by 32");
 #define HART_OFF(f)  ((int32_t)offsetof(struct hart, f))
 
 #define RH X86_RBX /* the hart */
+#define RL X86_R15 /* instructions left */
 
 /* Where guest registers are cached. */
-static const enum x86_reg tr_pool[] = {X86_RBP, X86_R12, X86_R13, X86_R14,
-				       X86_R15};
+static const enum x86_reg tr_pool[] = {X86_RBP, X86_R12, X86_R13, X86_R14};
 #define TR_POOL (sizeof(tr_pool) / sizeof(tr_pool[0]))
 
 /* How a native instruction is emitted. */
@@ -297,10 +301,10 @@ static void tr_add_pc(struct x86_buf *b, int64_t v)
 	}
 }
 
-/* Leave the block: h->instret += n; return eax (already set). */
+/* Leave the block: instret += n; return eax (already set). */
 static void tr_leave(struct x86_buf *b, uint32_t n)
 {
-	x86_alu_mi(b, X86_ADD, RH, HART_INSTRET, (int32_t)n);
+	x86_alu_ri(b, X86_SUB, RL, (int32_t)n, true);
 	x86_ret(b);
 }
 
@@ -320,11 +324,9 @@ static void tr_checks(struct tr *t, uint8_t **fail)
 {
 	struct x86_buf *buf = t->b;
 
-	x86_alu_mi(buf, X86_ADD, RH, HART_INSTRET, (int32_t)t->blk->ninsn);
 	x86_mov_ri(buf, X86_RAX, EXEC_BLOCK_END);
-	x86_load(buf, X86_RCX, RH, HART_INSTRET, 8, false);
-	x86_alu_rm(buf, X86_CMP, X86_RCX, RH, HART_OFF(jit_limit), true);
-	fail[0] = x86_jcc_fwd(buf, X86_CC_AE);
+	x86_alu_ri(buf, X86_SUB, RL, (int32_t)t->blk->ninsn, true);
+	fail[0] = x86_jcc_fwd(buf, X86_CC_LE); /* instret >= jit_limit */
 	x86_load(buf, X86_RCX, RH, HART_OFF(requests), 4, false);
 	x86_test_rr(buf, X86_RCX, X86_RCX, false);
 	fail[1] = x86_jcc_fwd(buf, X86_CC_NE);
@@ -616,10 +618,16 @@ static void tr_mem(struct tr *t, const struct tr_op *op, const struct insn *in,
 /* eax = in->fn(h, in), h->x[] being the guest's registers. */
 static void tr_call(struct x86_buf *b, const struct insn *in)
 {
+	/* h->instret as the interpreter has it: the block's start. */
+	x86_load(b, X86_RAX, RH, HART_OFF(jit_limit), 8, false);
+	x86_alu_rr(b, X86_SUB, X86_RAX, RL, true);
+	x86_store(b, RH, HART_INSTRET, X86_RAX, 8);
 	x86_mov_rr(b, X86_RDI, RH, true);
 	x86_mov_ri(b, X86_RSI, (uint64_t)(uintptr_t)in);
 	x86_mov_ri(b, X86_RAX, (uint64_t)(uintptr_t)in->fn);
 	x86_call_r(b, X86_RAX);
+	x86_load(b, RL, RH, HART_OFF(jit_limit), 8, false);
+	x86_alu_rm(b, X86_SUB, RL, RH, HART_INSTRET, true);
 }
 
 static uint32_t tr_bit(unsigned xi)
@@ -767,7 +775,12 @@ void translate_entry(struct x86_buf *buf)
 	for (size_t i = 0; i < n; i++)
 		x86_push(buf, saved[i]);
 	x86_mov_rr(buf, RH, X86_RDI, true);
+	x86_load(buf, RL, RH, HART_OFF(jit_limit), 8, false);
+	x86_alu_rm(buf, X86_SUB, RL, RH, HART_INSTRET, true);
 	x86_call_r(buf, X86_RSI);
+	x86_load(buf, X86_RCX, RH, HART_OFF(jit_limit), 8, false);
+	x86_alu_rr(buf, X86_SUB, X86_RCX, RL, true);
+	x86_store(buf, RH, HART_INSTRET, X86_RCX, 8);
 	while (n--)
 		x86_pop(buf, saved[n]);
 	x86_ret(buf);

@@ -63,6 +63,7 @@ enum x86_cc {
 	X86_CC_NE = 0x5,
 	X86_CC_L = 0xc,	 /* signed < */
 	X86_CC_GE = 0xd, /* signed >= */
+	X86_CC_LE = 0xe, /* signed <= */
 };
 
 struct x86_buf {
