@@ -40,6 +40,7 @@ void hart_init(struct hart *h, unsigned id, struct gstage *gs,
 	h->timecmp = UINT64_MAX;
 	atomic_init(&h->sip, 0);
 	atomic_init(&h->requests, 0);
+	atomic_init(&h->jit_stop, 0);
 }
 
 enum hart_tier hart_default_tier(void)
@@ -168,6 +169,7 @@ void hart_poll_timer(struct hart *h)
 void hart_set_pending(struct hart *h, uint64_t bits)
 {
 	atomic_fetch_or(&h->sip, bits);
+	atomic_store(&h->jit_stop, 1);
 }
 
 void hart_clear_pending(struct hart *h, uint64_t bits)
@@ -183,6 +185,7 @@ bool hart_wfi_wakeup(const struct hart *h)
 void hart_request(struct hart *h, uint32_t bits)
 {
 	atomic_fetch_or(&h->requests, bits);
+	atomic_store(&h->jit_stop, 1);
 }
 
 void hart_flush_tlb(struct hart *h)
@@ -315,6 +318,10 @@ int hart_run(struct hart *h, uint64_t budget)
 		return HART_EXIT_NOMEM;
 
 	for (;;) {
+		/* Before the looks below (a full barrier on x86): whatever is
+		 * posted after them sets it again. */
+		if (atomic_load_explicit(&h->jit_stop, memory_order_relaxed))
+			atomic_store(&h->jit_stop, 0);
 		if (__builtin_expect(atomic_load_explicit(&h->requests,
 							  memory_order_relaxed),
 				     0)) {

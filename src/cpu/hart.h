@@ -127,6 +127,10 @@ struct hart {
 	 * count it belongs to.
 	 */
 	uint64_t jit_limit;
+	/* Set by hart_request() and hart_set_pending() (any thread), cleared
+	 * by hart_run() before it looks at requests and interrupts: chained
+	 * translated code goes back to hart_run() when it is set. */
+	_Atomic uint32_t jit_stop;
 	struct jit_jump *jit_jumps; /* its jump cache (cpu/jit/jit.h) */
 	void *jit_link_site;
 	uintptr_t jit_link_host;

@@ -8,13 +8,18 @@
  *        h->jit_limit - r15, stored there before a handler call (which
  *        may read it; r15 follows the limit after it, as a flush may have
  *        moved it) and by the entry when the translations return;
- *   rbp, r12-r14  the guest registers the block uses most (up to four;
- *        callee-saved, so handler calls keep them too),
- *        loaded from h->x[] when the block starts and written back when
- *        it ends. A RISC-V instruction reads at most rs1 and rs2 of the
- *        integer registers and writes at most rd: around a handler call,
- *        those go to h->x[] before it and rd comes back after it; should
- *        the handler leave the block, its exit writes the others back;
+ *   rbp, r12-r14  a5, sp, a4 and a0 (the registers compiled RISC-V code
+ *        uses most: glibc's static instruction counts) in every
+ *        translation, loaded by the entry and stored back when the
+ *        translations return to it; chained code keeps them. They are
+ *        callee-saved: a handler call keeps them. A RISC-V instruction
+ *        reads at most rs1 and rs2 of the integer registers and writes at
+ *        most rd, so those go to h->x[] before a handler call and rd comes
+ *        back after it;
+ *   rsi, rdi, r8-r11  the other guest registers the block uses most (up to
+ *        six), loaded when the block starts and written back when it ends
+ *        and before every handler call (which clobbers them: they are
+ *        loaded again after it);
  *   rax, rcx, rdx  scratch, dead between guest instructions.
  * The other guest registers stay in h->x[] ([rbx + 8 * r]). x0 as a
  * source is 0; an instruction whose rd is x0 (x[32], a sink) and that has
@@ -34,8 +39,9 @@
  *
  * Chaining: an exit of a native branch, jal or fall-through to an address
  * in the block's own page ends with the checks hart_run() makes between
- * blocks (the instruction limit, requests from other threads, pending and
- * enabled interrupts, the G-stage generation), then a jump. Until
+ * blocks (the instruction limit; h->jit_stop, which requests from other
+ * threads and pending interrupts set; a G-stage generation change of the
+ * hart's own is checked after each handler call), then a jump. Until
  * hart_run() links it, the jump goes to a plain return that tells
  * hart_run() where the jump is and which host address it leads to; once
  * the block there is translated, hart_run() points the jump at that
@@ -77,9 +83,14 @@ _Static_assert(sizeof(struct tlb_entry) == 32, "tr_mem scales by 32");
 #define RH X86_RBX /* the hart */
 #define RL X86_R15 /* instructions left */
 
-/* Where guest registers are cached. */
-static const enum x86_reg tr_pool[] = {X86_RBP, X86_R12, X86_R13, X86_R14};
-#define TR_POOL (sizeof(tr_pool) / sizeof(tr_pool[0]))
+/* Where guest registers are cached: first the global ones (their guest
+ * registers in tr_globals), then a block's own. */
+static const enum x86_reg tr_pool[] = {X86_RBP, X86_R12, X86_R13, X86_R14,
+				       X86_RSI, X86_RDI, X86_R8,  X86_R9,
+				       X86_R10, X86_R11};
+static const uint8_t tr_globals[] = {15, 2, 14, 10}; /* a5, sp, a4, a0 */
+#define TR_GLOBALS (sizeof(tr_globals) / sizeof(tr_globals[0]))
+#define TR_POOL	   (sizeof(tr_pool) / sizeof(tr_pool[0]))
 
 /* How a native instruction is emitted. */
 enum tr_kind {
@@ -193,9 +204,10 @@ struct tr {
 	int8_t host[32];	/* guest register -> tr_pool index, or -1 */
 	uint8_t guest[TR_POOL]; /* tr_pool index -> guest register */
 	unsigned ncached;
-	uint32_t dirty; /* cached guest registers newer than h->x[] */
-	uint32_t all;	/* every cached guest register */
-	uint8_t *top;	/* after the entry's loads: where a loop goes back */
+	uint32_t dirty; /* the block's own cached registers newer than h->x[] */
+	uint32_t all;	/* the block's own cached registers */
+	uint32_t globals; /* the guest registers of tr_globals */
+	uint8_t *top;	  /* after the entry's loads: where a loop goes back */
 	/* Handler calls that may leave the block: where their jump is, and
 	 * how many instructions have run when it is taken. */
 	uint8_t *exit_at[2 * BLOCK_MAX_INSNS];
@@ -249,7 +261,7 @@ static void tr_put(struct tr *t, unsigned xi, enum x86_reg r, bool w32)
 	if (tr_cached(t, xi)) {
 		if (tr_host(t, xi) != r)
 			x86_mov_rr(t->b, tr_host(t, xi), r, true);
-		t->dirty |= 1u << xi;
+		t->dirty |= (1u << xi) & t->all;
 	} else {
 		x86_store(t->b, RH, HART_X(xi), r, 8);
 	}
@@ -270,10 +282,10 @@ static void tr_flush(struct tr *t)
 	t->dirty = 0;
 }
 
-/* Load every cached register from h->x[] (after a handler call). */
+/* Load the block's own cached registers from h->x[]. */
 static void tr_reload(struct tr *t)
 {
-	for (unsigned i = 0; i < t->ncached; i++)
+	for (unsigned i = TR_GLOBALS; i < t->ncached; i++)
 		x86_load(t->b, tr_pool[i], RH, HART_X(t->guest[i]), 8, false);
 }
 
@@ -317,9 +329,13 @@ static void tr_block_end(struct x86_buf *b, uint32_t n)
 
 /*
  * The block has ended: instret += its instructions, eax = EXEC_BLOCK_END,
- * then the checks of hart_run() between blocks; the jumps taken when one
- * of them says hart_run() has work go into fail[4].
+ * then what hart_run() would look at before the next block: the
+ * instruction limit, and h->jit_stop, set by whatever else it must see
+ * (a request, a pending interrupt: cpu/hart.h). The jumps taken when
+ * hart_run() has work go into fail[TR_CHECKS].
  */
+#define TR_CHECKS 2
+
 static void tr_checks(struct tr *t, uint8_t **fail)
 {
 	struct x86_buf *buf = t->b;
@@ -327,17 +343,9 @@ static void tr_checks(struct tr *t, uint8_t **fail)
 	x86_mov_ri(buf, X86_RAX, EXEC_BLOCK_END);
 	x86_alu_ri(buf, X86_SUB, RL, (int32_t)t->blk->ninsn, true);
 	fail[0] = x86_jcc_fwd(buf, X86_CC_LE); /* instret >= jit_limit */
-	x86_load(buf, X86_RCX, RH, HART_OFF(requests), 4, false);
+	x86_load(buf, X86_RCX, RH, HART_OFF(jit_stop), 4, false);
 	x86_test_rr(buf, X86_RCX, X86_RCX, false);
 	fail[1] = x86_jcc_fwd(buf, X86_CC_NE);
-	x86_load(buf, X86_RCX, RH, HART_OFF(sip), 8, false);
-	x86_alu_rm(buf, X86_AND, X86_RCX, RH, HART_OFF(sie), true);
-	fail[2] = x86_jcc_fwd(buf, X86_CC_NE);
-	x86_load(buf, X86_RCX, RH, HART_OFF(gs), 8, false);
-	x86_load(buf, X86_RCX, X86_RCX,
-		 (int32_t)offsetof(struct gstage, generation), 8, false);
-	x86_alu_rm(buf, X86_CMP, X86_RCX, RH, HART_OFF(gs_generation), true);
-	fail[3] = x86_jcc_fwd(buf, X86_CC_NE);
 }
 
 static void tr_jump(struct tr *t, enum x86_reg va);
@@ -352,7 +360,7 @@ static void tr_exit(struct tr *t, int64_t rel)
 	struct x86_buf *buf = t->b;
 	const struct block *b = t->blk;
 	int64_t off = (int64_t)(b->host & 0xfff) + rel;
-	uint8_t *fail[4], *site;
+	uint8_t *fail[TR_CHECKS], *site;
 
 	if (off < 0 || off >= 4096) {
 		x86_load(buf, X86_RAX, RH, HART_PC, 8, false);
@@ -369,7 +377,7 @@ static void tr_exit(struct tr *t, int64_t rel)
 	x86_store(buf, RH, HART_OFF(jit_link_host), X86_RCX, 8);
 	x86_mov_ri(buf, X86_RCX, (uint64_t)((uintptr_t)site + t->rx_delta));
 	x86_store(buf, RH, HART_OFF(jit_link_site), X86_RCX, 8);
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < TR_CHECKS; i++)
 		x86_patch(buf, fail[i], buf->p);
 	x86_ret(buf);
 }
@@ -382,7 +390,7 @@ static void tr_exit(struct tr *t, int64_t rel)
 static void tr_jump(struct tr *t, enum x86_reg va)
 {
 	struct x86_buf *b = t->b;
-	uint8_t *fail[6];
+	uint8_t *fail[TR_CHECKS + 2];
 
 	x86_mov_rr(b, X86_RDX, va, true);
 	tr_checks(t, fail); /* rax, rcx */
@@ -395,7 +403,7 @@ static void tr_jump(struct tr *t, enum x86_reg va)
 	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
 	x86_alu_rm(b, X86_CMP, X86_RAX, X86_RCX,
 		   (int32_t)offsetof(struct tlb_entry, tag_x), true);
-	fail[4] = x86_jcc_fwd(b, X86_CC_NE);
+	fail[TR_CHECKS] = x86_jcc_fwd(b, X86_CC_NE);
 	x86_alu_rm(b, X86_ADD, X86_RDX, X86_RCX,
 		   (int32_t)offsetof(struct tlb_entry, addend), true);
 	/* rcx = the jump cache's slot for the host address rdx */
@@ -406,11 +414,11 @@ static void tr_jump(struct tr *t, enum x86_reg va)
 	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(jit_jumps), true);
 	x86_alu_rm(b, X86_CMP, X86_RDX, X86_RCX,
 		   (int32_t)offsetof(struct jit_jump, host), true);
-	fail[5] = x86_jcc_fwd(b, X86_CC_NE);
+	fail[TR_CHECKS + 1] = x86_jcc_fwd(b, X86_CC_NE);
 	x86_load(b, X86_RCX, X86_RCX, (int32_t)offsetof(struct jit_jump, code),
 		 8, false);
 	x86_jmp_r(b, X86_RCX);
-	for (unsigned i = 0; i < 6; i++)
+	for (unsigned i = 0; i < TR_CHECKS + 2; i++)
 		x86_patch(b, fail[i], b->p);
 	x86_mov_ri(b, X86_RAX, EXEC_BLOCK_END);
 	x86_ret(b);
@@ -419,11 +427,11 @@ static void tr_jump(struct tr *t, enum x86_reg va)
 /* A branch taken back to the block's start (h->pc is there already). */
 static void tr_loop_back(struct tr *t)
 {
-	uint8_t *fail[4];
+	uint8_t *fail[TR_CHECKS];
 
 	tr_checks(t, fail);
 	x86_patch(t->b, x86_jmp_fwd(t->b), t->top);
-	for (unsigned i = 0; i < 4; i++)
+	for (unsigned i = 0; i < TR_CHECKS; i++)
 		x86_patch(t->b, fail[i], t->b->p);
 	tr_write_back(t, t->all);
 	x86_ret(t->b);
@@ -618,6 +626,8 @@ static void tr_mem(struct tr *t, const struct tr_op *op, const struct insn *in,
 /* eax = in->fn(h, in), h->x[] being the guest's registers. */
 static void tr_call(struct x86_buf *b, const struct insn *in)
 {
+	uint8_t *skip;
+
 	/* h->instret as the interpreter has it: the block's start. */
 	x86_load(b, X86_RAX, RH, HART_OFF(jit_limit), 8, false);
 	x86_alu_rr(b, X86_SUB, X86_RAX, RL, true);
@@ -626,6 +636,15 @@ static void tr_call(struct x86_buf *b, const struct insn *in)
 	x86_mov_ri(b, X86_RSI, (uint64_t)(uintptr_t)in);
 	x86_mov_ri(b, X86_RAX, (uint64_t)(uintptr_t)in->fn);
 	x86_call_r(b, X86_RAX);
+	/* A G-stage change of its own (a copy-on-write break): hart_run()
+	 * must flush before the next block, as it sees nothing else of it. */
+	x86_load(b, X86_RCX, RH, HART_OFF(gs), 8, false);
+	x86_load(b, X86_RCX, X86_RCX,
+		 (int32_t)offsetof(struct gstage, generation), 8, false);
+	x86_alu_rm(b, X86_CMP, X86_RCX, RH, HART_OFF(gs_generation), true);
+	skip = x86_jcc_fwd(b, X86_CC_E);
+	x86_store_imm(b, RH, HART_OFF(jit_limit), 0);
+	x86_patch(b, skip, b->p);
 	x86_load(b, RL, RH, HART_OFF(jit_limit), 8, false);
 	x86_alu_rm(b, X86_SUB, RL, RH, HART_INSTRET, true);
 }
@@ -635,26 +654,33 @@ static uint32_t tr_bit(unsigned xi)
 	return xi < 32 ? 1u << xi : 0;
 }
 
+/* After a handler call: a global register it wrote comes back. */
+static void tr_after_call(struct tr *t, const struct insn *in)
+{
+	if (tr_bit(in->rd) & t->globals)
+		x86_load(t->b, tr_host(t, in->rd), RH, HART_X(in->rd), 8,
+			 false);
+}
+
 /*
- * Call the handler of in, instruction n - 1 of the block, when the cached
- * registers of dirty are newer than h->x[]; leave the block unless it
- * returns 0. Returns what is still dirty after it.
+ * Call the handler of in, instruction n - 1 of the block, when the
+ * block's own cached registers of dirty are newer than h->x[]; leave the
+ * block unless it returns 0. Afterwards every register of the block's own
+ * is clean (loaded again).
  */
-static uint32_t tr_call_mid(struct tr *t, const struct insn *in, uint32_t dirty,
-			    uint32_t n)
+static void tr_call_mid(struct tr *t, const struct insn *in, uint32_t dirty,
+			uint32_t n)
 {
 	uint32_t mine = tr_bit(in->rs1) | tr_bit(in->rs2) | tr_bit(in->rd);
 
-	tr_write_back(t, dirty & mine);
+	tr_write_back(t, dirty | (mine & t->globals));
 	tr_call(t->b, in);
+	tr_after_call(t, in);
 	x86_test_rr(t->b, X86_RAX, X86_RAX, false);
 	t->exit_at[t->nexit] = x86_jcc_fwd(t->b, X86_CC_NE);
-	t->exit_wb[t->nexit] = dirty & ~mine;
+	t->exit_wb[t->nexit] = 0;
 	t->exit_n[t->nexit++] = n;
-	if (tr_cached(t, in->rd))
-		x86_load(t->b, tr_host(t, in->rd), RH, HART_X(in->rd), 8,
-			 false);
-	return dirty & ~mine;
+	tr_reload(t);
 }
 
 /* The slow paths of the loads and stores: the handler, then back. */
@@ -686,7 +712,15 @@ static void tr_allocate(struct tr *t)
 	uses[0] = 0;
 	for (unsigned i = 0; i < 32; i++)
 		t->host[i] = -1;
-	t->ncached = 0;
+	t->globals = 0;
+	for (t->ncached = 0; t->ncached < TR_GLOBALS; t->ncached++) {
+		unsigned g = tr_globals[t->ncached];
+
+		t->host[g] = (int8_t)t->ncached;
+		t->guest[t->ncached] = (uint8_t)g;
+		t->globals |= 1u << g;
+		uses[g] = 0;
+	}
 	while (t->ncached < TR_POOL) {
 		unsigned best = 0;
 
@@ -700,7 +734,7 @@ static void tr_allocate(struct tr *t)
 		t->guest[t->ncached++] = (uint8_t)best;
 	}
 	t->all = 0;
-	for (unsigned i = 0; i < t->ncached; i++)
+	for (unsigned i = TR_GLOBALS; i < t->ncached; i++)
 		t->all |= 1u << t->guest[i];
 	t->dirty = 0;
 }
@@ -741,16 +775,19 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 		}
 		if (op && tr_compute(&t, op, in))
 			continue;
-		t.dirty = tr_call_mid(&t, in, t.dirty, i + 1);
+		tr_call_mid(&t, in, t.dirty, i + 1);
+		t.dirty = 0;
 	}
 
 	op = tr_lookup(last);
 	if (op) {
 		tr_end(&t, op, last);
 	} else {
-		/* The handler ends the block: its result is the block's. */
-		tr_flush(&t);
+		/* The handler ends the block: its result is the block's. It
+		 * may be an ecall, whose caller reads any register. */
+		tr_write_back(&t, t.dirty | t.globals);
 		tr_call(buf, last);
+		tr_after_call(&t, last);
 		tr_leave(buf, b->ninsn);
 	}
 
@@ -777,7 +814,11 @@ void translate_entry(struct x86_buf *buf)
 	x86_mov_rr(buf, RH, X86_RDI, true);
 	x86_load(buf, RL, RH, HART_OFF(jit_limit), 8, false);
 	x86_alu_rm(buf, X86_SUB, RL, RH, HART_INSTRET, true);
+	for (size_t g = 0; g < TR_GLOBALS; g++)
+		x86_load(buf, tr_pool[g], RH, HART_X(tr_globals[g]), 8, false);
 	x86_call_r(buf, X86_RSI);
+	for (size_t g = 0; g < TR_GLOBALS; g++)
+		x86_store(buf, RH, HART_X(tr_globals[g]), tr_pool[g], 8);
 	x86_load(buf, X86_RCX, RH, HART_OFF(jit_limit), 8, false);
 	x86_alu_rr(buf, X86_SUB, X86_RCX, RL, true);
 	x86_store(buf, RH, HART_INSTRET, X86_RCX, 8);
