@@ -456,68 +456,72 @@ static bool tr_compute(struct tr *t, const struct tr_op *op,
 {
 	struct x86_buf *b = t->b;
 	bool w64 = !op->w32;
-	enum x86_reg c;
+	enum x86_reg d, a, c;
 
 	if (in->rd == 32)
 		return true; /* a hint or a nop: no effect */
+	/* The result goes straight to rd's host register when it has one
+	 * (x86's two-operand forms), unless that would overwrite rs2 first. */
+	d = tr_cached(t, in->rd) ? tr_host(t, in->rd) : X86_RAX;
 	switch (op->kind) {
 	case TR_ALU_RR:
-		tr_get(t, X86_RAX, in->rs1);
+	case TR_MUL:
+		if (in->rs2 == in->rd && in->rs1 != in->rd)
+			d = X86_RAX;
+		tr_get(t, d, in->rs1);
 		c = tr_src(t, in->rs2, X86_RCX);
-		x86_alu_rr(b, op->op, X86_RAX, c, w64);
+		if (op->kind == TR_MUL)
+			x86_imul_rr(b, d, c, w64);
+		else
+			x86_alu_rr(b, op->op, d, c, w64);
 		break;
 	case TR_ALU_RI:
 		if (!tr_fits32(in->imm))
 			return false;
-		tr_get(t, X86_RAX, in->rs1);
-		x86_alu_ri(b, op->op, X86_RAX, (int32_t)in->imm, w64);
+		tr_get(t, d, in->rs1);
+		x86_alu_ri(b, op->op, d, (int32_t)in->imm, w64);
 		break;
 	case TR_SHIFT_RR:
-		tr_get(t, X86_RAX, in->rs1);
-		tr_get(t, X86_RCX, in->rs2);
-		x86_shift_cl(b, op->op, X86_RAX, w64);
+		tr_get(t, X86_RCX, in->rs2); /* before d: rs2 may be rd */
+		tr_get(t, d, in->rs1);
+		x86_shift_cl(b, op->op, d, w64);
 		break;
 	case TR_SHIFT_RI:
-		tr_get(t, X86_RAX, in->rs1);
-		x86_shift_ri(b, op->op, X86_RAX, (uint8_t)in->imm, w64);
-		break;
-	case TR_MUL:
-		tr_get(t, X86_RAX, in->rs1);
-		c = tr_src(t, in->rs2, X86_RCX);
-		x86_imul_rr(b, X86_RAX, c, w64);
+		tr_get(t, d, in->rs1);
+		x86_shift_ri(b, op->op, d, (uint8_t)in->imm, w64);
 		break;
 	case TR_SET_RR:
-		tr_get(t, X86_RAX, in->rs1);
+		a = tr_src(t, in->rs1, X86_RAX);
 		c = tr_src(t, in->rs2, X86_RCX);
-		x86_alu_rr(b, X86_CMP, X86_RAX, c, true);
-		x86_setcc_zx(b, op->op, X86_RAX);
+		x86_alu_rr(b, X86_CMP, a, c, true);
+		x86_setcc_zx(b, op->op, d);
 		break;
 	case TR_SET_RI:
 		if (!tr_fits32(in->imm))
 			return false;
-		tr_get(t, X86_RAX, in->rs1);
-		x86_alu_ri(b, X86_CMP, X86_RAX, (int32_t)in->imm, true);
-		x86_setcc_zx(b, op->op, X86_RAX);
+		a = tr_src(t, in->rs1, X86_RAX);
+		x86_alu_ri(b, X86_CMP, a, (int32_t)in->imm, true);
+		x86_setcc_zx(b, op->op, d);
 		break;
 	case TR_LI:
 		if (!tr_cached(t, in->rd) && tr_fits32(in->imm)) {
 			x86_store_imm(b, RH, HART_X(in->rd), (int32_t)in->imm);
 			return true;
 		}
-		x86_mov_ri(b, X86_RAX, (uint64_t)in->imm);
+		x86_mov_ri(b, d, (uint64_t)in->imm);
 		break;
 	case TR_MV:
 		c = tr_src(t, in->rs1, X86_RAX);
 		tr_put(t, in->rd, c, false);
 		return true;
 	case TR_AUIPC:
-		x86_load(b, X86_RAX, RH, HART_PC, 8, false);
-		tr_add_imm(b, X86_RAX, (int64_t)in->off + in->imm);
+		x86_load(b, d, RH, HART_PC, 8, false);
+		tr_add_imm(b, d, (int64_t)in->off + in->imm);
 		break;
 	default:
 		return false;
 	}
-	tr_put(t, in->rd, X86_RAX, op->w32);
+	tr_put(t, in->rd, d, op->w32);
 	return true;
 }
 
