@@ -48,7 +48,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: tests/unit/test_<name>.c, one per module, cmocka.
-UNIT_TESTS := isa mmio plic uart platform frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip fpu sbi api dlh vmi share dedup hv virtio disk virtio_net x86 jit
+UNIT_TESTS := isa mmio plic uart platform frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip fpu sbi api dlh vmi share dedup hv virtio disk virtio_net x86 codecache jit
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.

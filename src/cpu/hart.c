@@ -69,6 +69,7 @@ void hart_copy_state(struct hart *dst, const struct hart *src)
 	dst->isa = src->isa;
 	dst->tier = src->tier;
 	dst->jit_threshold = src->jit_threshold;
+	dst->jit_cache_size = src->jit_cache_size;
 	dst->asid_bits = src->asid_bits;
 	dst->timecmp = src->timecmp;
 	dst->instret = src->instret;
@@ -134,8 +135,8 @@ static int hart_cache_alloc(struct hart *h)
 	c->jit = NULL;
 	if (h->tier == HART_TIER_JIT) {
 		c->jit = malloc(sizeof(*c->jit));
-		if (c->jit &&
-		    jit_init(c->jit, h->jit_threshold, &h->tier_stats)) {
+		if (c->jit && jit_init(c->jit, h->jit_cache_size,
+				       h->jit_threshold, &h->tier_stats)) {
 			free(c->jit);
 			c->jit = NULL;
 		}

@@ -46,7 +46,7 @@ enum hart_tier {
 struct hart_tier_stats {
 	uint64_t blocks;       /* blocks translated */
 	uint64_t code_bytes;   /* bytes of host code written, all in all */
-	uint64_t flushes;      /* times the code cache was emptied */
+	uint64_t flushes;      /* times the code cache was full (and emptied) */
 	uint64_t links;	       /* exits chained to the next translation */
 	uint64_t translate_ns; /* host time spent translating */
 };
@@ -117,6 +117,7 @@ struct hart {
 	 * first run), HART_TIER_INTERP on hosts without a translator. */
 	enum hart_tier tier;
 	uint32_t jit_threshold; /* runs before translation; 0: the default */
+	size_t jit_cache_size;	/* bytes of code cache; 0: JIT_CACHE_SIZE */
 	struct hart_tier_stats tier_stats;
 	/*
 	 * Translated code going from block to block without hart_run()

@@ -39,21 +39,23 @@
 #include "mem/gmem.h"
 #include "mem/gstage.h"
 
-#define MIB	  (1u << 20)
-#define RAM_BASE  0x80000000ull
-#define RAM_SIZE  (1u * MIB)
-#define TRAP_PC	  RAM_BASE	       /* stvec: an ecall */
-#define CODE_PAGE (RAM_BASE + 0x1000)  /* sequences start in this page */
-#define DATA	  (RAM_BASE + 0x10000) /* two data pages */
-#define DATA_SIZE 0x2000
-#define DATA_REG  31 /* = DATA + 0x1000: loads and stores around it */
-#define TEMP_REG  30 /* auipc's result for jalr */
-#define LOOP_REG  29 /* backward branches taken while it counts down */
-#define RO_REG	  28 /* = RO_PAGE: loads read zeros, stores fault */
-#define RO_PAGE	  (RAM_BASE + RAM_SIZE) /* mapped read-only, past RAM */
-#define LOOPS	  8
-#define MAX_SLOTS 160
-#define SEQUENCES 3000
+#define MIB	     (1u << 20)
+#define RAM_BASE     0x80000000ull
+#define RAM_SIZE     (1u * MIB)
+#define TRAP_PC	     RAM_BASE		  /* stvec: an ecall */
+#define CODE_PAGE    (RAM_BASE + 0x1000)  /* sequences start in this page */
+#define DATA	     (RAM_BASE + 0x10000) /* two data pages */
+#define DATA_SIZE    0x2000
+#define SPREAD_CODE  (RAM_BASE + 0x20000) /* test_small_code_cache's */
+#define SPREAD_SLOTS 1024		  /* of 512 bytes */
+#define DATA_REG     31 /* = DATA + 0x1000: loads and stores around it */
+#define TEMP_REG     30 /* auipc's result for jalr */
+#define LOOP_REG     29 /* backward branches taken while it counts down */
+#define RO_REG	     28 /* = RO_PAGE: loads read zeros, stores fault */
+#define RO_PAGE	     (RAM_BASE + RAM_SIZE) /* mapped read-only, past RAM */
+#define LOOPS	     8
+#define MAX_SLOTS    160
+#define SEQUENCES    3000
 
 #define ECALL	0x00000073u
 #define EBREAK	0x00100073u
@@ -434,22 +436,29 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* Load s into sd's memory (fresh code: drop the blocks) and registers. */
-static void side_load(struct side *sd, const struct sequence *s)
+/* s's start state again on sd, its blocks and translations kept. */
+static void side_reload(struct side *sd, const struct sequence *s)
 {
 	struct hart *h = &sd->h;
-	static const uint8_t zero[MAX_SLOTS * 4 + 8];
 
-	assert_int_equal(gmem_write(&sd->gs, CODE_PAGE, zero, sizeof(zero)), 0);
-	assert_int_equal(gmem_write(&sd->gs, s->start, s->code, s->size), 0);
 	assert_int_equal(gmem_write(&sd->gs, DATA, s->data, DATA_SIZE), 0);
-	hart_flush_icache(h);
 	hart_reset(h, s->start, 0);
 	memcpy(h->x, s->regs, sizeof(s->regs));
 	h->stvec = TRAP_PC;
 	h->sscratch = 0;
 	h->sepc = h->scause = h->stval = 0;
 	h->instret = 0;
+}
+
+/* Load s into sd's memory (fresh code: drop the blocks) and registers. */
+static void side_load(struct side *sd, const struct sequence *s)
+{
+	static const uint8_t zero[MAX_SLOTS * 4 + 8];
+
+	assert_int_equal(gmem_write(&sd->gs, CODE_PAGE, zero, sizeof(zero)), 0);
+	assert_int_equal(gmem_write(&sd->gs, s->start, s->code, s->size), 0);
+	hart_flush_icache(&sd->h);
+	side_reload(sd, s);
 }
 
 static void side_run(struct side *sd)
@@ -551,20 +560,8 @@ static void test_interpreted_then_translated(void **state)
 		side_run(&fx->interp);
 		side_load(&fx->jit, &s);
 		for (unsigned rep = 0; rep < 4; rep++) {
-			struct hart *h = &fx->jit.h;
-
-			if (rep) {
-				/* The same start again, blocks kept. */
-				assert_int_equal(gmem_write(&fx->jit.gs, DATA,
-							    s.data, DATA_SIZE),
-						 0);
-				hart_reset(h, s.start, 0);
-				memcpy(h->x, s.regs, sizeof(s.regs));
-				h->stvec = TRAP_PC;
-				h->sscratch = 0;
-				h->sepc = h->scause = h->stval = 0;
-				h->instret = 0;
-			}
+			if (rep)
+				side_reload(&fx->jit, &s);
 			side_run(&fx->jit);
 			compare(fx, &s, seq);
 		}
@@ -609,6 +606,46 @@ static void test_budget_slices(void **state)
 	assert_true(fx->jit.h.tier_stats.links > 0);
 }
 
+/*
+ * The random sequences again, each at an address of its own so that no
+ * block is dropped between them, on a JIT whose code cache holds a few
+ * dozen translations: it fills up over and over (each time both caches
+ * are flushed, while translations and chains point into them), and the
+ * results stay the interpreter's.
+ */
+static void test_small_code_cache(void **state)
+{
+	struct fixture *fx = *state;
+	static struct sequence s;
+
+	hart_destroy(&fx->jit.h);
+	fx->jit.h.jit_cache_size = 8192;
+	fx->jit.h.jit_threshold = 2;
+	for (unsigned seq = 0; seq < SEQUENCES / 2; seq++) {
+		gen_sequence(&s);
+		s.start = SPREAD_CODE + (seq % SPREAD_SLOTS) * 512;
+		if (seq % SPREAD_SLOTS == 0) { /* the addresses come again */
+			hart_flush_icache(&fx->interp.h);
+			hart_flush_icache(&fx->jit.h);
+		}
+		assert_int_equal(
+		    gmem_write(&fx->interp.gs, s.start, s.code, s.size), 0);
+		assert_int_equal(
+		    gmem_write(&fx->jit.gs, s.start, s.code, s.size), 0);
+		side_reload(&fx->interp, &s);
+		side_run(&fx->interp);
+		side_reload(&fx->jit, &s);
+		for (unsigned rep = 0; rep < 3; rep++) {
+			if (rep)
+				side_reload(&fx->jit, &s);
+			side_run(&fx->jit);
+			compare(fx, &s, seq);
+		}
+	}
+	assert_true(fx->jit.h.tier_stats.flushes > 10);
+	assert_true(fx->jit.h.tier_stats.blocks > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -617,6 +654,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_interpreted_then_translated,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_budget_slices, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_small_code_cache, setup,
 					    teardown),
 	};
 

@@ -17,7 +17,8 @@ bool jit_supported(void)
 #endif
 }
 
-int jit_init(struct jit *j, uint32_t threshold, struct hart_tier_stats *stats)
+int jit_init(struct jit *j, size_t cache_size, uint32_t threshold,
+	     struct hart_tier_stats *stats)
 {
 	if (!jit_supported())
 		return -ENOTSUP;
@@ -30,7 +31,7 @@ int jit_init(struct jit *j, uint32_t threshold, struct hart_tier_stats *stats)
 	j->jumps = calloc(JIT_JUMPS, sizeof(*j->jumps));
 	if (!j->jumps)
 		return -ENOMEM;
-	r = codecache_init(&j->cc, JIT_CACHE_SIZE);
+	r = codecache_init(&j->cc, cache_size ? cache_size : JIT_CACHE_SIZE);
 	if (r)
 		goto err_jumps;
 	/* The entry stays through every flush. */
@@ -87,6 +88,7 @@ int jit_translate(struct jit *j, struct block_cache *bc, struct block *b)
 		jit_flush(j);
 		block_cache_flush(bc);
 		j->epoch = bc->flushes;
+		j->stats->flushes++;
 		r = -ENOSPC;
 		goto out;
 	}
@@ -94,7 +96,6 @@ int jit_translate(struct jit *j, struct block_cache *bc, struct block *b)
 	j->stats->blocks++;
 	j->stats->code_bytes += x86_buf_len(&buf);
 out:
-	j->stats->flushes = j->cc.flushes;
 	j->stats->translate_ns += hart_host_ns() - t0;
 	return r;
 }

@@ -59,12 +59,14 @@ struct jit {
 bool jit_supported(void);
 
 /*
- * Set up j with an empty code cache, to translate blocks on their
+ * Set up j with an empty code cache of cache_size bytes (0:
+ * JIT_CACHE_SIZE; a multiple of 4 KiB), to translate blocks on their
  * threshold-th run (0: JIT_THRESHOLD; 1: at once), counting what it does
  * into *stats. Returns 0, -ENOTSUP on a host the tier does not support, or
  * another negative errno (see codecache_init()).
  */
-int jit_init(struct jit *j, uint32_t threshold, struct hart_tier_stats *stats);
+int jit_init(struct jit *j, size_t cache_size, uint32_t threshold,
+	     struct hart_tier_stats *stats);
 
 /* Free j's code cache and jump cache. */
 void jit_destroy(struct jit *j);
