@@ -19,9 +19,11 @@
  * sscratch writes, fence.i in the middle of a block, ebreak, illegal
  * instructions and loads from random addresses (traps). A trap goes to
  * stvec, where an ecall ends the run; so does the ecall closing the
- * sequence. The code starts anywhere in its page, so that sequences
- * cross into the next one (blocks cut at the page end, instructions
- * split across it).
+ * sequence. The sequences run without translation (satp bare), and again
+ * under Sv39 (one gigapage over RAM, its D bit clear at each start, so
+ * that the first store of each sequence walks the table and sets it). The code
+ * starts anywhere in its page, so that sequences cross into the next one
+ * (blocks cut at the page end, instructions split across it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -35,6 +37,7 @@
 
 #include "cpu/hart.h"
 #include "cpu/jit/jit.h"
+#include "cpu/mmu.h"
 #include "mem/frame.h"
 #include "mem/gmem.h"
 #include "mem/gstage.h"
@@ -46,6 +49,9 @@
 #define CODE_PAGE    (RAM_BASE + 0x1000)  /* sequences start in this page */
 #define DATA	     (RAM_BASE + 0x10000) /* two data pages */
 #define DATA_SIZE    0x2000
+#define ROOT_TABLE   (RAM_BASE + 0xf0000) /* Sv39 root, for sv39 runs */
+#define GIGA_PTE     (((RAM_BASE >> 12) << 10) | 0x4f) /* V R W X A, no D */
+#define SATP_SV39    ((8ull << 60) | (ROOT_TABLE >> 12))
 #define SPREAD_CODE  (RAM_BASE + 0x20000) /* test_small_code_cache's */
 #define SPREAD_SLOTS 1024		  /* of 512 bytes */
 #define DATA_REG     31 /* = DATA + 0x1000: loads and stores around it */
@@ -65,6 +71,7 @@ struct side {
 	struct gstage gs;
 	struct hart h;
 	int exit;
+	bool sv39; /* run the sequences under Sv39 */
 };
 
 struct fixture {
@@ -443,6 +450,15 @@ static void side_reload(struct side *sd, const struct sequence *s)
 
 	assert_int_equal(gmem_write(&sd->gs, DATA, s->data, DATA_SIZE), 0);
 	hart_reset(h, s->start, 0);
+	if (sd->sv39) {
+		uint64_t pte = GIGA_PTE;
+
+		assert_int_equal(
+		    gmem_write(&sd->gs, ROOT_TABLE + 8 * 2, &pte, 8), 0);
+		h->satp = SATP_SV39;
+		hart_flush_tlb(h);
+		mmu_select_tlb(h);
+	}
 	memcpy(h->x, s->regs, sizeof(s->regs));
 	h->stvec = TRAP_PC;
 	h->sscratch = 0;
@@ -525,9 +541,11 @@ static void test_random_sequences(void **state)
 {
 	struct fixture *fx = *state;
 	static struct sequence s;
-	unsigned traps = 0;
+	unsigned traps = 0, ran = 0, dirty = 0;
 
-	for (unsigned seq = 0; seq < SEQUENCES; seq++) {
+	for (unsigned seq = 0; seq < 2 * SEQUENCES; seq++) {
+		/* The second half under Sv39. */
+		fx->interp.sv39 = fx->jit.sv39 = seq >= SEQUENCES;
 		gen_sequence(&s);
 		side_load(&fx->interp, &s);
 		side_load(&fx->jit, &s);
@@ -535,7 +553,19 @@ static void test_random_sequences(void **state)
 		side_run(&fx->jit);
 		compare(fx, &s, seq);
 		traps += fx->interp.h.pc == TRAP_PC;
+		if (fx->jit.sv39) {
+			uint64_t pte;
+
+			assert_int_equal(
+			    gmem_read(&fx->jit.gs, ROOT_TABLE + 8 * 2, &pte, 8),
+			    0);
+			dirty += (pte & 0x80) != 0;
+			ran += fx->jit.h.instret > 4;
+		}
 	}
+	/* Under Sv39 the sequences ran, and stores set the D bit. */
+	assert_true(ran > SEQUENCES / 5);
+	assert_true(dirty > SEQUENCES / 4);
 	/* The sequences did reach the translator and the trap paths. */
 	assert_true(fx->jit.h.tier_stats.blocks >= SEQUENCES);
 	assert_int_equal(fx->interp.h.tier_stats.blocks, 0);
