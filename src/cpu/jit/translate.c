@@ -350,6 +350,14 @@ static void tr_checks(struct tr *t, uint8_t **fail)
 
 static void tr_jump(struct tr *t, enum x86_reg va);
 
+/* rcx = a guest-virtual address -> its TLB entry's offset in h->tlb[]:
+ * ((va >> 12) & TLB_MASK) * 32, as (va >> 7) & (TLB_MASK << 5). */
+static void tr_tlb_index(struct x86_buf *b)
+{
+	x86_shift_ri(b, X86_SHR, X86_RCX, 12 - 5, true);
+	x86_alu_ri(b, X86_AND, X86_RCX, TLB_MASK << 5, false);
+}
+
 /*
  * As tr_block_end(), for an exit to rel bytes from the block's start
  * (h->pc already there, the registers written back): chainable when that
@@ -396,10 +404,9 @@ static void tr_jump(struct tr *t, enum x86_reg va)
 	tr_checks(t, fail); /* rax, rcx */
 	/* rcx = the TLB entry, rax = the page */
 	x86_mov_rr(b, X86_RCX, X86_RDX, true);
-	x86_shift_ri(b, X86_SHR, X86_RCX, 12, true);
 	x86_mov_rr(b, X86_RAX, X86_RCX, true);
-	x86_alu_ri(b, X86_AND, X86_RCX, TLB_MASK, false);
-	x86_shift_ri(b, X86_SHL, X86_RCX, 5, false);
+	x86_shift_ri(b, X86_SHR, X86_RAX, 12, true);
+	tr_tlb_index(b);
 	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
 	x86_alu_rm(b, X86_CMP, X86_RAX, X86_RCX,
 		   (int32_t)offsetof(struct tlb_entry, tag_x), true);
@@ -606,9 +613,7 @@ static void tr_mem(struct tr *t, const struct tr_op *op, const struct insn *in,
 	tr_get(t, X86_RAX, in->rs1);
 	tr_add_imm(b, X86_RAX, in->imm);
 	x86_mov_rr(b, X86_RCX, X86_RAX, true);
-	x86_shift_ri(b, X86_SHR, X86_RCX, 12, true);
-	x86_alu_ri(b, X86_AND, X86_RCX, TLB_MASK, false);
-	x86_shift_ri(b, X86_SHL, X86_RCX, 5, false);
+	tr_tlb_index(b);
 	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
 	x86_lea(b, X86_RDX, X86_RAX, (int32_t)size - 1);
 	x86_shift_ri(b, X86_SHR, X86_RDX, 12, true);
