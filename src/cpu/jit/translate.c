@@ -4,20 +4,24 @@
  * translate_entry(), which saves the host's callee-saved registers.
  * Registers while it runs:
  *   rbx  the struct hart (callee-saved, so handler calls keep it);
- *   r15  instructions left before h->jit_limit: h->instret is
- *        h->jit_limit - r15, stored there before a handler call (which
- *        may read it; r15 follows the limit after it, as a flush may have
+ *   r10  instructions left before h->jit_limit: h->instret is
+ *        h->jit_limit - r10, stored there before a handler call (which
+ *        may read it; r10 follows the limit after it, as a flush may have
  *        moved it) and by the entry when the translations return;
- *   rbp, r12-r14  a5, sp, a4 and a0 (the registers compiled RISC-V code
- *        uses most: glibc's static instruction counts) in every
+ *   r11  h->pc (the block's address while it runs, as block_exec() has
+ *        it): stored there before a handler call and loaded again after
+ *        it, stored when the translations return to hart_run() from a
+ *        native exit (a handler that leaves the block sets h->pc itself);
+ *   rbp, r12-r15  a5, sp, a4, a0 and s0 (the registers compiled RISC-V
+ *        code uses most: glibc's static instruction counts) in every
  *        translation, loaded by the entry and stored back when the
  *        translations return to it; chained code keeps them. They are
  *        callee-saved: a handler call keeps them. A RISC-V instruction
  *        reads at most rs1 and rs2 of the integer registers and writes at
  *        most rd, so those go to h->x[] before a handler call and rd comes
  *        back after it;
- *   rsi, rdi, r8-r11  the other guest registers the block uses most (up to
- *        six), loaded when the block starts and written back when it ends
+ *   rsi, rdi, r8, r9  the other guest registers the block uses most (up
+ *        to four), loaded when the block starts and written back when it ends
  *        and before every handler call (which clobbers them: they are
  *        loaded again after it);
  *   rax, rcx, rdx  scratch, dead between guest instructions.
@@ -81,14 +85,15 @@ _Static_assert(sizeof(struct tlb_entry) == 32, "tr_mem scales by 32");
 #define HART_OFF(f)  ((int32_t)offsetof(struct hart, f))
 
 #define RH X86_RBX /* the hart */
-#define RL X86_R15 /* instructions left */
+#define RL X86_R10 /* instructions left */
+#define RP X86_R11 /* h->pc */
 
 /* Where guest registers are cached: first the global ones (their guest
  * registers in tr_globals), then a block's own. */
-static const enum x86_reg tr_pool[] = {X86_RBP, X86_R12, X86_R13, X86_R14,
-				       X86_RSI, X86_RDI, X86_R8,  X86_R9,
-				       X86_R10, X86_R11};
-static const uint8_t tr_globals[] = {15, 2, 14, 10}; /* a5, sp, a4, a0 */
+static const enum x86_reg tr_pool[] = {X86_RBP, X86_R12, X86_R13,
+				       X86_R14, X86_R15, X86_RSI,
+				       X86_RDI, X86_R8,	 X86_R9};
+static const uint8_t tr_globals[] = {15, 2, 14, 10, 8}; /* a5 sp a4 a0 s0 */
 #define TR_GLOBALS (sizeof(tr_globals) / sizeof(tr_globals[0]))
 #define TR_POOL	   (sizeof(tr_pool) / sizeof(tr_pool[0]))
 
@@ -300,31 +305,25 @@ static void tr_add_imm(struct x86_buf *b, enum x86_reg r, int64_t v)
 	}
 }
 
-/* h->pc += v: v is an offset within a page plus a branch's or jal's
- * immediate, which always fits in 32 bits. */
+/* pc += v: an offset within a page plus a branch's or jal's immediate,
+ * which always fits in 32 bits (else through rcx). */
 static void tr_add_pc(struct x86_buf *b, int64_t v)
 {
-	if (tr_fits32(v)) {
-		x86_alu_mi(b, X86_ADD, RH, HART_PC, (int32_t)v);
-	} else {
-		x86_mov_ri(b, X86_RAX, (uint64_t)v);
-		x86_alu_rm(b, X86_ADD, X86_RAX, RH, HART_PC, true);
-		x86_store(b, RH, HART_PC, X86_RAX, 8);
-	}
+	tr_add_imm(b, RP, v);
 }
 
-/* Leave the block: instret += n; return eax (already set). */
+/* Leave the block after its handler: instret += n; return eax. */
 static void tr_leave(struct x86_buf *b, uint32_t n)
 {
 	x86_alu_ri(b, X86_SUB, RL, (int32_t)n, true);
 	x86_ret(b);
 }
 
-/* The end of a block that ended without a trap: EXEC_BLOCK_END. */
-static void tr_block_end(struct x86_buf *b, uint32_t n)
+/* Back to hart_run() from a native exit (eax set, instret counted). */
+static void tr_return(struct x86_buf *b)
 {
-	x86_mov_ri(b, X86_RAX, EXEC_BLOCK_END);
-	tr_leave(b, n);
+	x86_store(b, RH, HART_PC, RP, 8);
+	x86_ret(b);
 }
 
 /*
@@ -371,8 +370,7 @@ static void tr_exit(struct tr *t, int64_t rel)
 	uint8_t *fail[TR_CHECKS], *site;
 
 	if (off < 0 || off >= 4096) {
-		x86_load(buf, X86_RAX, RH, HART_PC, 8, false);
-		tr_jump(t, X86_RAX);
+		tr_jump(t, RP);
 		return;
 	}
 	tr_checks(t, fail);
@@ -387,7 +385,7 @@ static void tr_exit(struct tr *t, int64_t rel)
 	x86_store(buf, RH, HART_OFF(jit_link_site), X86_RCX, 8);
 	for (unsigned i = 0; i < TR_CHECKS; i++)
 		x86_patch(buf, fail[i], buf->p);
-	x86_ret(buf);
+	tr_return(buf);
 }
 
 /*
@@ -428,7 +426,7 @@ static void tr_jump(struct tr *t, enum x86_reg va)
 	for (unsigned i = 0; i < TR_CHECKS + 2; i++)
 		x86_patch(b, fail[i], b->p);
 	x86_mov_ri(b, X86_RAX, EXEC_BLOCK_END);
-	x86_ret(b);
+	tr_return(b);
 }
 
 /* A branch taken back to the block's start (h->pc is there already). */
@@ -441,7 +439,7 @@ static void tr_loop_back(struct tr *t)
 	for (unsigned i = 0; i < TR_CHECKS; i++)
 		x86_patch(t->b, fail[i], t->b->p);
 	tr_write_back(t, t->all);
-	x86_ret(t->b);
+	tr_return(t->b);
 }
 
 /* Does the block end with a branch back to its own start? */
@@ -522,7 +520,7 @@ static bool tr_compute(struct tr *t, const struct tr_op *op,
 		tr_put(t, in->rd, c, false);
 		return true;
 	case TR_AUIPC:
-		x86_load(b, d, RH, HART_PC, 8, false);
+		x86_mov_rr(b, d, RP, true);
 		tr_add_imm(b, d, (int64_t)in->off + in->imm);
 		break;
 	default:
@@ -547,7 +545,7 @@ static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 		x86_alu_rr(b, X86_CMP, a, c, true);
 		taken = x86_jcc_fwd(b, op->op);
 		tr_write_back(t, t->dirty); /* a mov: the flags stay */
-		x86_alu_mi(b, X86_ADD, RH, HART_PC, (int32_t)next);
+		tr_add_pc(b, next);
 		tr_exit(t, next);
 		x86_patch(b, taken, b->p);
 		if (in->off + in->imm == 0) {
@@ -560,8 +558,7 @@ static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 		return;
 	case TR_JAL:
 		if (in->rd != 32) {
-			x86_load(b, X86_RAX, RH, HART_PC, 8, false);
-			x86_lea(b, X86_RDX, X86_RAX, (int32_t)next);
+			x86_lea(b, X86_RDX, RP, (int32_t)next);
 			tr_put(t, in->rd, X86_RDX, false);
 		}
 		tr_flush(t);
@@ -574,13 +571,12 @@ static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 		tr_add_imm(b, X86_RAX, in->imm);
 		x86_alu_ri(b, X86_AND, X86_RAX, -2, true);
 		if (in->rd != 32) {
-			x86_load(b, X86_RDX, RH, HART_PC, 8, false);
-			x86_alu_ri(b, X86_ADD, X86_RDX, (int32_t)next, true);
+			x86_lea(b, X86_RDX, RP, (int32_t)next);
 			tr_put(t, in->rd, X86_RDX, false);
 		}
 		tr_flush(t);
-		x86_store(b, RH, HART_PC, X86_RAX, 8);
-		tr_jump(t, X86_RAX);
+		x86_mov_rr(b, RP, X86_RAX, true);
+		tr_jump(t, RP);
 		return;
 	default: /* TR_FALLTHROUGH */
 		tr_flush(t);
@@ -588,7 +584,6 @@ static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 		tr_exit(t, in->off);
 		return;
 	}
-	tr_block_end(b, t->blk->ninsn);
 }
 
 /*
@@ -637,7 +632,8 @@ static void tr_call(struct x86_buf *b, const struct insn *in)
 {
 	uint8_t *skip;
 
-	/* h->instret as the interpreter has it: the block's start. */
+	/* h->pc and h->instret as the interpreter has them: the block's. */
+	x86_store(b, RH, HART_PC, RP, 8);
 	x86_load(b, X86_RAX, RH, HART_OFF(jit_limit), 8, false);
 	x86_alu_rr(b, X86_SUB, X86_RAX, RL, true);
 	x86_store(b, RH, HART_INSTRET, X86_RAX, 8);
@@ -656,6 +652,7 @@ static void tr_call(struct x86_buf *b, const struct insn *in)
 	x86_patch(b, skip, b->p);
 	x86_load(b, RL, RH, HART_OFF(jit_limit), 8, false);
 	x86_alu_rm(b, X86_SUB, RL, RH, HART_INSTRET, true);
+	x86_load(b, RP, RH, HART_PC, 8, false);
 }
 
 static uint32_t tr_bit(unsigned xi)
@@ -823,6 +820,7 @@ void translate_entry(struct x86_buf *buf)
 	x86_mov_rr(buf, RH, X86_RDI, true);
 	x86_load(buf, RL, RH, HART_OFF(jit_limit), 8, false);
 	x86_alu_rm(buf, X86_SUB, RL, RH, HART_INSTRET, true);
+	x86_load(buf, RP, RH, HART_PC, 8, false);
 	for (size_t g = 0; g < TR_GLOBALS; g++)
 		x86_load(buf, tr_pool[g], RH, HART_X(tr_globals[g]), 8, false);
 	x86_call_r(buf, X86_RSI);
