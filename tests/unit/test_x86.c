@@ -193,6 +193,17 @@ static void test_shift_mul_flags(void **state)
 	    0x40, 0x0f, 0xb6, 0xf6,	  /* movzx esi, sil */
 	    0x41, 0x0f, 0x95, 0xc1,	  /* setne r9b */
 	    0x45, 0x0f, 0xb6, 0xc9,	  /* movzx r9d, r9b */
+	    0x48, 0x99,			  /* cqo */
+	    0x99,			  /* cdq */
+	    0x48, 0xf7, 0xf9,		  /* idiv rcx */
+	    0xf7, 0xf9,			  /* idiv ecx */
+	    0x48, 0xf7, 0xf1,		  /* div rcx */
+	    0xf7, 0xf1,			  /* div ecx */
+	    0x48, 0xf7, 0xe1,		  /* mul rcx */
+	    0x48, 0xf7, 0xe9,		  /* imul rcx */
+	    0x48, 0xf7, 0xd8,		  /* neg rax */
+	    0xf7, 0xd8,			  /* neg eax */
+	    0x49, 0xf7, 0xd9,		  /* neg r9 */
 	};
 	struct x86_buf b = start();
 
@@ -211,6 +222,17 @@ static void test_shift_mul_flags(void **state)
 	x86_setcc_zx(&b, X86_CC_L, X86_RAX);
 	x86_setcc_zx(&b, X86_CC_B, X86_RSI);
 	x86_setcc_zx(&b, X86_CC_NE, X86_R9);
+	x86_cqo(&b, true);
+	x86_cqo(&b, false);
+	x86_unary(&b, X86_IDIV, X86_RCX, true);
+	x86_unary(&b, X86_IDIV, X86_RCX, false);
+	x86_unary(&b, X86_DIV, X86_RCX, true);
+	x86_unary(&b, X86_DIV, X86_RCX, false);
+	x86_unary(&b, X86_MUL, X86_RCX, true);
+	x86_unary(&b, X86_IMUL1, X86_RCX, true);
+	x86_unary(&b, X86_NEG, X86_RAX, true);
+	x86_unary(&b, X86_NEG, X86_RAX, false);
+	x86_unary(&b, X86_NEG, X86_R9, true);
 	check(&b, want, sizeof(want));
 }
 

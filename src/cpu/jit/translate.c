@@ -104,6 +104,8 @@ enum tr_kind {
 	TR_SHIFT_RR, /* rd = rs1 shift (rs2 & 63, or & 31 in 32 bits) */
 	TR_SHIFT_RI, /* rd = rs1 shift imm */
 	TR_MUL,	     /* rd = rs1 * rs2 */
+	TR_MULH,     /* rd = the high half of rs1 * rs2 (op: enum x86_unary) */
+	TR_DIV,	     /* rd = rs1 / rs2 or % rs2: op TR_SIGNED | TR_REM */
 	TR_SET_RR,   /* rd = rs1 cc rs2 */
 	TR_SET_RI,   /* rd = rs1 cc imm */
 	TR_LI,	     /* rd = imm (li, lui) */
@@ -125,7 +127,20 @@ struct tr_op {
 		     loads: sign-extending */
 };
 
+#define TR_SIGNED 1
+#define TR_REM	  2
+
 static const struct tr_op tr_ops[] = {
+    {exec_mulh, TR_MULH, X86_IMUL1, false},
+    {exec_mulhu, TR_MULH, X86_MUL, false},
+    {exec_div, TR_DIV, TR_SIGNED, false},
+    {exec_divu, TR_DIV, 0, false},
+    {exec_rem, TR_DIV, TR_SIGNED | TR_REM, false},
+    {exec_remu, TR_DIV, TR_REM, false},
+    {exec_divw, TR_DIV, TR_SIGNED, true},
+    {exec_divuw, TR_DIV, 0, true},
+    {exec_remw, TR_DIV, TR_SIGNED | TR_REM, true},
+    {exec_remuw, TR_DIV, TR_REM, true},
     {exec_add, TR_ALU_RR, X86_ADD, false},
     {exec_sub, TR_ALU_RR, X86_SUB, false},
     {exec_xor, TR_ALU_RR, X86_XOR, false},
@@ -452,6 +467,54 @@ static bool tr_loops(const struct block *b)
 }
 
 /*
+ * Division and remainder as the M extension defines them, without x86's
+ * faults: by zero, the quotient is all ones and the remainder the
+ * dividend; by -1 (signed), the quotient is the negated dividend (the
+ * most negative number stays itself: the overflow case) and the
+ * remainder 0. Returns the register holding the result (rax or rdx; a
+ * *W result still to be sign-extended).
+ */
+static enum x86_reg tr_divide(struct tr *t, const struct tr_op *op,
+			      const struct insn *in)
+{
+	struct x86_buf *b = t->b;
+	bool w64 = !op->w32, sg = op->op & TR_SIGNED, rem = op->op & TR_REM;
+	uint8_t *zero, *minus1 = NULL, *done[2];
+	unsigned ndone = 0;
+
+	tr_get(t, X86_RCX, in->rs2);
+	tr_get(t, X86_RAX, in->rs1);
+	x86_test_rr(b, X86_RCX, X86_RCX, w64);
+	zero = x86_jcc_fwd(b, X86_CC_E);
+	if (sg) {
+		x86_alu_ri(b, X86_CMP, X86_RCX, -1, w64);
+		minus1 = x86_jcc_fwd(b, X86_CC_E);
+		x86_cqo(b, w64);
+		x86_unary(b, X86_IDIV, X86_RCX, w64);
+	} else {
+		x86_alu_rr(b, X86_XOR, X86_RDX, X86_RDX, false);
+		x86_unary(b, X86_DIV, X86_RCX, w64);
+	}
+	done[ndone++] = x86_jmp_fwd(b);
+	if (sg) {
+		x86_patch(b, minus1, b->p);
+		if (rem)
+			x86_alu_rr(b, X86_XOR, X86_RDX, X86_RDX, false);
+		else
+			x86_unary(b, X86_NEG, X86_RAX, w64);
+		done[ndone++] = x86_jmp_fwd(b);
+	}
+	x86_patch(b, zero, b->p);
+	if (rem)
+		x86_mov_rr(b, X86_RDX, X86_RAX, true);
+	else
+		x86_mov_ri(b, X86_RAX, UINT64_MAX);
+	for (unsigned i = 0; i < ndone; i++)
+		x86_patch(b, done[i], b->p);
+	return rem ? X86_RDX : X86_RAX;
+}
+
+/*
  * A native instruction that does not end the block. Returns false when it
  * has no native form after all (an immediate too wide for x86's), so the
  * caller calls its handler.
@@ -479,6 +542,15 @@ static bool tr_compute(struct tr *t, const struct tr_op *op,
 			x86_imul_rr(b, d, c, w64);
 		else
 			x86_alu_rr(b, op->op, d, c, w64);
+		break;
+	case TR_MULH:
+		tr_get(t, X86_RCX, in->rs2);
+		tr_get(t, X86_RAX, in->rs1);
+		x86_unary(b, op->op, X86_RCX, true);
+		d = X86_RDX;
+		break;
+	case TR_DIV:
+		d = tr_divide(t, op, in);
 		break;
 	case TR_ALU_RI:
 		if (!tr_fits32(in->imm))

@@ -265,6 +265,19 @@ void x86_imul_rm(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
 	x86_op_rm(b, op, 2, dst, base, disp, w64);
 }
 
+void x86_unary(struct x86_buf *b, enum x86_unary op, enum x86_reg r, bool w64)
+{
+	static const uint8_t opc[] = {0xf7};
+
+	x86_op_rr(b, opc, 1, op, r, w64);
+}
+
+void x86_cqo(struct x86_buf *b, bool w64)
+{
+	x86_rex(b, w64, 0, 0, false);
+	x86_byte(b, 0x99);
+}
+
 void x86_test_rr(struct x86_buf *b, enum x86_reg a, enum x86_reg c, bool w64)
 {
 	static const uint8_t op[] = {0x85};

@@ -55,6 +55,15 @@ enum x86_shift {
 	X86_SAR = 7,
 };
 
+/* The one-operand group of opcode 0xf7 (the /digit). */
+enum x86_unary {
+	X86_NEG = 3,
+	X86_MUL = 4,   /* rdx:rax = rax * r, unsigned */
+	X86_IMUL1 = 5, /* rdx:rax = rax * r, signed */
+	X86_DIV = 6,   /* rax, rdx = rdx:rax / r, % r, unsigned */
+	X86_IDIV = 7,  /* the same, signed */
+};
+
 /* Condition codes (the low nibble of Jcc and SETcc). */
 enum x86_cc {
 	X86_CC_B = 0x2,	 /* unsigned < */
@@ -136,6 +145,12 @@ void x86_imul_rr(struct x86_buf *b, enum x86_reg dst, enum x86_reg src,
 		 bool w64);
 void x86_imul_rm(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
 		 int32_t disp, bool w64);
+
+/* One-operand operations on r (and rax, rdx: see enum x86_unary). */
+void x86_unary(struct x86_buf *b, enum x86_unary op, enum x86_reg r, bool w64);
+
+/* cqo (w64) or cdq: rdx = the sign of rax (eax), for a signed division. */
+void x86_cqo(struct x86_buf *b, bool w64);
 
 /* test a, b (flags of a & b). */
 void x86_test_rr(struct x86_buf *b, enum x86_reg a, enum x86_reg c, bool w64);
