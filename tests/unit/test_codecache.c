@@ -102,8 +102,11 @@ static void test_bound_and_flush(void **state)
 	assert_true(n >= SIZE / 112 - 2 && n <= SIZE / 100);
 	assert_true(cc.used <= cc.size);
 
-	/* A flush keeps what was kept, the rest is free again. */
+	/* A flush keeps what was kept, the rest is free again, its memory
+	 * given back (it reads as zeros). */
+	assert_int_equal(cc.rx[8192], 0x90);
 	codecache_flush(&cc);
+	assert_int_equal(cc.rx[8192], 0);
 	assert_int_equal(cc.flushes, 1);
 	assert_int_equal(cc.used, cc.keep);
 	codecache_begin(&cc, &b);

@@ -3,6 +3,7 @@
 #include "cpu/jit/codecache.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -80,6 +81,13 @@ void *codecache_commit(struct codecache *cc, const struct x86_buf *b)
 
 void codecache_flush(struct codecache *cc)
 {
+	size_t from = (cc->keep + 4095) & ~(size_t)4095;
+
+	/* The memory of the dropped code goes back to the host (a bounded
+	 * cache is bounded in resident memory only if it does). */
+	if (cc->used > from)
+		fallocate(cc->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			  (off_t)from, (off_t)(cc->used - from));
 	cc->used = cc->keep;
 	cc->flushes++;
 }

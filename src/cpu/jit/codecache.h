@@ -4,8 +4,9 @@
  * that is never writable and executable at once. One memfd is mapped
  * twice, read-write (where the translator writes) and read-execute (where
  * the host runs it); no page is ever mapped writable and executable at the
- * same address. Code is bump-allocated and the whole cache is flushed when
- * it is full: a translation never outlives a flush.
+ * same address. Code is bump-allocated and the whole cache is flushed
+ * when it is full (its memory given back to the host): a translation
+ * never outlives a flush.
  *
  * A code cache belongs to one thread at a time (a hart's), like the block
  * cache whose blocks it translates (cpu/block.h).

@@ -2,11 +2,13 @@
 #include "cpu/jit/jit.h"
 
 #include <errno.h>
-#include <stdlib.h>
+#include <sys/mman.h>
 #include <string.h>
 
 #include "cpu/hart.h"
 #include "cpu/jit/translate.h"
+
+#define JIT_JUMPS_BYTES (JIT_JUMPS * sizeof(struct jit_jump))
 
 bool jit_supported(void)
 {
@@ -28,8 +30,11 @@ int jit_init(struct jit *j, size_t cache_size, uint32_t threshold,
 	int r;
 
 	j->stats = stats;
-	j->jumps = calloc(JIT_JUMPS, sizeof(*j->jumps));
-	if (!j->jumps)
+	/* Host memory only for the entries written: a clone that runs little
+	 * code pays for little of it. */
+	j->jumps = mmap(NULL, JIT_JUMPS_BYTES, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (j->jumps == MAP_FAILED)
 		return -ENOMEM;
 	r = codecache_init(&j->cc, cache_size ? cache_size : JIT_CACHE_SIZE);
 	if (r)
@@ -48,7 +53,7 @@ int jit_init(struct jit *j, size_t cache_size, uint32_t threshold,
 err_cc:
 	codecache_destroy(&j->cc);
 err_jumps:
-	free(j->jumps);
+	munmap(j->jumps, JIT_JUMPS_BYTES);
 	return r;
 }
 
@@ -56,13 +61,14 @@ err_jumps:
 static void jit_flush(struct jit *j)
 {
 	codecache_flush(&j->cc);
-	memset(j->jumps, 0, JIT_JUMPS * sizeof(*j->jumps));
+	/* Zero again, and the memory back to the host. */
+	madvise(j->jumps, JIT_JUMPS_BYTES, MADV_DONTNEED);
 }
 
 void jit_destroy(struct jit *j)
 {
 	codecache_destroy(&j->cc);
-	free(j->jumps);
+	munmap(j->jumps, JIT_JUMPS_BYTES);
 }
 
 int jit_translate(struct jit *j, struct block_cache *bc, struct block *b)
