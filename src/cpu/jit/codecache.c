@@ -3,7 +3,6 @@
 #include "cpu/jit/codecache.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -12,26 +11,28 @@
 
 int codecache_init(struct codecache *cc, size_t size)
 {
-	int r;
+	int fd, r;
 
-	cc->fd = memfd_create("memvisor-jit", MFD_CLOEXEC);
-	if (cc->fd < 0)
+	fd = memfd_create("memvisor-jit", MFD_CLOEXEC);
+	if (fd < 0)
 		return -errno;
-	if (ftruncate(cc->fd, (off_t)size)) {
+	if (ftruncate(fd, (off_t)size)) {
 		r = -errno;
 		goto err_fd;
 	}
-	cc->rw =
-	    mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, cc->fd, 0);
+	cc->rw = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (cc->rw == MAP_FAILED) {
 		r = -errno;
 		goto err_fd;
 	}
-	cc->rx = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, cc->fd, 0);
+	cc->rx = mmap(NULL, size, PROT_READ | PROT_EXEC, MAP_SHARED, fd, 0);
 	if (cc->rx == MAP_FAILED) {
 		r = -errno;
 		goto err_rw;
 	}
+	/* The mappings keep the memory: no descriptor per hart (a thousand
+	 * clones would exhaust the process's). */
+	close(fd);
 	cc->size = size;
 	cc->used = 0;
 	cc->keep = 0;
@@ -41,8 +42,7 @@ int codecache_init(struct codecache *cc, size_t size)
 err_rw:
 	munmap(cc->rw, size);
 err_fd:
-	close(cc->fd);
-	cc->fd = -1;
+	close(fd);
 	cc->rw = cc->rx = NULL;
 	return r;
 }
@@ -53,10 +53,7 @@ void codecache_destroy(struct codecache *cc)
 		munmap(cc->rx, cc->size);
 	if (cc->rw)
 		munmap(cc->rw, cc->size);
-	if (cc->fd >= 0)
-		close(cc->fd);
 	cc->rw = cc->rx = NULL;
-	cc->fd = -1;
 }
 
 void codecache_begin(struct codecache *cc, struct x86_buf *b)
@@ -86,8 +83,7 @@ void codecache_flush(struct codecache *cc)
 	/* The memory of the dropped code goes back to the host (a bounded
 	 * cache is bounded in resident memory only if it does). */
 	if (cc->used > from)
-		fallocate(cc->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-			  (off_t)from, (off_t)(cc->used - from));
+		madvise(cc->rw + from, cc->used - from, MADV_REMOVE);
 	cc->used = cc->keep;
 	cc->flushes++;
 }

@@ -26,7 +26,6 @@ struct codecache {
 	size_t used;	  /* bytes allocated since the last flush */
 	size_t keep;	  /* bytes at the start that flushes keep */
 	uint64_t flushes; /* times the cache was emptied */
-	int fd;
 };
 
 /*
@@ -37,7 +36,8 @@ struct codecache {
  */
 int codecache_init(struct codecache *cc, size_t size);
 
-/* Unmap both views and close the memfd. cc may be initialised again. */
+/* Unmap both views (the memfd goes with them). cc may be initialised
+ * again. */
 void codecache_destroy(struct codecache *cc);
 
 /* Start writing code: b covers the free space of the writable view. */
