@@ -249,11 +249,36 @@ static uint32_t rnd_op_imm(uint32_t op)
 static uint32_t rnd_op(uint32_t op)
 {
 	static const uint32_t f7s[] = {0,    0,	   0,	 0x20, 1,
-				       1,    0x04, 0x05, 0x20, 0x30,
-				       0x24, 0x14, 0x34, 0x07};
+				       1,    0x04, 0x05, 0x10, 0x20,
+				       0x30, 0x24, 0x14, 0x34, 0x07};
 
 	return enc_r(f7s[rnd_below(sizeof(f7s) / sizeof(f7s[0]))], rnd_rs(),
 		     rnd_rs(), rnd_below(8), rnd_rd(), op);
+}
+
+/* Zbb's one-source instructions (OP-IMM with fixed immediates) and rori. */
+static uint32_t rnd_zbb_unary(void)
+{
+	static const struct {
+		uint32_t f3, imm, op;
+	} forms[] = {
+	    {1, 0x600, 0x13}, /* clz */
+	    {1, 0x601, 0x13}, /* ctz */
+	    {1, 0x602, 0x13}, /* cpop */
+	    {1, 0x604, 0x13}, /* sext.b */
+	    {1, 0x605, 0x13}, /* sext.h */
+	    {5, 0x6b8, 0x13}, /* rev8 */
+	    {5, 0x287, 0x13}, /* orc.b */
+	    {1, 0x600, 0x1b}, /* clzw */
+	    {4, 0x080, 0x3b}, /* zext.h (OP-32, rs2 0) */
+	};
+	unsigned k = rnd_below(sizeof(forms) / sizeof(forms[0]) + 2);
+
+	if (k >= sizeof(forms) / sizeof(forms[0])) /* rori, roriw */
+		return enc_i((int32_t)(0x600 | rnd_below(k == 9 ? 64 : 32)),
+			     rnd_rs(), 5, rnd_rd(), k == 9 ? 0x13 : 0x1b);
+	return enc_i((int32_t)forms[k].imm, rnd_rs(), forms[k].f3, rnd_rd(),
+		     forms[k].op);
 }
 
 static uint32_t rnd_amo(void)
@@ -276,8 +301,10 @@ static void gen_one(struct sequence *s, unsigned remaining)
 		add(s, SLOT_PLAIN, rnd_op(0x3b), 4);
 	else if (k < 42)
 		add(s, SLOT_PLAIN, rnd_op_imm(0x13), 4);
-	else if (k < 48)
+	else if (k < 46)
 		add(s, SLOT_PLAIN, rnd_op_imm(0x1b), 4);
+	else if (k < 48)
+		add(s, SLOT_PLAIN, rnd_zbb_unary(), 4);
 	else if (k < 51)
 		add(s, SLOT_PLAIN,
 		    ((uint32_t)rnd() & 0xfffff000u) | rnd_rd() << 7 |

@@ -204,6 +204,25 @@ static void test_shift_mul_flags(void **state)
 	    0x48, 0xf7, 0xd8,		  /* neg rax */
 	    0xf7, 0xd8,			  /* neg eax */
 	    0x49, 0xf7, 0xd9,		  /* neg r9 */
+	    0x48, 0x0f, 0x4f, 0xc1,	  /* cmovg rax, rcx */
+	    0x49, 0x0f, 0x42, 0xc1,	  /* cmovb rax, r9 */
+	    0x0f, 0x44, 0xc2,		  /* cmove eax, edx */
+	    0x48, 0x0f, 0xbe, 0xc0,	  /* movsx rax, al */
+	    0x48, 0x0f, 0xbf, 0xc1,	  /* movsx rax, cx */
+	    0x0f, 0xb7, 0xc1,		  /* movzx eax, cx */
+	    0x48, 0x0f, 0xbe, 0xc6,	  /* movsx rax, sil */
+	    0x41, 0x0f, 0xb7, 0xc1,	  /* movzx eax, r9w */
+	    0x48, 0x0f, 0xc8,		  /* bswap rax */
+	    0x49, 0x0f, 0xcc,		  /* bswap r12 */
+	    0x48, 0xf7, 0xd0,		  /* not rax */
+	    0x48, 0xd3, 0xc0,		  /* rol rax, cl */
+	    0xd3, 0xc8,			  /* ror eax, cl */
+	    0x48, 0xc1, 0xc8, 0x07,	  /* ror rax, 7 */
+	    0x41, 0xc1, 0xc5, 0x03,	  /* rol r13d, 3 */
+	    0x48, 0x8d, 0x04, 0x41,	  /* lea rax, [rcx+rax*2] */
+	    0x48, 0x8d, 0x54, 0xc5, 0x00, /* lea rdx, [rbp+rax*8+0] */
+	    0x4f, 0x8d, 0x64, 0x8d, 0x00, /* lea r12, [r13+r9*4+0] */
+	    0x48, 0x8d, 0x04, 0x11,	  /* lea rax, [rcx+rdx*1] */
 	};
 	struct x86_buf b = start();
 
@@ -233,6 +252,25 @@ static void test_shift_mul_flags(void **state)
 	x86_unary(&b, X86_NEG, X86_RAX, true);
 	x86_unary(&b, X86_NEG, X86_RAX, false);
 	x86_unary(&b, X86_NEG, X86_R9, true);
+	x86_cmov(&b, X86_CC_G, X86_RAX, X86_RCX, true);
+	x86_cmov(&b, X86_CC_B, X86_RAX, X86_R9, true);
+	x86_cmov(&b, X86_CC_E, X86_RAX, X86_RDX, false);
+	x86_extend(&b, X86_RAX, X86_RAX, 1, true);
+	x86_extend(&b, X86_RAX, X86_RCX, 2, true);
+	x86_extend(&b, X86_RAX, X86_RCX, 2, false);
+	x86_extend(&b, X86_RAX, X86_RSI, 1, true);
+	x86_extend(&b, X86_RAX, X86_R9, 2, false);
+	x86_bswap(&b, X86_RAX, true);
+	x86_bswap(&b, X86_R12, true);
+	x86_unary(&b, X86_NOT, X86_RAX, true);
+	x86_shift_cl(&b, X86_ROL, X86_RAX, true);
+	x86_shift_cl(&b, X86_ROR, X86_RAX, false);
+	x86_shift_ri(&b, X86_ROR, X86_RAX, 7, true);
+	x86_shift_ri(&b, X86_ROL, X86_R13, 3, false);
+	x86_lea_index(&b, X86_RAX, X86_RCX, X86_RAX, 1);
+	x86_lea_index(&b, X86_RDX, X86_RBP, X86_RAX, 3);
+	x86_lea_index(&b, X86_R12, X86_R13, X86_R9, 2);
+	x86_lea_index(&b, X86_RAX, X86_RCX, X86_RDX, 0);
 	check(&b, want, sizeof(want));
 }
 

@@ -73,6 +73,7 @@
 #include <stddef.h>
 
 #include "cpu/exec.h"
+#include "cpu/exec_bitmanip.h"
 #include "cpu/jit/jit.h"
 #include "cpu/mmu.h"
 #include "mem/gstage.h"
@@ -106,12 +107,20 @@ enum tr_kind {
 	TR_MUL,	     /* rd = rs1 * rs2 */
 	TR_MULH,     /* rd = the high half of rs1 * rs2 (op: enum x86_unary) */
 	TR_DIV,	     /* rd = rs1 / rs2 or % rs2: op TR_SIGNED | TR_REM */
-	TR_SET_RR,   /* rd = rs1 cc rs2 */
-	TR_SET_RI,   /* rd = rs1 cc imm */
-	TR_LI,	     /* rd = imm (li, lui) */
-	TR_MV,	     /* rd = rs1 */
-	TR_AUIPC,    /* rd = pc + imm */
-	TR_BRANCH,   /* pc += cc(rs1, rs2) ? imm : len */
+	TR_SHADD,  /* rd = rs2 + (rs1 << (op & 3)), rs1 zero-extended if op & 4
+		    */
+	TR_SLLIUW, /* rd = zero-extended rs1 << imm */
+	TR_LOGICN, /* rd = rs1 op ~rs2 (andn, orn, xnor) */
+	TR_MINMAX, /* rd = rs1, or rs2 when cc(rs1, rs2): op the cc */
+	TR_EXTEND, /* rd = rs1's low (op & 3) bytes, sign-extended if op & 4 */
+	TR_REV8,   /* rd = rs1 byte-reversed */
+	TR_CZERO,  /* rd = cc(rs2, 0) ? 0 : rs1 */
+	TR_SET_RR, /* rd = rs1 cc rs2 */
+	TR_SET_RI, /* rd = rs1 cc imm */
+	TR_LI,	   /* rd = imm (li, lui) */
+	TR_MV,	   /* rd = rs1 */
+	TR_AUIPC,  /* rd = pc + imm */
+	TR_BRANCH, /* pc += cc(rs1, rs2) ? imm : len */
 	TR_JAL,
 	TR_JALR,
 	TR_FALLTHROUGH,
@@ -131,6 +140,33 @@ struct tr_op {
 #define TR_REM	  2
 
 static const struct tr_op tr_ops[] = {
+    {exec_sh1add, TR_SHADD, 1, false},
+    {exec_sh2add, TR_SHADD, 2, false},
+    {exec_sh3add, TR_SHADD, 3, false},
+    {exec_add_uw, TR_SHADD, 4 | 0, false},
+    {exec_sh1add_uw, TR_SHADD, 4 | 1, false},
+    {exec_sh2add_uw, TR_SHADD, 4 | 2, false},
+    {exec_sh3add_uw, TR_SHADD, 4 | 3, false},
+    {exec_slli_uw, TR_SLLIUW, 0, false},
+    {exec_andn, TR_LOGICN, X86_AND, false},
+    {exec_orn, TR_LOGICN, X86_OR, false},
+    {exec_xnor, TR_LOGICN, X86_XOR, false},
+    {exec_min, TR_MINMAX, X86_CC_G, false},
+    {exec_max, TR_MINMAX, X86_CC_L, false},
+    {exec_minu, TR_MINMAX, X86_CC_A, false},
+    {exec_maxu, TR_MINMAX, X86_CC_B, false},
+    {exec_sext_b, TR_EXTEND, 4 | 1, false},
+    {exec_sext_h, TR_EXTEND, 4 | 2, false},
+    {exec_zext_h, TR_EXTEND, 2, false},
+    {exec_rol, TR_SHIFT_RR, X86_ROL, false},
+    {exec_ror, TR_SHIFT_RR, X86_ROR, false},
+    {exec_rolw, TR_SHIFT_RR, X86_ROL, true},
+    {exec_rorw, TR_SHIFT_RR, X86_ROR, true},
+    {exec_rori, TR_SHIFT_RI, X86_ROR, false},
+    {exec_roriw, TR_SHIFT_RI, X86_ROR, true},
+    {exec_rev8, TR_REV8, 0, false},
+    {exec_czero_eqz, TR_CZERO, X86_CC_E, false},
+    {exec_czero_nez, TR_CZERO, X86_CC_NE, false},
     {exec_mulh, TR_MULH, X86_IMUL1, false},
     {exec_mulhu, TR_MULH, X86_MUL, false},
     {exec_div, TR_DIV, TR_SIGNED, false},
@@ -551,6 +587,54 @@ static bool tr_compute(struct tr *t, const struct tr_op *op,
 		break;
 	case TR_DIV:
 		d = tr_divide(t, op, in);
+		break;
+	case TR_SHADD:
+		a = tr_src(t, in->rs1, X86_RAX);
+		if (op->op & 4) {
+			x86_mov_rr(b, X86_RAX, a, false); /* zero-extends */
+			a = X86_RAX;
+		}
+		c = tr_src(t, in->rs2, X86_RCX);
+		/* One instruction reads both before writing d. */
+		x86_lea_index(b, d, c, a, (unsigned)op->op & 3);
+		break;
+	case TR_SLLIUW:
+		a = tr_src(t, in->rs1, X86_RAX);
+		x86_mov_rr(b, X86_RAX, a, false);
+		x86_shift_ri(b, X86_SHL, X86_RAX, (uint8_t)in->imm, true);
+		d = X86_RAX;
+		break;
+	case TR_LOGICN:
+		tr_get(t, X86_RAX, in->rs2);
+		x86_unary(b, X86_NOT, X86_RAX, true);
+		c = tr_src(t, in->rs1, X86_RCX);
+		x86_alu_rr(b, op->op, X86_RAX, c, true);
+		d = X86_RAX;
+		break;
+	case TR_MINMAX:
+		tr_get(t, X86_RAX, in->rs1);
+		c = tr_src(t, in->rs2, X86_RCX);
+		x86_alu_rr(b, X86_CMP, X86_RAX, c, true);
+		x86_cmov(b, op->op, X86_RAX, c, true);
+		d = X86_RAX;
+		break;
+	case TR_EXTEND:
+		a = tr_src(t, in->rs1, X86_RAX);
+		x86_extend(b, X86_RAX, a, (unsigned)op->op & 3, op->op & 4);
+		d = X86_RAX;
+		break;
+	case TR_REV8:
+		tr_get(t, X86_RAX, in->rs1);
+		x86_bswap(b, X86_RAX, true);
+		d = X86_RAX;
+		break;
+	case TR_CZERO:
+		tr_get(t, X86_RAX, in->rs1);
+		c = tr_src(t, in->rs2, X86_RCX);
+		x86_alu_rr(b, X86_XOR, X86_RDX, X86_RDX, false);
+		x86_test_rr(b, c, c, true);
+		x86_cmov(b, op->op, X86_RAX, X86_RDX, true);
+		d = X86_RAX;
 		break;
 	case TR_ALU_RI:
 		if (!tr_fits32(in->imm))

@@ -192,6 +192,52 @@ void x86_lea(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
 	x86_op_rm(b, op, 1, dst, base, disp, true);
 }
 
+void x86_lea_index(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
+		   enum x86_reg index, unsigned scale)
+{
+	/* REX.X extends the SIB's index; mod 01 with a zero disp8 for an
+	 * rbp/r13 base (mod 00 there means no base). */
+	uint8_t rex = (uint8_t)(0x48 | ((dst >> 3) & 1) << 2 |
+				((index >> 3) & 1) << 1 | ((base >> 3) & 1));
+	unsigned mod = (base & 7) == 5 ? 1 : 0;
+
+	x86_byte(b, rex);
+	x86_byte(b, 0x8d);
+	x86_byte(b, (uint8_t)(mod << 6 | (dst & 7) << 3 | 4));
+	x86_byte(b, (uint8_t)(scale << 6 | (index & 7) << 3 | (base & 7)));
+	if (mod)
+		x86_byte(b, 0);
+}
+
+void x86_cmov(struct x86_buf *b, enum x86_cc cc, enum x86_reg dst,
+	      enum x86_reg src, bool w64)
+{
+	uint8_t op[] = {0x0f, (uint8_t)(0x40 | cc)};
+
+	x86_op_rr(b, op, 2, dst, src, w64);
+}
+
+void x86_extend(struct x86_buf *b, enum x86_reg dst, enum x86_reg src,
+		unsigned size, bool signed_)
+{
+	uint8_t op[] = {
+	    0x0f, (uint8_t)((signed_ ? 0xbe : 0xb6) | (size == 2 ? 1 : 0))};
+
+	/* A byte of spl..dil needs a REX; movsx has one anyway (REX.W). */
+	x86_rex(b, signed_, dst, src,
+		size == 1 && src >= X86_RSP && src <= X86_RDI);
+	x86_emit(b, op, 2);
+	x86_modrm_rr(b, dst, src);
+}
+
+void x86_bswap(struct x86_buf *b, enum x86_reg r, bool w64)
+{
+	uint8_t op[] = {0x0f, (uint8_t)(0xc8 + (r & 7))};
+
+	x86_rex(b, w64, 0, r, false);
+	x86_emit(b, op, 2);
+}
+
 void x86_alu_rr(struct x86_buf *b, enum x86_alu op, enum x86_reg dst,
 		enum x86_reg src, bool w64)
 {

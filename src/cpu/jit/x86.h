@@ -50,6 +50,8 @@ enum x86_alu {
 
 /* Shifts: the /digit of opcodes 0xc1 and 0xd3. */
 enum x86_shift {
+	X86_ROL = 0,
+	X86_ROR = 1,
 	X86_SHL = 4,
 	X86_SHR = 5,
 	X86_SAR = 7,
@@ -57,6 +59,7 @@ enum x86_shift {
 
 /* The one-operand group of opcode 0xf7 (the /digit). */
 enum x86_unary {
+	X86_NOT = 2,
 	X86_NEG = 3,
 	X86_MUL = 4,   /* rdx:rax = rax * r, unsigned */
 	X86_IMUL1 = 5, /* rdx:rax = rax * r, signed */
@@ -68,11 +71,13 @@ enum x86_unary {
 enum x86_cc {
 	X86_CC_B = 0x2,	 /* unsigned < */
 	X86_CC_AE = 0x3, /* unsigned >= */
+	X86_CC_A = 0x7,	 /* unsigned > */
 	X86_CC_E = 0x4,
 	X86_CC_NE = 0x5,
 	X86_CC_L = 0xc,	 /* signed < */
 	X86_CC_GE = 0xd, /* signed >= */
 	X86_CC_LE = 0xe, /* signed <= */
+	X86_CC_G = 0xf,	 /* signed > */
 };
 
 struct x86_buf {
@@ -118,6 +123,22 @@ void x86_store_imm(struct x86_buf *b, enum x86_reg base, int32_t disp,
 /* lea dst, [base + disp] (64-bit). */
 void x86_lea(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
 	     int32_t disp);
+
+/* lea dst, [base + index << scale] (64-bit; scale 0-3, index not rsp). */
+void x86_lea_index(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
+		   enum x86_reg index, unsigned scale);
+
+/* cmovcc dst, src. */
+void x86_cmov(struct x86_buf *b, enum x86_cc cc, enum x86_reg dst,
+	      enum x86_reg src, bool w64);
+
+/* dst = the low size (1 or 2) bytes of src, sign-extended to 64 bits
+ * (movsx) or zero-extended (movzx). */
+void x86_extend(struct x86_buf *b, enum x86_reg dst, enum x86_reg src,
+		unsigned size, bool signed_);
+
+/* bswap r. */
+void x86_bswap(struct x86_buf *b, enum x86_reg r, bool w64);
 
 /*
  * ALU operations: dst op= src, dst op= imm (sign-extended; the short form
