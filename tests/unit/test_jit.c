@@ -19,9 +19,11 @@
  * sscratch writes, fence.i in the middle of a block, ebreak, illegal
  * instructions and loads from random addresses (traps). A trap goes to
  * stvec, where an ecall ends the run; so does the ecall closing the
- * sequence. The sequences run without translation (satp bare), and again
+ * sequence. The sequences run without translation (satp bare), again
  * under Sv39 (one gigapage over RAM, its D bit clear at each start, so
- * that the first store of each sequence walks the table and sets it). The code
+ * that the first store of each sequence walks the table and sets it), and
+ * again in U-mode under Sv39 with 4 KiB pages (D clear, the trap page
+ * S-only). The code
  * starts anywhere in its page, so that sequences cross into the next one
  * (blocks cut at the page end, instructions split across it).
  */
@@ -38,6 +40,7 @@
 #include "cpu/hart.h"
 #include "cpu/jit/jit.h"
 #include "cpu/mmu.h"
+#include "cpu/trap.h"
 #include "mem/frame.h"
 #include "mem/gmem.h"
 #include "mem/gstage.h"
@@ -52,6 +55,9 @@
 #define ROOT_TABLE   (RAM_BASE + 0xf0000) /* Sv39 root, for sv39 runs */
 #define GIGA_PTE     (((RAM_BASE >> 12) << 10) | 0x4f) /* V R W X A, no D */
 #define SATP_SV39    ((8ull << 60) | (ROOT_TABLE >> 12))
+#define L1_TABLE     (ROOT_TABLE + 0x1000) /* U-mode runs: 4 KiB pages */
+#define L0_TABLE     (ROOT_TABLE + 0x2000)
+#define L0_PAGES     257 /* RAM and the read-only page after it */
 #define SPREAD_CODE  (RAM_BASE + 0x20000) /* test_small_code_cache's */
 #define SPREAD_SLOTS 1024		  /* of 512 bytes */
 #define DATA_REG     31 /* = DATA + 0x1000: loads and stores around it */
@@ -71,7 +77,7 @@ struct side {
 	struct gstage gs;
 	struct hart h;
 	int exit;
-	bool sv39; /* run the sequences under Sv39 */
+	enum { PAGING_BARE, PAGING_SV39, PAGING_SV39_U } paging;
 };
 
 struct fixture {
@@ -477,7 +483,24 @@ static void side_reload(struct side *sd, const struct sequence *s)
 
 	assert_int_equal(gmem_write(&sd->gs, DATA, s->data, DATA_SIZE), 0);
 	hart_reset(h, s->start, 0);
-	if (sd->sv39) {
+	if (sd->paging == PAGING_SV39_U) {
+		static uint64_t l0[L0_PAGES];
+		uint64_t root = ((L1_TABLE >> 12) << 10) | 1;
+		uint64_t l1 = ((L0_TABLE >> 12) << 10) | 1;
+
+		/* The trap page S-only (V R X A D), the rest U RWX A. */
+		for (unsigned i = 0; i < L0_PAGES; i++)
+			l0[i] =
+			    (((RAM_BASE >> 12) + i) << 10) | (i ? 0x5f : 0xcb);
+		assert_int_equal(
+		    gmem_write(&sd->gs, ROOT_TABLE + 8 * 2, &root, 8), 0);
+		assert_int_equal(gmem_write(&sd->gs, L1_TABLE, &l1, 8), 0);
+		assert_int_equal(gmem_write(&sd->gs, L0_TABLE, l0, sizeof(l0)),
+				 0);
+		h->satp = SATP_SV39;
+		hart_flush_tlb(h);
+		trap_set_priv(h, PRIV_U);
+	} else if (sd->paging == PAGING_SV39) {
 		uint64_t pte = GIGA_PTE;
 
 		assert_int_equal(
@@ -568,11 +591,11 @@ static void test_random_sequences(void **state)
 {
 	struct fixture *fx = *state;
 	static struct sequence s;
-	unsigned traps = 0, ran = 0, dirty = 0;
+	unsigned traps = 0, ran = 0, dirty = 0, user = 0;
 
-	for (unsigned seq = 0; seq < 2 * SEQUENCES; seq++) {
-		/* The second half under Sv39. */
-		fx->interp.sv39 = fx->jit.sv39 = seq >= SEQUENCES;
+	for (unsigned seq = 0; seq < 3 * SEQUENCES; seq++) {
+		/* A third bare, a third under Sv39, a third in U-mode. */
+		fx->interp.paging = fx->jit.paging = seq / SEQUENCES;
 		gen_sequence(&s);
 		side_load(&fx->interp, &s);
 		side_load(&fx->jit, &s);
@@ -580,19 +603,24 @@ static void test_random_sequences(void **state)
 		side_run(&fx->jit);
 		compare(fx, &s, seq);
 		traps += fx->interp.h.pc == TRAP_PC;
-		if (fx->jit.sv39) {
-			uint64_t pte;
+		if (fx->jit.paging != PAGING_BARE) {
+			uint64_t pte,
+			    at = fx->jit.paging == PAGING_SV39
+				     ? ROOT_TABLE + 8 * 2
+				     : L0_TABLE + 8 * ((DATA - RAM_BASE) >> 12);
 
-			assert_int_equal(
-			    gmem_read(&fx->jit.gs, ROOT_TABLE + 8 * 2, &pte, 8),
-			    0);
+			assert_int_equal(gmem_read(&fx->jit.gs, at, &pte, 8),
+					 0);
 			dirty += (pte & 0x80) != 0;
 			ran += fx->jit.h.instret > 4;
+			user += fx->jit.h.scause == CAUSE_ECALL_U;
 		}
 	}
-	/* Under Sv39 the sequences ran, and stores set the D bit. */
-	assert_true(ran > SEQUENCES / 5);
-	assert_true(dirty > SEQUENCES / 4);
+	/* Under Sv39 the sequences ran, and stores set the D bit; in
+	 * U-mode the closing ecall traps. */
+	assert_true(ran > 2 * SEQUENCES / 5);
+	assert_true(dirty > SEQUENCES / 3);
+	assert_true(user > SEQUENCES / 30);
 	/* The sequences did reach the translator and the trap paths. */
 	assert_true(fx->jit.h.tier_stats.blocks >= SEQUENCES);
 	assert_int_equal(fx->interp.h.tier_stats.blocks, 0);
