@@ -904,7 +904,7 @@ static void tr_allocate(struct tr *t)
 int translate_block(struct x86_buf *buf, const struct block *b,
 		    intptr_t rx_delta)
 {
-	static __thread struct tr t; /* large: not on the stack */
+	struct tr t; /* about 4 KiB */
 	const struct insn *last;
 	const struct tr_op *op;
 
