@@ -6,12 +6,17 @@
  * translation instead of interpreting the block.
  *
  * A translation does exactly what block_exec() does: the common integer
- * instructions are native code on the guest registers in struct hart, and
- * every other instruction is a call of its interpreter handler with its
- * struct insn, whose result is checked as block_exec() checks it. So
- * h->pc holds the block's address while it runs, h->instret grows by the
- * instructions executed when the block ends, and the architectural state
- * at any trap is the interpreter's.
+ * instructions, loads and stores are native code (guest registers, pc and
+ * the instruction count in host registers while translations run:
+ * cpu/jit/translate.c says which), and every other instruction is a call
+ * of its interpreter handler with its struct insn, whose result is
+ * checked as block_exec() checks it. Whenever a handler runs or the
+ * translations return, struct hart is as the interpreter would have it:
+ * h->pc the block's address (or where the handler put it), h->instret as
+ * of the block's start (or its end), every register the handler reads,
+ * so the architectural state at any trap is the interpreter's. Between
+ * blocks, translated code goes on to the next translation itself while
+ * nothing needs hart_run() (cpu/hart.h: jit_limit, jit_stop).
  *
  * Translations live exactly as long as their blocks: they point into the
  * block cache's insn arrays, so a block cache flush (fence.i, a G-stage

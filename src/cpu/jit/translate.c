@@ -21,9 +21,9 @@
  *        most rd, so those go to h->x[] before a handler call and rd comes
  *        back after it;
  *   rsi, rdi, r8, r9  the other guest registers the block uses most (up
- *        to four), loaded when the block starts and written back when it ends
- *        and before every handler call (which clobbers them: they are
- *        loaded again after it);
+ *        to four), loaded when the block starts and written back when it
+ *        ends and before every handler call (which clobbers them: they
+ *        are loaded again after it);
  *   rax, rcx, rdx  scratch, dead between guest instructions.
  * The other guest registers stay in h->x[] ([rbx + 8 * r]). x0 as a
  * source is 0; an instruction whose rd is x0 (x[32], a sink) and that has
@@ -36,10 +36,12 @@
  * out of line when it misses), or a call of its handler, as block_exec()
  * makes it: result 0 goes on, anything else leaves the block with that
  * result after adding the instructions run so far, the failing one
- * included, to h->instret. Every guest register is in h->x[] during a
- * handler call, so a trap sees the interpreter's state. The exits of the
- * handler calls and the slow paths are out of line, after the block's own
- * end, so the path through the block has no taken jumps.
+ * included, to h->instret. During a handler call h->x[] holds what the
+ * handler reads, and every register once the translations return (trap
+ * delivery reads none of them), so a trap leaves the interpreter's state.
+ * The exits of the handler calls and the slow paths are out of line,
+ * after the block's own end, so the path through the block has no taken
+ * jumps.
  *
  * Chaining: an exit of a native branch, jal or fall-through to an address
  * in the block's own page ends with the checks hart_run() makes between
@@ -49,23 +51,22 @@
  * hart_run() links it, the jump goes to a plain return that tells
  * hart_run() where the jump is and which host address it leads to; once
  * the block there is translated, hart_run() points the jump at that
- * translation. Same page, same
- * host frame: the guest address the chain goes to is the one its
- * translation was made for, whatever guest address the page runs at, so
- * a chain needs no fetch of its own while none of the checks fires (any
- * flush of the hart's caches sets the limit to 0).
+ * translation. Same page, same host frame: the guest address the chain
+ * goes to is the one its translation was made for, whatever guest address
+ * the page runs at, so a chain needs no fetch of its own while none of the
+ * checks fires (any flush of the hart's caches sets the limit to 0).
  *
  * An indirect jump (jalr), or an exit to another page, makes the same
- * checks, then what hart_run()
- * would do next, inline: the fetch through the TLB (tag_x), then the
- * block at that host address among the recent translations hart_run()
- * has run (the jump cache of cpu/jit/jit.h); on a hit it jumps there.
+ * checks, then what hart_run() would do next, inline: the fetch through
+ * the TLB (tag_x), then the block at that host address among the recent
+ * translations hart_run() has run (the jump cache of cpu/jit/jit.h); on a
+ * hit it jumps there.
  *
  * A branch back to the block's own start (a loop of one block) makes the
  * same checks and jumps back past the entry's register loads: the loop's
  * registers stay in host registers from one iteration to the next. Every
- * cached register then counts as changed at the loop's top, so whatever
- * leaves the block writes them all back.
+ * register of the block's own then counts as changed at the loop's top,
+ * so whatever leaves the block writes them all back.
  */
 #include "cpu/jit/translate.h"
 
