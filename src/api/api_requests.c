@@ -406,9 +406,10 @@ static int api_stats_cpu(json_t *reply, const struct hv_vm_info *in)
 
 	return json_object_set_new(
 	    reply, "cpu",
-	    json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "tier",
+	    json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "tier",
 		      in->tier == HART_TIER_JIT ? "jit" : "interp",
-		      "blocks_translated", (json_int_t)t->blocks, "code_bytes",
+		      "blocks_translated", (json_int_t)t->blocks, "guest_bytes",
+		      (json_int_t)t->guest_bytes, "code_bytes",
 		      (json_int_t)t->code_bytes, "cache_flushes",
 		      (json_int_t)t->flushes, "chained_exits",
 		      (json_int_t)t->links, "translate_us",

@@ -46,6 +46,7 @@ enum hart_tier {
 struct hart_tier_stats {
 	uint64_t blocks;       /* blocks translated */
 	uint64_t code_bytes;   /* bytes of host code written, all in all */
+	uint64_t guest_bytes;  /* bytes of guest code they translate */
 	uint64_t flushes;      /* times the code cache was full (and emptied) */
 	uint64_t links;	       /* exits chained to the next translation */
 	uint64_t translate_ns; /* host time spent translating */

@@ -364,6 +364,7 @@ int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info)
 		info->exits += v->exits_ecall + v->exits_wfi;
 		info->tier_st.blocks += t->blocks;
 		info->tier_st.code_bytes += t->code_bytes;
+		info->tier_st.guest_bytes += t->guest_bytes;
 		info->tier_st.flushes += t->flushes;
 		info->tier_st.links += t->links;
 		info->tier_st.translate_ns += t->translate_ns;

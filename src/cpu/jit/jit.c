@@ -101,6 +101,9 @@ int jit_translate(struct jit *j, struct block_cache *bc, struct block *b)
 	b->code = code;
 	j->stats->blocks++;
 	j->stats->code_bytes += x86_buf_len(&buf);
+	/* The last instruction (or fall-through) ends where the block does. */
+	j->stats->guest_bytes +=
+	    b->insn[b->ninsn - 1].off + b->insn[b->ninsn - 1].len;
 out:
 	j->stats->translate_ns += hart_host_ns() - t0;
 	return r;
