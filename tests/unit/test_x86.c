@@ -277,14 +277,17 @@ static void test_shift_mul_flags(void **state)
 static void test_control(void **state)
 {
 	static const uint8_t want[] = {
-	    0xff, 0xe0,	      /* jmp rax */
-	    0x41, 0xff, 0xd3, /* call r11 */
-	    0xff, 0xd0,	      /* call rax */
-	    0x53,	      /* push rbx */
-	    0x41, 0x54,	      /* push r12 */
-	    0x41, 0x5f,	      /* pop r15 */
-	    0x5b,	      /* pop rbx */
-	    0xc3,	      /* ret */
+	    0xff, 0xe0,			  /* jmp rax */
+	    0x41, 0xff, 0xd3,		  /* call r11 */
+	    0xff, 0xd0,			  /* call rax */
+	    0xff, 0x16,			  /* call [rsi] */
+	    0xff, 0x50, 0x08,		  /* call [rax+8] */
+	    0xe8, 0xef, 0xff, 0xff, 0xff, /* call back to the first byte */
+	    0x53,			  /* push rbx */
+	    0x41, 0x54,			  /* push r12 */
+	    0x41, 0x5f,			  /* pop r15 */
+	    0x5b,			  /* pop rbx */
+	    0xc3,			  /* ret */
 	};
 	struct x86_buf b = start();
 
@@ -292,6 +295,9 @@ static void test_control(void **state)
 	x86_jmp_r(&b, X86_RAX);
 	x86_call_r(&b, X86_R11);
 	x86_call_r(&b, X86_RAX);
+	x86_call_m(&b, X86_RSI, 0);
+	x86_call_m(&b, X86_RAX, 8);
+	x86_call_rel(&b, b.start);
 	x86_push(&b, X86_RBX);
 	x86_push(&b, X86_R12);
 	x86_pop(&b, X86_R15);

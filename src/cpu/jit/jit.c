@@ -39,11 +39,14 @@ int jit_init(struct jit *j, size_t cache_size, uint32_t threshold,
 	r = codecache_init(&j->cc, cache_size ? cache_size : JIT_CACHE_SIZE);
 	if (r)
 		goto err_jumps;
-	/* The entry stays through every flush. */
+	/* The entry and the gate stay through every flush. */
 	codecache_begin(&j->cc, &buf);
 	translate_entry(&buf);
 	j->entry = codecache_commit(&j->cc, &buf);
-	if (!j->entry) {
+	codecache_begin(&j->cc, &buf);
+	translate_gate(&buf);
+	j->gate = buf.start;
+	if (!j->entry || !codecache_commit(&j->cc, &buf)) {
 		r = -ENOSPC;
 		goto err_cc;
 	}
@@ -85,7 +88,7 @@ int jit_translate(struct jit *j, struct block_cache *bc, struct block *b)
 		j->epoch = bc->flushes;
 	}
 	codecache_begin(&j->cc, &buf);
-	r = translate_block(&buf, b, j->cc.rx - j->cc.rw);
+	r = translate_block(&buf, b, j->cc.rx - j->cc.rw, j->gate);
 	if (r)
 		goto out;
 	code = codecache_commit(&j->cc, &buf);

@@ -55,6 +55,7 @@ struct jit {
 	struct codecache cc;
 	struct jit_jump *jumps; /* JIT_JUMPS of them; h->jit_jumps too */
 	int (*entry)(struct hart *h, const void *code); /* translate_entry() */
+	const uint8_t *gate; /* translate_gate(), in the writable view */
 	uint64_t epoch;	    /* the block cache's flush count the code matches */
 	uint32_t threshold; /* interpreted runs before a block is translated */
 	struct hart_tier_stats *stats; /* the hart's, counted into */

@@ -258,6 +258,7 @@ struct tr {
 	struct x86_buf *b;
 	const struct block *blk;
 	intptr_t rx_delta;	/* run address - write address */
+	const uint8_t *gate;	/* translate_gate()'s code, as written */
 	int8_t host[32];	/* guest register -> tr_pool index, or -1 */
 	uint8_t guest[TR_POOL]; /* tr_pool index -> guest register */
 	unsigned ncached;
@@ -784,32 +785,11 @@ static void tr_mem(struct tr *t, const struct tr_op *op, const struct insn *in,
 	t->slow_resume[t->nslow++] = b->p;
 }
 
-/* eax = in->fn(h, in), h->x[] being the guest's registers. */
-static void tr_call(struct x86_buf *b, const struct insn *in)
+/* eax = in->fn(h, in), h->x[] holding what it reads: through the gate. */
+static void tr_call(struct tr *t, const struct insn *in)
 {
-	uint8_t *skip;
-
-	/* h->pc and h->instret as the interpreter has them: the block's. */
-	x86_store(b, RH, HART_PC, RP, 8);
-	x86_load(b, X86_RAX, RH, HART_OFF(jit_limit), 8, false);
-	x86_alu_rr(b, X86_SUB, X86_RAX, RL, true);
-	x86_store(b, RH, HART_INSTRET, X86_RAX, 8);
-	x86_mov_rr(b, X86_RDI, RH, true);
-	x86_mov_ri(b, X86_RSI, (uint64_t)(uintptr_t)in);
-	x86_mov_ri(b, X86_RAX, (uint64_t)(uintptr_t)in->fn);
-	x86_call_r(b, X86_RAX);
-	/* A G-stage change of its own (a copy-on-write break): hart_run()
-	 * must flush before the next block, as it sees nothing else of it. */
-	x86_load(b, X86_RCX, RH, HART_OFF(gs), 8, false);
-	x86_load(b, X86_RCX, X86_RCX,
-		 (int32_t)offsetof(struct gstage, generation), 8, false);
-	x86_alu_rm(b, X86_CMP, X86_RCX, RH, HART_OFF(gs_generation), true);
-	skip = x86_jcc_fwd(b, X86_CC_E);
-	x86_store_imm(b, RH, HART_OFF(jit_limit), 0);
-	x86_patch(b, skip, b->p);
-	x86_load(b, RL, RH, HART_OFF(jit_limit), 8, false);
-	x86_alu_rm(b, X86_SUB, RL, RH, HART_INSTRET, true);
-	x86_load(b, RP, RH, HART_PC, 8, false);
+	x86_mov_ri(t->b, X86_RSI, (uint64_t)(uintptr_t)in);
+	x86_call_rel(t->b, t->gate);
 }
 
 static uint32_t tr_bit(unsigned xi)
@@ -837,7 +817,7 @@ static void tr_call_mid(struct tr *t, const struct insn *in, uint32_t dirty,
 	uint32_t mine = tr_bit(in->rs1) | tr_bit(in->rs2) | tr_bit(in->rd);
 
 	tr_write_back(t, dirty | (mine & t->globals));
-	tr_call(t->b, in);
+	tr_call(t, in);
 	tr_after_call(t, in);
 	x86_test_rr(t->b, X86_RAX, X86_RAX, false);
 	t->exit_at[t->nexit] = x86_jcc_fwd(t->b, X86_CC_NE);
@@ -903,7 +883,7 @@ static void tr_allocate(struct tr *t)
 }
 
 int translate_block(struct x86_buf *buf, const struct block *b,
-		    intptr_t rx_delta)
+		    intptr_t rx_delta, const uint8_t *gate)
 {
 	struct tr t; /* about 4 KiB */
 	const struct insn *last;
@@ -918,6 +898,7 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	t.b = buf;
 	t.blk = b;
 	t.rx_delta = rx_delta;
+	t.gate = gate;
 	t.nexit = t.nslow = 0;
 	tr_allocate(&t);
 
@@ -949,7 +930,7 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 		/* The handler ends the block: its result is the block's. It
 		 * may be an ecall, whose caller reads any register. */
 		tr_write_back(&t, t.dirty | t.globals);
-		tr_call(buf, last);
+		tr_call(&t, last);
 		tr_after_call(&t, last);
 		tr_leave(buf, b->ninsn);
 	}
@@ -988,5 +969,37 @@ void translate_entry(struct x86_buf *buf)
 	x86_store(buf, RH, HART_INSTRET, X86_RCX, 8);
 	while (n--)
 		x86_pop(buf, saved[n]);
+	x86_ret(buf);
+}
+
+_Static_assert(offsetof(struct insn, fn) == 0, "the gate calls [rsi]");
+
+void translate_gate(struct x86_buf *buf)
+{
+	uint8_t *skip;
+
+	/* h->pc and h->instret as the interpreter has them: the block's. */
+	x86_store(buf, RH, HART_PC, RP, 8);
+	x86_load(buf, X86_RAX, RH, HART_OFF(jit_limit), 8, false);
+	x86_alu_rr(buf, X86_SUB, X86_RAX, RL, true);
+	x86_store(buf, RH, HART_INSTRET, X86_RAX, 8);
+	/* Our own return address misaligns the stack for the C call. */
+	x86_alu_ri(buf, X86_SUB, X86_RSP, 8, true);
+	x86_mov_rr(buf, X86_RDI, RH, true);
+	x86_call_m(buf, X86_RSI, 0); /* in->fn(h, in) */
+	x86_alu_ri(buf, X86_ADD, X86_RSP, 8, true);
+	/* A G-stage change of its own (a copy-on-write break): hart_run()
+	 * must flush before the next block, as it sees nothing else of it. */
+	x86_load(buf, X86_RCX, RH, HART_OFF(gs), 8, false);
+	x86_load(buf, X86_RCX, X86_RCX,
+		 (int32_t)offsetof(struct gstage, generation), 8, false);
+	x86_alu_rm(buf, X86_CMP, X86_RCX, RH, HART_OFF(gs_generation), true);
+	skip = x86_jcc_fwd(buf, X86_CC_E);
+	x86_store_imm(buf, RH, HART_OFF(jit_limit), 0);
+	x86_patch(buf, skip, buf->p);
+	/* The limit may have moved (a flush): the count left follows it. */
+	x86_load(buf, RL, RH, HART_OFF(jit_limit), 8, false);
+	x86_alu_rm(buf, X86_SUB, RL, RH, HART_INSTRET, true);
+	x86_load(buf, RP, RH, HART_PC, 8, false);
 	x86_ret(buf);
 }

@@ -397,6 +397,19 @@ void x86_call_r(struct x86_buf *b, enum x86_reg r)
 	x86_op_rr(b, op, 1, 2, r, false);
 }
 
+void x86_call_m(struct x86_buf *b, enum x86_reg base, int32_t disp)
+{
+	static const uint8_t op[] = {0xff};
+
+	x86_op_rm(b, op, 1, 2, base, disp, false);
+}
+
+void x86_call_rel(struct x86_buf *b, const uint8_t *target)
+{
+	x86_byte(b, 0xe8);
+	x86_patch(b, x86_rel32(b), target);
+}
+
 void x86_push(struct x86_buf *b, enum x86_reg r)
 {
 	x86_rex(b, false, 0, r, false);

@@ -195,6 +195,12 @@ void x86_patch(struct x86_buf *b, uint8_t *disp, const uint8_t *target);
 void x86_jmp_r(struct x86_buf *b, enum x86_reg r);
 void x86_call_r(struct x86_buf *b, enum x86_reg r);
 
+/* call the address stored at [base + disp]. */
+void x86_call_m(struct x86_buf *b, enum x86_reg base, int32_t disp);
+
+/* call target, within 2 GiB of the call (an address of b's own memory). */
+void x86_call_rel(struct x86_buf *b, const uint8_t *target);
+
 void x86_push(struct x86_buf *b, enum x86_reg r);
 void x86_pop(struct x86_buf *b, enum x86_reg r);
 void x86_ret(struct x86_buf *b);
