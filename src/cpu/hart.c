@@ -91,6 +91,7 @@ void hart_destroy(struct hart *h)
 	}
 	h->tlb = NULL;
 	h->jit_jumps = NULL;
+	h->jit_link_site = NULL; /* it pointed into the code cache */
 }
 
 void hart_reset(struct hart *h, uint64_t pc, uint64_t arg)
