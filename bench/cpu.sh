@@ -2,6 +2,8 @@
 # CPU benchmark: every ratio from one run, written to bench/results/cpu.json.
 #
 #   - boot to init and tight-loop MIPS (bench/boot.sh, its figures copied);
+#   - the CPU tiers on bare-metal kernels (bench/tiers.sh, its geometric
+#     means copied): the JIT against the interpreter, and against QEMU;
 #   - an FP-heavy and a bitmanip-heavy glibc program (guest/bench/) in a
 #     Linux guest: memvisor against qemu-system-riscv64 (TCG), same kernel
 #     and initramfs, runs alternating; the programs time themselves;
@@ -40,6 +42,11 @@ json_list() { local IFS=,; echo "[$*]"; }
 "$here/boot.sh" "$build" 5
 boot_ratio=$(sed -n 's/.*"ratio_median": \([0-9.]*\).*/\1/p' "$here/results/boot.json")
 mips=$(sed -n 's/.*"mips_median": \([0-9.]*\).*/\1/p' "$here/results/boot.json")
+
+# --- CPU tiers ------------------------------------------------------------
+"$here/tiers.sh" "$build" "$runs"
+jit_interp=$(sed -n 's/.*"jit_over_interp_geomean": \([0-9.]*\).*/\1/p' "$here/results/tiers.json")
+jit_qemu=$(sed -n 's/.*"jit_vs_qemu_geomean": \([0-9.]*\).*/\1/p' "$here/results/tiers.json")
 
 # --- the glibc programs ---------------------------------------------------
 cmdline="console=hvc0 earlycon=sbi panic=-1 quiet"
@@ -140,6 +147,8 @@ machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(
 	echo "  \"runs\": $runs,"
 	echo "  \"boot_ratio_memvisor_over_qemu\": $boot_ratio,"
 	echo "  \"tight_loop_mips\": $mips,"
+	echo "  \"tiers_jit_over_interp_geomean\": $jit_interp,"
+	[ -n "$jit_qemu" ] && echo "  \"tiers_jit_vs_qemu_geomean\": $jit_qemu,"
 	echo "  \"fp_memvisor_s\": $(json_list ${mv_s[fp]}),"
 	echo "  \"bitmanip_memvisor_s\": $(json_list ${mv_s[bitmanip]}),"
 	if [ $have_qemu = 1 ]; then

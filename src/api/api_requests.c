@@ -414,6 +414,23 @@ static long long api_host_rss(void)
  * "disks": one object per disk; "disk_own_bytes": what its overlays hold
  * in all (blocks written since it or its parent was cloned).
  */
+/* The "cpu" object of stats: the tier and what its translator did. */
+static int api_stats_cpu(json_t *reply, const struct hv_vm_info *in)
+{
+	const struct hart_tier_stats *t = &in->tier_st;
+
+	return json_object_set_new(
+	    reply, "cpu",
+	    json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "tier",
+		      in->tier == HART_TIER_JIT ? "jit" : "interp",
+		      "blocks_translated", (json_int_t)t->blocks, "guest_bytes",
+		      (json_int_t)t->guest_bytes, "code_bytes",
+		      (json_int_t)t->code_bytes, "cache_flushes",
+		      (json_int_t)t->flushes, "chained_exits",
+		      (json_int_t)t->links, "translate_us",
+		      (json_int_t)(t->translate_ns / 1000)));
+}
+
 /* The "net" object of stats: null without a network. */
 static int api_stats_net(json_t *reply, const struct hv_vm_info *in)
 {
@@ -557,8 +574,8 @@ static json_t *api_stats(struct hv *hv, const struct api_args *a)
 		return NULL;
 	}
 	if (reply &&
-	    (api_stats_disks(reply, &in) || api_stats_net(reply, &in) ||
-	     api_stats_entropy(reply, &in))) {
+	    (api_stats_cpu(reply, &in) || api_stats_disks(reply, &in) ||
+	     api_stats_net(reply, &in) || api_stats_entropy(reply, &in))) {
 		json_decref(reply);
 		return NULL;
 	}

@@ -202,7 +202,6 @@ static void ctl_print_list(const struct ctl_args *a, json_t *reply)
 	free(t.cells);
 }
 
-/* The net object of stats as rows "net.rx_packets" ..., hostfwd joined. */
 /* The rows of a device's object in stats: "net.rx_packets" ... */
 static void ctl_stats_object(struct ctl_table *t, const char *prefix,
 			     json_t *obj)

@@ -15,6 +15,7 @@
 	"[--cmdline TEXT] [--pcpus P] [--api-sock PATH] [--symbols FILE] "     \
 	"[--vmi-cache DIR] [--kernel-tree DIR] [--kernel-config FILE] "        \
 	"[--share-interval MS] [--host-ksm] [--cpu-disable LIST] "             \
+	"[--cpu-tier interp|jit] [--jit-threshold N] "                         \
 	"[--console serial|sbi] [--disk PATH[,ro]]... "                        \
 	"[--net user[,hostfwd=tcp:ADDR:HOSTPORT-:GUESTPORT]...] [--rng] "      \
 	"[--balloon]"
@@ -35,6 +36,8 @@ enum run_opt {
 	OPT_SHARE_INTERVAL,
 	OPT_HOST_KSM,
 	OPT_CPU_DISABLE,
+	OPT_CPU_TIER,
+	OPT_JIT_THRESHOLD,
 	OPT_CONSOLE,
 	OPT_DISK,
 	OPT_NET,
@@ -88,6 +91,15 @@ static const struct cli_option run_opts[] = {
 			 "comma-separated: sstc (the guest's timer goes "
 			 "through the SBI), asid (satp keeps no ASID bits); "
 			 "for measuring what they are worth"},
+    [OPT_CPU_TIER] = {"cpu-tier", "interp|jit",
+		      "how guest code runs: interp, the interpreter of "
+		      "decoded blocks, or jit, which also translates hot "
+		      "blocks to x86-64 code (default: jit on x86-64 hosts, "
+		      "interp elsewhere)"},
+    [OPT_JIT_THRESHOLD] = {"jit-threshold", "N",
+			   "with --cpu-tier jit: translate a block on its "
+			   "Nth run (default 16; 1: every block at once, "
+			   "which the tests use)"},
     [OPT_CONSOLE] = {"console", "serial|sbi",
 		     "the guest's console in the device tree (stdout-path): "
 		     "serial, the NS16550A UART (ttyS0; default), or sbi, "
@@ -153,6 +165,25 @@ bad:
 		  "sstc and asid",
 		  arg);
 	return CLI_EXIT_USAGE;
+}
+
+/* --cpu-tier interp|jit */
+static int run_cpu_tier(const char *arg, struct vm_config *vm)
+{
+	if (!strcmp(arg, "interp")) {
+		vm->tier = HART_TIER_INTERP;
+	} else if (!strcmp(arg, "jit")) {
+		if (hart_default_tier() != HART_TIER_JIT) {
+			cli_error("--cpu-tier jit: this host has no "
+				  "translator (x86-64 only); use interp");
+			return CLI_EXIT_USAGE;
+		}
+		vm->tier = HART_TIER_JIT;
+	} else {
+		cli_error("--cpu-tier %s: expected interp or jit", arg);
+		return CLI_EXIT_USAGE;
+	}
+	return 0;
 }
 
 /* --disk PATH[,ro]: the image is opened by vm_create(). */
@@ -288,6 +319,16 @@ static int run_option(unsigned idx, const char *arg, void *ctx)
 		return 0;
 	case OPT_CPU_DISABLE:
 		return run_cpu_disable(arg, &a->vm);
+	case OPT_CPU_TIER:
+		return run_cpu_tier(arg, &a->vm);
+	case OPT_JIT_THRESHOLD:
+		if (cli_parse_uint(arg, 1, 1000000, &a->vm.jit_threshold)) {
+			cli_error("--jit-threshold %s: expected a number from "
+				  "1 to 1000000",
+				  arg);
+			return CLI_EXIT_USAGE;
+		}
+		return 0;
 	case OPT_DISK:
 		return run_disk(arg, a);
 	case OPT_NET:

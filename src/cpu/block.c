@@ -63,6 +63,8 @@ static const struct block *block_build(struct block_cache *bc,
 	b = (struct block *)(bc->arena + bc->used);
 	b->host = (uintptr_t)code;
 	b->succ[0] = b->succ[1] = NULL;
+	b->hits = 0;
+	b->code = NULL;
 
 	for (;;) {
 		uint16_t lo;

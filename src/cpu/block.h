@@ -28,6 +28,8 @@ struct block {
 	struct block *next;    /* next block in the same index bucket */
 	struct block *succ[2]; /* blocks that followed this one lately */
 	uint32_t ninsn; /* instructions, the closing fall-through included */
+	uint32_t hits;	/* times interpreted (cpu/jit/jit.h) */
+	void *code;	/* its translation; NULL: none (interpreted) */
 	struct insn insn[];
 };
 

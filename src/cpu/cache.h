@@ -47,6 +47,7 @@ struct hart_cache {
 	uint64_t clock;	      /* slot switches, for stamp */
 	struct tlb_slot slots[TLB_SLOTS];
 	struct block_cache blocks;
+	struct jit *jit; /* the translating tier; NULL: interpreter only */
 };
 
 #endif

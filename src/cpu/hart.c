@@ -8,6 +8,7 @@
 
 #include "cpu/cache.h"
 #include "cpu/decode.h"
+#include "cpu/jit/jit.h"
 #include "cpu/trap.h"
 
 /* Instructions between looks at the host clock for the timer. */
@@ -30,6 +31,7 @@ void hart_init(struct hart *h, unsigned id, struct gstage *gs,
 	h->time_base_ns = time_base_ns;
 	h->priv = PRIV_S;
 	h->isa = ISA_IMPLEMENTED;
+	h->tier = hart_default_tier();
 	/* Every counter readable from U-mode, as the SBI firmware of other
 	 * platforms (OpenSBI) leaves it: Linux never writes scounteren, and
 	 * its vDSO reads time in U-mode. */
@@ -38,6 +40,12 @@ void hart_init(struct hart *h, unsigned id, struct gstage *gs,
 	h->timecmp = UINT64_MAX;
 	atomic_init(&h->sip, 0);
 	atomic_init(&h->requests, 0);
+	atomic_init(&h->jit_stop, 0);
+}
+
+enum hart_tier hart_default_tier(void)
+{
+	return jit_supported() ? HART_TIER_JIT : HART_TIER_INTERP;
 }
 
 void hart_copy_state(struct hart *dst, const struct hart *src)
@@ -59,6 +67,9 @@ void hart_copy_state(struct hart *dst, const struct hart *src)
 	dst->scounteren = src->scounteren;
 	dst->senvcfg = src->senvcfg;
 	dst->isa = src->isa;
+	dst->tier = src->tier;
+	dst->jit_threshold = src->jit_threshold;
+	dst->jit_cache_size = src->jit_cache_size;
 	dst->asid_bits = src->asid_bits;
 	dst->timecmp = src->timecmp;
 	dst->instret = src->instret;
@@ -70,11 +81,17 @@ void hart_copy_state(struct hart *dst, const struct hart *src)
 void hart_destroy(struct hart *h)
 {
 	if (h->cache) {
+		if (h->cache->jit) {
+			jit_destroy(h->cache->jit);
+			free(h->cache->jit);
+		}
 		block_cache_destroy(&h->cache->blocks);
 		free(h->cache);
 		h->cache = NULL;
 	}
 	h->tlb = NULL;
+	h->jit_jumps = NULL;
+	h->jit_link_site = NULL; /* it pointed into the code cache */
 }
 
 void hart_reset(struct hart *h, uint64_t pc, uint64_t arg)
@@ -115,6 +132,17 @@ static int hart_cache_alloc(struct hart *h)
 		c->slots[i].span = 4096;
 		c->slots[i].nsuper = 0;
 	}
+	/* Without a code cache (the host refuses one) the hart interprets. */
+	c->jit = NULL;
+	if (h->tier == HART_TIER_JIT) {
+		c->jit = malloc(sizeof(*c->jit));
+		if (c->jit && jit_init(c->jit, h->jit_cache_size,
+				       h->jit_threshold, &h->tier_stats)) {
+			free(c->jit);
+			c->jit = NULL;
+		}
+		h->jit_jumps = c->jit ? c->jit->jumps : NULL;
+	}
 	h->cache = c;
 	mmu_select_tlb(h);
 	h->gs_generation = atomic_load(&h->gs->generation);
@@ -143,6 +171,7 @@ void hart_poll_timer(struct hart *h)
 void hart_set_pending(struct hart *h, uint64_t bits)
 {
 	atomic_fetch_or(&h->sip, bits);
+	atomic_store(&h->jit_stop, 1);
 }
 
 void hart_clear_pending(struct hart *h, uint64_t bits)
@@ -158,20 +187,24 @@ bool hart_wfi_wakeup(const struct hart *h)
 void hart_request(struct hart *h, uint32_t bits)
 {
 	atomic_fetch_or(&h->requests, bits);
+	atomic_store(&h->jit_stop, 1);
 }
 
 void hart_flush_tlb(struct hart *h)
 {
 	mmu_flush_all(h);
+	h->jit_limit = 0; /* translated code: back to hart_run() */
 }
 
 void hart_flush_tlb_page(struct hart *h, uint64_t va)
 {
 	mmu_flush_page(h, va);
+	h->jit_limit = 0;
 }
 
 void hart_flush_icache(struct hart *h)
 {
+	h->jit_limit = 0;
 	if (h->cache)
 		block_cache_flush(&h->cache->blocks);
 }
@@ -225,6 +258,40 @@ static int hart_step_crossing(struct hart *h)
 	return r == 0 ? EXEC_BLOCK_END : r;
 }
 
+/*
+ * Run block b: its translation if it has one, else interpreted, translated
+ * first once it is hot. A translation that flushes the caches (a full
+ * code cache) leaves b intact for this one run: the caller's epoch tells
+ * it b is gone.
+ */
+static inline int hart_exec(struct hart *h, struct block *b, uint64_t poll)
+{
+	struct jit *jit = h->cache->jit;
+	struct block_cache *bc = &h->cache->blocks;
+	uint64_t epoch;
+	int r;
+
+	if (!b->code && (!jit || ++b->hits != jit->threshold ||
+			 jit_translate(jit, bc, b))) {
+		h->jit_link_site = NULL;
+		return block_exec(h, b);
+	}
+	/* The exit that led here, from code of the same cache: link it. */
+	if (h->jit_link_site) {
+		if (h->jit_link_host == b->host &&
+		    h->jit_link_epoch == bc->flushes)
+			jit_link(jit, h->jit_link_site, b->code);
+		h->jit_link_site = NULL;
+	}
+	h->jit_limit = poll;
+	epoch = bc->flushes;
+	r = jit_run(jit, h, b);
+	h->jit_link_epoch = epoch;
+	if (bc->flushes != epoch)
+		h->jit_link_site = NULL; /* it was in code now gone */
+	return r;
+}
+
 /* Host address of the code at h->pc, or a handler result after a fault. */
 static inline int hart_fetch(struct hart *h, const uint8_t **code)
 {
@@ -253,6 +320,10 @@ int hart_run(struct hart *h, uint64_t budget)
 		return HART_EXIT_NOMEM;
 
 	for (;;) {
+		/* Before the looks below (a full barrier on x86): whatever is
+		 * posted after them sets it again. */
+		if (atomic_load_explicit(&h->jit_stop, memory_order_relaxed))
+			atomic_store(&h->jit_stop, 0);
 		if (__builtin_expect(atomic_load_explicit(&h->requests,
 							  memory_order_relaxed),
 				     0)) {
@@ -286,7 +357,8 @@ int hart_run(struct hart *h, uint64_t budget)
 
 			prev = (struct block *)b;
 			epoch = bc->flushes;
-			r = b ? block_exec(h, b) : hart_step_crossing(h);
+			r = b ? hart_exec(h, (struct block *)b, poll)
+			      : hart_step_crossing(h);
 		}
 		if (r > EXEC_BLOCK_END)
 			return r;

@@ -34,6 +34,24 @@ enum hart_priv {
 	PRIV_S = 1,
 };
 
+/* How a hart runs guest code (--cpu-tier). */
+enum hart_tier {
+	HART_TIER_DEFAULT, /* in a configuration: hart_default_tier() */
+	HART_TIER_INTERP,  /* decoded blocks, interpreted (every host) */
+	HART_TIER_JIT,	   /* hot blocks translated to x86-64 (cpu/jit/) */
+};
+
+/* What a hart's translating tier has done (all zero under the
+ * interpreter), for `ctl stats`. Written by the hart's thread only. */
+struct hart_tier_stats {
+	uint64_t blocks;       /* blocks translated */
+	uint64_t code_bytes;   /* bytes of host code written, all in all */
+	uint64_t guest_bytes;  /* bytes of guest code they translate */
+	uint64_t flushes;      /* times the code cache was full (and emptied) */
+	uint64_t links;	       /* exits chained to the next translation */
+	uint64_t translate_ns; /* host time spent translating */
+};
+
 /* Why hart_run() returned. Values >= 2: see cpu/exec.h. */
 enum hart_exit {
 	HART_EXIT_BUDGET = 2, /* ran its budget of instructions */
@@ -84,6 +102,7 @@ struct hart_view {
 struct hart_cache; /* TLBs and decoded blocks, allocated on first run */
 struct mmio_bus;
 struct tlb_entry;
+struct jit_jump;
 
 struct hart {
 	uint64_t x[33]; /* x[32] absorbs writes to x0 (cpu/decode.c) */
@@ -106,7 +125,30 @@ struct hart {
 	uint64_t stvec, sepc, scause, stval, sscratch, satp;
 	uint64_t scounteren, senvcfg;
 
-	isa_set isa;	    /* what this hart implements (cpu/isa.h) */
+	isa_set isa; /* what this hart implements (cpu/isa.h) */
+	/* The tier it runs with; read when its caches are set up (its
+	 * first run), HART_TIER_INTERP on hosts without a translator. */
+	enum hart_tier tier;
+	uint32_t jit_threshold; /* runs before translation; 0: the default */
+	size_t jit_cache_size;	/* bytes of code cache; 0: JIT_CACHE_SIZE */
+	struct hart_tier_stats tier_stats;
+	/*
+	 * Translated code going from block to block without hart_run()
+	 * (cpu/jit/jit.h): it may while instret < jit_limit (set before each
+	 * translated run, cleared by any flush of this hart's caches). A
+	 * chainable exit it left by, not chained yet: its jump (NULL: none),
+	 * the host address of the code it goes to, the block cache's flush
+	 * count it belongs to.
+	 */
+	uint64_t jit_limit;
+	/* Set by hart_request() and hart_set_pending() (any thread), cleared
+	 * by hart_run() before it looks at requests and interrupts: chained
+	 * translated code goes back to hart_run() when it is set. */
+	_Atomic uint32_t jit_stop;
+	struct jit_jump *jit_jumps; /* its jump cache (cpu/jit/jit.h) */
+	void *jit_link_site;
+	uintptr_t jit_link_host;
+	uint64_t jit_link_epoch;
 	unsigned asid_bits; /* ASIDLEN of satp: ISA_ASID_BITS or 0 */
 
 	uint64_t
@@ -146,11 +188,17 @@ void hart_init(struct hart *h, unsigned id, struct gstage *gs,
 
 /*
  * Make dst (initialised with hart_init()) architecturally identical to src:
- * registers, pc, privilege, CSRs, timer, pending interrupts. Caches are not
- * copied (dst builds its own on its first run); no LR reservation carries
- * over. src must not be running.
+ * registers, pc, privilege, CSRs, timer, pending interrupts; and its tier.
+ * Caches are not copied (dst builds its own on its first run); no LR
+ * reservation carries over. src must not be running.
  */
 void hart_copy_state(struct hart *dst, const struct hart *src);
+
+/*
+ * The tier a hart gets from hart_init(): HART_TIER_JIT where this build has
+ * a translator (x86-64 hosts), else HART_TIER_INTERP.
+ */
+enum hart_tier hart_default_tier(void);
 
 /* Free the caches of h. h may be initialised again. */
 void hart_destroy(struct hart *h);

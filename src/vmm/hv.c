@@ -376,6 +376,7 @@ int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info)
 	info->dlh_malformed = atomic_load(&vm->dlh.n_malformed);
 	info->dlh_hinted = atomic_load(&vm->dlh.n_hinted);
 	info->dlh_ns = atomic_load(&vm->dlh.drain_ns);
+	info->tier = vm->vcpus[0].hart.tier;
 	info->ndisks = vm->ndisks;
 	for (unsigned i = 0; i < vm->ndisks; i++)
 		virtio_blk_get_stats(vm->disks[i], &info->disks[i]);
@@ -388,8 +389,16 @@ int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info)
 	for (unsigned i = 0; i < vm->nvcpus; i++) {
 		const struct vcpu *v = &vm->vcpus[i];
 
+		const struct hart_tier_stats *t = &v->hart.tier_stats;
+
 		info->instret += v->hart.instret;
 		info->exits += v->exits_ecall + v->exits_wfi;
+		info->tier_st.blocks += t->blocks;
+		info->tier_st.code_bytes += t->code_bytes;
+		info->tier_st.guest_bytes += t->guest_bytes;
+		info->tier_st.flushes += t->flushes;
+		info->tier_st.links += t->links;
+		info->tier_st.translate_ns += t->translate_ns;
 	}
 	pthread_mutex_unlock(&hv->lock);
 	return 0;

@@ -149,6 +149,8 @@ int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
 	vm->time_base_ns = hart_host_ns();
 	vm->isa = ISA_IMPLEMENTED & ~(cfg->isa_off & ISA_OPTIONAL);
 	vm->asid_bits = cfg->asid_off ? 0 : ISA_ASID_BITS;
+	vm->tier = cfg->tier;
+	vm->jit_threshold = cfg->jit_threshold;
 
 	r = dlh_init(&vm->dlh);
 	if (r) {
@@ -253,6 +255,9 @@ void vm_vcpu_init(struct vm *vm, unsigned i)
 	v->hart.isa = vm->isa;
 	v->hart.mmio = &vm->mmio;
 	v->hart.asid_bits = vm->asid_bits;
+	if (vm->tier != HART_TIER_DEFAULT)
+		v->hart.tier = vm->tier;
+	v->hart.jit_threshold = vm->jit_threshold;
 	if (vm->nvcpus > 1)
 		v->hart.shootdown = sched_shootdown;
 	v->vm = vm;

@@ -82,6 +82,10 @@ struct vm_config {
 	 * ISA_OPTIONAL, and ASIDs. Both 0: the whole machine. */
 	isa_set isa_off;
 	bool asid_off;
+	/* How its harts run guest code (--cpu-tier); HART_TIER_DEFAULT:
+	 * hart_default_tier(). */
+	enum hart_tier tier;
+	unsigned jit_threshold; /* --jit-threshold; 0: JIT_THRESHOLD */
 	/* Where the device tree's stdout-path points (--console); the UART
 	 * and the SBI console are both there either way. */
 	enum platform_console console;
@@ -115,6 +119,8 @@ struct vm {
 	uint64_t time_base_ns;
 	isa_set isa;		 /* what its harts implement (cpu/isa.h) */
 	unsigned asid_bits;	 /* their satp ASIDLEN */
+	enum hart_tier tier;	 /* theirs; HART_TIER_DEFAULT: the host's */
+	unsigned jit_threshold;	 /* theirs (struct hart) */
 	struct sched *sched;	 /* set by sched_add_vm() */
 	struct dlh dlh;		 /* deferrable hypercalls: no ring at first */
 	struct inspect *inspect; /* its kernel, shared with its clones */

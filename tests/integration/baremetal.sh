@@ -1,10 +1,14 @@
 #!/bin/sh
 # Bare-metal guest tests (guest/baremetal/): boot each test ELF under
-# memvisor and check its exit status and its marker line ("PASS <name>",
-# or what the test prints before it shuts down on purpose); then feed
-# `memvisor run` bad input and check it refuses cleanly.
+# memvisor, once per CPU tier (the interpreter, and the JIT translating
+# every block on its first run), and check its exit status and its marker
+# line ("PASS <name>", or what the test prints before it shuts down on
+# purpose); then feed `memvisor run` bad input and check it refuses
+# cleanly.
 #
 # Usage: tests/integration/baremetal.sh BUILD-DIR   (tests/integration/run)
+# Environment: CPU_TIERS (default "interp jit" on x86-64 hosts, "interp"
+# elsewhere).
 # Exit: 0 all passed, 1 something failed, 77 skipped (says why).
 set -u
 
@@ -19,6 +23,7 @@ memvisor=$build/memvisor
 elfs=$build/baremetal
 cross=${BM_CC:-riscv64-linux-gnu-gcc}
 guest_timeout=60
+. "$here/cpu_tiers"
 
 if ! command -v "$cross" >/dev/null 2>&1; then
 	echo "skip: $cross is not installed, so the guests cannot be built" \
@@ -61,11 +66,21 @@ bad() {
 }
 
 # guest NAME STATUS MARKERS [memvisor run options...]
-# Boot $elfs/NAME.elf; it must exit with STATUS and print every line of
-# MARKERS (newline-separated, exact lines). Its console input is empty, or
-# $guest_input (bytes) written a second after it starts.
+# Boot $elfs/NAME.elf under each tier; it must exit with STATUS and print
+# every line of MARKERS (newline-separated, exact lines). Its console input
+# is empty, or $guest_input (bytes) written a second after it starts.
 guest_input=
 guest() {
+	g_name=$1 g_want=$2 g_markers=$3
+	shift 3
+	for tier in $tiers; do
+		# shellcheck disable=SC2046 # the options are words
+		guest_once "$g_name" "$g_want" "$g_markers" \
+			$(tier_opts "$tier") "$@"
+	done
+}
+
+guest_once() {
 	name=$1 want=$2 markers=$3
 	shift 3
 	label="$name${*:+ $*}"
@@ -314,6 +329,8 @@ refuse "--pcpus 0" run --kernel "$good" --pcpus 0
 refuse "--console tty" run --kernel "$good" --console tty
 refuse "run without --kernel" run
 refuse "an unknown option" run --kernel "$good" --frobnicate
+refuse "--cpu-tier fast" run --kernel "$good" --cpu-tier fast
+refuse "--jit-threshold 0" run --kernel "$good" --jit-threshold 0
 refuse "an unknown command" frobnicate
 
 echo "baremetal: $pass passed, $fail failed"

@@ -5,7 +5,9 @@
 # every class as ok or FAIL; for a failing class it reruns that class on
 # both, first with a running hash every 1000 operations to find the first
 # block that differs, then with that block's operations in full, and shows
-# the first operations whose result or fflags differ.
+# the first operations whose result or fflags differ. memvisor runs under
+# its interpreter against QEMU; each other CPU tier (tests/integration/
+# cpu_tiers: the JIT) must then print exactly what the interpreter printed.
 #
 # Usage: tests/integration/fpdiff.sh BUILD-DIR   (tests/integration/run)
 # Environment: FPDIFF_OPS (operations per class, default 1000000),
@@ -28,6 +30,7 @@ cross=${BM_CC:-riscv64-linux-gnu-gcc}
 qemu=qemu-system-riscv64
 firmware=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
 ops=${FPDIFF_OPS:-1000000}
+. "$here/cpu_tiers"
 limit=${FPDIFF_TIMEOUT:-300}
 details=${FPDIFF_DETAILS:-5}
 chunk=1000
@@ -79,9 +82,10 @@ run() {
 			-no-reboot -bios "$firmware" -kernel "$elf" \
 			-append "$2" </dev/null >"$3.raw" 2>&1 || rc=$?
 	else
+		# shellcheck disable=SC2086 # the options are words
 		timeout -k 5 "$limit" "$memvisor" run --kernel "$elf" \
-			--memory 256M --cmdline "$2" </dev/null \
-			>"$3.raw" 2>&1 || rc=$?
+			--memory 256M --cmdline "$2" ${mv_opts:---cpu-tier interp} \
+			</dev/null >"$3.raw" 2>&1 || rc=$?
 	fi
 	ms=$(($(now_ms) - t0))
 	tr -d '\r\000' <"$3.raw" >"$3"
@@ -232,4 +236,26 @@ if [ "$nfail" -gt 0 ] && [ "$details" -gt 0 ]; then
 fi
 
 echo "fpdiff: $((nclasses - nfail)) of $nclasses classes agree with QEMU"
-[ "$nfail" -eq 0 ] && [ -z "$mv_bad" ]
+
+# The other tiers: every line as the interpreter printed it.
+tier_bad=0
+for tier in $tiers; do
+	[ "$tier" = interp ] && continue
+	mv_opts=$(tier_opts "$tier")
+	run memvisor "fpdiff.ops=$ops" "$logs/memvisor-$tier.log"
+	mv_opts=
+	grep '^H ' "$logs/memvisor-$tier.log" >"$logs/memvisor-$tier.h"
+	bad=$(why "memvisor --cpu-tier $tier" "$logs/memvisor-$tier.log")
+	if [ -z "$bad" ] && ! cmp -s "$logs/memvisor.h" "$logs/memvisor-$tier.h"; then
+		bad="differs from the interpreter first at: $(diff \
+			"$logs/memvisor.h" "$logs/memvisor-$tier.h" | sed -n 2p)"
+	fi
+	if [ -n "$bad" ]; then
+		echo "   FAIL  --cpu-tier $tier: $bad"
+		tier_bad=1
+	else
+		echo "   ok    --cpu-tier $tier: the interpreter's $(wc -l \
+			<"$logs/memvisor.h") lines exactly ($(secs "$ms"))"
+	fi
+done
+[ "$nfail" -eq 0 ] && [ -z "$mv_bad" ] && [ "$tier_bad" -eq 0 ]

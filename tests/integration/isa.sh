@@ -4,12 +4,15 @@
 #   ok rv64ui-add
 #   FAIL rv64uf-fadd: testnum 5
 #   n/a rv64si-dirty: <why, from tests/isa/not_applicable>
-# then a summary per suite. A test passes when memvisor exits 0 and the
-# guest printed "rvtest: PASS" (tests/isa/env/report.c).
+# then a summary per suite. A test passes when, under each CPU tier (the
+# interpreter, and the JIT translating every block on its first run),
+# memvisor exits 0 and the guest printed "rvtest: PASS"
+# (tests/isa/env/report.c); a failure names the tier.
 #
 # Usage: tests/integration/isa.sh BUILD-DIR   (tests/integration/run)
 # Environment: RISCV_TESTS (default ../shared/riscv-tests beside the tree),
-# ISA_SUITES (default: all), ISA_TIMEOUT (seconds per test, default 30).
+# ISA_SUITES (default: all), ISA_TIMEOUT (seconds per test, default 30),
+# CPU_TIERS (default "interp jit" on x86-64 hosts, "interp" elsewhere).
 # Exit: 0 all passed, 1 a test failed, 77 skipped (says why).
 set -u
 
@@ -28,6 +31,7 @@ suites=${ISA_SUITES:-rv64ui rv64um rv64ua rv64uc rv64uf rv64ud rv64uzba \
 rv64uzbb rv64uzbc rv64uzbs rv64uzicond rv64si}
 na_list=$root/tests/isa/not_applicable
 limit=${ISA_TIMEOUT:-30}
+. "$here/cpu_tiers"
 
 if [ ! -d "$tests_dir/isa" ]; then
 	echo "skip: no riscv-tests at $tests_dir (no isa/ folder there); set" \
@@ -75,8 +79,20 @@ run_test() {
 		result="FAIL: not built (make isa)"
 		return
 	fi
+	for tier in $tiers; do
+		run_tier "$1" "$tier"
+		if [ "$result" != ok ]; then
+			result="$result (--cpu-tier $tier)"
+			return
+		fi
+	done
+}
+
+# run_tier NAME TIER: run_test under one tier.
+run_tier() {
+	# shellcheck disable=SC2046 # the options are words
 	timeout -k 5 "$limit" "$memvisor" run --kernel "$elfs/$1.elf" \
-		--memory 64M </dev/null >"$tmp/raw" 2>&1
+		--memory 64M $(tier_opts "$2") </dev/null >"$tmp/raw" 2>&1
 	rc=$?
 	tr -d '\000' <"$tmp/raw" >"$tmp/out"
 	if [ "$rc" -eq 0 ] && grep -qx 'rvtest: PASS' "$tmp/out"; then

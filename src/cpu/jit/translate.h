@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Block -> x86-64 code (cpu/jit/jit.h says what the code must do). Internal
+ * to cpu/jit/.
+ */
+#ifndef MEMVISOR_CPU_JIT_TRANSLATE_H
+#define MEMVISOR_CPU_JIT_TRANSLATE_H
+
+#include "cpu/block.h"
+#include "cpu/jit/x86.h"
+
+/*
+ * Emit the code every translation is run through: a function
+ * `int entry(struct hart *h, const void *code)` of the host's C calling
+ * convention that saves the registers the C convention has the callee
+ * save, runs code with rbx = h and returns what code returns.
+ */
+void translate_entry(struct x86_buf *buf);
+
+/*
+ * Emit the code every handler call of a translation goes through, called
+ * with rsi = the struct insn: it stores h->pc and h->instret, calls
+ * in->fn(h, in) and brings the translation's own registers up to date
+ * after it (cpu/jit/translate.c). Returns the handler's result in eax.
+ */
+void translate_gate(struct x86_buf *buf);
+
+/*
+ * Emit the translation of b into buf, to run at buf's address + rx_delta
+ * through translate_entry()'s code (translated code chained to it jumps
+ * to its first byte), its handler calls through translate_gate()'s code
+ * at gate (an address of buf's view, within 2 GiB). b's insn array must outlive
+ * the code (its struct insns are the handlers' arguments). Returns 0 (buf may
+ * have overflowed: check buf->overflow), or -EINVAL when b is not a block
+ * block_exec() could run (its last instruction does not end it).
+ */
+int translate_block(struct x86_buf *buf, const struct block *b,
+		    intptr_t rx_delta, const uint8_t *gate);
+
+#endif

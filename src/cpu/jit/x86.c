@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86-64 encodings, from the Intel SDM volume 2: the REX prefix (2.2.1),
+ * ModR/M and SIB (2.1.5, tables 2-2 and 2-3) and each instruction's
+ * opcode table in chapters 3 and 4.
+ */
+#include "cpu/jit/x86.h"
+
+#include <string.h>
+
+void x86_buf_init(struct x86_buf *b, uint8_t *mem, size_t size)
+{
+	b->start = b->p = mem;
+	b->end = mem + size;
+	b->overflow = false;
+}
+
+void x86_emit(struct x86_buf *b, const void *bytes, size_t n)
+{
+	if (b->overflow || (size_t)(b->end - b->p) < n) {
+		b->overflow = true;
+		return;
+	}
+	memcpy(b->p, bytes, n);
+	b->p += n;
+}
+
+static void x86_byte(struct x86_buf *b, uint8_t v)
+{
+	x86_emit(b, &v, 1);
+}
+
+static void x86_imm32(struct x86_buf *b, int32_t v)
+{
+	x86_emit(b, &v, 4);
+}
+
+static bool x86_fits8(int64_t v)
+{
+	return v >= -128 && v <= 127;
+}
+
+/*
+ * REX: W selects 64-bit operands; R, X and B extend ModR/M.reg, SIB.index
+ * and ModR/M.rm (or SIB.base) to r8-r15. An empty REX (0x40) is needed
+ * only to name spl, bpl, sil or dil as byte registers (force).
+ */
+static void x86_rex(struct x86_buf *b, bool w, unsigned reg, unsigned rm,
+		    bool force)
+{
+	uint8_t rex = (uint8_t)(0x40 | (w ? 8 : 0) | ((reg >> 3) & 1) << 2 |
+				((rm >> 3) & 1));
+
+	if (rex != 0x40 || force)
+		x86_byte(b, rex);
+}
+
+/* ModR/M for a register operand in rm. */
+static void x86_modrm_rr(struct x86_buf *b, unsigned reg, unsigned rm)
+{
+	x86_byte(b, (uint8_t)(0xc0 | (reg & 7) << 3 | (rm & 7)));
+}
+
+/*
+ * ModR/M (and SIB) for [base + disp]: no displacement when it is 0 and the
+ * base is not rbp/r13 (mod 00 with rm 101 means rip-relative), else 8 or
+ * 32 bits of it; a base of rsp/r12 (rm 100) needs a SIB byte.
+ */
+static void x86_modrm_mem(struct x86_buf *b, unsigned reg, unsigned base,
+			  int32_t disp)
+{
+	unsigned mod = disp == 0 && (base & 7) != 5 ? 0
+		       : x86_fits8(disp)	    ? 1
+						    : 2;
+
+	x86_byte(b, (uint8_t)(mod << 6 | (reg & 7) << 3 | (base & 7)));
+	if ((base & 7) == 4)
+		x86_byte(b, 0x24);
+	if (mod == 1)
+		x86_byte(b, (uint8_t)(int8_t)disp);
+	else if (mod == 2)
+		x86_imm32(b, disp);
+}
+
+/* opcode (1 or 2 bytes) with a register-register ModR/M. */
+static void x86_op_rr(struct x86_buf *b, const uint8_t *op, size_t n,
+		      unsigned reg, unsigned rm, bool w64)
+{
+	x86_rex(b, w64, reg, rm, false);
+	x86_emit(b, op, n);
+	x86_modrm_rr(b, reg, rm);
+}
+
+/* opcode (1 or 2 bytes) with a [base + disp] ModR/M. */
+static void x86_op_rm(struct x86_buf *b, const uint8_t *op, size_t n,
+		      unsigned reg, unsigned base, int32_t disp, bool w64)
+{
+	x86_rex(b, w64, reg, base, false);
+	x86_emit(b, op, n);
+	x86_modrm_mem(b, reg, base, disp);
+}
+
+void x86_mov_rr(struct x86_buf *b, enum x86_reg dst, enum x86_reg src, bool w64)
+{
+	static const uint8_t op[] = {0x89}; /* mov r/m, r */
+
+	x86_op_rr(b, op, 1, src, dst, w64);
+}
+
+void x86_mov_ri(struct x86_buf *b, enum x86_reg dst, uint64_t imm)
+{
+	if (imm <= UINT32_MAX) {
+		/* mov r32, imm32 (B8+r) zero-extends. */
+		uint32_t v = (uint32_t)imm;
+
+		x86_rex(b, false, 0, dst, false);
+		x86_byte(b, (uint8_t)(0xb8 + (dst & 7)));
+		x86_emit(b, &v, 4);
+	} else if ((int64_t)imm >= INT32_MIN && (int64_t)imm <= INT32_MAX) {
+		static const uint8_t op[] = {0xc7}; /* mov r/m64, imm32 */
+
+		x86_op_rr(b, op, 1, 0, dst, true);
+		x86_imm32(b, (int32_t)imm);
+	} else {
+		x86_rex(b, true, 0, dst, false);
+		x86_byte(b, (uint8_t)(0xb8 + (dst & 7)));
+		x86_emit(b, &imm, 8);
+	}
+}
+
+void x86_load(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
+	      int32_t disp, unsigned size, bool signed_)
+{
+	static const uint8_t mov[] = {0x8b}, movsxd[] = {0x63};
+	static const uint8_t movzx8[] = {0x0f, 0xb6}, movsx8[] = {0x0f, 0xbe};
+	static const uint8_t movzx16[] = {0x0f, 0xb7}, movsx16[] = {0x0f, 0xbf};
+
+	switch (size) {
+	case 1:
+		x86_op_rm(b, signed_ ? movsx8 : movzx8, 2, dst, base, disp,
+			  signed_);
+		break;
+	case 2:
+		x86_op_rm(b, signed_ ? movsx16 : movzx16, 2, dst, base, disp,
+			  signed_);
+		break;
+	case 4:
+		x86_op_rm(b, signed_ ? movsxd : mov, 1, dst, base, disp,
+			  signed_);
+		break;
+	default:
+		x86_op_rm(b, mov, 1, dst, base, disp, true);
+		break;
+	}
+}
+
+void x86_store(struct x86_buf *b, enum x86_reg base, int32_t disp,
+	       enum x86_reg src, unsigned size)
+{
+	static const uint8_t mov8[] = {0x88}, mov[] = {0x89};
+
+	switch (size) {
+	case 1:
+		x86_rex(b, false, src, base, src >= X86_RSP && src <= X86_RDI);
+		x86_emit(b, mov8, 1);
+		x86_modrm_mem(b, src, base, disp);
+		break;
+	case 2:
+		x86_byte(b, 0x66); /* operand-size prefix, before REX */
+		x86_op_rm(b, mov, 1, src, base, disp, false);
+		break;
+	default:
+		x86_op_rm(b, mov, 1, src, base, disp, size == 8);
+		break;
+	}
+}
+
+void x86_store_imm(struct x86_buf *b, enum x86_reg base, int32_t disp,
+		   int32_t imm)
+{
+	static const uint8_t op[] = {0xc7}; /* mov r/m64, imm32 */
+
+	x86_op_rm(b, op, 1, 0, base, disp, true);
+	x86_imm32(b, imm);
+}
+
+void x86_lea(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
+	     int32_t disp)
+{
+	static const uint8_t op[] = {0x8d};
+
+	x86_op_rm(b, op, 1, dst, base, disp, true);
+}
+
+void x86_lea_index(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
+		   enum x86_reg index, unsigned scale)
+{
+	/* REX.X extends the SIB's index; mod 01 with a zero disp8 for an
+	 * rbp/r13 base (mod 00 there means no base). */
+	uint8_t rex = (uint8_t)(0x48 | ((dst >> 3) & 1) << 2 |
+				((index >> 3) & 1) << 1 | ((base >> 3) & 1));
+	unsigned mod = (base & 7) == 5 ? 1 : 0;
+
+	x86_byte(b, rex);
+	x86_byte(b, 0x8d);
+	x86_byte(b, (uint8_t)(mod << 6 | (dst & 7) << 3 | 4));
+	x86_byte(b, (uint8_t)(scale << 6 | (index & 7) << 3 | (base & 7)));
+	if (mod)
+		x86_byte(b, 0);
+}
+
+void x86_cmov(struct x86_buf *b, enum x86_cc cc, enum x86_reg dst,
+	      enum x86_reg src, bool w64)
+{
+	uint8_t op[] = {0x0f, (uint8_t)(0x40 | cc)};
+
+	x86_op_rr(b, op, 2, dst, src, w64);
+}
+
+void x86_extend(struct x86_buf *b, enum x86_reg dst, enum x86_reg src,
+		unsigned size, bool signed_)
+{
+	uint8_t op[] = {
+	    0x0f, (uint8_t)((signed_ ? 0xbe : 0xb6) | (size == 2 ? 1 : 0))};
+
+	/* A byte of spl..dil needs a REX; movsx has one anyway (REX.W). */
+	x86_rex(b, signed_, dst, src,
+		size == 1 && src >= X86_RSP && src <= X86_RDI);
+	x86_emit(b, op, 2);
+	x86_modrm_rr(b, dst, src);
+}
+
+void x86_bswap(struct x86_buf *b, enum x86_reg r, bool w64)
+{
+	uint8_t op[] = {0x0f, (uint8_t)(0xc8 + (r & 7))};
+
+	x86_rex(b, w64, 0, r, false);
+	x86_emit(b, op, 2);
+}
+
+void x86_alu_rr(struct x86_buf *b, enum x86_alu op, enum x86_reg dst,
+		enum x86_reg src, bool w64)
+{
+	uint8_t opc = (uint8_t)(op * 8 + 1); /* op r/m, r */
+
+	x86_op_rr(b, &opc, 1, src, dst, w64);
+}
+
+void x86_alu_ri(struct x86_buf *b, enum x86_alu op, enum x86_reg dst,
+		int32_t imm, bool w64)
+{
+	uint8_t opc = x86_fits8(imm) ? 0x83 : 0x81;
+
+	x86_op_rr(b, &opc, 1, op, dst, w64);
+	if (opc == 0x83)
+		x86_byte(b, (uint8_t)(int8_t)imm);
+	else
+		x86_imm32(b, imm);
+}
+
+void x86_alu_rm(struct x86_buf *b, enum x86_alu op, enum x86_reg dst,
+		enum x86_reg base, int32_t disp, bool w64)
+{
+	uint8_t opc = (uint8_t)(op * 8 + 3); /* op r, r/m */
+
+	x86_op_rm(b, &opc, 1, dst, base, disp, w64);
+}
+
+void x86_alu_mi(struct x86_buf *b, enum x86_alu op, enum x86_reg base,
+		int32_t disp, int32_t imm)
+{
+	uint8_t opc = x86_fits8(imm) ? 0x83 : 0x81;
+
+	x86_op_rm(b, &opc, 1, op, base, disp, true);
+	if (opc == 0x83)
+		x86_byte(b, (uint8_t)(int8_t)imm);
+	else
+		x86_imm32(b, imm);
+}
+
+void x86_shift_ri(struct x86_buf *b, enum x86_shift op, enum x86_reg r,
+		  uint8_t count, bool w64)
+{
+	static const uint8_t opc[] = {0xc1};
+
+	x86_op_rr(b, opc, 1, op, r, w64);
+	x86_byte(b, count);
+}
+
+void x86_shift_cl(struct x86_buf *b, enum x86_shift op, enum x86_reg r,
+		  bool w64)
+{
+	static const uint8_t opc[] = {0xd3};
+
+	x86_op_rr(b, opc, 1, op, r, w64);
+}
+
+void x86_imul_rr(struct x86_buf *b, enum x86_reg dst, enum x86_reg src,
+		 bool w64)
+{
+	static const uint8_t op[] = {0x0f, 0xaf};
+
+	x86_op_rr(b, op, 2, dst, src, w64);
+}
+
+void x86_imul_rm(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
+		 int32_t disp, bool w64)
+{
+	static const uint8_t op[] = {0x0f, 0xaf};
+
+	x86_op_rm(b, op, 2, dst, base, disp, w64);
+}
+
+void x86_unary(struct x86_buf *b, enum x86_unary op, enum x86_reg r, bool w64)
+{
+	static const uint8_t opc[] = {0xf7};
+
+	x86_op_rr(b, opc, 1, op, r, w64);
+}
+
+void x86_cqo(struct x86_buf *b, bool w64)
+{
+	x86_rex(b, w64, 0, 0, false);
+	x86_byte(b, 0x99);
+}
+
+void x86_test_rr(struct x86_buf *b, enum x86_reg a, enum x86_reg c, bool w64)
+{
+	static const uint8_t op[] = {0x85};
+
+	x86_op_rr(b, op, 1, c, a, w64);
+}
+
+void x86_setcc_zx(struct x86_buf *b, enum x86_cc cc, enum x86_reg r)
+{
+	bool byte_rex = r >= X86_RSP && r <= X86_RDI;
+	uint8_t setcc[] = {0x0f, (uint8_t)(0x90 | cc)};
+	static const uint8_t movzx[] = {0x0f, 0xb6};
+
+	x86_rex(b, false, 0, r, byte_rex);
+	x86_emit(b, setcc, 2);
+	x86_modrm_rr(b, 0, r);
+	x86_rex(b, false, r, r, byte_rex);
+	x86_emit(b, movzx, 2);
+	x86_modrm_rr(b, r, r);
+}
+
+void x86_movsxd(struct x86_buf *b, enum x86_reg dst, enum x86_reg src)
+{
+	static const uint8_t op[] = {0x63};
+
+	x86_op_rr(b, op, 1, dst, src, true);
+}
+
+/* The displacement field just emitted, or NULL after an overflow. */
+static uint8_t *x86_rel32(struct x86_buf *b)
+{
+	x86_imm32(b, 0);
+	return b->overflow ? NULL : b->p - 4;
+}
+
+uint8_t *x86_jcc_fwd(struct x86_buf *b, enum x86_cc cc)
+{
+	uint8_t op[] = {0x0f, (uint8_t)(0x80 | cc)};
+
+	x86_emit(b, op, 2);
+	return x86_rel32(b);
+}
+
+uint8_t *x86_jmp_fwd(struct x86_buf *b)
+{
+	x86_byte(b, 0xe9);
+	return x86_rel32(b);
+}
+
+void x86_patch(struct x86_buf *b, uint8_t *disp, const uint8_t *target)
+{
+	int32_t rel;
+
+	if (!disp || b->overflow)
+		return;
+	rel = (int32_t)(target - (disp + 4));
+	memcpy(disp, &rel, 4);
+}
+
+void x86_jmp_r(struct x86_buf *b, enum x86_reg r)
+{
+	static const uint8_t op[] = {0xff};
+
+	x86_op_rr(b, op, 1, 4, r, false);
+}
+
+void x86_call_r(struct x86_buf *b, enum x86_reg r)
+{
+	static const uint8_t op[] = {0xff};
+
+	x86_op_rr(b, op, 1, 2, r, false);
+}
+
+void x86_call_m(struct x86_buf *b, enum x86_reg base, int32_t disp)
+{
+	static const uint8_t op[] = {0xff};
+
+	x86_op_rm(b, op, 1, 2, base, disp, false);
+}
+
+void x86_call_rel(struct x86_buf *b, const uint8_t *target)
+{
+	x86_byte(b, 0xe8);
+	x86_patch(b, x86_rel32(b), target);
+}
+
+void x86_push(struct x86_buf *b, enum x86_reg r)
+{
+	x86_rex(b, false, 0, r, false);
+	x86_byte(b, (uint8_t)(0x50 + (r & 7)));
+}
+
+void x86_pop(struct x86_buf *b, enum x86_reg r)
+{
+	x86_rex(b, false, 0, r, false);
+	x86_byte(b, (uint8_t)(0x58 + (r & 7)));
+}
+
+void x86_ret(struct x86_buf *b)
+{
+	x86_byte(b, 0xc3);
+}
