@@ -537,16 +537,17 @@ void sched_wait_served(struct vcpu *self, struct vcpu *v, uint32_t bits)
 {
 	while ((atomic_load(&v->hart.requests) & bits) &&
 	       atomic_load(&v->state) == VCPU_RUNNING) {
-		hart_serve_flushes(&self->hart);
+		if (self)
+			hart_serve_flushes(&self->hart);
 		sched_yield();
 	}
 }
 
-void sched_shootdown(struct hart *self)
+/* Flush every VCPU of vm but me (NULL: none is the caller) and wait for
+ * those on a PCPU. */
+static void sched_shootdown_others(struct vm *vm, struct vcpu *me)
 {
 	const uint32_t bits = HART_REQ_FLUSH_TLB | HART_REQ_FLUSH_ICACHE;
-	struct vcpu *me = vcpu_of_hart(self);
-	struct vm *vm = me->vm;
 
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		if (&vm->vcpus[i] != me)
@@ -556,19 +557,16 @@ void sched_shootdown(struct hart *self)
 			sched_wait_served(me, &vm->vcpus[i], bits);
 }
 
+void sched_shootdown(struct hart *self)
+{
+	struct vcpu *me = vcpu_of_hart(self);
+
+	sched_shootdown_others(me->vm, me);
+}
+
 void sched_shootdown_vm(struct vm *vm)
 {
-	const uint32_t bits = HART_REQ_FLUSH_TLB | HART_REQ_FLUSH_ICACHE;
-
-	for (unsigned i = 0; i < vm->nvcpus; i++)
-		hart_request(&vm->vcpus[i].hart, bits);
-	for (unsigned i = 0; i < vm->nvcpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-
-		while ((atomic_load(&v->hart.requests) & bits) &&
-		       atomic_load(&v->state) == VCPU_RUNNING)
-			sched_yield();
-	}
+	sched_shootdown_others(vm, NULL);
 }
 
 int sched_pause_vm(struct sched *s, struct vm *vm)

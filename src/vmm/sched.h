@@ -62,7 +62,8 @@ int sched_start_vcpu(struct sched *s, struct vcpu *v, uint64_t pc,
  * Wait until v has served the requests in bits (hart_request()) if it is on
  * a PCPU; a VCPU off-CPU serves them before it runs again. For synchronous
  * remote fences. self, the VCPU waiting, serves its own flush requests
- * meanwhile: two VCPUs fencing each other both get on.
+ * meanwhile: two VCPUs fencing each other both get on (NULL: the caller
+ * is no VCPU).
  */
 void sched_wait_served(struct vcpu *self, struct vcpu *v, uint32_t bits);
 
