@@ -50,7 +50,11 @@ int vm_clone(struct vm *src, unsigned eager_levels, uint16_t net_port,
 
 		vm_vcpu_init(c, i);
 		hart_copy_state(&v->hart, &p->hart);
-		if (atomic_load(&p->state) != VCPU_STOPPED)
+		/* One paused in WFI waits there in the clone too (the
+		 * scheduler looks at its interrupts when it adds the clone). */
+		if (p->paused_idle)
+			atomic_store(&v->state, VCPU_IDLE);
+		else if (atomic_load(&p->state) != VCPU_STOPPED)
 			atomic_store(&v->state, VCPU_RUNNABLE);
 	}
 	/* After the harts: the copied PLIC sets their SEIP. */

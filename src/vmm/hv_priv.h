@@ -54,7 +54,8 @@ struct vm *hv_find(struct hv *hv, unsigned id);
 int hv_warm_start(struct hv *hv);
 /* Stop it and release what hv_warm_start() made. */
 void hv_warm_stop(struct hv *hv);
-/* Wake the warmer now; the first call also switches it on. */
+/* Switch the warmer on (the first call wakes it; from then on it looks at
+ * its reserve by itself every few milliseconds). */
 void hv_warm_kick(struct hv *hv);
 
 /* Stop the sharer thread, if it runs (hv->lock not held). */

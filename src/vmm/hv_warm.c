@@ -82,8 +82,13 @@ static void *hv_warmer_main(void *arg)
 void hv_warm_kick(struct hv *hv)
 {
 	pthread_mutex_lock(&hv->warm_lock);
-	hv->warm_on = true;
-	pthread_cond_signal(&hv->warm_wake);
+	/* Once on, it looks every HV_WARM_POLL_NS by itself: a clone need
+	 * not wake it (the woken thread would take the CPU from the
+	 * request that is still making clones). */
+	if (!hv->warm_on) {
+		hv->warm_on = true;
+		pthread_cond_signal(&hv->warm_wake);
+	}
 	pthread_mutex_unlock(&hv->warm_lock);
 }
 

@@ -16,6 +16,9 @@ struct pcpu {
 	unsigned id;
 	pthread_t thread;
 	struct vcpu *current;
+	/* Waiting for work until this host time (ns; UINT64_MAX: for
+	 * ever), 0 while it looks at the VCPUs itself. */
+	uint64_t sleep_until;
 };
 
 struct sched {
@@ -98,6 +101,39 @@ static void sched_make_runnable(struct sched *s, struct vcpu *v)
 	pthread_cond_signal(&s->work);
 }
 
+/* The host time (ns) at which v's timer fires, UINT64_MAX: never. */
+static uint64_t sched_timer_at(const struct vcpu *v)
+{
+	if (v->hart.timecmp == UINT64_MAX)
+		return UINT64_MAX;
+	return v->hart.time_base_ns +
+	       v->hart.timecmp * (1000000000ull / HART_TIMEBASE_HZ);
+}
+
+/*
+ * Lock held. v, not on a PCPU, was waiting in WFI (paused there, or a
+ * clone of one paused there): it waits there again, unless an interrupt
+ * is already pending for it. Either way no PCPU is woken unless one must
+ * be: every PCPU asleep past v's timer. Waking none keeps a clone or a
+ * pause/resume from handing the host CPU to a thread with nothing to do.
+ */
+static void sched_settle_idle(struct sched *s, struct vcpu *v)
+{
+	uint64_t at;
+
+	hart_poll_timer(&v->hart);
+	if (hart_wfi_wakeup(&v->hart)) {
+		sched_make_runnable(s, v);
+		return;
+	}
+	atomic_store(&v->state, VCPU_IDLE);
+	at = sched_timer_at(v);
+	for (unsigned i = 0; i < s->npcpus; i++)
+		if (s->pcpus[i].sleep_until <= at)
+			return;
+	pthread_cond_signal(&s->work);
+}
+
 /*
  * Lock held. Wake idle VCPUs whose interrupt is due; return the earliest
  * host time (ns) at which a still-idle VCPU's timer fires, or UINT64_MAX.
@@ -121,11 +157,8 @@ static uint64_t sched_wake_due(struct sched *s)
 				sched_make_runnable(s, v);
 				continue;
 			}
-			if (v->hart.timecmp == UINT64_MAX)
-				continue;
-			uint64_t at = v->hart.time_base_ns +
-				      v->hart.timecmp *
-					  (1000000000ull / HART_TIMEBASE_HZ);
+			uint64_t at = sched_timer_at(v);
+
 			if (at < next)
 				next = at;
 		}
@@ -355,7 +388,9 @@ static void *sched_pcpu_main(void *arg)
 		}
 		v = sched_pick(s);
 		if (!v) {
+			p->sleep_until = next;
 			sched_idle_wait(s, next);
+			p->sleep_until = 0;
 			continue;
 		}
 		if (v->vm->paused) {
@@ -475,9 +510,15 @@ int sched_add_vm(struct sched *s, struct vm *vm)
 	}
 	s->vms[s->nvms++] = vm;
 	vm->sched = s;
-	for (unsigned j = 0; j < vm->nvcpus; j++)
-		if (atomic_load(&vm->vcpus[j].state) == VCPU_RUNNABLE)
-			sched_make_runnable(s, &vm->vcpus[j]);
+	for (unsigned j = 0; j < vm->nvcpus; j++) {
+		struct vcpu *v = &vm->vcpus[j];
+		int st = atomic_load(&v->state);
+
+		if (st == VCPU_RUNNABLE)
+			sched_make_runnable(s, v);
+		else if (st == VCPU_IDLE)
+			sched_settle_idle(s, v);
+	}
 out:
 	pthread_mutex_unlock(&s->lock);
 	return r;
@@ -581,10 +622,12 @@ int sched_pause_vm(struct sched *s, struct vm *vm)
 		struct vcpu *v = &vm->vcpus[j];
 		int st = atomic_load(&v->state);
 
-		if (st == VCPU_RUNNING)
+		if (st == VCPU_RUNNING) {
 			hart_request(&v->hart, HART_REQ_KICK);
-		else if (st == VCPU_IDLE)
+		} else if (st == VCPU_IDLE) {
 			atomic_store(&v->state, VCPU_PAUSED);
+			v->paused_idle = true;
+		}
 	}
 	while (sched_vm_on_cpu(vm))
 		pthread_cond_wait(&s->vm_done, &s->lock);
@@ -601,10 +644,17 @@ int sched_resume_vm(struct sched *s, struct vm *vm)
 	}
 	vm->paused = false;
 	vm->resumes++;
-	/* A VCPU paused in WFI wakes up: WFI may end for any reason. */
-	for (unsigned j = 0; j < vm->nvcpus; j++)
-		if (atomic_load(&vm->vcpus[j].state) == VCPU_PAUSED)
-			sched_make_runnable(s, &vm->vcpus[j]);
+	for (unsigned j = 0; j < vm->nvcpus; j++) {
+		struct vcpu *v = &vm->vcpus[j];
+
+		if (atomic_load(&v->state) != VCPU_PAUSED)
+			continue;
+		if (v->paused_idle)
+			sched_settle_idle(s, v);
+		else
+			sched_make_runnable(s, v);
+		v->paused_idle = false;
+	}
 	pthread_mutex_unlock(&s->lock);
 	return 0;
 }

@@ -44,7 +44,9 @@ int sched_create(unsigned npcpus, struct sched **out);
 /* Stop the PCPU threads and free s. VMs stay; the caller destroys them. */
 void sched_destroy(struct sched *s);
 
-/* Start scheduling vm's runnable VCPUs. Returns 0 or -ENOMEM. */
+/* Start scheduling vm's runnable VCPUs, and its idle ones (VCPU_IDLE: a
+ * clone of a VM paused in WFI), which run once an interrupt comes.
+ * Returns 0 or -ENOMEM. */
 int sched_add_vm(struct sched *s, struct vm *vm);
 
 /* Block until vm has stopped and none of its VCPUs is on a PCPU; returns
@@ -90,7 +92,9 @@ void sched_shootdown_vm(struct vm *vm);
  */
 int sched_pause_vm(struct sched *s, struct vm *vm);
 
-/* Let a paused VM run again. Returns 0, or -EALREADY when not paused. */
+/* Let a paused VM run again; a VCPU paused in WFI goes on waiting there
+ * (no host thread is woken for it) unless an interrupt came meanwhile.
+ * Returns 0, or -EALREADY when not paused. */
 int sched_resume_vm(struct sched *s, struct vm *vm);
 
 /*

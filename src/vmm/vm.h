@@ -50,6 +50,7 @@ struct vcpu {
 	_Atomic int state;   /* enum vcpu_state; changed under the sched lock */
 	bool stop_requested; /* HSM hart_stop: leave the CPU as STOPPED */
 	bool suspended;	     /* idle through HSM hart_suspend */
+	bool paused_idle;    /* PAUSED from IDLE: resumes waiting there */
 	struct vcpu *next;   /* run queue / idle list link */
 	uint64_t exits_ecall, exits_wfi, slices;
 };

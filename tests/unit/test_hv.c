@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Unit tests for vmm/hv: the frame warmer's reserve (hv_warm_wait()), on a
+ * Unit tests for vmm/hv: the frame warmer's reserve (hv_warm_wait()), and
+ * how pausing, resuming and cloning treat a VCPU waiting in WFI, on a
  * hypervisor running a tiny guest (tiny_elf.h: wfi in a loop).
  */
 #include <errno.h>
@@ -18,6 +19,7 @@
 #include "mem/frame.h"
 #include "tiny_elf.h"
 #include "vmm/hv.h"
+#include "vmm/hv_priv.h"
 
 #define MIB	    (1ull << 20)
 #define GUEST_RAM   (4 * MIB)
@@ -162,12 +164,111 @@ static void test_warm_no_room(void **state)
 	fixture_free(fx);
 }
 
+static uint64_t vm_exits(struct fixture *fx, unsigned id)
+{
+	struct hv_vm_info in;
+
+	assert_int_equal(hv_info(fx->hv, id, &in), 0);
+	return in.exits;
+}
+
+static void sleep_ms(unsigned ms)
+{
+	const struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000};
+
+	nanosleep(&t, NULL);
+}
+
+/* VM id's exits once they have not changed for 50 ms (the tiny guest,
+ * its interrupts all off, waits in its first WFI for ever). */
+static uint64_t exits_settled(struct fixture *fx, unsigned id)
+{
+	uint64_t before, now = vm_exits(fx, id);
+
+	do {
+		before = now;
+		sleep_ms(50);
+		now = vm_exits(fx, id);
+	} while (now != before);
+	return now;
+}
+
+/* Lock the table: VM id's first VCPU's hart, for the test to change
+ * while the VM is paused. */
+static struct hart *vm_hart(struct fixture *fx, unsigned id)
+{
+	struct vm *vm;
+
+	pthread_mutex_lock(&fx->hv->lock);
+	vm = hv_find(fx->hv, id);
+	pthread_mutex_unlock(&fx->hv->lock);
+	assert_non_null(vm);
+	return &vm->vcpus[0].hart;
+}
+
+/* A VCPU paused in WFI goes on waiting there when resumed, and a clone
+ * of it waits there too: neither runs (exits stay), no host thread is
+ * woken for nothing. The old way made both run their WFI again. */
+static void test_resume_idle(void **state)
+{
+	struct fixture *fx = fixture_make(64 * MIB);
+	unsigned ids[1], made;
+	uint64_t idle;
+
+	(void)state;
+	idle = exits_settled(fx, fx->id);
+	assert_true(idle >= 1);
+	for (unsigned i = 0; i < 50; i++) {
+		assert_int_equal(hv_pause(fx->hv, fx->id), 0);
+		assert_int_equal(hv_resume(fx->hv, fx->id), 0);
+	}
+	assert_int_equal(hv_clone(fx->hv, fx->id, 1, 1, 0, ids, &made), 0);
+	sleep_ms(50);
+	assert_int_equal(vm_exits(fx, fx->id), idle);
+	assert_int_equal(vm_exits(fx, ids[0]), 0);
+	fixture_free(fx);
+}
+
+/* A timer that fires after the clone (with the only PCPU asleep for
+ * ever) ends its WFI: the clone runs. An interrupt that came while it
+ * was paused ends it at the resume. */
+static void test_resume_idle_interrupt(void **state)
+{
+	struct fixture *fx = fixture_make(64 * MIB);
+	unsigned ids[1], made;
+	struct hart *h;
+	uint64_t idle;
+
+	(void)state;
+	idle = exits_settled(fx, fx->id);
+	assert_int_equal(hv_pause(fx->hv, fx->id), 0);
+	h = vm_hart(fx, fx->id);
+	h->sie |= HART_IRQ_STI;
+	hart_set_timer(h, hart_time(h) + HART_TIMEBASE_HZ / 10); /* 100 ms */
+	/* Cloned paused: the parent stays paused, only the clone can run. */
+	assert_int_equal(hv_clone(fx->hv, fx->id, 1, 1, 0, ids, &made), 0);
+	assert_int_equal(vm_exits(fx, ids[0]), 0);
+	for (unsigned i = 0; i < 200 && !vm_exits(fx, ids[0]); i++)
+		sleep_ms(10);
+	assert_true(vm_exits(fx, ids[0]) > 0);
+	assert_int_equal(vm_exits(fx, fx->id), idle);
+
+	/* Its timer has fired meanwhile: it runs at once. */
+	assert_int_equal(hv_resume(fx->hv, fx->id), 0);
+	for (unsigned i = 0; i < 200 && vm_exits(fx, fx->id) == idle; i++)
+		sleep_ms(10);
+	assert_true(vm_exits(fx, fx->id) > idle);
+	fixture_free(fx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_warm_wait),
 	    cmocka_unit_test(test_warm_low_mark),
 	    cmocka_unit_test(test_warm_no_room),
+	    cmocka_unit_test(test_resume_idle),
+	    cmocka_unit_test(test_resume_idle_interrupt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

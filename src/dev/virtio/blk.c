@@ -62,9 +62,9 @@ struct virtio_blk {
 	 * touches its disk pays for no thread and no bounce buffer. */
 	struct virtio_worker worker;
 
-	/* The worker's own. */
-	struct virtq_chain chain;
-	uint8_t *bounce; /* BOUNCE_SIZE, from the first batch on */
+	/* The worker's own, from its first batch on. */
+	struct virtq_chain *chain;
+	uint8_t *bounce; /* BOUNCE_SIZE */
 	_Atomic uint64_t requests, failed, malformed;
 };
 
@@ -144,7 +144,7 @@ static uint8_t blk_in(struct virtio_blk *b, struct virtq *q, uint64_t sector,
 
 		if (disk_read(b->disk, off + done, b->bounce, n))
 			return VIRTIO_BLK_S_IOERR;
-		if (virtq_chain_write(q, &b->chain, done, b->bounce, n) !=
+		if (virtq_chain_write(q, b->chain, done, b->bounce, n) !=
 		    (long)n)
 			return VIRTIO_BLK_S_IOERR;
 		done += n;
@@ -167,7 +167,7 @@ static uint8_t blk_out(struct virtio_blk *b, struct virtq *q, uint64_t sector,
 		size_t n = len - done < BOUNCE_SIZE ? len - done : BOUNCE_SIZE;
 		int r;
 
-		if (virtq_chain_read(q, &b->chain,
+		if (virtq_chain_read(q, b->chain,
 				     sizeof(struct blk_req_hdr) + done,
 				     b->bounce, n) != (long)n)
 			return VIRTIO_BLK_S_IOERR;
@@ -191,7 +191,7 @@ static uint8_t blk_discard(struct virtio_blk *b, struct virtq *q, uint64_t len)
 	    len / sizeof(seg) > VIRTIO_BLK_DISCARD_SEGS)
 		return VIRTIO_BLK_S_UNSUPP;
 	for (uint64_t i = 0; i < len / sizeof(seg); i++) {
-		if (virtq_chain_read(q, &b->chain,
+		if (virtq_chain_read(q, b->chain,
 				     sizeof(struct blk_req_hdr) +
 					 i * sizeof(seg),
 				     &seg, sizeof(seg)) != sizeof(seg))
@@ -217,7 +217,7 @@ static uint8_t blk_discard(struct virtio_blk *b, struct virtq *q, uint64_t len)
  */
 static uint32_t blk_request(struct virtio_blk *b, struct virtq *q)
 {
-	const struct virtq_chain *c = &b->chain;
+	const struct virtq_chain *c = b->chain;
 	struct blk_req_hdr h;
 	uint32_t written = 0;
 	uint64_t data_in, data_out;
@@ -275,15 +275,12 @@ static void blk_process(struct virtio_blk *b)
 	struct virtq *q = virtio_mmio_queue(&b->t, 0);
 	unsigned since_irq = 0;
 
-	if (!b->bounce) {
-		b->bounce = malloc(BOUNCE_SIZE);
-		if (!b->bounce) {
-			virtio_mmio_fail(&b->t);
-			return;
-		}
+	if (virtio_worker_buffers(&b->chain, &b->bounce, BOUNCE_SIZE)) {
+		virtio_mmio_fail(&b->t);
+		return;
 	}
 	for (;;) {
-		int r = virtq_pop(q, &b->chain);
+		int r = virtq_pop(q, b->chain);
 		uint32_t len = 0;
 
 		if (r == 0) {
@@ -305,7 +302,7 @@ static void blk_process(struct virtio_blk *b)
 			len = blk_request(b, q);
 		else
 			b->malformed++; /* fail it: nothing written */
-		if (virtq_push(q, b->chain.head, len)) {
+		if (virtq_push(q, b->chain->head, len)) {
 			virtio_mmio_fail(&b->t);
 			return;
 		}
@@ -369,6 +366,7 @@ void virtio_blk_destroy(struct virtio_blk *b)
 	virtio_worker_destroy(&b->worker);
 	virtio_mmio_destroy(&b->t);
 	disk_close(b->disk);
+	free(b->chain);
 	free(b->bounce);
 	free(b);
 }

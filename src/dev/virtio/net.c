@@ -48,9 +48,9 @@ struct virtio_net {
 	struct net_frame *rx_head, **rx_tail;
 	unsigned rx_count;
 
-	/* The worker's own. */
-	struct virtq_chain chain;
-	uint8_t *bounce; /* header + VIRTIO_NET_FRAME_MAX */
+	/* The worker's own, from its first batch on. */
+	struct virtq_chain *chain;
+	uint8_t *bounce; /* VIRTIO_NET_FRAME_MAX */
 	_Atomic uint64_t rx_packets, rx_bytes, tx_packets, tx_bytes;
 	_Atomic uint64_t rx_dropped, tx_dropped, malformed;
 };
@@ -95,7 +95,7 @@ static const struct virtio_dev_ops net_ops = {
 /* Send the packet in n->chain through the backend. */
 static void net_tx_one(struct virtio_net *n, struct virtq *q)
 {
-	const struct virtq_chain *c = &n->chain;
+	const struct virtq_chain *c = n->chain;
 	size_t len;
 
 	if (c->out_len <= VIRTIO_NET_HDR_LEN ||
@@ -125,7 +125,7 @@ static bool net_tx(struct virtio_net *n)
 	unsigned since_irq = 0;
 
 	for (;;) {
-		int r = virtq_pop(q, &n->chain);
+		int r = virtq_pop(q, n->chain);
 
 		if (r == 0) {
 			virtio_mmio_used(&n->t, VIRTIO_NET_TXQ);
@@ -141,7 +141,7 @@ static bool net_tx(struct virtio_net *n)
 		else
 			n->malformed++;
 		/* Transmit buffers are only read: used length 0. */
-		if (virtq_push(q, n->chain.head, 0))
+		if (virtq_push(q, n->chain->head, 0))
 			return false;
 		if (++since_irq == INTERRUPT_EVERY) {
 			virtio_mmio_used(&n->t, VIRTIO_NET_TXQ);
@@ -183,7 +183,7 @@ static void net_rx_untake(struct virtio_net *n, struct net_frame *f)
 static uint32_t net_rx_one(struct virtio_net *n, struct virtq *q,
 			   const struct net_frame *f)
 {
-	const struct virtq_chain *c = &n->chain;
+	const struct virtq_chain *c = n->chain;
 	struct virtio_net_hdr h = {.num_buffers = 1};
 
 	if (c->in_len < VIRTIO_NET_HDR_LEN + f->len) {
@@ -211,7 +211,7 @@ static bool net_rx(struct virtio_net *n)
 	bool ok = true;
 
 	while ((f = net_rx_take(n))) {
-		int r = virtq_pop(q, &n->chain);
+		int r = virtq_pop(q, n->chain);
 		uint32_t len = 0;
 
 		if (r == 0) {
@@ -235,7 +235,7 @@ static bool net_rx(struct virtio_net *n)
 		else
 			n->malformed++;
 		free(f);
-		if (virtq_push(q, n->chain.head, len)) {
+		if (virtq_push(q, n->chain->head, len)) {
 			ok = false;
 			break;
 		}
@@ -254,7 +254,9 @@ static void net_batch(void *dev)
 	struct virtio_net *n = dev;
 
 	virtio_mmio_queues_lock(&n->t);
-	if (!net_tx(n) || !net_rx(n))
+	if (virtio_worker_buffers(&n->chain, &n->bounce,
+				  VIRTIO_NET_FRAME_MAX) ||
+	    !net_tx(n) || !net_rx(n))
 		virtio_mmio_fail(&n->t);
 	virtio_mmio_queues_unlock(&n->t);
 }
@@ -268,11 +270,6 @@ int virtio_net_create(const uint8_t mac[VIRTIO_NET_MAC_LEN], struct gstage *gs,
 
 	if (!n)
 		return -ENOMEM;
-	n->bounce = malloc(VIRTIO_NET_FRAME_MAX);
-	if (!n->bounce) {
-		r = -ENOMEM;
-		goto err_free;
-	}
 	memcpy(n->config.mac, mac, VIRTIO_NET_MAC_LEN);
 	n->config.status = VIRTIO_NET_S_LINK_UP;
 	n->config.max_virtqueue_pairs = 1;
@@ -290,7 +287,6 @@ int virtio_net_create(const uint8_t mac[VIRTIO_NET_MAC_LEN], struct gstage *gs,
 err_mmio:
 	virtio_mmio_destroy(&n->t);
 err_free:
-	free(n->bounce);
 	free(n);
 	return r;
 }
@@ -348,6 +344,7 @@ void virtio_net_destroy(struct virtio_net *n)
 	}
 	pthread_mutex_destroy(&n->rxlock);
 	virtio_mmio_destroy(&n->t);
+	free(n->chain);
 	free(n->bounce);
 	free(n);
 }

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "dev/virtio/worker.h"
 
+#include <errno.h>
+#include <stdlib.h>
+
 static void *worker_main(void *arg)
 {
 	struct virtio_worker *w = arg;
@@ -66,4 +69,14 @@ void virtio_worker_destroy(struct virtio_worker *w)
 		pthread_join(w->thread, NULL);
 	pthread_cond_destroy(&w->cond);
 	pthread_mutex_destroy(&w->lock);
+}
+
+int virtio_worker_buffers(struct virtq_chain **chain, uint8_t **bounce,
+			  size_t bounce_size)
+{
+	if (!*chain)
+		*chain = malloc(sizeof(**chain));
+	if (!*bounce)
+		*bounce = malloc(bounce_size);
+	return *chain && *bounce ? 0 : -ENOMEM;
 }

@@ -12,8 +12,11 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "dev/virtio/mmio.h"
+#include "dev/virtio/queue.h"
 
 struct virtio_worker {
 	struct virtio_mmio *t;
@@ -39,6 +42,15 @@ int virtio_worker_init(struct virtio_worker *w, struct virtio_mmio *t,
  * device fails (virtio_mmio_fail()) and later kicks do nothing.
  */
 void virtio_worker_kick(struct virtio_worker *w);
+
+/*
+ * A batch's own buffers, made by its first batch (a device the guest
+ * never uses costs no memory for them either): *chain, and *bounce of
+ * bounce_size bytes, each unless already there. Returns 0, or -ENOMEM;
+ * the caller frees both when it goes.
+ */
+int virtio_worker_buffers(struct virtq_chain **chain, uint8_t **bounce,
+			  size_t bounce_size);
 
 /* Stop the worker (after its current batch) and release w. */
 void virtio_worker_destroy(struct virtio_worker *w);
