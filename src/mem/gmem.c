@@ -22,9 +22,10 @@ static int gmem_range_check(const struct gstage *gs, uint64_t gpa, size_t len)
 /*
  * Host address of the byte at gpa, resolved for a read or a write as a
  * guest access would be: a page reached through a shared table goes
- * through gstage_fault() once, which replicates the tables on the way.
+ * through gstage_fault() once, which replicates the tables on the way;
+ * unless peek (a read), which takes the page where it is.
  */
-static int gmem_page(struct gstage *gs, uint64_t gpa, bool write,
+static int gmem_page(struct gstage *gs, uint64_t gpa, bool write, bool peek,
 		     uint8_t **host)
 {
 	uint64_t pte;
@@ -32,7 +33,7 @@ static int gmem_page(struct gstage *gs, uint64_t gpa, bool write,
 	int r;
 
 	r = gstage_translate(gs, gpa, &frame, &pte);
-	if (r || (write && !(pte & GPTE_W)) || (pte & GPTE_SHARED)) {
+	if (r || (write && !(pte & GPTE_W)) || ((pte & GPTE_SHARED) && !peek)) {
 		r = gstage_fault(gs, gpa, write, &frame, &pte);
 		if (r)
 			return r;
@@ -44,6 +45,7 @@ static int gmem_page(struct gstage *gs, uint64_t gpa, bool write,
 
 enum gmem_op {
 	GMEM_READ,
+	GMEM_PEEK, /* a read that leaves shared tables shared */
 	GMEM_WRITE,
 	GMEM_FILL,
 };
@@ -68,11 +70,13 @@ static int gmem_access(struct gstage *gs, enum gmem_op op, uint64_t gpa,
 		n = FRAME_SIZE - (gpa & (FRAME_SIZE - 1));
 		if (n > len)
 			n = len;
-		r = gmem_page(gs, gpa, op != GMEM_READ, &host);
+		r = gmem_page(gs, gpa, op >= GMEM_WRITE, op == GMEM_PEEK,
+			      &host);
 		if (r)
 			return r;
 		switch (op) {
 		case GMEM_READ:
+		case GMEM_PEEK:
 			memcpy(dst, host, n);
 			dst = (uint8_t *)dst + n;
 			break;
@@ -95,6 +99,11 @@ int gmem_read(struct gstage *gs, uint64_t gpa, void *buf, size_t len)
 	return gmem_access(gs, GMEM_READ, gpa, buf, NULL, 0, len);
 }
 
+int gmem_peek(struct gstage *gs, uint64_t gpa, void *buf, size_t len)
+{
+	return gmem_access(gs, GMEM_PEEK, gpa, buf, NULL, 0, len);
+}
+
 int gmem_write(struct gstage *gs, uint64_t gpa, const void *buf, size_t len)
 {
 	return gmem_access(gs, GMEM_WRITE, gpa, NULL, buf, 0, len);
@@ -109,7 +118,7 @@ int gmem_map(struct gstage *gs, uint64_t gpa, size_t len, bool write,
 		return r;
 	if ((gpa & (FRAME_SIZE - 1)) + len > FRAME_SIZE)
 		return -EINVAL;
-	return gmem_page(gs, gpa, write, (uint8_t **)host);
+	return gmem_page(gs, gpa, write, false, (uint8_t **)host);
 }
 
 int gmem_fill(struct gstage *gs, uint64_t gpa, int c, size_t len)

@@ -26,6 +26,14 @@
 int gmem_read(struct gstage *gs, uint64_t gpa, void *buf, size_t len);
 
 /*
+ * gmem_read() that leaves the G-stage as it is where it can: a page
+ * reached through a table shared with a clone is read where it is,
+ * without replicating the tables (a look from outside, which should cost
+ * the VM no copies; a page never touched is populated as by gmem_read()).
+ */
+int gmem_peek(struct gstage *gs, uint64_t gpa, void *buf, size_t len);
+
+/*
  * Copy len bytes from buf to guest-physical gpa. Returns 0, -EFAULT (as
  * gmem_read), -EACCES when a page is read-only, or -ENOMEM. On error the
  * guest may be partly written.

@@ -320,6 +320,38 @@ static void test_out_of_memory(void **state)
 	frame_pool_destroy(pool);
 }
 
+/* A clone's peek reads what its parent wrote where it is: no table is
+ * replicated, in either; its read replicates them, as a guest access. */
+static void test_peek_leaves_tables_shared(void **state)
+{
+	struct fixture *fx = *state;
+	const uint64_t gpa = RAM_BASE + 5 * FRAME_SIZE + 100;
+	const char in[] = "shared until touched";
+	char out[sizeof(in)];
+	struct gstage c;
+	struct gstage_stats st;
+
+	assert_int_equal(gmem_write(&fx->gs, gpa, in, sizeof(in)), 0);
+	assert_int_equal(gstage_clone(&c, &fx->gs, 1), 0);
+	memset(out, 0, sizeof(out));
+	assert_int_equal(gmem_peek(&c, gpa, out, sizeof(out)), 0);
+	assert_string_equal(out, in);
+	assert_int_equal(gmem_peek(&fx->gs, gpa, out, sizeof(out)), 0);
+	assert_string_equal(out, in);
+	gstage_get_stats(&c, &st);
+	assert_int_equal(st.replications, 0);
+	assert_int_equal(stats(fx).replications, 0);
+
+	memset(out, 0, sizeof(out));
+	assert_int_equal(gmem_read(&c, gpa, out, sizeof(out)), 0);
+	assert_string_equal(out, in);
+	gstage_get_stats(&c, &st);
+	assert_true(st.replications > 0);
+	struct gstage *const all[] = {&fx->gs, &c};
+	assert_int_equal(gstage_check(fx->pool, all, 2, NULL, 0), 0);
+	gstage_destroy(&c);
+}
+
 int main(void)
 {
 #define T(fn)                                                                  \
@@ -334,6 +366,7 @@ int main(void)
 	    T(test_mapped_outside_ram),
 	    T(test_write_breaks_cow),
 	    T(test_map),
+	    T(test_peek_leaves_tables_shared),
 	    cmocka_unit_test(test_out_of_memory),
 	};
 #undef T

@@ -168,8 +168,10 @@ bool virtq_has_avail(struct virtq *q)
 {
 	uint16_t avail_idx;
 
+	/* A look: replicating tables for it is left to the queue's use. */
 	return q->ready && !q->broken &&
-	       (virtq_read16(q, q->avail + AVAIL_IDX, &avail_idx) ||
+	       (gmem_peek(q->gs, q->avail + AVAIL_IDX, &avail_idx,
+			  sizeof(avail_idx)) ||
 		avail_idx != q->last_avail);
 }
 
