@@ -18,6 +18,8 @@
 #    the network is a fresh slirp on new host ports).
 # Medians; ratios are memvisor over QEMU (time: below 1 is faster;
 # throughput: above 1 is faster).
+# ONLY=clone: the clone latency alone (no QEMU), written to
+# bench/results/platform-clone.json instead.
 set -u
 build=${1:-build}
 here=$(cd "$(dirname "$0")" && pwd)
@@ -130,6 +132,7 @@ measure() {
 }
 
 declare -a mb mw mr mi mo qb qw qr qi qo
+[ "${ONLY:-}" = clone ] && runs=0
 for i in $(seq "$runs"); do
 	read -r b w r ti to < <(measure memvisor)
 	mb+=("$b") mw+=("$w") mr+=("$r") mi+=("$ti") mo+=("$to")
@@ -137,6 +140,7 @@ for i in $(seq "$runs"); do
 	qb+=("$b") qw+=("$w") qr+=("$r") qi+=("$ti") qo+=("$to")
 	echo "platform bench: run $i: boot to shell memvisor ${mb[-1]} s, QEMU ${qb[-1]} s; write ${mw[-1]} / ${qw[-1]} MB/s; read ${mr[-1]} / ${qr[-1]} MB/s; tcp in ${mi[-1]} / ${qi[-1]} MB/s, out ${mo[-1]} / ${qo[-1]} MB/s"
 done
+[ "$runs" -gt 0 ] || mb=(0) mw=(0) mr=(0) mi=(0) mo=(0) qb=(1) qw=(1) qr=(1) qi=(1) qo=(1)
 MB=$(printf '%s\n' "${mb[@]}" | median) QB=$(printf '%s\n' "${qb[@]}" | median)
 MW=$(printf '%s\n' "${mw[@]}" | median) QW=$(printf '%s\n' "${qw[@]}" | median)
 MR=$(printf '%s\n' "${mr[@]}" | median) QR=$(printf '%s\n' "${qr[@]}" | median)
@@ -144,6 +148,7 @@ MI=$(printf '%s\n' "${mi[@]}" | median) QI=$(printf '%s\n' "${qi[@]}" | median)
 MO=$(printf '%s\n' "${mo[@]}" | median) QO=$(printf '%s\n' "${qo[@]}" | median)
 
 # Clone latency with the disk, per RAM and disk size.
+load0=$(cut -d' ' -f1-3 /proc/loadavg)
 clone_json=""
 for ram in 256M 1G; do
 	for dsize in 128M 4G; do
@@ -167,6 +172,20 @@ for ram in 256M 1G; do
 done
 
 mkdir -p "$(dirname "$out")"
+if [ "${ONLY:-}" = clone ]; then
+	out="$here/results/platform-clone.json"
+	cat >"$out" <<EOT
+{
+  "bench": "platform-clone",
+  "host": "$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)",
+  "load_before": "$load0",
+  "clone_with_disk_and_net": [$clone_json
+  ]
+}
+EOT
+	echo "platform bench: wrote $out"
+	exit 0
+fi
 cat >"$out" <<EOT
 {
   "bench": "platform",

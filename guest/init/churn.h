@@ -124,21 +124,51 @@ static inline unsigned long churn_seconds(void)
 	return (unsigned long)tv.tv_sec;
 }
 
+/* Check and unmap every chunk still mapped; returns the pages checked. */
+static inline unsigned long churn_drop_all(struct churn_chunk *chunks,
+					   const char *when)
+{
+	unsigned long checked = 0;
+
+	for (unsigned i = 0; i < CHURN_CHUNKS; i++) {
+		if (!chunks[i].mem)
+			continue;
+		checked += churn_check(&chunks[i], when);
+		churn_unmap(&chunks[i]);
+	}
+	return checked;
+}
+
 /*
  * For secs seconds: map chunks of random sizes (up to CHURN_LIVE_PAGES
  * live), write them, check them at random times and before unmapping
- * them; at the end check and unmap what is left. Sets *rounds and
- * *checked (pages checked).
+ * them; at the end check and unmap what is left. Every CHURN_IDLE_EVERY
+ * seconds it drops all it holds and idles CHURN_IDLE_US: a host that
+ * takes pages free for a second or more away (memvisor's periodic
+ * sharing) then finds thousands, whatever the kernel's per-CPU free
+ * lists keep, and the next rounds map them again over the shared frame.
+ * Sets *rounds and *checked (pages checked).
  */
+#define CHURN_IDLE_EVERY 4
+#define CHURN_IDLE_US	 1500000
+
 static inline void churn_run(unsigned long secs, unsigned long *rounds,
 			     unsigned long *checked)
 {
 	static struct churn_chunk chunks[CHURN_CHUNKS];
 	static unsigned long seed = 1000;
-	unsigned long end = churn_seconds() + secs, live = 0;
+	unsigned long now = churn_seconds(), live = 0;
+	unsigned long end = now + secs, idle = now + CHURN_IDLE_EVERY;
 
 	*rounds = *checked = 0;
-	while (churn_seconds() < end) {
+	while ((now = churn_seconds()) < end) {
+		if (now >= idle) {
+			*checked += churn_drop_all(chunks, "before-idle");
+			live = 0;
+			usleep(CHURN_IDLE_US);
+			idle = churn_seconds() + CHURN_IDLE_EVERY;
+			continue;
+		}
 		struct churn_chunk *c = &chunks[churn_random() % CHURN_CHUNKS];
 		unsigned long pages = 1 + churn_random() % CHURN_CHUNK_PAGES;
 
@@ -156,12 +186,7 @@ static inline void churn_run(unsigned long secs, unsigned long *rounds,
 			churn_unmap(c);
 		}
 	}
-	for (unsigned i = 0; i < CHURN_CHUNKS; i++) {
-		if (!chunks[i].mem)
-			continue;
-		*checked += churn_check(&chunks[i], "final");
-		churn_unmap(&chunks[i]);
-	}
+	*checked += churn_drop_all(chunks, "final");
 }
 
 #endif

@@ -26,7 +26,8 @@ clone_says() { ctl console "$1" 2>/dev/null | tr -d '\r' | grep -q -- "$2"; }
 
 run_case() { # CPUS CLONES
 	CPUS=$1 N=$2
-	rm -f "$sock" "$tmp/parent.out"
+	rm -f "$sock"
+	: >"$tmp/parent.out" # empty, and there before the first look at it
 	echo "   -- a $CPUS-VCPU guest, $N clones"
 	"$mv" run --kernel "$image" --initrd "$initrd" --memory 256M \
 		--cpus "$CPUS" --cmdline "console=hvc0 clone_mib=16" --api-sock "$sock" \

@@ -28,6 +28,7 @@ says() { ctl console "$1" 2>/dev/null | tr -d '\r' | grep -q -- "$2"; }
 img=$tmp/disk.img
 mkdir -p "$tmp/root"
 mke2fs -q -t ext4 -d "$tmp/root" -F "$img" 64M >/dev/null || fail "mke2fs"
+: >"$tmp/parent.out" # there before the first look at it
 "$mv" run --kernel "$kernel" --initrd "$initrd" --memory 256M --disk "$img" \
 	--api-sock "$sock" \
 	--cmdline "console=ttyS0 panic=-1 disk_mode=serve" \
