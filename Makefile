@@ -28,7 +28,7 @@ LDLIBS := -lfdt -lelf -ljansson -lz -lcrypto $(SLIRP_LIBS)
 MEM_SRCS := src/mem/frame.c src/mem/gstage.c src/mem/gstage_clone.c src/mem/gstage_share.c src/mem/gstage_check.c src/mem/gmem.c
 DEV_SRCS := src/dev/devtree.c src/dev/loader.c src/dev/loader_elf.c \
 	src/dev/loader_initrd.c src/dev/console.c src/dev/mmio.c src/dev/plic.c \
-	src/dev/uart.c src/dev/vmgenid.c \
+	src/dev/uart.c src/dev/vmgenid.c src/dev/rtc.c \
 	src/dev/virtio/mmio.c src/dev/virtio/queue.c src/dev/virtio/disk.c \
 	src/dev/virtio/blk.c src/dev/virtio/net.c src/dev/virtio/usernet.c \
 	src/dev/virtio/worker.c src/dev/virtio/rng.c src/dev/virtio/balloon.c
@@ -50,7 +50,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: tests/unit/test_<name>.c, one per module, cmocka.
-UNIT_TESTS := isa mmio plic uart platform frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip fpu sbi api dlh vmi share dedup hv virtio disk virtio_net virtio_rng virtio_balloon usernet x86 codecache jit
+UNIT_TESTS := isa mmio plic uart platform rtc frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip fpu sbi api dlh vmi share dedup hv virtio disk virtio_net virtio_rng virtio_balloon usernet x86 codecache jit
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.

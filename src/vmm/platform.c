@@ -12,6 +12,7 @@
 static const char platform_uart_compat[] = "ns16550a";
 static const char platform_virtio_compat[] = "virtio,mmio";
 static const char platform_vmgenid_compat[] = "microsoft,vmgenid";
+static const char platform_rtc_compat[] = "google,goldfish-rtc";
 
 /* The PLIC's context ctx (hart ctx) changed its external-interrupt line. */
 static void platform_eip(void *opaque, unsigned ctx, bool level)
@@ -59,6 +60,12 @@ static int platform_alloc(struct vm *vm, enum platform_console console,
 			 strerror(-r));
 		goto err_uart;
 	}
+	r = rtc_init(&p->rtc, &p->plic.chip, PLATFORM_RTC_IRQ);
+	if (r) {
+		snprintf(why, whylen, "cannot set up the clock: %s",
+			 strerror(-r));
+		goto err_genid;
+	}
 	r = mmio_bus_add(&vm->mmio, PLATFORM_PLIC_BASE, PLATFORM_PLIC_SIZE,
 			 &plic_mmio_ops, &p->plic, "plic");
 	if (!r)
@@ -68,11 +75,16 @@ static int platform_alloc(struct vm *vm, enum platform_console console,
 	if (!r)
 		r = mmio_bus_add(&vm->mmio, PLATFORM_VMGENID_BASE, VMGENID_SIZE,
 				 &vmgenid_mmio_ops, &p->genid, "vmgenid");
+	if (!r)
+		r = mmio_bus_add(&vm->mmio, PLATFORM_RTC_BASE, RTC_SIZE,
+				 &rtc_mmio_ops, &p->rtc, "rtc");
 	if (r) {
-		snprintf(why, whylen,
-			 "cannot place the PLIC, UART and generation ID: %s",
-			 strerror(-r));
-		goto err_genid;
+		snprintf(
+		    why, whylen,
+		    "cannot place the PLIC, UART, generation ID and clock: "
+		    "%s",
+		    strerror(-r));
+		goto err_rtc;
 	}
 	d = &p->devices[p->ndevices++];
 	d->node = "serial";
@@ -89,9 +101,18 @@ static int platform_alloc(struct vm *vm, enum platform_console console,
 	d->base = PLATFORM_VMGENID_BASE;
 	d->size = VMGENID_SIZE;
 	d->irq = PLATFORM_VMGENID_IRQ;
+	d = &p->devices[p->ndevices++];
+	d->node = "rtc";
+	d->compatible = platform_rtc_compat;
+	d->compatible_len = sizeof(platform_rtc_compat);
+	d->base = PLATFORM_RTC_BASE;
+	d->size = RTC_SIZE;
+	d->irq = PLATFORM_RTC_IRQ;
 	*out = p;
 	return 0;
 
+err_rtc:
+	rtc_destroy(&p->rtc);
 err_genid:
 	vmgenid_destroy(&p->genid);
 err_uart:
@@ -114,6 +135,7 @@ void platform_destroy(struct vm *vm)
 
 	if (!p)
 		return;
+	rtc_destroy(&p->rtc);
 	vmgenid_destroy(&p->genid);
 	uart_destroy(&p->uart);
 	plic_destroy(&p->plic);
@@ -140,8 +162,10 @@ int platform_clone(struct vm *clone, struct vm *src)
 	plic_copy_state(&p->plic, &sp->plic);
 	uart_copy_state(&p->uart, &sp->uart);
 	/* A clone is a new generation: its kernel reseeds its random pool
-	 * (the parent keeps its own identifier). */
-	r = vmgenid_change(&p->genid);
+	 * (the parent keeps its own identifier). Its clock goes on. */
+	r = rtc_copy_state(&p->rtc, &sp->rtc);
+	if (!r)
+		r = vmgenid_change(&p->genid);
 	if (r) {
 		platform_destroy(clone);
 		return r;

@@ -4,6 +4,7 @@
  * board, so that a kernel built with plain `make defconfig` finds what it
  * expects (dev/ has each device; this file places them).
  *
+ *   0x00101000  real-time clock (Goldfish layout), PLIC source 12
  *   0x0c000000  PLIC (SiFive-compatible), PLATFORM_PLIC_NDEV sources
  *   0x10000000  NS16550A UART, PLIC source 10
  *   0x10001000  virtio-mmio slots, 4 KiB each, PLIC sources 1..8
@@ -20,6 +21,7 @@
 #include "dev/irq.h"
 #include "dev/mmio.h"
 #include "dev/plic.h"
+#include "dev/rtc.h"
 #include "dev/uart.h"
 #include "dev/vmgenid.h"
 
@@ -40,6 +42,9 @@
 #define PLATFORM_VMGENID_BASE 0x10009000ull
 #define PLATFORM_VMGENID_IRQ  11
 
+#define PLATFORM_RTC_BASE 0x00101000ull
+#define PLATFORM_RTC_IRQ  12
+
 struct vm;
 
 /* Where /chosen/stdout-path points (memvisor run --console). */
@@ -54,18 +59,20 @@ struct platform {
 	struct plic plic;
 	struct uart uart;
 	struct vmgenid genid;
+	struct rtc rtc;
 	enum platform_console console;
 	unsigned nvirtio; /* virtio slots taken, 0 .. nvirtio - 1 */
-	/* What the device tree describes: the UART, the generation ID, then
-	 * the virtio slots. */
-	struct devtree_device devices[2 + PLATFORM_VIRTIO_SLOTS];
+	/* What the device tree describes: the UART, the generation ID, the
+	 * clock, then the virtio slots. */
+	struct devtree_device devices[3 + PLATFORM_VIRTIO_SLOTS];
 	unsigned ndevices;
 };
 
 /*
  * Give vm its platform: a PLIC routing to each of its harts (context n =
  * hart n: the PLIC sets and clears sip.SEIP and wakes an idle VCPU), a
- * UART on vm->console and a VM generation ID (dev/vmgenid.h), all on
+ * UART on vm->console, a VM generation ID (dev/vmgenid.h) and a
+ * real-time clock (dev/rtc.h), all on
  * vm->mmio. vm's nvcpus, vcpus and console
  * must be set. console says where stdout-path points. Returns 0 (sets
  * vm->platform), or a negative errno with a one-line reason in why.
@@ -79,7 +86,8 @@ void platform_destroy(struct vm *vm);
 /*
  * Give clone, a clone of src (src quiescent), its own platform: a copy of
  * src's device state, on clone's own console, with a new generation ID
- * (its interrupt raised); the harts' SEIP follows the copied PLIC. clone's
+ * (its interrupt raised) and src's clock going on; the harts' SEIP follows
+ * the copied PLIC. clone's
  * VCPUs, mmio bus and console must be set up. Virtio devices are not copied
  * here. Returns 0 or a negative errno.
  */

@@ -56,13 +56,18 @@ shell_answers() {
 	wait_console '^shell-42$'
 }
 
-# set_clock: the guest's wall clock to the host's. The machine has no
-# real-time clock, so the guest's starts at 1970 and a file deleted in its
-# first 9 hours gets a dtime that e2fsck's orphan-list heuristic takes for
-# an inode number ("corrupted orphan linked list", a false alarm).
-set_clock() {
-	type_line "date -s @$(date +%s) >/dev/null; echo clock-set"
-	wait_console '^clock-set$'
+# clock_right: 0 when the guest's wall clock, which Linux set at boot from
+# the machine's real-time clock (rtc-goldfish), is within 5 s of the
+# host's. (Without that clock the guest's started at 1970, and a file
+# deleted in its first 9 hours got a dtime that e2fsck's orphan-list
+# heuristic takes for an inode number: "corrupted orphan linked list".)
+clock_right() {
+	local g h
+	type_line 'echo "clock: $(date +%s)"'
+	wait_console '^clock: [0-9]+$' || return 1
+	g=$(console | sed -n 's/^clock: \([0-9]*\)$/\1/p' | tail -n 1)
+	h=$(date +%s)
+	[ $((h - g)) -le 5 ] && [ $((g - h)) -le 5 ]
 }
 
 # power_off LIMIT: type poweroff, wait for the VMM to exit; 1 if it did not

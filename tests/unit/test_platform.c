@@ -115,7 +115,7 @@ static void test_devtree_view(void **state)
 	platform_devtree(vm, &m);
 	assert_int_equal(m.plic_base, PLATFORM_PLIC_BASE);
 	assert_int_equal(m.plic_ndev, PLATFORM_PLIC_NDEV);
-	assert_int_equal(m.ndevices, 2);
+	assert_int_equal(m.ndevices, 3);
 	assert_string_equal(m.devices[0].compatible, "ns16550a");
 	assert_int_equal(m.devices[0].base, PLATFORM_UART_BASE);
 	assert_int_equal(m.devices[0].irq, PLATFORM_UART_IRQ);
@@ -124,9 +124,13 @@ static void test_devtree_view(void **state)
 	assert_int_equal(m.devices[1].base, PLATFORM_VMGENID_BASE);
 	assert_int_equal(m.devices[1].size, VMGENID_SIZE);
 	assert_int_equal(m.devices[1].irq, PLATFORM_VMGENID_IRQ);
+	assert_string_equal(m.devices[2].compatible, "google,goldfish-rtc");
+	assert_int_equal(m.devices[2].base, PLATFORM_RTC_BASE);
+	assert_int_equal(m.devices[2].size, RTC_SIZE);
+	assert_int_equal(m.devices[2].irq, PLATFORM_RTC_IRQ);
 	memset(&m, 0, sizeof(m));
 	platform_devtree(sbi, &m);
-	assert_int_equal(m.ndevices, 2);
+	assert_int_equal(m.ndevices, 3);
 	assert_null(m.stdout_dev);
 	vm_unmake(sbi);
 	vm_unmake(vm);
@@ -190,8 +194,8 @@ static void test_virtio_slots(void **state)
 	assert_false(sei(vm, 0));
 
 	platform_devtree(vm, &m);
-	assert_int_equal(m.ndevices, 2 + PLATFORM_VIRTIO_SLOTS);
-	assert_string_equal(m.devices[2].compatible, "virtio,mmio");
+	assert_int_equal(m.ndevices, 3 + PLATFORM_VIRTIO_SLOTS);
+	assert_string_equal(m.devices[3].compatible, "virtio,mmio");
 	blob = calloc(1, DEVTREE_MAX_SIZE);
 	assert_non_null(blob);
 	assert_true(devtree_build(&m, blob, DEVTREE_MAX_SIZE) > 0);
@@ -285,6 +289,31 @@ static void test_vmgenid(void **state)
 	vm_unmake(vm);
 }
 
+/* The clock is on the bus, set from the host's; a clone's goes on from
+ * its parent's, a time the parent set included. */
+static void test_rtc(void **state)
+{
+	struct vm *vm = vm_make(1, PLATFORM_CONSOLE_SBI);
+	struct vm *c = vm_alloc(1);
+	const uint64_t set = 1500000000ull * 1000000000ull; /* 2017 */
+	uint64_t lo, t;
+
+	(void)state;
+	lo = bus_rd(vm, PLATFORM_RTC_BASE, 4);
+	t = bus_rd(vm, PLATFORM_RTC_BASE + 4, 4) << 32 | lo;
+	assert_true(t > 1700000000ull * 1000000000ull); /* after 2023 */
+	bus_wr(vm, PLATFORM_RTC_BASE + 4, 4, set >> 32);
+	bus_wr(vm, PLATFORM_RTC_BASE, 4, (uint32_t)set);
+	assert_non_null(c);
+	assert_int_equal(console_create(0, &c->console), 0);
+	assert_int_equal(platform_clone(c, vm), 0);
+	lo = bus_rd(c, PLATFORM_RTC_BASE, 4);
+	t = bus_rd(c, PLATFORM_RTC_BASE + 4, 4) << 32 | lo;
+	assert_true(t >= set && t < set + 60ull * 1000000000ull);
+	vm_unmake(c);
+	vm_unmake(vm);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -294,6 +323,7 @@ int main(void)
 	    cmocka_unit_test(test_virtio_slots),
 	    cmocka_unit_test(test_clone_copies),
 	    cmocka_unit_test(test_vmgenid),
+	    cmocka_unit_test(test_rtc),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
