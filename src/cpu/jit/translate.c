@@ -375,12 +375,6 @@ void tr_slow_jump(struct tr *t, unsigned s, enum x86_cc cc)
 	t->jump_to[t->njump++] = (uint8_t)s;
 }
 
-void tr_slow_goto(struct tr *t, unsigned s)
-{
-	t->jump_at[t->njump] = x86_jmp_fwd(t->b);
-	t->jump_to[t->njump++] = (uint8_t)s;
-}
-
 void tr_slow_end(struct tr *t, unsigned s)
 {
 	t->slow_resume[s] = t->b->p;

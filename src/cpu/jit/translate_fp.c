@@ -20,21 +20,17 @@
  *     call and when the translations return (translate.c's gate and
  *     entry), so fcsr is exact wherever anything can read it. DE (a
  *     denormal operand) has no RISC-V counterpart and is ignored.
- *   - Underflow: x86 detects tininess before rounding, RISC-V after. They
- *     differ only for a result that rounded to the smallest normal
- *     magnitude: after each instruction that can underflow inexactly
- *     (mul, div, the fused forms, fcvt.s.d: a sum or difference that
- *     tiny is exact) UE is checked at once; when set, it is merged then,
- *     unless the result is +-min-normal, when it is dropped and the
- *     handler computes the instruction again. So UE never waits in MXCSR
- *     past the instruction that raised it.
+ *   - Underflow: SSE detects tininess after rounding, as RISC-V does
+ *     (the flags of mulsd, divsd, mulss and cvtsd2ss agreed with the
+ *     soft-float's on millions of results around the smallest normal
+ *     number; test_jit's operands include those whose product rounds to
+ *     it from below), so UE maps to UF as it is.
  *   - Redoing an instruction in its handler after the native code has
  *     run is exact only when the native code raised a subset of the
  *     handler's flags (flags only accumulate): true of every such case
  *     here (a NaN result of a fused multiply-add: x86 raises no invalid
  *     for inf * 0 + qNaN, RISC-V does; an integer conversion's
- *     0x80...0, out of range or NaN: invalid alone in both; the
- *     underflow case above, its UE dropped).
+ *     0x80...0, out of range or NaN: invalid alone in both).
  *   - Conversions to integers saturate on RISC-V; x86 returns 0x80...0
  *     (the minimum, also a legal result): that value goes to the handler.
  *     The unsigned 64-bit conversions stay handlers, and so do the
@@ -45,8 +41,8 @@
  *     equal operands; RISC-V's -0 < +0 and NaN rules: equal operands are
  *     combined bitwise (-0 wins a min by OR, +0 a max by AND), a NaN goes
  *     to the handler.
- * fclass, fcvt.*.lu, fcvt.lu/wu.*, and any instruction with FMA missing
- * stay handler calls.
+ * fclass, fcvt.*.lu, fcvt.lu/wu.*, and the fused forms on a host without
+ * FMA stay handler calls.
  */
 #include "cpu/exec_fp.h"
 #include "cpu/fpu.h"
@@ -56,7 +52,6 @@
 /* MXCSR with every exception masked, round to nearest, no FTZ/DAZ, no
  * flags: the native code's (and the host's default). */
 #define TRF_MXCSR 0x1f80
-#define TRF_UE	  0x10 /* MXCSR's underflow flag */
 
 enum trf_kind {
 	TRF_ARITH,    /* f[rd] = f[rs1] op f[rs2] (op: enum x86_sse) */
@@ -166,22 +161,14 @@ void tr_fp_merge(struct x86_buf *b)
 	x86_patch(b, none, b->p);
 }
 
-/* Out-of-line fix-ups (struct tr_fix's kind). */
-enum {
-	TRF_FIX_NAN, /* xmm0 = the canonical NaN, back */
-	TRF_FIX_UE,  /* UE set after the instruction: see the top */
-};
-
-/* A jcc on cc to a new fix-up of kind, which comes back to right after. */
-static void trf_fix(struct tr *t, enum x86_cc cc, unsigned kind, unsigned s,
-		    bool dbl)
+/* A jp to an out-of-line fix-up that puts the canonical NaN in xmm0 and
+ * comes back to right after. */
+static void trf_fix_nan(struct tr *t, bool dbl)
 {
 	struct tr_fix *f = &t->fix[t->nfix++];
 
-	f->at = x86_jcc_fwd(t->b, cc);
+	f->at = x86_jcc_fwd(t->b, X86_CC_P);
 	f->resume = t->b->p;
-	f->kind = (uint8_t)kind;
-	f->slow = (uint8_t)s;
 	f->dbl = dbl;
 }
 
@@ -191,35 +178,10 @@ void tr_fp_fixes(struct tr *t)
 
 	for (unsigned i = 0; i < t->nfix; i++) {
 		const struct tr_fix *f = &t->fix[i];
-		uint8_t *legit;
 
 		x86_patch(b, f->at, b->p);
-		if (f->kind == TRF_FIX_NAN) {
-			x86_mov_ri(b, X86_RAX, f->dbl ? FPU_NAN_D : FPU_NAN_S);
-			x86_movq_to_xmm(b, X86_XMM0, X86_RAX, f->dbl);
-			x86_patch(b, x86_jmp_fwd(b), f->resume);
-			continue;
-		}
-		/* |result| << 1 == the smallest normal << 1? */
-		x86_movq_from_xmm(b, X86_RAX, X86_XMM0, f->dbl);
-		x86_shift_ri(b, X86_SHL, X86_RAX, 1, f->dbl);
-		if (f->dbl) {
-			x86_mov_ri(b, X86_RCX, 1ull << 53);
-			x86_alu_rr(b, X86_CMP, X86_RAX, X86_RCX, true);
-		} else {
-			x86_alu_ri(b, X86_CMP, X86_RAX, 1 << 24, false);
-		}
-		legit = x86_jcc_fwd(b, X86_CC_NE);
-		/* Maybe not tiny after rounding: UE dropped, the handler
-		 * decides (what else MXCSR holds is older, or its own). */
-		x86_stmxcsr(b, X86_RSP, -8);
-		x86_load(b, X86_RDX, X86_RSP, -8, 4, false);
-		x86_alu_ri(b, X86_AND, X86_RDX, ~TRF_UE, false);
-		x86_store(b, X86_RSP, -8, X86_RDX, 4);
-		x86_ldmxcsr(b, X86_RSP, -8);
-		tr_slow_goto(t, f->slow);
-		x86_patch(b, legit, b->p);
-		tr_fp_merge(b);
+		x86_mov_ri(b, X86_RAX, f->dbl ? FPU_NAN_D : FPU_NAN_S);
+		x86_movq_to_xmm(b, X86_XMM0, X86_RAX, f->dbl);
 		x86_patch(b, x86_jmp_fwd(b), f->resume);
 	}
 }
@@ -292,19 +254,10 @@ static void trf_result_bits(struct tr *t, bool dbl, unsigned rd)
 }
 
 /* xmm0 a NaN: the canonical one. */
-static void trf_canonical(struct tr *t, bool dbl, unsigned s)
+static void trf_canonical(struct tr *t, bool dbl)
 {
 	x86_comis_rr(t->b, true, dbl, X86_XMM0, X86_XMM0);
-	trf_fix(t, X86_CC_P, TRF_FIX_NAN, s, dbl);
-}
-
-/* After an instruction that may underflow inexactly, its result in xmm0. */
-static void trf_underflow(struct tr *t, bool dbl, unsigned s)
-{
-	x86_stmxcsr(t->b, X86_RSP, -8);
-	x86_load(t->b, X86_RAX, X86_RSP, -8, 4, false);
-	x86_alu_ri(t->b, X86_AND, X86_RAX, TRF_UE, false);
-	trf_fix(t, X86_CC_NE, TRF_FIX_UE, s, dbl);
+	trf_fix_nan(t, dbl);
 }
 
 /* Can op with in's static rounding mode be native? */
@@ -349,9 +302,7 @@ static void trf_arith(struct tr *t, const struct trf_op *op,
 		x86_movs_load(b, op->dbl, X86_XMM0, RH, HART_F(in->rs1));
 		x86_sse_rm(b, op->op, op->dbl, X86_XMM0, RH, HART_F(in->rs2));
 	}
-	trf_canonical(t, op->dbl, s);
-	if (op->op == X86_MULS || op->op == X86_DIVS)
-		trf_underflow(t, op->dbl, s);
+	trf_canonical(t, op->dbl);
 	trf_result(t, op->dbl, in->rd);
 }
 
@@ -371,7 +322,6 @@ static void trf_fma(struct tr *t, const struct trf_op *op,
 	/* NaN: the handler (inf * 0 + qNaN raises NV on RISC-V only). */
 	x86_comis_rr(b, true, op->dbl, X86_XMM0, X86_XMM0);
 	tr_slow_jump(t, s, X86_CC_P);
-	trf_underflow(t, op->dbl, s);
 	trf_result(t, op->dbl, in->rd);
 }
 
@@ -459,9 +409,7 @@ static void trf_cvt(struct tr *t, const struct trf_op *op,
 	if (!op->dbl)
 		trf_boxed(t, s, in->rs1);
 	x86_sse_rm(t->b, X86_CVTS, op->dbl, X86_XMM0, RH, HART_F(in->rs1));
-	trf_canonical(t, to_dbl, s);
-	if (!to_dbl)
-		trf_underflow(t, false, s);
+	trf_canonical(t, to_dbl);
 	trf_result(t, to_dbl, in->rd);
 }
 

@@ -127,12 +127,11 @@ struct tr {
 	/* What the native FP code knows of sstatus.FS here (since the
 	 * block's start or the last handler call): not Off, or Dirty. */
 	bool fs_on, fs_dirty;
-	/* The FP code's out-of-line fix-ups (translate_fp.c). */
+	/* The FP code's out-of-line NaN fix-ups (translate_fp.c). */
 	struct tr_fix {
 		uint8_t *at, *resume;
-		uint8_t kind, slow;
 		bool dbl;
-	} fix[2 * BLOCK_MAX_INSNS];
+	} fix[BLOCK_MAX_INSNS];
 	unsigned nfix;
 };
 
@@ -172,7 +171,6 @@ void tr_add_imm(struct x86_buf *b, enum x86_reg r, int64_t v);
  */
 unsigned tr_slow_begin(struct tr *t, uint32_t i);
 void tr_slow_jump(struct tr *t, unsigned s, enum x86_cc cc);
-void tr_slow_goto(struct tr *t, unsigned s); /* an unconditional jmp */
 void tr_slow_end(struct tr *t, unsigned s);
 
 /* rax = the host address of in's access of size bytes at x[rs1] + imm,
