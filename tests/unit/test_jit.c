@@ -26,6 +26,15 @@
  * S-only). The code
  * starts anywhere in its page, so that sequences cross into the next one
  * (blocks cut at the page end, instructions split across it).
+ *
+ * FP sequences, bare and under Sv39, are mostly F and D instructions on
+ * operands meant to hit every fix-up the native FP code makes: NaNs
+ * (quiet, signalling, NaN-boxed singles and improperly boxed ones),
+ * infinities, signed zeros, subnormals, operands whose products round to
+ * the smallest normal number, values at the integer conversions' limits;
+ * every rounding mode static and dynamic, frm and fflags written in the
+ * middle, sstatus.FS Off (at the start, or cleared in the middle),
+ * Initial, Clean or Dirty; f0-f31 and fcsr are compared too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -281,13 +290,15 @@ static uint32_t rnd_zbb_unary(void)
 	    {5, 0x6b8, 0x13}, /* rev8 */
 	    {5, 0x287, 0x13}, /* orc.b */
 	    {1, 0x600, 0x1b}, /* clzw */
+	    {1, 0x601, 0x1b}, /* ctzw */
+	    {1, 0x602, 0x1b}, /* cpopw */
 	    {4, 0x080, 0x3b}, /* zext.h (OP-32, rs2 0) */
 	};
-	unsigned k = rnd_below(sizeof(forms) / sizeof(forms[0]) + 2);
+	unsigned n = sizeof(forms) / sizeof(forms[0]), k = rnd_below(n + 2);
 
-	if (k >= sizeof(forms) / sizeof(forms[0])) /* rori, roriw */
-		return enc_i((int32_t)(0x600 | rnd_below(k == 9 ? 64 : 32)),
-			     rnd_rs(), 5, rnd_rd(), k == 9 ? 0x13 : 0x1b);
+	if (k >= n) /* rori, roriw */
+		return enc_i((int32_t)(0x600 | rnd_below(k == n ? 64 : 32)),
+			     rnd_rs(), 5, rnd_rd(), k == n ? 0x13 : 0x1b);
 	return enc_i((int32_t)forms[k].imm, rnd_rs(), forms[k].f3, rnd_rd(),
 		     forms[k].op);
 }
@@ -314,7 +325,7 @@ static void gen_one(struct sequence *s, unsigned remaining)
 		add(s, SLOT_PLAIN, rnd_op_imm(0x13), 4);
 	else if (k < 46)
 		add(s, SLOT_PLAIN, rnd_op_imm(0x1b), 4);
-	else if (k < 48)
+	else if (k < 49)
 		add(s, SLOT_PLAIN, rnd_zbb_unary(), 4);
 	else if (k < 51)
 		add(s, SLOT_PLAIN,
