@@ -33,16 +33,17 @@
  *     0x80...0, out of range or NaN: invalid alone in both).
  *   - Conversions to integers saturate on RISC-V; x86 returns 0x80...0
  *     (the minimum, also a legal result): that value goes to the handler.
- *     The unsigned 64-bit conversions stay handlers, and so do the
- *     unsigned conversions to integers (x86 has none, and a 64-bit
- *     conversion's inexact flag would be wrong for the out-of-range
- *     ones).
+ *     x86 has no unsigned conversions: to an unsigned integer, only
+ *     truncating ones are native, for an operand checked to be in range
+ *     first (a 64-bit conversion's inexact flag would be wrong for the
+ *     out-of-range ones); from an unsigned 64-bit integer, one below
+ *     2^63.
  *   - fmin/fmax: minsd/maxsd return the second operand on NaNs and on
  *     equal operands; RISC-V's -0 < +0 and NaN rules: equal operands are
  *     combined bitwise (-0 wins a min by OR, +0 a max by AND), a NaN goes
  *     to the handler.
- * fclass, fcvt.*.lu, fcvt.lu/wu.*, and the fused forms on a host without
- * FMA stay handler calls.
+ * fclass, the other unsigned conversions, and the fused forms on a host
+ * without FMA stay handler calls.
  */
 #include "cpu/exec_fp.h"
 #include "cpu/fpu.h"
@@ -61,7 +62,8 @@ enum trf_kind {
 	TRF_CMP,      /* x[rd] = f[rs1] cmp f[rs2]: op 0 eq, 1 lt, 2 le */
 	TRF_CVT,      /* fcvt.s.d (dbl: from double) or fcvt.d.s */
 	TRF_TO_INT,   /* x[rd] = f[rs1] as a signed op-bit integer */
-	TRF_FROM_INT, /* f[rd] = x[rs1]: op 32 signed, 33 unsigned, 64 */
+	TRF_TO_UINT,  /* the same, unsigned, truncated */
+	TRF_FROM_INT, /* f[rd] = x[rs1]: op 32 signed, 33 unsigned, 64, 65 */
 	TRF_MV_X,     /* x[rd] = f[rs1]'s op bytes (4: sign-extended) */
 	TRF_MV_F,     /* f[rd] = x[rs1]'s op bytes (4: NaN-boxed) */
 	TRF_LOAD,     /* f[rd] = op bytes at x[rs1] + imm */
@@ -101,9 +103,12 @@ static const struct trf_op trf_ops[] = {
     TRF_BOTH(fle, TRF_CMP, 2),
     TRF_BOTH(fcvt_w, TRF_TO_INT, 32),
     TRF_BOTH(fcvt_l, TRF_TO_INT, 64),
+    TRF_BOTH(fcvt_wu, TRF_TO_UINT, 32),
+    TRF_BOTH(fcvt_lu, TRF_TO_UINT, 64),
     TRF_BOTH(fcvt_from_w, TRF_FROM_INT, 32),
     TRF_BOTH(fcvt_from_wu, TRF_FROM_INT, 33),
     TRF_BOTH(fcvt_from_l, TRF_FROM_INT, 64),
+    TRF_BOTH(fcvt_from_lu, TRF_FROM_INT, 65),
     {exec_fcvt_s_d, TRF_CVT, 0, true},
     {exec_fcvt_d_s, TRF_CVT, 0, false},
     {exec_fmv_x_w, TRF_MV_X, 4, false},
@@ -274,10 +279,11 @@ static bool trf_native(const struct trf_op *op, const struct insn *in)
 		return in->rm == 0 || in->rm == 7;
 	case TRF_TO_INT:
 		return in->rm <= 1 || in->rm == 7; /* RNE, RTZ, dynamic */
+	case TRF_TO_UINT:
+		return in->rm == 1; /* RTZ: C's casts */
 	case TRF_CVT:
 	case TRF_FROM_INT:
-		exact =
-		    op->kind == TRF_CVT ? !op->dbl : op->op != 64 && op->dbl;
+		exact = op->kind == TRF_CVT ? !op->dbl : op->op < 64 && op->dbl;
 		return in->rm == 7 || in->rm == 0 || (exact && in->rm <= 4);
 	default:
 		return true;
@@ -429,14 +435,55 @@ static void trf_to_int(struct tr *t, const struct trf_op *op,
 	tr_put(t, in->rd, X86_RAX, !w64);
 }
 
+/* xmm0 compared with the value v of its format (through xmm1). */
+static void trf_compare_const(struct tr *t, bool dbl, double v)
+{
+	union {
+		double d;
+		uint64_t u;
+	} d = {.d = v};
+	union {
+		float f;
+		uint32_t u;
+	} f = {.f = (float)v};
+
+	x86_mov_ri(t->b, X86_RAX, dbl ? d.u : f.u);
+	x86_movq_to_xmm(t->b, X86_XMM1, X86_RAX, dbl);
+	x86_comis_rr(t->b, true, dbl, X86_XMM0, X86_XMM1);
+}
+
+/*
+ * Unsigned, truncated: an operand in (-1, 2^32) or [0, 2^63) (the
+ * 64-bit conversion's range with a sign) converts exactly as a signed
+ * 64-bit one, inexact when it has a fraction; the others (NaNs, out of
+ * range, 2^63 and up) go to the handler, after a comparison that raised
+ * invalid for a signalling NaN only, as the handler does.
+ */
+static void trf_to_uint(struct tr *t, const struct trf_op *op,
+			const struct insn *in, unsigned s)
+{
+	if (!op->dbl)
+		trf_boxed(t, s, in->rs1);
+	x86_movs_load(t->b, op->dbl, X86_XMM0, RH, HART_F(in->rs1));
+	trf_compare_const(t, op->dbl, -1.0);
+	tr_slow_jump(t, s, X86_CC_BE); /* <= -1 or unordered */
+	trf_compare_const(t, op->dbl, op->op == 32 ? 0x1p32 : 0x1p63);
+	tr_slow_jump(t, s, X86_CC_AE);
+	x86_cvt_to_int(t->b, op->dbl, X86_RAX, X86_XMM0, true, true);
+	tr_put(t, in->rd, X86_RAX, op->op == 32);
+}
+
 static void trf_from_int(struct tr *t, const struct trf_op *op,
-			 const struct insn *in)
+			 const struct insn *in, unsigned s)
 {
 	enum x86_reg v = tr_src(t, in->rs1, X86_RAX);
 
 	if (op->op == 33) { /* zero-extended, then a 64-bit conversion */
 		x86_mov_rr(t->b, X86_RAX, v, false);
 		v = X86_RAX;
+	} else if (op->op == 65) { /* 2^63 and up: the handler */
+		x86_test_rr(t->b, v, v, true);
+		tr_slow_jump(t, s, X86_CC_L);
 	}
 	x86_cvt_from_int(t->b, op->dbl, X86_XMM0, v, op->op != 32);
 	trf_result(t, op->dbl, in->rd);
@@ -463,7 +510,7 @@ bool tr_fp(struct tr *t, const struct insn *in, uint32_t i)
 		trf_frm_check(t, in, s, !op->dbl);
 		break;
 	case TRF_FROM_INT:
-		trf_frm_check(t, in, s, op->op != 64 && op->dbl);
+		trf_frm_check(t, in, s, op->op < 64 && op->dbl);
 		break;
 	default:
 		break;
@@ -492,8 +539,12 @@ bool tr_fp(struct tr *t, const struct insn *in, uint32_t i)
 		trf_to_int(t, op, in, s);
 		writes_f = false;
 		break;
+	case TRF_TO_UINT:
+		trf_to_uint(t, op, in, s);
+		writes_f = false;
+		break;
 	case TRF_FROM_INT:
-		trf_from_int(t, op, in);
+		trf_from_int(t, op, in, s);
 		break;
 	case TRF_MV_X:
 		x86_load(b, X86_RAX, RH, HART_F(in->rs1), op->op, true);

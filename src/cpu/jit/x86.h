@@ -77,6 +77,7 @@ enum x86_cc {
 	X86_CC_A = 0x7,	 /* unsigned > */
 	X86_CC_E = 0x4,
 	X86_CC_NE = 0x5,
+	X86_CC_BE = 0x6, /* unsigned <= */
 	X86_CC_L = 0xc,	 /* signed < */
 	X86_CC_GE = 0xd, /* signed >= */
 	X86_CC_LE = 0xe, /* signed <= */
