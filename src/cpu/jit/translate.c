@@ -29,11 +29,14 @@
  * source is 0; an instruction whose rd is x0 (x[32], a sink) and that has
  * no other effect is left out.
  *
- * Each instruction is either native (the integer computations, the
- * instructions ending a block without a trap: branches, jal, jalr, the
- * fall-through), native with a slow path (loads and stores: the software
- * TLB's fast path of mmu_load()/mmu_store() inline, the handler called
- * out of line when it misses), or a call of its handler, as block_exec()
+ * Each instruction is either native (the integer computations of
+ * translate_alu.c, the instructions ending a block without a trap:
+ * branches, jal, jalr, the fall-through), native with a slow path (loads
+ * and stores: the software TLB's fast path of mmu_load()/mmu_store()
+ * inline, the handler called out of line when it misses; the F and D
+ * instructions of translate_fp.c, whose slow path is the handler for
+ * whatever they cannot do exactly), or a call of its handler, as
+ * block_exec()
  * makes it: result 0 goes on, anything else leaves the block with that
  * result after adding the instructions run so far, the failing one
  * included, to h->instret. During a handler call h->x[] holds what the
@@ -41,7 +44,10 @@
  * delivery reads none of them), so a trap leaves the interpreter's state.
  * The exits of the handler calls and the slow paths are out of line,
  * after the block's own end, so the path through the block has no taken
- * jumps.
+ * jumps. The native FP code's IEEE flags accumulate in MXCSR: the gate
+ * merges them into fflags before each handler call and the entry when
+ * the translations return, so fcsr too is the interpreter's wherever
+ * anything reads it.
  *
  * Chaining: an exit of a native branch, jal or fall-through to an address
  * in the block's own page ends with the checks hart_run() makes between
@@ -528,7 +534,7 @@ static void tr_allocate(struct tr *t)
 int translate_block(struct x86_buf *buf, const struct block *b,
 		    intptr_t rx_delta, const uint8_t *gate)
 {
-	struct tr t; /* about 11 KiB */
+	struct tr t; /* about 10 KiB */
 	const struct insn *last;
 	const struct tr_op *op;
 
