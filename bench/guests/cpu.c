@@ -2,9 +2,9 @@
 /*
  * CPU-bound kernels for comparing CPU tiers (bench/tiers.sh): integer
  * mixing, memory passes, unpredictable branches, calls and returns, a
- * sort, and floating point (an n-body step in double, a matrix multiply in
- * single precision: fmadd.s). Each times itself with the time CSR (10 MHz on memvisor and on
- * QEMU's virt) and prints one line
+ * sort, and floating point (an n-body step in double, a matrix multiply
+ * in single precision: fmadd.s). Each times itself with the time CSR
+ * (10 MHz on memvisor and on QEMU's virt) and prints one line
  *   BENCH <name> ticks=<time units> check=<checksum>
  * so that the runner can check every tier computed the same thing. Then
  * "BENCH-DONE". Output through the SBI legacy console putchar.
@@ -228,8 +228,10 @@ static uint64_t k_matmul(void)
 
 	for (int i = 0; i < 48; i++)
 		for (int j = 0; j < 48; j++) {
-			ma[i][j] = (float)((i * 7 + j * 3) % 17) * 0.125f - 1.0f;
-			mb[i][j] = (float)((i * 5 + j * 11) % 13) * 0.25f - 1.5f;
+			ma[i][j] =
+			    (float)((i * 7 + j * 3) % 17) * 0.125f - 1.0f;
+			mb[i][j] =
+			    (float)((i * 5 + j * 11) % 13) * 0.25f - 1.5f;
 		}
 	for (int round = 0; round < 60; round++) {
 		for (int i = 0; i < 48; i++)
@@ -252,8 +254,8 @@ static const struct {
 	const char *name;
 	uint64_t (*fn)(void);
 } kernels[] = {
-    {"int", k_int},   {"mem", k_mem},	{"branch", k_branch},
-    {"call", k_call}, {"sort", k_sort},	{"nbody", k_nbody},
+    {"int", k_int},	  {"mem", k_mem},   {"branch", k_branch},
+    {"call", k_call},	  {"sort", k_sort}, {"nbody", k_nbody},
     {"matmul", k_matmul},
 };
 
