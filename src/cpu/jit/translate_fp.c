@@ -4,9 +4,9 @@
  * arithmetic (and FMA3 for the fused multiply-adds, when the host has it)
  * on h->f[] in memory, bit for bit what the soft-float (cpu/fpu.c) gives.
  * Every native FP instruction first checks what its handler would trap
- * on, and jumps to a slow path that calls the handler instead (the
- * handler then raises the trap, or computes the case natively left to
- * it): sstatus.FS Off (checked once until the next handler call), a
+ * on, and jumps to a slow path that calls the handler instead (which
+ * then raises the trap, or computes what the native code leaves to it):
+ * sstatus.FS Off (checked once until the next handler call), a
  * dynamic rounding mode with frm not round-to-nearest (every time), a
  * single-precision operand that is not NaN-boxed (it reads as the
  * canonical NaN). A static rounding mode other than RNE (RTZ too for the
