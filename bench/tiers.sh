@@ -1,6 +1,7 @@
 #!/bin/bash
 # CPU tiers benchmark: the kernels of bench/guests/cpu.c (integer mixing,
-# memory passes, unpredictable branches, calls, a sort) in a bare-metal
+# memory passes, unpredictable branches, calls, a sort, an n-body step in
+# double, a single-precision matrix multiply) in a bare-metal
 # guest, under memvisor's interpreter, its JIT, and qemu-system-riscv64
 # (TCG, with OpenSBI) when installed; runs alternating, medians of the
 # guest's own time-CSR ticks per kernel (boot and exit excluded; the JIT's
@@ -16,7 +17,7 @@ out="$here/results/tiers.json"
 mv="$build/memvisor"
 cc=${BM_CC:-riscv64-linux-gnu-gcc}
 fw=/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin
-kernels="int mem branch call sort"
+kernels="int mem branch call sort nbody matmul"
 
 [ -x "$mv" ] || { echo "tiers bench: $mv is missing (make all)" >&2; exit 1; }
 command -v "$cc" >/dev/null || { echo "tiers bench: $cc is missing" >&2; exit 1; }
@@ -27,7 +28,7 @@ tiers="interp jit"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-"$cc" -march=rv64imac_zicsr -mabi=lp64 -mcmodel=medany -fno-pie -nostdlib \
+"$cc" -march=rv64imafdc_zicsr -mabi=lp64d -mcmodel=medany -fno-pie -nostdlib \
 	-static -ffreestanding -O2 -Wall -Wextra -Werror \
 	-Wl,--no-warn-rwx-segments -Wl,--build-id=none -T "$here/guests/cpu.ld" \
 	-o "$tmp/cpu.elf" "$here/guests/cpu_start.S" "$here/guests/cpu.c" -lgcc

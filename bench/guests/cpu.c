@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * CPU-bound kernels for comparing CPU tiers (bench/tiers.sh): integer
- * mixing, memory passes, unpredictable branches, calls and returns, and a
- * sort. Each times itself with the time CSR (10 MHz on memvisor and on
- * QEMU's virt) and prints one line
+ * mixing, memory passes, unpredictable branches, calls and returns, a
+ * sort, and floating point (an n-body step in double, a matrix multiply
+ * in single precision: fmadd.s). Each times itself with the time CSR
+ * (10 MHz on memvisor and on QEMU's virt) and prints one line
  *   BENCH <name> ticks=<time units> check=<checksum>
  * so that the runner can check every tier computed the same thing. Then
  * "BENCH-DONE". Output through the SBI legacy console putchar.
@@ -157,12 +158,105 @@ static uint64_t k_sort(void)
 	return check;
 }
 
+/* The bits of a double, for a checksum every tier must reproduce. */
+static uint64_t bits_d(double d)
+{
+	uint64_t u;
+
+	__builtin_memcpy(&u, &d, sizeof(u));
+	return u;
+}
+
+static double sqrt_d(double v)
+{
+	double r;
+
+	__asm__("fsqrt.d %0, %1" : "=f"(r) : "f"(v));
+	return r;
+}
+
+/* Double precision: a five-body gravity simulation (mul, add, div, sqrt). */
+static uint64_t k_nbody(void)
+{
+	enum { N = 5 };
+	double x[N], y[N], z[N], vx[N], vy[N], vz[N], m[N];
+	uint64_t check = 0;
+
+	for (int i = 0; i < N; i++) {
+		x[i] = 1.5 * i - 3.0;
+		y[i] = 0.25 * i * i - 1.0;
+		z[i] = 0.5 - 0.125 * i;
+		vx[i] = 0.01 * (N - i);
+		vy[i] = -0.02 * i;
+		vz[i] = 0.005 * i;
+		m[i] = 1.0 + 0.1 * i;
+	}
+	for (int step = 0; step < 30000; step++) {
+		for (int i = 0; i < N; i++)
+			for (int j = i + 1; j < N; j++) {
+				double dx = x[i] - x[j], dy = y[i] - y[j];
+				double dz = z[i] - z[j];
+				double d2 = dx * dx + dy * dy + dz * dz + 0.01;
+				double mag = 0.001 / (d2 * sqrt_d(d2));
+
+				vx[i] -= dx * m[j] * mag;
+				vy[i] -= dy * m[j] * mag;
+				vz[i] -= dz * m[j] * mag;
+				vx[j] += dx * m[i] * mag;
+				vy[j] += dy * m[i] * mag;
+				vz[j] += dz * m[i] * mag;
+			}
+		for (int i = 0; i < N; i++) {
+			x[i] += 0.001 * vx[i];
+			y[i] += 0.001 * vy[i];
+			z[i] += 0.001 * vz[i];
+		}
+	}
+	for (int i = 0; i < N; i++)
+		check = check * 31 + bits_d(x[i]) + bits_d(vy[i]);
+	return check;
+}
+
+static float ma[48][48], mb[48][48], mc[48][48];
+
+/* Single precision: 48x48 matrix products, one element of each row of
+ * the left factor changed between rounds (fmadd.s, NaN-boxed loads and
+ * stores). */
+static uint64_t k_matmul(void)
+{
+	uint64_t check = 0;
+
+	for (int i = 0; i < 48; i++)
+		for (int j = 0; j < 48; j++) {
+			ma[i][j] =
+			    (float)((i * 7 + j * 3) % 17) * 0.125f - 1.0f;
+			mb[i][j] =
+			    (float)((i * 5 + j * 11) % 13) * 0.25f - 1.5f;
+		}
+	for (int round = 0; round < 60; round++) {
+		for (int i = 0; i < 48; i++)
+			for (int j = 0; j < 48; j++) {
+				float s = 0.0f;
+
+				for (int k = 0; k < 48; k++)
+					s += ma[i][k] * mb[k][j];
+				mc[i][j] = s;
+			}
+		for (int i = 0; i < 48; i++) {
+			check = check * 31 + bits_d((double)mc[i][i]);
+			ma[i][(i + round) % 48] += 0.0625f;
+		}
+	}
+	return check;
+}
+
 static const struct {
 	const char *name;
 	uint64_t (*fn)(void);
 } kernels[] = {
-    {"int", k_int},   {"mem", k_mem},	{"branch", k_branch},
-    {"call", k_call}, {"sort", k_sort},
+    {"int", k_int},	  {"mem", k_mem},   {"branch", k_branch},
+    {"call", k_call},	  {"sort", k_sort}, {"nbody", k_nbody},
+    {"matmul", k_matmul},
 };
 
 int main(void)

@@ -26,6 +26,15 @@
  * S-only). The code
  * starts anywhere in its page, so that sequences cross into the next one
  * (blocks cut at the page end, instructions split across it).
+ *
+ * FP sequences, bare and under Sv39, are mostly F and D instructions on
+ * operands meant to hit every fix-up the native FP code makes: NaNs
+ * (quiet, signalling, NaN-boxed singles and improperly boxed ones),
+ * infinities, signed zeros, subnormals, operands whose products round to
+ * the smallest normal number, values at the integer conversions' limits;
+ * every rounding mode static and dynamic, frm and fflags written in the
+ * middle, sstatus.FS Off (at the start, or cleared in the middle),
+ * Initial, Clean or Dirty; f0-f31 and fcsr are compared too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -37,6 +46,7 @@
 
 #include <cmocka.h>
 
+#include "cpu/fpu.h"
 #include "cpu/hart.h"
 #include "cpu/jit/jit.h"
 #include "cpu/mmu.h"
@@ -167,6 +177,10 @@ struct sequence {
 	uint64_t start; /* guest address of the first instruction */
 	uint64_t regs[32];
 	uint8_t data[DATA_SIZE];
+	bool fp; /* f[], fcsr and sstatus.FS below, else as reset */
+	uint64_t fregs[32];
+	uint32_t fcsr;
+	uint64_t fs;
 };
 
 static uint32_t rnd_rd(void)
@@ -276,13 +290,15 @@ static uint32_t rnd_zbb_unary(void)
 	    {5, 0x6b8, 0x13}, /* rev8 */
 	    {5, 0x287, 0x13}, /* orc.b */
 	    {1, 0x600, 0x1b}, /* clzw */
+	    {1, 0x601, 0x1b}, /* ctzw */
+	    {1, 0x602, 0x1b}, /* cpopw */
 	    {4, 0x080, 0x3b}, /* zext.h (OP-32, rs2 0) */
 	};
-	unsigned k = rnd_below(sizeof(forms) / sizeof(forms[0]) + 2);
+	unsigned n = sizeof(forms) / sizeof(forms[0]), k = rnd_below(n + 2);
 
-	if (k >= sizeof(forms) / sizeof(forms[0])) /* rori, roriw */
-		return enc_i((int32_t)(0x600 | rnd_below(k == 9 ? 64 : 32)),
-			     rnd_rs(), 5, rnd_rd(), k == 9 ? 0x13 : 0x1b);
+	if (k >= n) /* rori, roriw */
+		return enc_i((int32_t)(0x600 | rnd_below(k == n ? 64 : 32)),
+			     rnd_rs(), 5, rnd_rd(), k == n ? 0x13 : 0x1b);
 	return enc_i((int32_t)forms[k].imm, rnd_rs(), forms[k].f3, rnd_rd(),
 		     forms[k].op);
 }
@@ -309,7 +325,7 @@ static void gen_one(struct sequence *s, unsigned remaining)
 		add(s, SLOT_PLAIN, rnd_op_imm(0x13), 4);
 	else if (k < 46)
 		add(s, SLOT_PLAIN, rnd_op_imm(0x1b), 4);
-	else if (k < 48)
+	else if (k < 49)
 		add(s, SLOT_PLAIN, rnd_zbb_unary(), 4);
 	else if (k < 51)
 		add(s, SLOT_PLAIN,
@@ -407,28 +423,343 @@ static void gen_layout(struct sequence *s)
 	}
 }
 
-static void gen_sequence(struct sequence *s)
+/* len slots from one(), the closing ecall, laid out at a random start;
+ * registers from value(), the reserved ones set. */
+static void gen_slots(struct sequence *s, unsigned len,
+		      void (*one)(struct sequence *, unsigned),
+		      uint64_t (*value)(void))
 {
-	unsigned len = 1 + rnd_below(120);
-
 	s->n = 0;
 	while (s->n < len)
-		gen_one(s, len - s->n);
+		one(s, len - s->n);
 	add(s, SLOT_PLAIN, ECALL, 4);
 	gen_layout(s);
 	/* Anywhere in the page, halfword-aligned; often near its end. */
 	s->start = CODE_PAGE + (rnd() & 1 ? 0x1000 - 2 * rnd_below(64)
 					  : 2 * rnd_below(2048));
 	for (unsigned i = 1; i < 32; i++)
-		s->regs[i] = rnd_value();
+		s->regs[i] = value();
 	s->regs[DATA_REG] = DATA + 0x1000;
 	s->regs[LOOP_REG] = LOOPS;
+}
+
+static void gen_sequence(struct sequence *s)
+{
+	gen_slots(s, 1 + rnd_below(120), gen_one, rnd_value);
 	s->regs[RO_REG] = RO_PAGE;
+	s->fp = false;
 	for (unsigned i = 0; i < DATA_SIZE; i += 8) {
 		uint64_t v = rnd();
 
 		memcpy(s->data + i, &v, 8);
 	}
+}
+
+/* ---- FP sequences ---- */
+
+/* A binary format's interesting values, for rnd_fp(). */
+struct fp_values {
+	unsigned mbits, bias, emax; /* fraction bits, exponent bias, all-ones */
+	const uint64_t *edges, *near_min;
+	unsigned nedges, nnear_min;
+};
+
+#define FP_VALUES_N(a) ((unsigned)(sizeof(a) / sizeof((a)[0])))
+
+/* binary64 (and below, binary32): zeros, infinities, NaNs (quiet, signalling,
+ * with payloads), subnormals, the normal range's edges, values near the integer
+ * conversions' limits (2^31, 2^32, 2^63, with halves) and near rounding
+ * boundaries. */
+static const uint64_t fp_edges_d[] = {
+    0,
+    0x8000000000000000ull,
+    0x7ff0000000000000ull,
+    0xfff0000000000000ull,
+    0x7ff8000000000000ull,
+    0x7ff8000000000123ull,
+    0xfff8000000000000ull,
+    0x7ff4000000000000ull,
+    0x7ff0000000000001ull,
+    0x0010000000000000ull,
+    0x8010000000000000ull,
+    0x000fffffffffffffull,
+    0x0000000000000001ull,
+    0x7fefffffffffffffull,
+    0x3ff0000000000000ull,
+    0xbff0000000000000ull,
+    0x3fe0000000000000ull,
+    0x3fefffffffffffffull,
+    0x3ff0000000000001ull,
+    0x41e0000000000000ull,
+    0x41dfffffffe00000ull,
+    0x41dfffffffffffffull,
+    0xc1e0000000000000ull,
+    0xc1e0000000100000ull,
+    0x41f0000000000000ull,
+    0x41efffffffe00000ull,
+    0x43e0000000000000ull,
+    0xc3e0000000000000ull,
+    0x43dfffffffffffffull,
+    0x4330000000000001ull,
+    0x3ff8000000000000ull,
+    0x4004000000000000ull,
+    0x1ff0000000000000ull,
+    0x1fffffffffffffffull,
+};
+/* Operands whose products land at the smallest normal number: exactly,
+ * just below it (tiny after rounding), or rounding up to it (tiny before
+ * rounding only: (1 - 2^-52) * 2^-1022 (1 + 2^-52)). */
+static const uint64_t fp_near_min_d[] = {
+    0x3fefffffffffffffull, 0x3feffffffffffffeull, 0x0010000000000000ull,
+    0x0010000000000001ull, 0x8010000000000000ull, 0x3ff0000000000001ull,
+    0x000fffffffffffffull, 0x3fe0000000000000ull, 0x001fffffffffffffull,
+};
+static const uint64_t fp_edges_s[] = {
+    0,		0x80000000, 0x7f800000, 0xff800000, 0x7fc00000, 0x7fc00123,
+    0xffc00000, 0x7fa00000, 0x7f800001, 0x00800000, 0x80800000, 0x007fffff,
+    0x00000001, 0x7f7fffff, 0x3f800000, 0xbf800000, 0x3f000000, 0x3f7fffff,
+    0x3f800001, 0x4f000000, 0x4effffff, 0xcf000000, 0xcf000001, 0x4f800000,
+    0x5f000000, 0xdf000000, 0x4b000001, 0x3fc00000, 0x1f800000, 0x1fffffff,
+    0x40200000, 0x4f7fffff,
+};
+static const uint64_t fp_near_min_s[] = {
+    0x3f7fffff, 0x3f7ffffe, 0x00800000, 0x00800001, 0x80800000,
+    0x3f800001, 0x007fffff, 0x3f000000, 0x00ffffff,
+};
+static const struct fp_values fp_d = {
+    .mbits = 52,
+    .bias = 1023,
+    .emax = 2047,
+    .edges = fp_edges_d,
+    .near_min = fp_near_min_d,
+    .nedges = FP_VALUES_N(fp_edges_d),
+    .nnear_min = FP_VALUES_N(fp_near_min_d),
+};
+static const struct fp_values fp_s = {
+    .mbits = 23,
+    .bias = 127,
+    .emax = 255,
+    .edges = fp_edges_s,
+    .near_min = fp_near_min_s,
+    .nedges = FP_VALUES_N(fp_edges_s),
+    .nnear_min = FP_VALUES_N(fp_near_min_s),
+};
+
+/* A value of format f worth testing: an edge, an operand near the
+ * smallest normal number, a random value with an exponent where products
+ * and quotients round near the subnormal range or the integer limits
+ * (with few fraction bits now and then: exact cases), or any bits. */
+static uint64_t rnd_fp(const struct fp_values *f)
+{
+	static const int exps[] = {0, 1, 2, -1, -2, 31, 32, 63, 52, 23, 24};
+	int e, emax = (int)f->emax;
+	uint64_t m;
+
+	switch (rnd_below(5)) {
+	case 0:
+		return f->edges[rnd_below(f->nedges)];
+	case 1:
+	case 2:
+		return f->near_min[rnd_below(f->nnear_min)];
+	case 3:
+		if (rnd_below(2)) /* near half the range, or its bottom */
+			e = (rnd_below(2) ? 1 : -1) * (int)(f->bias / 2) +
+			    (rnd_below(2) ? -(int)f->bias + 1 : 0);
+		else
+			e = exps[rnd_below(FP_VALUES_N(exps))];
+		e += (int)rnd_below(3) - 1 + (int)f->bias;
+		e = e < 0 ? 0 : e >= emax ? emax - 1 : e;
+		m = rnd() & ((1ull << f->mbits) - 1);
+		if (rnd_below(3) == 0)
+			m &= 0xffull << (f->mbits - 8);
+		return (rnd() & 1) << (f->mbits + (f->mbits == 52 ? 11 : 8)) |
+		       (uint64_t)e << f->mbits | m;
+	default:
+		return f->mbits == 52 ? rnd() : (uint32_t)rnd();
+	}
+}
+
+/* An f register's contents: a zero, an infinity or a NaN (often, so that
+ * inf * 0 + qNaN and the like come up), a double, a NaN-boxed single, or
+ * now and then a single not properly boxed. */
+static uint64_t rnd_freg(void)
+{
+	static const uint64_t special[] = {
+	    0,
+	    0x8000000000000000ull,
+	    0x7ff0000000000000ull,
+	    0xfff0000000000000ull,
+	    0x7ff8000000000000ull,
+	    0x7ff4000000000000ull,
+	    0xffffffff00000000ull,
+	    0xffffffff80000000ull,
+	    0xffffffff7f800000ull,
+	    0xffffffffff800000ull,
+	    0xffffffff7fc00000ull,
+	    0xffffffff7fa00000ull,
+	};
+
+	switch (rnd_below(8)) {
+	case 0:
+	case 1:
+		return special[rnd_below(sizeof(special) / sizeof(special[0]))];
+	case 2:
+	case 3:
+		return rnd_fp(&fp_d);
+	case 4:
+		return (rnd() & 0xffffffff00000000ull) | rnd_fp(&fp_s);
+	default:
+		return 0xffffffff00000000ull | rnd_fp(&fp_s);
+	}
+}
+
+/* An x register's value for the conversions from integers, or any. */
+static uint64_t rnd_int_for_fp(void)
+{
+	static const uint64_t edges[] = {
+	    0x7fffffffull,	   0xffffffff80000000ull, 0xffffffffull,
+	    0x8000000000000000ull, 0x7fffffffffffffffull, 0x0020000000000001ull,
+	    0x1000001ull,	   0xffffffffff000001ull, 16777217ull,
+	};
+
+	return rnd_below(3)
+		   ? rnd_value()
+		   : edges[rnd_below(sizeof(edges) / sizeof(edges[0]))];
+}
+
+/* The rounding-mode field: dynamic, RNE, RTZ, or any (5 and 6 illegal). */
+static uint32_t rnd_rm(void)
+{
+	switch (rnd_below(8)) {
+	case 0:
+	case 1:
+	case 2:
+		return 7;
+	case 3:
+	case 4:
+		return 0;
+	case 5:
+		return 1;
+	default:
+		return rnd_below(8);
+	}
+}
+
+/* The f registers a sequence uses: f0 up to this (few, so that
+ * results feed other instructions and operand pairs repeat). */
+static uint32_t fp_nregs = 32;
+
+static uint32_t rnd_f(void)
+{
+	return rnd_below(fp_nregs);
+}
+
+/* One OP-FP, fused or FP load/store instruction. */
+static uint32_t rnd_fp_insn(void)
+{
+	uint32_t fmt = rnd_below(2), rd = rnd_f(), rs1 = rnd_f(), rs2 = rnd_f();
+
+	switch (rnd_below(24)) {
+	case 0:
+	case 1:
+	case 2:
+	case 3: /* fadd fsub fmul fdiv */
+		return enc_r(rnd_below(4) << 2 | fmt, rs2, rs1, rnd_rm(), rd,
+			     0x53);
+	case 4: /* fsqrt */
+		return enc_r(0x0b << 2 | fmt, 0, rs1, rnd_rm(), rd, 0x53);
+	case 5:
+	case 6:
+	case 7: /* fmadd fmsub fnmsub fnmadd */
+		return rnd_f() << 27 | fmt << 25 | rs2 << 20 | rs1 << 15 |
+		       rnd_rm() << 12 | rd << 7 | (0x43 + 4 * rnd_below(4));
+	case 8: /* fsgnj[n|x], sometimes with rs1 == rs2 */
+		return enc_r(0x04 << 2 | fmt, rnd_below(2) ? rs2 : rs1, rs1,
+			     rnd_below(3), rd, 0x53);
+	case 9: /* fmin fmax */
+		return enc_r(0x05 << 2 | fmt, rs2, rs1, rnd_below(2), rd, 0x53);
+	case 10:
+	case 11: /* fle flt feq */
+		return enc_r(0x14 << 2 | fmt, rs2, rs1, rnd_below(3), rnd_rd(),
+			     0x53);
+	case 12:
+	case 13: /* fcvt.w/wu/l/lu.fmt */
+		return enc_r(0x18 << 2 | fmt, rnd_below(4), rs1, rnd_rm(),
+			     rnd_rd(), 0x53);
+	case 14:
+	case 15: /* fcvt.fmt.w/wu/l/lu */
+		return enc_r(0x1a << 2 | fmt, rnd_below(4), rnd_rs(), rnd_rm(),
+			     rd, 0x53);
+	case 16: /* fcvt.s.d, fcvt.d.s */
+		return enc_r(0x20 << 2 | fmt, !fmt, rs1, rnd_rm(), rd, 0x53);
+	case 17: /* fmv.x.w/d, fclass */
+		return enc_r(0x1c << 2 | fmt, 0, rs1, rnd_below(2), rnd_rd(),
+			     0x53);
+	case 18: /* fmv.w/d.x */
+		return enc_r(0x1e << 2 | fmt, 0, rnd_rs(), 0, rd, 0x53);
+	case 19:
+	case 20: /* flw fld around the page boundary */
+		return enc_i((int32_t)rnd_below(64) - 32, DATA_REG, 2 + fmt, rd,
+			     0x07);
+	case 21:
+	case 22: /* fsw fsd */
+		return enc_s((int32_t)rnd_below(64) - 32, rs2, DATA_REG,
+			     2 + fmt);
+	default: /* csrr x, fflags/frm/fcsr */
+		return enc_i(1 + (int32_t)rnd_below(3), 0, 2, rnd_rd(), 0x73);
+	}
+}
+
+static void gen_fp_one(struct sequence *s, unsigned remaining)
+{
+	unsigned k = rnd_below(100);
+
+	if (k < 75)
+		add(s, SLOT_PLAIN, rnd_fp_insn(), 4);
+	else if (k < 80) /* frm or fflags written: csrrwi */
+		add(s, SLOT_PLAIN,
+		    enc_i(1 + (int32_t)rnd_below(2),
+			  rnd_below(rnd() & 1 ? 8 : 32), 5,
+			  rnd_below(2) ? 0 : rnd_rd(), 0x73),
+		    4);
+	else if (k < 82) /* FS Off, or Dirty again: csrrc/csrrs sstatus */
+		add(s, SLOT_PLAIN,
+		    enc_i(0x100, TEMP_REG, rnd_below(4) ? 2 : 3, 0, 0x73), 4);
+	else if (k < 90)
+		add(s, SLOT_PLAIN, rnd_op_imm(0x13), 4);
+	else if (k < 94 && remaining > 2)
+		add(s, SLOT_BRANCH,
+		    enc_b(0, rnd_rs(), rnd_rs(),
+			  (uint32_t[]){0, 1, 4, 5, 6, 7}[rnd_below(6)]),
+		    4);
+	else if (k < 98 && s->n > 0) {
+		add(s, SLOT_PLAIN, enc_i(-1, LOOP_REG, 0, LOOP_REG, 0x13), 4);
+		add(s, SLOT_LOOP, enc_b(0, LOOP_REG, 0, 4), 4);
+	} else
+		add(s, SLOT_PLAIN, rnd_op(0x33), 4);
+}
+
+/* A sequence of mostly F and D instructions on interesting operands,
+ * with random frm, fflags and sstatus.FS (Off a tenth of the time). */
+static void gen_fp_sequence(struct sequence *s)
+{
+	static const uint64_t fs[] = {0, 1ull << 13, 2ull << 13, 3ull << 13};
+	unsigned len = 1 + rnd_below(60);
+
+	fp_nregs = (uint32_t[]){3, 6, 12, 32}[rnd_below(4)];
+	gen_slots(s, len, gen_fp_one, rnd_int_for_fp);
+	s->regs[TEMP_REG] = SSTATUS_FS;
+	for (unsigned i = 0; i < DATA_SIZE; i += 8) {
+		uint64_t v = rnd_freg();
+
+		memcpy(s->data + i, &v, 8);
+	}
+	s->fp = true;
+	for (unsigned i = 0; i < 32; i++)
+		s->fregs[i] = rnd_freg();
+	s->fcsr = (rnd_below(2) ? 0 : rnd_below(8)) << 5 |
+		  (rnd_below(2) ? 0 : rnd_below(32));
+	s->fs = rnd_below(10) ? fs[1 + rnd_below(3)] : 0;
 }
 
 /* ---- Running ---- */
@@ -514,6 +845,11 @@ static void side_reload(struct side *sd, const struct sequence *s)
 	h->sscratch = 0;
 	h->sepc = h->scause = h->stval = 0;
 	h->instret = 0;
+	if (s->fp) {
+		memcpy(h->f, s->fregs, sizeof(s->fregs));
+		h->fcsr = s->fcsr;
+		h->sstatus = (h->sstatus & ~SSTATUS_FS) | s->fs;
+	}
 }
 
 /* Load s into sd's memory (fresh code: drop the blocks) and registers. */
@@ -570,6 +906,12 @@ static void compare(struct fixture *fx, const struct sequence *s, unsigned seq)
 		if (a->x[i] != b->x[i])
 			report(s, seq, name, a->x[i], b->x[i]);
 	}
+	for (unsigned i = 0; i < 32; i++) {
+		snprintf(name, sizeof(name), "f%u", i);
+		if (a->f[i] != b->f[i])
+			report(s, seq, name, a->f[i], b->f[i]);
+	}
+	SAME(fcsr);
 	SAME(pc);
 	SAME(instret);
 	SAME(priv);
@@ -625,6 +967,40 @@ static void test_random_sequences(void **state)
 	assert_true(fx->jit.h.tier_stats.blocks >= SEQUENCES);
 	assert_int_equal(fx->interp.h.tier_stats.blocks, 0);
 	assert_true(traps > SEQUENCES / 10);
+}
+
+/*
+ * F and D against the interpreter's soft-float: FP sequences (bare and
+ * under Sv39), every block translated at once, f[], fcsr and sstatus
+ * compared with the rest.
+ */
+static void test_random_fp_sequences(void **state)
+{
+	struct fixture *fx = *state;
+	static struct sequence s;
+	unsigned nan = 0, flagged = 0, off = 0, long_runs = 0;
+
+	for (unsigned seq = 0; seq < 4 * SEQUENCES; seq++) {
+		fx->interp.paging = fx->jit.paging =
+		    seq < 3 * SEQUENCES ? PAGING_BARE : PAGING_SV39;
+		gen_fp_sequence(&s);
+		side_load(&fx->interp, &s);
+		side_load(&fx->jit, &s);
+		side_run(&fx->interp);
+		side_run(&fx->jit);
+		compare(fx, &s, seq);
+		for (unsigned i = 0; i < 32; i++)
+			nan += fx->jit.h.f[i] == FPU_NAN_D;
+		flagged += (fx->jit.h.fcsr & 0x1f) != (s.fcsr & 0x1f);
+		off += (fx->jit.h.sstatus & SSTATUS_FS) == 0;
+		long_runs += fx->jit.h.instret > 10;
+	}
+	/* The sequences computed: canonical NaNs came out, flags were
+	 * raised, some ran long, some with the FPU off. */
+	assert_true(nan > SEQUENCES / 10);
+	assert_true(flagged > SEQUENCES);
+	assert_true(long_runs > SEQUENCES);
+	assert_true(off > SEQUENCES / 20);
 }
 
 /*
@@ -735,6 +1111,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_random_sequences, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_random_fp_sequences, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_interpreted_then_translated,
 					    setup, teardown),

@@ -4,7 +4,8 @@
  * (binutils 2.40, --64, .intel_syntax noprefix) assembles for the same
  * instruction, written beside each expected sequence. Registers r8-r15,
  * rsp/r12 and rbp/r13 bases, byte registers that need an empty REX, and
- * 8- and 32-bit displacements and immediates are all covered. Then the
+ * 8- and 32-bit displacements and immediates are all covered, and the
+ * scalar SSE, FMA (VEX), MXCSR and bit-count/bit-test forms. Then the
  * jumps' patching and the buffer's overflow rule.
  */
 #include <setjmp.h>
@@ -307,6 +308,151 @@ static void test_control(void **state)
 }
 
 /* A forward jcc and jmp patched to their targets, as as resolves labels. */
+static void test_sse(void **state)
+{
+	static const uint8_t want[] = {
+	    0xf2, 0x0f, 0x58, 0xc1,	  /* addsd xmm0, xmm1 */
+	    0xf3, 0x41, 0x0f, 0x5c, 0xd1, /* subss xmm2, xmm9 */
+	    0xf2, 0x0f, 0x59, 0x83, 0x08,
+	    0x01, 0x00, 0x00, /* mulsd xmm0, [rbx+0x108] */
+	    0xf3, 0x45, 0x0f, 0x5e, 0x44,
+	    0x24, 0x08,			  /* divss xmm8, [r12+0x8] */
+	    0xf2, 0x0f, 0x51, 0xc8,	  /* sqrtsd xmm1, xmm0 */
+	    0xf2, 0x0f, 0x5d, 0xc1,	  /* minsd xmm0, xmm1 */
+	    0xf3, 0x0f, 0x5f, 0xc1,	  /* maxss xmm0, xmm1 */
+	    0xf2, 0x0f, 0x5a, 0xc0,	  /* cvtsd2ss xmm0, xmm0 */
+	    0xf3, 0x0f, 0x5a, 0x43, 0x10, /* cvtss2sd xmm0, [rbx+0x10] */
+	    0xf2, 0x0f, 0x10, 0x83, 0x10,
+	    0x01, 0x00, 0x00,		  /* movsd xmm0, [rbx+0x110] */
+	    0xf3, 0x0f, 0x10, 0x4d, 0x00, /* movss xmm1, [rbp+0x0] */
+	    0xf2, 0x0f, 0x11, 0x83, 0x18,
+	    0x01, 0x00, 0x00, /* movsd [rbx+0x118], xmm0 */
+	    0xf3, 0x45, 0x0f, 0x11, 0x55,
+	    0x04,			  /* movss [r13+0x4], xmm10 */
+	    0x66, 0x48, 0x0f, 0x6e, 0xc0, /* movq xmm0, rax */
+	    0x66, 0x0f, 0x6e, 0xc9,	  /* movd xmm1, ecx */
+	    0x66, 0x48, 0x0f, 0x7e, 0xc0, /* movq rax, xmm0 */
+	    0x66, 0x44, 0x0f, 0x7e, 0xca, /* movd edx, xmm9 */
+	    0x66, 0x49, 0x0f, 0x7e, 0xc1, /* movq r9, xmm0 */
+	    0x66, 0x0f, 0x2e, 0x83, 0x20,
+	    0x01, 0x00, 0x00, /* ucomisd xmm0, [rbx+0x120] */
+	    0x66, 0x0f, 0x2f, 0x8b, 0x20,
+	    0x01, 0x00, 0x00,		  /* comisd xmm1, [rbx+0x120] */
+	    0x0f, 0x2e, 0x43, 0x08,	  /* ucomiss xmm0, [rbx+0x8] */
+	    0x0f, 0x2f, 0x44, 0x24, 0x08, /* comiss xmm0, [rsp+0x8] */
+	    0x66, 0x0f, 0x2e, 0xc0,	  /* ucomisd xmm0, xmm0 */
+	    0x41, 0x0f, 0x2f, 0xc8,	  /* comiss xmm1, xmm8 */
+	    0xf2, 0x48, 0x0f, 0x2a, 0xc0, /* cvtsi2sd xmm0, rax */
+	    0xf3, 0x0f, 0x2a, 0xc1,	  /* cvtsi2ss xmm0, ecx */
+	    0xf2, 0x41, 0x0f, 0x2a, 0xc9, /* cvtsi2sd xmm1, r9d */
+	    0xf2, 0x48, 0x0f, 0x2c, 0xc0, /* cvttsd2si rax, xmm0 */
+	    0xf2, 0x0f, 0x2d, 0xc0,	  /* cvtsd2si eax, xmm0 */
+	    0xf3, 0x4c, 0x0f, 0x2c, 0xc1, /* cvttss2si r8, xmm1 */
+	    0xf3, 0x41, 0x0f, 0x2d, 0xc9, /* cvtss2si ecx, xmm9 */
+	    0xc4, 0xe2, 0xf1, 0xa9, 0x83,
+	    0x28, 0x01, 0x00, 0x00, /* vfmadd213sd xmm0, xmm1, [rbx+0x128] */
+	    0xc4, 0xe2, 0x71, 0xab, 0x43,
+	    0x10, /* vfmsub213ss xmm0, xmm1, [rbx+0x10] */
+	    0xc4, 0x42, 0xb1, 0xad, 0x44,
+	    0x24, 0x40, /* vfnmadd213sd xmm8, xmm9, [r12+0x40] */
+	    0xc4, 0xe2, 0x01, 0xaf, 0x03, /* vfnmsub213ss xmm0, xmm15, [rbx] */
+	    0x0f, 0xae, 0x5c, 0x24, 0xf8, /* stmxcsr [rsp-0x8] */
+	    0x0f, 0xae, 0x54, 0x24, 0xf8, /* ldmxcsr [rsp-0x8] */
+	    0x0f, 0xae, 0x9b, 0x00, 0x02,
+	    0x00, 0x00, /* stmxcsr [rbx+0x200] */
+	};
+	struct x86_buf b = start();
+
+	(void)state;
+	x86_sse_rr(&b, X86_ADDS, true, X86_XMM0, X86_XMM1);
+	x86_sse_rr(&b, X86_SUBS, false, X86_XMM2, X86_XMM9);
+	x86_sse_rm(&b, X86_MULS, true, X86_XMM0, X86_RBX, 0x108);
+	x86_sse_rm(&b, X86_DIVS, false, X86_XMM8, X86_R12, 8);
+	x86_sse_rr(&b, X86_SQRTS, true, X86_XMM1, X86_XMM0);
+	x86_sse_rr(&b, X86_MINS, true, X86_XMM0, X86_XMM1);
+	x86_sse_rr(&b, X86_MAXS, false, X86_XMM0, X86_XMM1);
+	x86_sse_rr(&b, X86_CVTS, true, X86_XMM0, X86_XMM0);
+	x86_sse_rm(&b, X86_CVTS, false, X86_XMM0, X86_RBX, 0x10);
+	x86_movs_load(&b, true, X86_XMM0, X86_RBX, 0x110);
+	x86_movs_load(&b, false, X86_XMM1, X86_RBP, 0);
+	x86_movs_store(&b, true, X86_RBX, 0x118, X86_XMM0);
+	x86_movs_store(&b, false, X86_R13, 4, X86_XMM10);
+	x86_movq_to_xmm(&b, X86_XMM0, X86_RAX, true);
+	x86_movq_to_xmm(&b, X86_XMM1, X86_RCX, false);
+	x86_movq_from_xmm(&b, X86_RAX, X86_XMM0, true);
+	x86_movq_from_xmm(&b, X86_RDX, X86_XMM9, false);
+	x86_movq_from_xmm(&b, X86_R9, X86_XMM0, true);
+	x86_comis_rm(&b, true, true, X86_XMM0, X86_RBX, 0x120);
+	x86_comis_rm(&b, false, true, X86_XMM1, X86_RBX, 0x120);
+	x86_comis_rm(&b, true, false, X86_XMM0, X86_RBX, 8);
+	x86_comis_rm(&b, false, false, X86_XMM0, X86_RSP, 8);
+	x86_comis_rr(&b, true, true, X86_XMM0, X86_XMM0);
+	x86_comis_rr(&b, false, false, X86_XMM1, X86_XMM8);
+	x86_cvt_from_int(&b, true, X86_XMM0, X86_RAX, true);
+	x86_cvt_from_int(&b, false, X86_XMM0, X86_RCX, false);
+	x86_cvt_from_int(&b, true, X86_XMM1, X86_R9, false);
+	x86_cvt_to_int(&b, true, X86_RAX, X86_XMM0, true, true);
+	x86_cvt_to_int(&b, true, X86_RAX, X86_XMM0, false, false);
+	x86_cvt_to_int(&b, false, X86_R8, X86_XMM1, true, true);
+	x86_cvt_to_int(&b, false, X86_RCX, X86_XMM9, false, false);
+	x86_fma_rm(&b, X86_FMADD, true, X86_XMM0, X86_XMM1, X86_RBX, 0x128);
+	x86_fma_rm(&b, X86_FMSUB, false, X86_XMM0, X86_XMM1, X86_RBX, 0x10);
+	x86_fma_rm(&b, X86_FNMADD, true, X86_XMM8, X86_XMM9, X86_R12, 0x40);
+	x86_fma_rm(&b, X86_FNMSUB, false, X86_XMM0, X86_XMM15, X86_RBX, 0);
+	x86_stmxcsr(&b, X86_RSP, -8);
+	x86_ldmxcsr(&b, X86_RSP, -8);
+	x86_stmxcsr(&b, X86_RBX, 0x200);
+	check(&b, want, sizeof(want));
+}
+
+static void test_bits(void **state)
+{
+	static const uint8_t want[] = {
+	    0xf3, 0x48, 0x0f, 0xbd, 0xc1, /* lzcnt rax, rcx */
+	    0xf3, 0x41, 0x0f, 0xbd, 0xc1, /* lzcnt eax, r9d */
+	    0xf3, 0x4c, 0x0f, 0xbc, 0xc0, /* tzcnt r8, rax */
+	    0xf3, 0x0f, 0xbc, 0xc0,	  /* tzcnt eax, eax */
+	    0xf3, 0x49, 0x0f, 0xb8, 0xc4, /* popcnt rax, r12 */
+	    0xf3, 0x0f, 0xb8, 0xca,	  /* popcnt ecx, edx */
+	    0x48, 0x0f, 0xa3, 0xc8,	  /* bt rax, rcx */
+	    0x48, 0x0f, 0xab, 0xc8,	  /* bts rax, rcx */
+	    0x49, 0x0f, 0xb3, 0xd1,	  /* btr r9, rdx */
+	    0x4c, 0x0f, 0xbb, 0xd0,	  /* btc rax, r10 */
+	    0x0f, 0xa3, 0xc8,		  /* bt eax, ecx */
+	    0x48, 0x0f, 0xba, 0xe0, 0x3f, /* bt rax, 0x3f */
+	    0x49, 0x0f, 0xba, 0xe9, 0x05, /* bts r9, 0x5 */
+	    0x48, 0x0f, 0xba, 0xf0, 0x1f, /* btr rax, 0x1f */
+	    0x48, 0x0f, 0xba, 0xf9, 0x3f, /* btc rcx, 0x3f */
+	    0x0f, 0xba, 0xf0, 0x1f,	  /* btr eax, 0x1f */
+	    0xc7, 0x83, 0x04, 0x02, 0x00, 0x00, 0xff, 0xff, 0xff,
+	    0xff, /* mov [rbx+0x204], 0xffffffff */
+	    0xc7, 0x44, 0x24, 0xf8, 0x80, 0x1f, 0x00, 0x00, /* mov [rsp-0x8],
+							       0x1f80 */
+	};
+	struct x86_buf b = start();
+
+	(void)state;
+	x86_count(&b, X86_LZCNT, X86_RAX, X86_RCX, true);
+	x86_count(&b, X86_LZCNT, X86_RAX, X86_R9, false);
+	x86_count(&b, X86_TZCNT, X86_R8, X86_RAX, true);
+	x86_count(&b, X86_TZCNT, X86_RAX, X86_RAX, false);
+	x86_count(&b, X86_POPCNT, X86_RAX, X86_R12, true);
+	x86_count(&b, X86_POPCNT, X86_RCX, X86_RDX, false);
+	x86_bt_rr(&b, X86_BT, X86_RAX, X86_RCX, true);
+	x86_bt_rr(&b, X86_BTS, X86_RAX, X86_RCX, true);
+	x86_bt_rr(&b, X86_BTR, X86_R9, X86_RDX, true);
+	x86_bt_rr(&b, X86_BTC, X86_RAX, X86_R10, true);
+	x86_bt_rr(&b, X86_BT, X86_RAX, X86_RCX, false);
+	x86_bt_ri(&b, X86_BT, X86_RAX, 63, true);
+	x86_bt_ri(&b, X86_BTS, X86_R9, 5, true);
+	x86_bt_ri(&b, X86_BTR, X86_RAX, 31, true);
+	x86_bt_ri(&b, X86_BTC, X86_RCX, 63, true);
+	x86_bt_ri(&b, X86_BTR, X86_RAX, 31, false);
+	x86_store_imm32(&b, X86_RBX, 0x204, -1);
+	x86_store_imm32(&b, X86_RSP, -8, 0x1f80);
+	check(&b, want, sizeof(want));
+}
+
 static void test_jumps(void **state)
 {
 	static const uint8_t want[] = {
@@ -361,6 +507,8 @@ int main(void)
 	    cmocka_unit_test(test_alu),
 	    cmocka_unit_test(test_shift_mul_flags),
 	    cmocka_unit_test(test_control),
+	    cmocka_unit_test(test_sse),
+	    cmocka_unit_test(test_bits),
 	    cmocka_unit_test(test_jumps),
 	    cmocka_unit_test(test_overflow),
 	};

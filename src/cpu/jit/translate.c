@@ -29,11 +29,14 @@
  * source is 0; an instruction whose rd is x0 (x[32], a sink) and that has
  * no other effect is left out.
  *
- * Each instruction is either native (the integer computations, the
- * instructions ending a block without a trap: branches, jal, jalr, the
- * fall-through), native with a slow path (loads and stores: the software
- * TLB's fast path of mmu_load()/mmu_store() inline, the handler called
- * out of line when it misses), or a call of its handler, as block_exec()
+ * Each instruction is either native (the integer computations of
+ * translate_alu.c, the instructions ending a block without a trap:
+ * branches, jal, jalr, the fall-through), native with a slow path (loads
+ * and stores: the software TLB's fast path of mmu_load()/mmu_store()
+ * inline, the handler called out of line when it misses; the F and D
+ * instructions of translate_fp.c, whose slow path is the handler for
+ * whatever they cannot do exactly), or a call of its handler, as
+ * block_exec()
  * makes it: result 0 goes on, anything else leaves the block with that
  * result after adding the instructions run so far, the failing one
  * included, to h->instret. During a handler call h->x[] holds what the
@@ -41,7 +44,10 @@
  * delivery reads none of them), so a trap leaves the interpreter's state.
  * The exits of the handler calls and the slow paths are out of line,
  * after the block's own end, so the path through the block has no taken
- * jumps.
+ * jumps. The native FP code's IEEE flags accumulate in MXCSR: the gate
+ * merges them into fflags before each handler call and the entry when
+ * the translations return, so fcsr too is the interpreter's wherever
+ * anything reads it.
  *
  * Chaining: an exit of a native branch, jal or fall-through to an address
  * in the block's own page ends with the checks hart_run() makes between
@@ -69,178 +75,25 @@
  * so whatever leaves the block writes them all back.
  */
 #include "cpu/jit/translate.h"
+#include "cpu/jit/translate_int.h"
 
 #include <errno.h>
 #include <stddef.h>
 
 #include "cpu/exec.h"
-#include "cpu/exec_bitmanip.h"
 #include "cpu/jit/jit.h"
 #include "cpu/mmu.h"
 #include "mem/gstage.h"
 
 _Static_assert(sizeof(struct tlb_entry) == 32, "tr_mem scales by 32");
 
-#define HART_X(r)    ((int32_t)offsetof(struct hart, x) + 8 * (int32_t)(r))
-#define HART_PC	     ((int32_t)offsetof(struct hart, pc))
-#define HART_INSTRET ((int32_t)offsetof(struct hart, instret))
-#define HART_OFF(f)  ((int32_t)offsetof(struct hart, f))
-
-#define RH X86_RBX /* the hart */
-#define RL X86_R10 /* instructions left */
-#define RP X86_R11 /* h->pc */
-
 /* Where guest registers are cached: first the global ones (their guest
  * registers in tr_globals), then a block's own. */
-static const enum x86_reg tr_pool[] = {X86_RBP, X86_R12, X86_R13,
+const enum x86_reg tr_pool[TR_POOL] = {X86_RBP, X86_R12, X86_R13,
 				       X86_R14, X86_R15, X86_RSI,
 				       X86_RDI, X86_R8,	 X86_R9};
-static const uint8_t tr_globals[] = {15, 2, 14, 10, 8}; /* a5 sp a4 a0 s0 */
-#define TR_GLOBALS (sizeof(tr_globals) / sizeof(tr_globals[0]))
-#define TR_POOL	   (sizeof(tr_pool) / sizeof(tr_pool[0]))
-
-/* How a native instruction is emitted. */
-enum tr_kind {
-	TR_ALU_RR,   /* rd = rs1 op rs2 */
-	TR_ALU_RI,   /* rd = rs1 op imm */
-	TR_SHIFT_RR, /* rd = rs1 shift (rs2 & 63, or & 31 in 32 bits) */
-	TR_SHIFT_RI, /* rd = rs1 shift imm */
-	TR_MUL,	     /* rd = rs1 * rs2 */
-	TR_MULH,     /* rd = the high half of rs1 * rs2 (op: enum x86_unary) */
-	TR_DIV,	     /* rd = rs1 / rs2 or % rs2: op TR_SIGNED | TR_REM */
-	TR_SHADD,  /* rd = rs2 + (rs1 << (op & 3)), rs1 zero-extended if op & 4
-		    */
-	TR_SLLIUW, /* rd = zero-extended rs1 << imm */
-	TR_LOGICN, /* rd = rs1 op ~rs2 (andn, orn, xnor) */
-	TR_MINMAX, /* rd = rs1, or rs2 when cc(rs1, rs2): op the cc */
-	TR_EXTEND, /* rd = rs1's low (op & 3) bytes, sign-extended if op & 4 */
-	TR_REV8,   /* rd = rs1 byte-reversed */
-	TR_CZERO,  /* rd = cc(rs2, 0) ? 0 : rs1 */
-	TR_SET_RR, /* rd = rs1 cc rs2 */
-	TR_SET_RI, /* rd = rs1 cc imm */
-	TR_LI,	   /* rd = imm (li, lui) */
-	TR_MV,	   /* rd = rs1 */
-	TR_AUIPC,  /* rd = pc + imm */
-	TR_BRANCH, /* pc += cc(rs1, rs2) ? imm : len */
-	TR_JAL,
-	TR_JALR,
-	TR_FALLTHROUGH,
-	TR_LOAD,  /* rd = [rs1 + imm], size bytes, sign-extended when w32 */
-	TR_STORE, /* [rs1 + imm] = rs2, size bytes */
-};
-
-struct tr_op {
-	exec_fn fn;
-	enum tr_kind kind;
-	int op;	  /* enum x86_alu, x86_shift or x86_cc; loads, stores: size */
-	bool w32; /* a *W instruction: 32-bit operation, sign-extended;
-		     loads: sign-extending */
-};
-
-#define TR_SIGNED 1
-#define TR_REM	  2
-
-static const struct tr_op tr_ops[] = {
-    {exec_sh1add, TR_SHADD, 1, false},
-    {exec_sh2add, TR_SHADD, 2, false},
-    {exec_sh3add, TR_SHADD, 3, false},
-    {exec_add_uw, TR_SHADD, 4 | 0, false},
-    {exec_sh1add_uw, TR_SHADD, 4 | 1, false},
-    {exec_sh2add_uw, TR_SHADD, 4 | 2, false},
-    {exec_sh3add_uw, TR_SHADD, 4 | 3, false},
-    {exec_slli_uw, TR_SLLIUW, 0, false},
-    {exec_andn, TR_LOGICN, X86_AND, false},
-    {exec_orn, TR_LOGICN, X86_OR, false},
-    {exec_xnor, TR_LOGICN, X86_XOR, false},
-    {exec_min, TR_MINMAX, X86_CC_G, false},
-    {exec_max, TR_MINMAX, X86_CC_L, false},
-    {exec_minu, TR_MINMAX, X86_CC_A, false},
-    {exec_maxu, TR_MINMAX, X86_CC_B, false},
-    {exec_sext_b, TR_EXTEND, 4 | 1, false},
-    {exec_sext_h, TR_EXTEND, 4 | 2, false},
-    {exec_zext_h, TR_EXTEND, 2, false},
-    {exec_rol, TR_SHIFT_RR, X86_ROL, false},
-    {exec_ror, TR_SHIFT_RR, X86_ROR, false},
-    {exec_rolw, TR_SHIFT_RR, X86_ROL, true},
-    {exec_rorw, TR_SHIFT_RR, X86_ROR, true},
-    {exec_rori, TR_SHIFT_RI, X86_ROR, false},
-    {exec_roriw, TR_SHIFT_RI, X86_ROR, true},
-    {exec_rev8, TR_REV8, 0, false},
-    {exec_czero_eqz, TR_CZERO, X86_CC_E, false},
-    {exec_czero_nez, TR_CZERO, X86_CC_NE, false},
-    {exec_mulh, TR_MULH, X86_IMUL1, false},
-    {exec_mulhu, TR_MULH, X86_MUL, false},
-    {exec_div, TR_DIV, TR_SIGNED, false},
-    {exec_divu, TR_DIV, 0, false},
-    {exec_rem, TR_DIV, TR_SIGNED | TR_REM, false},
-    {exec_remu, TR_DIV, TR_REM, false},
-    {exec_divw, TR_DIV, TR_SIGNED, true},
-    {exec_divuw, TR_DIV, 0, true},
-    {exec_remw, TR_DIV, TR_SIGNED | TR_REM, true},
-    {exec_remuw, TR_DIV, TR_REM, true},
-    {exec_add, TR_ALU_RR, X86_ADD, false},
-    {exec_sub, TR_ALU_RR, X86_SUB, false},
-    {exec_xor, TR_ALU_RR, X86_XOR, false},
-    {exec_or, TR_ALU_RR, X86_OR, false},
-    {exec_and, TR_ALU_RR, X86_AND, false},
-    {exec_addw, TR_ALU_RR, X86_ADD, true},
-    {exec_subw, TR_ALU_RR, X86_SUB, true},
-    {exec_addi, TR_ALU_RI, X86_ADD, false},
-    {exec_xori, TR_ALU_RI, X86_XOR, false},
-    {exec_ori, TR_ALU_RI, X86_OR, false},
-    {exec_andi, TR_ALU_RI, X86_AND, false},
-    {exec_addiw, TR_ALU_RI, X86_ADD, true},
-    {exec_sll, TR_SHIFT_RR, X86_SHL, false},
-    {exec_srl, TR_SHIFT_RR, X86_SHR, false},
-    {exec_sra, TR_SHIFT_RR, X86_SAR, false},
-    {exec_sllw, TR_SHIFT_RR, X86_SHL, true},
-    {exec_srlw, TR_SHIFT_RR, X86_SHR, true},
-    {exec_sraw, TR_SHIFT_RR, X86_SAR, true},
-    {exec_slli, TR_SHIFT_RI, X86_SHL, false},
-    {exec_srli, TR_SHIFT_RI, X86_SHR, false},
-    {exec_srai, TR_SHIFT_RI, X86_SAR, false},
-    {exec_slliw, TR_SHIFT_RI, X86_SHL, true},
-    {exec_srliw, TR_SHIFT_RI, X86_SHR, true},
-    {exec_sraiw, TR_SHIFT_RI, X86_SAR, true},
-    {exec_mul, TR_MUL, 0, false},
-    {exec_mulw, TR_MUL, 0, true},
-    {exec_slt, TR_SET_RR, X86_CC_L, false},
-    {exec_sltu, TR_SET_RR, X86_CC_B, false},
-    {exec_slti, TR_SET_RI, X86_CC_L, false},
-    {exec_sltiu, TR_SET_RI, X86_CC_B, false},
-    {exec_li, TR_LI, 0, false},
-    {exec_lui, TR_LI, 0, false},
-    {exec_mv, TR_MV, 0, false},
-    {exec_auipc, TR_AUIPC, 0, false},
-    {exec_beq, TR_BRANCH, X86_CC_E, false},
-    {exec_bne, TR_BRANCH, X86_CC_NE, false},
-    {exec_blt, TR_BRANCH, X86_CC_L, false},
-    {exec_bge, TR_BRANCH, X86_CC_GE, false},
-    {exec_bltu, TR_BRANCH, X86_CC_B, false},
-    {exec_bgeu, TR_BRANCH, X86_CC_AE, false},
-    {exec_jal, TR_JAL, 0, false},
-    {exec_jalr, TR_JALR, 0, false},
-    {exec_fallthrough, TR_FALLTHROUGH, 0, false},
-    {exec_lb, TR_LOAD, 1, true},
-    {exec_lh, TR_LOAD, 2, true},
-    {exec_lw, TR_LOAD, 4, true},
-    {exec_ld, TR_LOAD, 8, false},
-    {exec_lbu, TR_LOAD, 1, false},
-    {exec_lhu, TR_LOAD, 2, false},
-    {exec_lwu, TR_LOAD, 4, false},
-    {exec_sb, TR_STORE, 1, false},
-    {exec_sh, TR_STORE, 2, false},
-    {exec_sw, TR_STORE, 4, false},
-    {exec_sd, TR_STORE, 8, false},
-};
-
-static const struct tr_op *tr_lookup(const struct insn *in)
-{
-	for (size_t i = 0; i < sizeof(tr_ops) / sizeof(tr_ops[0]); i++)
-		if (tr_ops[i].fn == in->fn)
-			return &tr_ops[i];
-	return NULL;
-}
+static const uint8_t tr_globals[TR_GLOBALS] = {15, 2, 14, 10,
+					       8}; /* a5 sp a4 a0 s0 */
 
 static bool tr_ends_block(enum tr_kind k)
 {
@@ -248,49 +101,7 @@ static bool tr_ends_block(enum tr_kind k)
 	       k == TR_FALLTHROUGH;
 }
 
-static bool tr_fits32(int64_t v)
-{
-	return v >= INT32_MIN && v <= INT32_MAX;
-}
-
-/* One block's translation in progress. */
-struct tr {
-	struct x86_buf *b;
-	const struct block *blk;
-	intptr_t rx_delta;	/* run address - write address */
-	const uint8_t *gate;	/* translate_gate()'s code, as written */
-	int8_t host[32];	/* guest register -> tr_pool index, or -1 */
-	uint8_t guest[TR_POOL]; /* tr_pool index -> guest register */
-	unsigned ncached;
-	uint32_t dirty; /* the block's own cached registers newer than h->x[] */
-	uint32_t all;	/* the block's own cached registers */
-	uint32_t globals; /* the guest registers of tr_globals */
-	uint8_t *top;	  /* after the entry's loads: where a loop goes back */
-	/* Handler calls that may leave the block: where their jump is, and
-	 * how many instructions have run when it is taken. */
-	uint8_t *exit_at[2 * BLOCK_MAX_INSNS];
-	uint32_t exit_n[2 * BLOCK_MAX_INSNS];
-	uint32_t exit_wb[2 * BLOCK_MAX_INSNS]; /* written back on the way */
-	unsigned nexit;
-	/* Loads and stores whose TLB lookup missed: where they jump from,
-	 * where they resume, which instruction, what was dirty then. */
-	uint8_t *slow_at[BLOCK_MAX_INSNS], *slow_resume[BLOCK_MAX_INSNS];
-	uint32_t slow_i[BLOCK_MAX_INSNS], slow_dirty[BLOCK_MAX_INSNS];
-	unsigned nslow;
-};
-
-static enum x86_reg tr_host(const struct tr *t, unsigned xi)
-{
-	return tr_pool[t->host[xi]];
-}
-
-static bool tr_cached(const struct tr *t, unsigned xi)
-{
-	return xi < 32 && t->host[xi] >= 0;
-}
-
-/* The register holding x[xi]: its cache register, or scratch loaded. */
-static enum x86_reg tr_src(struct tr *t, unsigned xi, enum x86_reg scratch)
+enum x86_reg tr_src(struct tr *t, unsigned xi, enum x86_reg scratch)
 {
 	if (xi == 0) {
 		x86_alu_rr(t->b, X86_XOR, scratch, scratch, false);
@@ -302,8 +113,7 @@ static enum x86_reg tr_src(struct tr *t, unsigned xi, enum x86_reg scratch)
 	return scratch;
 }
 
-/* scratch = x[xi]. */
-static void tr_get(struct tr *t, enum x86_reg scratch, unsigned xi)
+void tr_get(struct tr *t, enum x86_reg scratch, unsigned xi)
 {
 	enum x86_reg r = tr_src(t, xi, scratch);
 
@@ -311,8 +121,7 @@ static void tr_get(struct tr *t, enum x86_reg scratch, unsigned xi)
 		x86_mov_rr(t->b, scratch, r, true);
 }
 
-/* x[xi] = r, r holding a 32-bit result when w32 (sign-extended first). */
-static void tr_put(struct tr *t, unsigned xi, enum x86_reg r, bool w32)
+void tr_put(struct tr *t, unsigned xi, enum x86_reg r, bool w32)
 {
 	if (w32)
 		x86_movsxd(t->b, r, r);
@@ -347,8 +156,7 @@ static void tr_reload(struct tr *t)
 		x86_load(t->b, tr_pool[i], RH, HART_X(t->guest[i]), 8, false);
 }
 
-/* r += v, v any 64-bit value (rcx is free when r is not rcx). */
-static void tr_add_imm(struct x86_buf *b, enum x86_reg r, int64_t v)
+void tr_add_imm(struct x86_buf *b, enum x86_reg r, int64_t v)
 {
 	if (tr_fits32(v)) {
 		x86_alu_ri(b, X86_ADD, r, (int32_t)v, true);
@@ -504,190 +312,6 @@ static bool tr_loops(const struct block *b)
 	return op && op->kind == TR_BRANCH && last->off + last->imm == 0;
 }
 
-/*
- * Division and remainder as the M extension defines them, without x86's
- * faults: by zero, the quotient is all ones and the remainder the
- * dividend; by -1 (signed), the quotient is the negated dividend (the
- * most negative number stays itself: the overflow case) and the
- * remainder 0. Returns the register holding the result (rax or rdx; a
- * *W result still to be sign-extended).
- */
-static enum x86_reg tr_divide(struct tr *t, const struct tr_op *op,
-			      const struct insn *in)
-{
-	struct x86_buf *b = t->b;
-	bool w64 = !op->w32, sg = op->op & TR_SIGNED, rem = op->op & TR_REM;
-	uint8_t *zero, *minus1 = NULL, *done[2];
-	unsigned ndone = 0;
-
-	tr_get(t, X86_RCX, in->rs2);
-	tr_get(t, X86_RAX, in->rs1);
-	x86_test_rr(b, X86_RCX, X86_RCX, w64);
-	zero = x86_jcc_fwd(b, X86_CC_E);
-	if (sg) {
-		x86_alu_ri(b, X86_CMP, X86_RCX, -1, w64);
-		minus1 = x86_jcc_fwd(b, X86_CC_E);
-		x86_cqo(b, w64);
-		x86_unary(b, X86_IDIV, X86_RCX, w64);
-	} else {
-		x86_alu_rr(b, X86_XOR, X86_RDX, X86_RDX, false);
-		x86_unary(b, X86_DIV, X86_RCX, w64);
-	}
-	done[ndone++] = x86_jmp_fwd(b);
-	if (sg) {
-		x86_patch(b, minus1, b->p);
-		if (rem)
-			x86_alu_rr(b, X86_XOR, X86_RDX, X86_RDX, false);
-		else
-			x86_unary(b, X86_NEG, X86_RAX, w64);
-		done[ndone++] = x86_jmp_fwd(b);
-	}
-	x86_patch(b, zero, b->p);
-	if (rem)
-		x86_mov_rr(b, X86_RDX, X86_RAX, true);
-	else
-		x86_mov_ri(b, X86_RAX, UINT64_MAX);
-	for (unsigned i = 0; i < ndone; i++)
-		x86_patch(b, done[i], b->p);
-	return rem ? X86_RDX : X86_RAX;
-}
-
-/*
- * A native instruction that does not end the block. Returns false when it
- * has no native form after all (an immediate too wide for x86's), so the
- * caller calls its handler.
- */
-static bool tr_compute(struct tr *t, const struct tr_op *op,
-		       const struct insn *in)
-{
-	struct x86_buf *b = t->b;
-	bool w64 = !op->w32;
-	enum x86_reg d, a, c;
-
-	if (in->rd == 32)
-		return true; /* a hint or a nop: no effect */
-	/* The result goes straight to rd's host register when it has one
-	 * (x86's two-operand forms), unless that would overwrite rs2 first. */
-	d = tr_cached(t, in->rd) ? tr_host(t, in->rd) : X86_RAX;
-	switch (op->kind) {
-	case TR_ALU_RR:
-	case TR_MUL:
-		if (in->rs2 == in->rd && in->rs1 != in->rd)
-			d = X86_RAX;
-		tr_get(t, d, in->rs1);
-		c = tr_src(t, in->rs2, X86_RCX);
-		if (op->kind == TR_MUL)
-			x86_imul_rr(b, d, c, w64);
-		else
-			x86_alu_rr(b, op->op, d, c, w64);
-		break;
-	case TR_MULH:
-		tr_get(t, X86_RCX, in->rs2);
-		tr_get(t, X86_RAX, in->rs1);
-		x86_unary(b, op->op, X86_RCX, true);
-		d = X86_RDX;
-		break;
-	case TR_DIV:
-		d = tr_divide(t, op, in);
-		break;
-	case TR_SHADD:
-		a = tr_src(t, in->rs1, X86_RAX);
-		if (op->op & 4) {
-			x86_mov_rr(b, X86_RAX, a, false); /* zero-extends */
-			a = X86_RAX;
-		}
-		c = tr_src(t, in->rs2, X86_RCX);
-		/* One instruction reads both before writing d. */
-		x86_lea_index(b, d, c, a, (unsigned)op->op & 3);
-		break;
-	case TR_SLLIUW:
-		a = tr_src(t, in->rs1, X86_RAX);
-		x86_mov_rr(b, X86_RAX, a, false);
-		x86_shift_ri(b, X86_SHL, X86_RAX, (uint8_t)in->imm, true);
-		d = X86_RAX;
-		break;
-	case TR_LOGICN:
-		tr_get(t, X86_RAX, in->rs2);
-		x86_unary(b, X86_NOT, X86_RAX, true);
-		c = tr_src(t, in->rs1, X86_RCX);
-		x86_alu_rr(b, op->op, X86_RAX, c, true);
-		d = X86_RAX;
-		break;
-	case TR_MINMAX:
-		tr_get(t, X86_RAX, in->rs1);
-		c = tr_src(t, in->rs2, X86_RCX);
-		x86_alu_rr(b, X86_CMP, X86_RAX, c, true);
-		x86_cmov(b, op->op, X86_RAX, c, true);
-		d = X86_RAX;
-		break;
-	case TR_EXTEND:
-		a = tr_src(t, in->rs1, X86_RAX);
-		x86_extend(b, X86_RAX, a, (unsigned)op->op & 3, op->op & 4);
-		d = X86_RAX;
-		break;
-	case TR_REV8:
-		tr_get(t, X86_RAX, in->rs1);
-		x86_bswap(b, X86_RAX, true);
-		d = X86_RAX;
-		break;
-	case TR_CZERO:
-		tr_get(t, X86_RAX, in->rs1);
-		c = tr_src(t, in->rs2, X86_RCX);
-		x86_alu_rr(b, X86_XOR, X86_RDX, X86_RDX, false);
-		x86_test_rr(b, c, c, true);
-		x86_cmov(b, op->op, X86_RAX, X86_RDX, true);
-		d = X86_RAX;
-		break;
-	case TR_ALU_RI:
-		if (!tr_fits32(in->imm))
-			return false;
-		tr_get(t, d, in->rs1);
-		x86_alu_ri(b, op->op, d, (int32_t)in->imm, w64);
-		break;
-	case TR_SHIFT_RR:
-		tr_get(t, X86_RCX, in->rs2); /* before d: rs2 may be rd */
-		tr_get(t, d, in->rs1);
-		x86_shift_cl(b, op->op, d, w64);
-		break;
-	case TR_SHIFT_RI:
-		tr_get(t, d, in->rs1);
-		x86_shift_ri(b, op->op, d, (uint8_t)in->imm, w64);
-		break;
-	case TR_SET_RR:
-		a = tr_src(t, in->rs1, X86_RAX);
-		c = tr_src(t, in->rs2, X86_RCX);
-		x86_alu_rr(b, X86_CMP, a, c, true);
-		x86_setcc_zx(b, op->op, d);
-		break;
-	case TR_SET_RI:
-		if (!tr_fits32(in->imm))
-			return false;
-		a = tr_src(t, in->rs1, X86_RAX);
-		x86_alu_ri(b, X86_CMP, a, (int32_t)in->imm, true);
-		x86_setcc_zx(b, op->op, d);
-		break;
-	case TR_LI:
-		if (!tr_cached(t, in->rd) && tr_fits32(in->imm)) {
-			x86_store_imm(b, RH, HART_X(in->rd), (int32_t)in->imm);
-			return true;
-		}
-		x86_mov_ri(b, d, (uint64_t)in->imm);
-		break;
-	case TR_MV:
-		c = tr_src(t, in->rs1, X86_RAX);
-		tr_put(t, in->rd, c, false);
-		return true;
-	case TR_AUIPC:
-		x86_mov_rr(b, d, RP, true);
-		tr_add_imm(b, d, (int64_t)in->off + in->imm);
-		break;
-	default:
-		return false;
-	}
-	tr_put(t, in->rd, d, op->w32);
-	return true;
-}
-
 /* A native instruction that ends the block (the block's last). */
 static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 {
@@ -744,6 +368,45 @@ static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 	}
 }
 
+unsigned tr_slow_begin(struct tr *t, uint32_t i)
+{
+	t->slow_i[t->nslow] = i;
+	t->slow_dirty[t->nslow] = t->dirty;
+	return t->nslow++;
+}
+
+void tr_slow_jump(struct tr *t, unsigned s, enum x86_cc cc)
+{
+	t->jump_at[t->njump] = x86_jcc_fwd(t->b, cc);
+	t->jump_to[t->njump++] = (uint8_t)s;
+}
+
+void tr_slow_end(struct tr *t, unsigned s)
+{
+	t->slow_resume[s] = t->b->p;
+}
+
+void tr_mem_address(struct tr *t, const struct insn *in, unsigned size,
+		    bool store, unsigned s)
+{
+	struct x86_buf *b = t->b;
+	int32_t tag = store ? (int32_t)offsetof(struct tlb_entry, tag_w)
+			    : (int32_t)offsetof(struct tlb_entry, tag_r);
+
+	/* rax = va, rcx = &h->tlb[(va >> 12) & TLB_MASK], rdx = last page */
+	tr_get(t, X86_RAX, in->rs1);
+	tr_add_imm(b, X86_RAX, in->imm);
+	x86_mov_rr(b, X86_RCX, X86_RAX, true);
+	tr_tlb_index(b);
+	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
+	x86_lea(b, X86_RDX, X86_RAX, (int32_t)size - 1);
+	x86_shift_ri(b, X86_SHR, X86_RDX, 12, true);
+	x86_alu_rm(b, X86_CMP, X86_RDX, X86_RCX, tag, true);
+	tr_slow_jump(t, s, X86_CC_NE);
+	x86_alu_rm(b, X86_ADD, X86_RAX, X86_RCX,
+		   (int32_t)offsetof(struct tlb_entry, addend), true);
+}
+
 /*
  * A load or a store through the TLB entry of its address, as mmu_load()
  * and mmu_store() do: the entry's tag for the access must be the page of
@@ -755,25 +418,9 @@ static void tr_mem(struct tr *t, const struct tr_op *op, const struct insn *in,
 		   uint32_t i)
 {
 	struct x86_buf *b = t->b;
-	unsigned size = (unsigned)op->op;
-	int32_t tag = op->kind == TR_LOAD
-			  ? (int32_t)offsetof(struct tlb_entry, tag_r)
-			  : (int32_t)offsetof(struct tlb_entry, tag_w);
+	unsigned size = (unsigned)op->op, s = tr_slow_begin(t, i);
 
-	t->slow_i[t->nslow] = i;
-	t->slow_dirty[t->nslow] = t->dirty;
-	/* rax = va, rcx = &h->tlb[(va >> 12) & TLB_MASK], rdx = last page */
-	tr_get(t, X86_RAX, in->rs1);
-	tr_add_imm(b, X86_RAX, in->imm);
-	x86_mov_rr(b, X86_RCX, X86_RAX, true);
-	tr_tlb_index(b);
-	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
-	x86_lea(b, X86_RDX, X86_RAX, (int32_t)size - 1);
-	x86_shift_ri(b, X86_SHR, X86_RDX, 12, true);
-	x86_alu_rm(b, X86_CMP, X86_RDX, X86_RCX, tag, true);
-	t->slow_at[t->nslow] = x86_jcc_fwd(b, X86_CC_NE);
-	x86_alu_rm(b, X86_ADD, X86_RAX, X86_RCX,
-		   (int32_t)offsetof(struct tlb_entry, addend), true);
+	tr_mem_address(t, in, size, op->kind == TR_STORE, s);
 	if (op->kind == TR_LOAD) {
 		x86_load(b, X86_RAX, X86_RAX, 0, size, op->w32);
 		tr_put(t, in->rd, X86_RAX, false);
@@ -782,7 +429,7 @@ static void tr_mem(struct tr *t, const struct tr_op *op, const struct insn *in,
 
 		x86_store(b, X86_RAX, 0, v, size);
 	}
-	t->slow_resume[t->nslow++] = b->p;
+	tr_slow_end(t, s);
 }
 
 /* eax = in->fn(h, in), h->x[] holding what it reads: through the gate. */
@@ -830,7 +477,9 @@ static void tr_call_mid(struct tr *t, const struct insn *in, uint32_t dirty,
 static void tr_slow_paths(struct tr *t)
 {
 	for (unsigned s = 0; s < t->nslow; s++) {
-		x86_patch(t->b, t->slow_at[s], t->b->p);
+		for (unsigned j = 0; j < t->njump; j++)
+			if (t->jump_to[j] == s)
+				x86_patch(t->b, t->jump_at[j], t->b->p);
 		tr_call_mid(t, &t->blk->insn[t->slow_i[s]], t->slow_dirty[s],
 			    t->slow_i[s] + 1);
 		x86_patch(t->b, x86_jmp_fwd(t->b), t->slow_resume[s]);
@@ -885,7 +534,7 @@ static void tr_allocate(struct tr *t)
 int translate_block(struct x86_buf *buf, const struct block *b,
 		    intptr_t rx_delta, const uint8_t *gate)
 {
-	struct tr t; /* about 4 KiB */
+	struct tr t; /* about 10 KiB */
 	const struct insn *last;
 	const struct tr_op *op;
 
@@ -899,7 +548,8 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	t.blk = b;
 	t.rx_delta = rx_delta;
 	t.gate = gate;
-	t.nexit = t.nslow = 0;
+	t.nexit = t.nslow = t.njump = t.nfix = 0;
+	t.fs_on = t.fs_dirty = false;
 	tr_allocate(&t);
 
 	tr_reload(&t);
@@ -919,8 +569,11 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 		}
 		if (op && tr_compute(&t, op, in))
 			continue;
+		if (!op && tr_fp(&t, in, i))
+			continue;
 		tr_call_mid(&t, in, t.dirty, i + 1);
 		t.dirty = 0;
+		t.fs_on = t.fs_dirty = false; /* it may have written sstatus */
 	}
 
 	op = tr_lookup(last);
@@ -935,6 +588,7 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 		tr_leave(buf, b->ninsn);
 	}
 
+	tr_fp_fixes(&t);
 	tr_slow_paths(&t);
 	for (unsigned e = 0; e < t.nexit; e++) {
 		x86_patch(buf, t.exit_at[e], buf->p);
@@ -961,7 +615,9 @@ void translate_entry(struct x86_buf *buf)
 	x86_load(buf, RP, RH, HART_PC, 8, false);
 	for (size_t g = 0; g < TR_GLOBALS; g++)
 		x86_load(buf, tr_pool[g], RH, HART_X(tr_globals[g]), 8, false);
+	tr_fp_reset(buf); /* stale flags of the host's own */
 	x86_call_r(buf, X86_RSI);
+	tr_fp_merge(buf); /* eax kept */
 	for (size_t g = 0; g < TR_GLOBALS; g++)
 		x86_store(buf, RH, HART_X(tr_globals[g]), tr_pool[g], 8);
 	x86_load(buf, X86_RCX, RH, HART_OFF(jit_limit), 8, false);
@@ -983,11 +639,15 @@ void translate_gate(struct x86_buf *buf)
 	x86_load(buf, X86_RAX, RH, HART_OFF(jit_limit), 8, false);
 	x86_alu_rr(buf, X86_SUB, X86_RAX, RL, true);
 	x86_store(buf, RH, HART_INSTRET, X86_RAX, 8);
+	/* fflags as the interpreter has them, the handler's own FP
+	 * arithmetic (if any) not counted after it. */
+	tr_fp_merge(buf);
 	/* Our own return address misaligns the stack for the C call. */
 	x86_alu_ri(buf, X86_SUB, X86_RSP, 8, true);
 	x86_mov_rr(buf, X86_RDI, RH, true);
 	x86_call_m(buf, X86_RSI, 0); /* in->fn(h, in) */
 	x86_alu_ri(buf, X86_ADD, X86_RSP, 8, true);
+	tr_fp_reset(buf);
 	/* A G-stage change of its own (a copy-on-write break): hart_run()
 	 * must flush before the next block, as it sees nothing else of it. */
 	x86_load(buf, X86_RCX, RH, HART_OFF(gs), 8, false);

@@ -184,6 +184,15 @@ void x86_store_imm(struct x86_buf *b, enum x86_reg base, int32_t disp,
 	x86_imm32(b, imm);
 }
 
+void x86_store_imm32(struct x86_buf *b, enum x86_reg base, int32_t disp,
+		     int32_t imm)
+{
+	static const uint8_t op[] = {0xc7}; /* mov r/m32, imm32 */
+
+	x86_op_rm(b, op, 1, 0, base, disp, false);
+	x86_imm32(b, imm);
+}
+
 void x86_lea(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
 	     int32_t disp)
 {
@@ -408,6 +417,144 @@ void x86_call_rel(struct x86_buf *b, const uint8_t *target)
 {
 	x86_byte(b, 0xe8);
 	x86_patch(b, x86_rel32(b), target);
+}
+
+void x86_count(struct x86_buf *b, enum x86_count op, enum x86_reg dst,
+	       enum x86_reg src, bool w64)
+{
+	uint8_t opc[] = {0x0f, (uint8_t)op};
+
+	x86_byte(b, 0xf3); /* a mandatory prefix, before REX */
+	x86_op_rr(b, opc, 2, dst, src, w64);
+}
+
+void x86_bt_rr(struct x86_buf *b, enum x86_bt op, enum x86_reg r,
+	       enum x86_reg bit, bool w64)
+{
+	/* bt 0F A3, bts AB, btr B3, btc BB: 0xa3 + 8 * (digit - 4). */
+	uint8_t opc[] = {0x0f, (uint8_t)(0xa3 + 8 * (op - X86_BT))};
+
+	x86_op_rr(b, opc, 2, bit, r, w64);
+}
+
+void x86_bt_ri(struct x86_buf *b, enum x86_bt op, enum x86_reg r, uint8_t imm,
+	       bool w64)
+{
+	static const uint8_t opc[] = {0x0f, 0xba};
+
+	x86_op_rr(b, opc, 2, op, r, w64);
+	x86_byte(b, imm);
+}
+
+/* An SSE instruction: mandatory prefix (0: none), REX, 0F op, ModR/M
+ * with reg and a register (rm) or [base + disp] (mem). */
+static void x86_sse_op(struct x86_buf *b, uint8_t prefix, uint8_t op,
+		       unsigned reg, unsigned rm, bool mem, int32_t disp,
+		       bool w64)
+{
+	uint8_t opc[] = {0x0f, op};
+
+	if (prefix)
+		x86_byte(b, prefix);
+	if (mem)
+		x86_op_rm(b, opc, 2, reg, rm, disp, w64);
+	else
+		x86_op_rr(b, opc, 2, reg, rm, w64);
+}
+
+static uint8_t x86_scalar(bool dbl)
+{
+	return dbl ? 0xf2 : 0xf3;
+}
+
+void x86_sse_rr(struct x86_buf *b, enum x86_sse op, bool dbl, enum x86_xmm dst,
+		enum x86_xmm src)
+{
+	x86_sse_op(b, x86_scalar(dbl), (uint8_t)op, dst, src, false, 0, false);
+}
+
+void x86_sse_rm(struct x86_buf *b, enum x86_sse op, bool dbl, enum x86_xmm dst,
+		enum x86_reg base, int32_t disp)
+{
+	x86_sse_op(b, x86_scalar(dbl), (uint8_t)op, dst, base, true, disp,
+		   false);
+}
+
+void x86_movs_load(struct x86_buf *b, bool dbl, enum x86_xmm dst,
+		   enum x86_reg base, int32_t disp)
+{
+	x86_sse_op(b, x86_scalar(dbl), 0x10, dst, base, true, disp, false);
+}
+
+void x86_movs_store(struct x86_buf *b, bool dbl, enum x86_reg base,
+		    int32_t disp, enum x86_xmm src)
+{
+	x86_sse_op(b, x86_scalar(dbl), 0x11, src, base, true, disp, false);
+}
+
+void x86_movq_to_xmm(struct x86_buf *b, enum x86_xmm dst, enum x86_reg src,
+		     bool w64)
+{
+	x86_sse_op(b, 0x66, 0x6e, dst, src, false, 0, w64);
+}
+
+void x86_movq_from_xmm(struct x86_buf *b, enum x86_reg dst, enum x86_xmm src,
+		       bool w64)
+{
+	x86_sse_op(b, 0x66, 0x7e, src, dst, false, 0, w64);
+}
+
+void x86_comis_rm(struct x86_buf *b, bool quiet, bool dbl, enum x86_xmm a,
+		  enum x86_reg base, int32_t disp)
+{
+	x86_sse_op(b, dbl ? 0x66 : 0, quiet ? 0x2e : 0x2f, a, base, true, disp,
+		   false);
+}
+
+void x86_comis_rr(struct x86_buf *b, bool quiet, bool dbl, enum x86_xmm a,
+		  enum x86_xmm c)
+{
+	x86_sse_op(b, dbl ? 0x66 : 0, quiet ? 0x2e : 0x2f, a, c, false, 0,
+		   false);
+}
+
+void x86_cvt_from_int(struct x86_buf *b, bool dbl, enum x86_xmm dst,
+		      enum x86_reg src, bool w64)
+{
+	x86_sse_op(b, x86_scalar(dbl), 0x2a, dst, src, false, 0, w64);
+}
+
+void x86_cvt_to_int(struct x86_buf *b, bool dbl, enum x86_reg dst,
+		    enum x86_xmm src, bool w64, bool trunc)
+{
+	x86_sse_op(b, x86_scalar(dbl), trunc ? 0x2c : 0x2d, dst, src, false, 0,
+		   w64);
+}
+
+void x86_fma_rm(struct x86_buf *b, enum x86_fma op, bool dbl, enum x86_xmm dst,
+		enum x86_xmm src1, enum x86_reg base, int32_t disp)
+{
+	/* Three-byte VEX (SDM 2.3.5): C4, then ~R ~X ~B and the map 0F38
+	 * (00010), then W (double), ~vvvv (src1), L 0 and pp 01 (66). */
+	uint8_t vex[] = {
+	    0xc4,
+	    (uint8_t)((dst & 8 ? 0 : 0x80) | 0x40 | (base & 8 ? 0 : 0x20) | 2),
+	    (uint8_t)((dbl ? 0x80 : 0) | (~src1 & 15) << 3 | 1),
+	    (uint8_t)op,
+	};
+
+	x86_emit(b, vex, sizeof(vex));
+	x86_modrm_mem(b, dst, base, disp);
+}
+
+void x86_stmxcsr(struct x86_buf *b, enum x86_reg base, int32_t disp)
+{
+	x86_sse_op(b, 0, 0xae, 3, base, true, disp, false);
+}
+
+void x86_ldmxcsr(struct x86_buf *b, enum x86_reg base, int32_t disp)
+{
+	x86_sse_op(b, 0, 0xae, 2, base, true, disp, false);
 }
 
 void x86_push(struct x86_buf *b, enum x86_reg r)

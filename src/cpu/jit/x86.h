@@ -69,15 +69,77 @@ enum x86_unary {
 
 /* Condition codes (the low nibble of Jcc and SETcc). */
 enum x86_cc {
+	X86_CC_O = 0x0,	 /* overflow */
+	X86_CC_P = 0xa,	 /* parity: unordered after (u)comis* */
+	X86_CC_NP = 0xb, /* no parity: ordered */
 	X86_CC_B = 0x2,	 /* unsigned < */
 	X86_CC_AE = 0x3, /* unsigned >= */
 	X86_CC_A = 0x7,	 /* unsigned > */
 	X86_CC_E = 0x4,
 	X86_CC_NE = 0x5,
+	X86_CC_BE = 0x6, /* unsigned <= */
 	X86_CC_L = 0xc,	 /* signed < */
 	X86_CC_GE = 0xd, /* signed >= */
 	X86_CC_LE = 0xe, /* signed <= */
 	X86_CC_G = 0xf,	 /* signed > */
+};
+
+/* SSE registers. */
+enum x86_xmm {
+	X86_XMM0,
+	X86_XMM1,
+	X86_XMM2,
+	X86_XMM3,
+	X86_XMM4,
+	X86_XMM5,
+	X86_XMM6,
+	X86_XMM7,
+	X86_XMM8,
+	X86_XMM9,
+	X86_XMM10,
+	X86_XMM11,
+	X86_XMM12,
+	X86_XMM13,
+	X86_XMM14,
+	X86_XMM15,
+};
+
+/* Scalar SSE arithmetic: the opcode after 0F of its ss/sd forms (F3/F2). */
+enum x86_sse {
+	X86_SQRTS = 0x51,
+	X86_ADDS = 0x58,
+	X86_MULS = 0x59,
+	X86_CVTS = 0x5a, /* sd: to single (cvtsd2ss), ss: to double */
+	X86_SUBS = 0x5c,
+	X86_MINS = 0x5d,
+	X86_DIVS = 0x5e,
+	X86_MAXS = 0x5f,
+};
+
+/* The FMA3 scalar forms vf*213s[sd] dst, src1, src2: dst = dst * src1
+ * then the addend src2 (the opcode after VEX's 0F38 map). */
+enum x86_fma {
+	X86_FMADD = 0xa9,  /* dst * src1 + src2 */
+	X86_FMSUB = 0xab,  /* dst * src1 - src2 */
+	X86_FNMADD = 0xad, /* -(dst * src1) + src2 */
+	X86_FNMSUB = 0xaf, /* -(dst * src1) - src2 */
+};
+
+/* Bit counts (F3 0F xx): lzcnt and tzcnt need LZCNT/BMI1, popcnt POPCNT
+ * (without them the same bytes are bsr, bsf or undefined). */
+enum x86_count {
+	X86_POPCNT = 0xb8,
+	X86_TZCNT = 0xbc,
+	X86_LZCNT = 0xbd,
+};
+
+/* Bit tests: the /digit of 0F BA (bt* r/m, imm8); 0F A3/AB/B3/BB take
+ * the bit number from a register. */
+enum x86_bt {
+	X86_BT = 4,
+	X86_BTS = 5,
+	X86_BTR = 6,
+	X86_BTC = 7,
 };
 
 struct x86_buf {
@@ -119,6 +181,10 @@ void x86_store(struct x86_buf *b, enum x86_reg base, int32_t disp,
 	       enum x86_reg src, unsigned size);
 void x86_store_imm(struct x86_buf *b, enum x86_reg base, int32_t disp,
 		   int32_t imm);
+
+/* A 4-byte store of imm: mov dword [base + disp], imm. */
+void x86_store_imm32(struct x86_buf *b, enum x86_reg base, int32_t disp,
+		     int32_t imm);
 
 /* lea dst, [base + disp] (64-bit). */
 void x86_lea(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
@@ -200,6 +266,64 @@ void x86_call_m(struct x86_buf *b, enum x86_reg base, int32_t disp);
 
 /* call target, within 2 GiB of the call (an address of b's own memory). */
 void x86_call_rel(struct x86_buf *b, const uint8_t *target);
+
+/*
+ * Bit operations on r: count into dst (enum x86_count); bt* of the bit
+ * numbered by bit (masked to 5 or 6 bits by the CPU) or by imm; bt leaves
+ * it in CF, bts/btr/btc set, clear or flip it as well.
+ */
+void x86_count(struct x86_buf *b, enum x86_count op, enum x86_reg dst,
+	       enum x86_reg src, bool w64);
+void x86_bt_rr(struct x86_buf *b, enum x86_bt op, enum x86_reg r,
+	       enum x86_reg bit, bool w64);
+void x86_bt_ri(struct x86_buf *b, enum x86_bt op, enum x86_reg r, uint8_t imm,
+	       bool w64);
+
+/*
+ * Scalar SSE, double precision (dbl) or single: dst op= src, or op=
+ * [base + disp] (8 or 4 bytes). movs*: the scalar load (which zeroes the
+ * rest of dst) and store.
+ */
+void x86_sse_rr(struct x86_buf *b, enum x86_sse op, bool dbl, enum x86_xmm dst,
+		enum x86_xmm src);
+void x86_sse_rm(struct x86_buf *b, enum x86_sse op, bool dbl, enum x86_xmm dst,
+		enum x86_reg base, int32_t disp);
+void x86_movs_load(struct x86_buf *b, bool dbl, enum x86_xmm dst,
+		   enum x86_reg base, int32_t disp);
+void x86_movs_store(struct x86_buf *b, bool dbl, enum x86_reg base,
+		    int32_t disp, enum x86_xmm src);
+
+/* movq/movd between an SSE register's low 64 (w64) or 32 bits and a
+ * general register (to xmm: the rest of it zeroed). */
+void x86_movq_to_xmm(struct x86_buf *b, enum x86_xmm dst, enum x86_reg src,
+		     bool w64);
+void x86_movq_from_xmm(struct x86_buf *b, enum x86_reg dst, enum x86_xmm src,
+		       bool w64);
+
+/* (u)comis[sd] a, [base + disp]: ZF, PF, CF from the comparison
+ * (unordered: all three set). ucomis* raises invalid for a signalling
+ * NaN only (quiet), comis* for any NaN (signalling). */
+void x86_comis_rm(struct x86_buf *b, bool quiet, bool dbl, enum x86_xmm a,
+		  enum x86_reg base, int32_t disp);
+void x86_comis_rr(struct x86_buf *b, bool quiet, bool dbl, enum x86_xmm a,
+		  enum x86_xmm c);
+
+/* cvtsi2s[sd] dst, src (its 64 bits when w64, else 32, signed). */
+void x86_cvt_from_int(struct x86_buf *b, bool dbl, enum x86_xmm dst,
+		      enum x86_reg src, bool w64);
+
+/* cvt(t)s[sd]2si dst, src: to a signed 64- (w64) or 32-bit integer,
+ * rounded by MXCSR or truncated (trunc); 0x80...0 when out of range. */
+void x86_cvt_to_int(struct x86_buf *b, bool dbl, enum x86_reg dst,
+		    enum x86_xmm src, bool w64, bool trunc);
+
+/* vf*213s[sd] dst, src1, [base + disp] (VEX; needs FMA). */
+void x86_fma_rm(struct x86_buf *b, enum x86_fma op, bool dbl, enum x86_xmm dst,
+		enum x86_xmm src1, enum x86_reg base, int32_t disp);
+
+/* stmxcsr / ldmxcsr [base + disp]. */
+void x86_stmxcsr(struct x86_buf *b, enum x86_reg base, int32_t disp);
+void x86_ldmxcsr(struct x86_buf *b, enum x86_reg base, int32_t disp);
 
 void x86_push(struct x86_buf *b, enum x86_reg r);
 void x86_pop(struct x86_buf *b, enum x86_reg r);

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the pieces of the translator share (cpu/jit/translate.c says how a
+ * translation runs and which host register holds what): the translation
+ * in progress, its register cache, the out-of-line slow paths that call
+ * an instruction's handler, and the native instruction tables. Internal
+ * to cpu/jit/translate*.c.
+ *
+ *   translate.c      blocks: register cache, handler calls, exits,
+ *                    chaining, loads and stores, entry and gate;
+ *   translate_alu.c  the integer instructions (RV64IM, Zba, Zbb, Zbs,
+ *                    Zicond);
+ *   translate_fp.c   the F and D instructions (SSE2, FMA3).
+ */
+#ifndef MEMVISOR_CPU_JIT_TRANSLATE_INT_H
+#define MEMVISOR_CPU_JIT_TRANSLATE_INT_H
+
+#include <stddef.h>
+
+#include "cpu/block.h"
+#include "cpu/exec.h"
+#include "cpu/hart.h"
+#include "cpu/jit/x86.h"
+
+#define HART_X(r)    ((int32_t)offsetof(struct hart, x) + 8 * (int32_t)(r))
+#define HART_F(r)    ((int32_t)offsetof(struct hart, f) + 8 * (int32_t)(r))
+#define HART_PC	     ((int32_t)offsetof(struct hart, pc))
+#define HART_INSTRET ((int32_t)offsetof(struct hart, instret))
+#define HART_OFF(f)  ((int32_t)offsetof(struct hart, f))
+
+#define RH X86_RBX /* the hart */
+#define RL X86_R10 /* instructions left */
+#define RP X86_R11 /* h->pc */
+
+/* Where guest registers are cached (translate.c): TR_GLOBALS global ones
+ * first, then a block's own. */
+#define TR_POOL	   9
+#define TR_GLOBALS 5
+extern const enum x86_reg tr_pool[TR_POOL];
+
+/* How a native instruction is emitted. */
+enum tr_kind {
+	TR_ALU_RR,   /* rd = rs1 op rs2 */
+	TR_ALU_RI,   /* rd = rs1 op imm */
+	TR_SHIFT_RR, /* rd = rs1 shift (rs2 & 63, or & 31 in 32 bits) */
+	TR_SHIFT_RI, /* rd = rs1 shift imm */
+	TR_MUL,	     /* rd = rs1 * rs2 */
+	TR_MULH,     /* rd = the high half of rs1 * rs2 (op: enum x86_unary) */
+	TR_DIV,	     /* rd = rs1 / rs2 or % rs2: op TR_SIGNED | TR_REM */
+	TR_SHADD,  /* rd = rs2 + (rs1 << (op & 3)), rs1 zero-extended if op & 4
+		    */
+	TR_SLLIUW, /* rd = zero-extended rs1 << imm */
+	TR_LOGICN, /* rd = rs1 op ~rs2 (andn, orn, xnor) */
+	TR_MINMAX, /* rd = rs1, or rs2 when cc(rs1, rs2): op the cc */
+	TR_EXTEND, /* rd = rs1's low (op & 3) bytes, sign-extended if op & 4 */
+	TR_REV8,   /* rd = rs1 byte-reversed */
+	TR_CZERO,  /* rd = cc(rs2, 0) ? 0 : rs1 */
+	TR_COUNT,  /* rd = the count (op: enum x86_count) of rs1 */
+	TR_BIT_RR, /* rd = rs1 with bit rs2 set/cleared/flipped, or that bit
+		      (op: enum x86_bt) */
+	TR_BIT_RI, /* the same with bit imm */
+	TR_SET_RR, /* rd = rs1 cc rs2 */
+	TR_SET_RI, /* rd = rs1 cc imm */
+	TR_LI,	   /* rd = imm (li, lui) */
+	TR_MV,	   /* rd = rs1 */
+	TR_AUIPC,  /* rd = pc + imm */
+	TR_BRANCH, /* pc += cc(rs1, rs2) ? imm : len */
+	TR_JAL,
+	TR_JALR,
+	TR_FALLTHROUGH,
+	TR_LOAD,  /* rd = [rs1 + imm], size bytes, sign-extended when w32 */
+	TR_STORE, /* [rs1 + imm] = rs2, size bytes */
+};
+
+struct tr_op {
+	exec_fn fn;
+	enum tr_kind kind;
+	int op;	  /* enum x86_alu, x86_shift or x86_cc; loads, stores: size */
+	bool w32; /* a *W instruction: 32-bit operation, sign-extended;
+		     loads: sign-extending */
+};
+
+#define TR_SIGNED 1
+#define TR_REM	  2
+
+/* The native form of in (translate_alu.c), or NULL. */
+const struct tr_op *tr_lookup(const struct insn *in);
+
+/* The host's optional instructions, from CPUID (read once). */
+struct tr_host {
+	bool lzcnt, tzcnt, popcnt; /* LZCNT (ABM), BMI1, POPCNT */
+	bool fma;		   /* FMA3, with the OS saving AVX state */
+};
+const struct tr_host *tr_host_features(void);
+
+/* At most this many jumps to slow paths per instruction. */
+#define TR_SLOW_JUMPS 8
+
+/* One block's translation in progress. */
+struct tr {
+	struct x86_buf *b;
+	const struct block *blk;
+	intptr_t rx_delta;	/* run address - write address */
+	const uint8_t *gate;	/* translate_gate()'s code, as written */
+	int8_t host[32];	/* guest register -> tr_pool index, or -1 */
+	uint8_t guest[TR_POOL]; /* tr_pool index -> guest register */
+	unsigned ncached;
+	uint32_t dirty; /* the block's own cached registers newer than h->x[] */
+	uint32_t all;	/* the block's own cached registers */
+	uint32_t globals; /* the guest registers of tr_globals */
+	uint8_t *top;	  /* after the entry's loads: where a loop goes back */
+	/* Handler calls that may leave the block: where their jump is, and
+	 * how many instructions have run when it is taken. */
+	uint8_t *exit_at[2 * BLOCK_MAX_INSNS];
+	uint32_t exit_n[2 * BLOCK_MAX_INSNS];
+	uint32_t exit_wb[2 * BLOCK_MAX_INSNS]; /* written back on the way */
+	unsigned nexit;
+	/* Slow paths (the handler, out of line, then back): where each
+	 * resumes, which instruction, what was dirty then; and the jumps
+	 * to them. */
+	uint8_t *slow_resume[BLOCK_MAX_INSNS];
+	uint32_t slow_i[BLOCK_MAX_INSNS], slow_dirty[BLOCK_MAX_INSNS];
+	unsigned nslow;
+	uint8_t *jump_at[TR_SLOW_JUMPS * BLOCK_MAX_INSNS];
+	uint8_t jump_to[TR_SLOW_JUMPS * BLOCK_MAX_INSNS];
+	unsigned njump;
+	/* What the native FP code knows of sstatus.FS here (since the
+	 * block's start or the last handler call): not Off, or Dirty. */
+	bool fs_on, fs_dirty;
+	/* The FP code's out-of-line NaN fix-ups (translate_fp.c). */
+	struct tr_fix {
+		uint8_t *at, *resume;
+		bool dbl;
+	} fix[BLOCK_MAX_INSNS];
+	unsigned nfix;
+};
+
+static inline enum x86_reg tr_host(const struct tr *t, unsigned xi)
+{
+	return tr_pool[t->host[xi]];
+}
+
+static inline bool tr_cached(const struct tr *t, unsigned xi)
+{
+	return xi < 32 && t->host[xi] >= 0;
+}
+
+static inline bool tr_fits32(int64_t v)
+{
+	return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+/* The register holding x[xi]: its cache register, or scratch loaded. */
+enum x86_reg tr_src(struct tr *t, unsigned xi, enum x86_reg scratch);
+
+/* scratch = x[xi]. */
+void tr_get(struct tr *t, enum x86_reg scratch, unsigned xi);
+
+/* x[xi] = r, r holding a 32-bit result when w32 (sign-extended first). */
+void tr_put(struct tr *t, unsigned xi, enum x86_reg r, bool w32);
+
+/* r += v, v any 64-bit value (rcx is free when r is not rcx). */
+void tr_add_imm(struct x86_buf *b, enum x86_reg r, int64_t v);
+
+/*
+ * Slow paths. tr_slow_begin() opens one for instruction i of the block
+ * (before it has changed anything); tr_slow_jump() emits a jcc to it
+ * (at most TR_SLOW_JUMPS per instruction); tr_slow_end() marks where it
+ * resumes, after the instruction. The path, emitted after the block,
+ * calls the handler as tr_call_mid() does and jumps back.
+ */
+unsigned tr_slow_begin(struct tr *t, uint32_t i);
+void tr_slow_jump(struct tr *t, unsigned s, enum x86_cc cc);
+void tr_slow_end(struct tr *t, unsigned s);
+
+/* rax = the host address of in's access of size bytes at x[rs1] + imm,
+ * through the TLB's entry (a store's tag when store), or a jump to slow
+ * path s when it misses. Clobbers rcx, rdx. */
+void tr_mem_address(struct tr *t, const struct insn *in, unsigned size,
+		    bool store, unsigned s);
+
+/*
+ * A native integer instruction that does not end the block
+ * (translate_alu.c). Returns false when it has no native form after all
+ * (an immediate too wide for x86's, an instruction the host lacks), so
+ * the caller calls its handler.
+ */
+bool tr_compute(struct tr *t, const struct tr_op *op, const struct insn *in);
+
+/*
+ * The F and D instructions (translate_fp.c): emit instruction i of the
+ * block natively, or return false (nothing emitted) for the caller to
+ * call its handler. tr_fp_fixes() emits the out-of-line fix-ups, before
+ * the slow paths.
+ */
+bool tr_fp(struct tr *t, const struct insn *in, uint32_t i);
+void tr_fp_fixes(struct tr *t);
+
+/*
+ * MXCSR (translate_fp.c): the native FP code leaves IEEE flags in
+ * MXCSR, which runs with all exceptions masked, round to nearest, no
+ * flush to zero. tr_fp_merge() ORs the flags MXCSR holds into fcsr's
+ * fflags (sstatus.FS Dirty then) and clears them; tr_fp_reset() clears
+ * them unread. Both use [rsp - 8] and clobber rcx and rdx.
+ */
+void tr_fp_merge(struct x86_buf *b);
+void tr_fp_reset(struct x86_buf *b);
+
+#endif
