@@ -12,6 +12,11 @@
 #   - exits per second of an idle Linux guest (guest/init/idle.c), whose
 #     timer goes through Sstc, against the same guest made to use the SBI
 #     timer (--cpu-disable sstc); read from `ctl stats`.
+#   - CPU-bound work in a Linux guest on the busybox system (bench/cpu-linux.sh,
+#     its results under "linux_guest"): busybox gzip, bzip2 and sort on a
+#     fixed input, the kernels of guest/bench/kernels.c, fp and bitmanip;
+#     memvisor's JIT and interpreter against QEMU, boot to init, and the
+#     JIT's translation cost and code-cache size.
 #
 # Usage: bench/cpu.sh BUILD_DIR [RUNS]   (RUNS alternating runs; default 3)
 set -eu
@@ -32,7 +37,9 @@ have_qemu=1
 command -v qemu-system-riscv64 >/dev/null && [ -e "$fw" ] || have_qemu=0
 
 tmp=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+# No background job left is the normal case: kill's complaint must not
+# become the script's exit status under set -e.
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$tmp"' EXIT
 
 median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
 num() { printf '%.6f' "$(echo "$1" | bc -l)"; }
@@ -135,6 +142,9 @@ for i in $(seq "$runs"); do
 	idle_sbi+=" $(idle_rate --cpu-disable sstc)"
 done
 
+# --- CPU-bound work in a Linux guest -------------------------------------
+"$here/cpu-linux.sh" "$build" "$runs" "$tmp/linux.json" || exit 1
+
 # --- results --------------------------------------------------------------
 med() { printf '%s\n' $1 | median; }
 fp_mv=$(med "${mv_s[fp]}") bm_mv=$(med "${mv_s[bitmanip]}")
@@ -165,7 +175,8 @@ machine="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(
 	echo "  \"pipe_asid_gain\": $(num "$pa / $pn"),"
 	echo "  \"idle_exits_per_s_sstc\": $(json_list $idle_sstc),"
 	echo "  \"idle_exits_per_s_sbi_timer\": $(json_list $idle_sbi),"
-	echo "  \"idle_exits_sbi_over_sstc\": $(num "$ib / $is")"
+	echo "  \"idle_exits_sbi_over_sstc\": $(num "$ib / $is"),"
+	echo "  \"linux_guest\": $(sed '2,$s/^/  /' "$tmp/linux.json")"
 	echo "}"
 } >"$out"
 

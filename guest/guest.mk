@@ -9,8 +9,9 @@
 #                     `make defconfig` + guest/linux/config-stock.fragment
 #                     (about 12 min more; console=ttyS0 on the UART and PLIC)
 #   make guest-glibc  the glibc archives ($(BUILD)/guest/glibc.cpio,
-#                     fpswitch.cpio, bench.cpio); part of make guest when
-#                     Debian's riscv64 glibc is installed
+#                     fpswitch.cpio, bench.cpio) and the Linux CPU
+#                     benchmark's programs (bench/kernels, timeit); part of
+#                     make guest when Debian's riscv64 glibc is installed
 #
 # The kernels are built by guest/linux/build into cache folders
 # $(BUILD)/guest/linux-VERSION-KEY/ (Image, vmlinux, System.map, .config and
@@ -40,7 +41,8 @@ guest: $(GUEST_DIR)/Image-6.1 $(GUEST_DIR)/boot.cpio $(GUEST_DIR)/clone.cpio \
 guest-6.1: $(GUEST_DIR)/Image-6.1
 guest-6.12: $(GUEST_DIR)/Image-6.12
 guest-stock: $(GUEST_DIR)/Image-stock
-guest-glibc: $(GUEST_DIR)/glibc.cpio $(GUEST_DIR)/fpswitch.cpio $(GUEST_DIR)/bench.cpio
+guest-glibc: $(GUEST_DIR)/glibc.cpio $(GUEST_DIR)/fpswitch.cpio $(GUEST_DIR)/bench.cpio \
+	$(GUEST_DIR)/bench/kernels $(GUEST_DIR)/bench/timeit
 
 # Without Debian's riscv64 glibc (libc6-dev-riscv64-cross, make setup
 # installs it) make guest leaves the glibc archives out and their test skips.
@@ -113,13 +115,16 @@ $(GUEST_DIR)/user/fpswitch: guest/user/fpswitch.c
 # "BENCH-DONE failed=N", and powers off; bench_only=NAME on the kernel
 # command line runs one, bench_fp=STEPS, bench_bitmanip=ROUNDS and
 # bench_pipe=SECONDS change their length (see guest/bench/run.c).
+# kernels (int, memory, branch, sort, threads) and timeit are not in
+# bench.cpio: bench/cpu-linux.sh and tests/integration/stress.sh write them,
+# with fp and bitmanip, into a copy of the busybox root file system.
 GUEST_BITMANIP_INSNS := cpop clz ctz rori rev8 andn sh1add sh2add sh3add bset
 
-$(GUEST_DIR)/bench/%: guest/bench/%.c
+$(GUEST_DIR)/bench/%: guest/bench/%.c guest/bench/bench.h
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_USER_CFLAGS) -o $@ $< $(GUEST_USER_LIBS)
 
-$(GUEST_DIR)/bench/bitmanip: guest/bench/bitmanip.c
+$(GUEST_DIR)/bench/bitmanip: guest/bench/bitmanip.c guest/bench/bench.h
 	@mkdir -p $(dir $@)
 	$(GUEST_CC) $(GUEST_USER_CFLAGS) -march=rv64gc_zba_zbb_zbs -o $@.tmp $<
 	@dis=$$($(GUEST_OBJDUMP) -d -M no-aliases --disassemble=step $@.tmp) && \

@@ -19,6 +19,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench.h"
+
 enum { ROUNDS = 32000000, TABLE = 4096 };
 
 static uint16_t t16[TABLE];
@@ -63,14 +65,6 @@ static __attribute__((noinline)) uint64_t step(uint64_t h, uint64_t i)
 	h ^= (h >> (i & 63)) & 1;
 	h += w < (uint32_t)x ? w : (uint32_t)x;
 	return h;
-}
-
-static double seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 int main(int argc, char **argv)

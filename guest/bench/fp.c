@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "bench.h"
+
 enum { BODIES = 5, STEPS = 300000 };
 
 static const double PI = 3.141592653589793;
@@ -106,14 +108,6 @@ static void advance(double dt)
 	for (int i = 0; i < BODIES; i++)
 		for (int k = 0; k < 3; k++)
 			bodies[i].x[k] += dt * bodies[i].v[k];
-}
-
-static double seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 int main(int argc, char **argv)

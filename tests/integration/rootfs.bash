@@ -148,3 +148,33 @@ rootfs_boot() {
 		fail "the system did not come up within $limit s (log $log)"
 	fi
 }
+
+# rootfs_add_files DISK DIR FILE[=NAME]...: a folder /DIR in the ext4 image
+# DISK (a copy, never the build's image) holding each host FILE as
+# /DIR/NAME (default: FILE's base name), owned by root, mode 755; then
+# e2fsck -fn must find it clean. 1 (with debugfs's or e2fsck's words) if not.
+rootfs_add_files() {
+	local disk=$1 dir=$2 f name
+	shift 2
+	{
+		echo "mkdir /$dir"
+		for f in "$@"; do
+			name=${f#*=}
+			[ "$name" = "$f" ] && name=$(basename "$f")
+			echo "write ${f%%=*} /$dir/$name"
+			echo "sif /$dir/$name mode 0100755"
+			echo "sif /$dir/$name uid 0"
+			echo "sif /$dir/$name gid 0"
+		done
+	} >"$tmp/add-files.cmds"
+	command -v debugfs >/dev/null || PATH=$PATH:/sbin:/usr/sbin
+	if ! debugfs -w -f "$tmp/add-files.cmds" "$disk" >"$tmp/add-files.log" 2>&1 ||
+		grep -qiE 'error|not found|cannot|could not' "$tmp/add-files.log"; then
+		sed 's/^/      | /' "$tmp/add-files.log" | head -n 20
+		return 1
+	fi
+	e2fsck -fn "$disk" >"$tmp/add-files.log" 2>&1 || {
+		sed 's/^/      | /' "$tmp/add-files.log" | head -n 20
+		return 1
+	}
+}
