@@ -9,15 +9,18 @@
 #include "cpu/jit/jit.h"
 #include "cpu/jit/translate.h"
 
-#define JIT_SHARE_INDEX_BYTES                                                  \
-	((sizeof(struct jit_tx *) << JIT_SHARE_BUCKETS_BITS))
 /* Data of a half beyond its code's size: page copies of a few pages. */
 #define JIT_SHARE_DATA_EXTRA (64u << 10)
 
-static size_t jit_share_slot(uintptr_t host)
+static size_t jit_share_slot(const struct jit_share *s, uintptr_t host)
 {
 	return (size_t)(((uint64_t)host * 0x9e3779b97f4a7c15ull) >>
-			(64 - JIT_SHARE_BUCKETS_BITS));
+			(64 - s->index_bits));
+}
+
+static size_t jit_share_index_bytes(const struct jit_share *s)
+{
+	return sizeof(struct jit_tx *) << s->index_bits;
 }
 
 static size_t jit_share_page_slot(uintptr_t page)
@@ -76,7 +79,12 @@ int jit_share_create(size_t size, struct jit_share **out)
 		if (!s->half[i].data)
 			goto err_data;
 	}
-	s->index = jit_share_map(JIT_SHARE_INDEX_BYTES);
+	/* A chain per 2 KiB of code (a few translations), 1 KiB at least. */
+	for (s->index_bits = 7; s->index_bits < JIT_SHARE_BUCKETS_BITS &&
+				(2048ul << s->index_bits) < size;
+	     s->index_bits++)
+		;
+	s->index = jit_share_map(jit_share_index_bytes(s));
 	if (!s->index)
 		goto err_data;
 	codecache_span(&s->cc, s->half[0].code_from, s->half[0].code_to);
@@ -108,7 +116,7 @@ void jit_share_put(struct jit_share *s)
 {
 	if (!s || atomic_fetch_sub(&s->refs, 1) != 1)
 		return;
-	munmap(s->index, JIT_SHARE_INDEX_BYTES);
+	munmap(s->index, jit_share_index_bytes(s));
 	for (unsigned i = 0; i < 2; i++)
 		munmap(s->half[i].data, s->data_size);
 	codecache_destroy(&s->cc);
@@ -163,7 +171,7 @@ const struct jit_tx *jit_share_find(struct jit_share *s,
 				    const struct block *b)
 {
 	struct jit_tx *tx = atomic_load_explicit(
-	    &s->index[jit_share_slot(key->host)], memory_order_acquire);
+	    &s->index[jit_share_slot(s, key->host)], memory_order_acquire);
 
 	for (; tx; tx = atomic_load_explicit(&tx->next, memory_order_acquire)) {
 		if (tx->key.host != key->host || tx->key.mode != key->mode ||
@@ -268,7 +276,7 @@ static int jit_share_make(struct jit_share *s, const struct jit_key *key,
 	tx->page = pg;
 	tx->maker = maker;
 	tx->blk = blk;
-	slot = jit_share_slot(key->host);
+	slot = jit_share_slot(s, key->host);
 	atomic_init(&tx->next, atomic_load_explicit(&s->index[slot],
 						    memory_order_relaxed));
 	atomic_store_explicit(&s->index[slot], tx, memory_order_release);
@@ -295,7 +303,7 @@ static bool jit_share_switch(struct jit_share *s)
 	next->data_used = 0;
 	/* Lookups still walking the old chains read the old half, which
 	 * stays until their users sync. */
-	madvise(s->index, JIT_SHARE_INDEX_BYTES, MADV_DONTNEED);
+	madvise(s->index, jit_share_index_bytes(s), MADV_DONTNEED);
 	memset(s->pages, 0, sizeof(s->pages));
 	atomic_store(&s->epoch, epoch + 1);
 	return true;

@@ -78,7 +78,7 @@
 /* Bytes of code of a VM family's shared cache (two halves). */
 #define JIT_SHARE_SIZE (64u << 20)
 
-#define JIT_SHARE_BUCKETS_BITS 15
+#define JIT_SHARE_BUCKETS_BITS 15 /* at most */
 #define JIT_SHARE_PAGES_BITS   12
 
 /* What a translation is looked up by, besides its host address. */
@@ -129,7 +129,8 @@ struct jit_share {
 	_Atomic uint64_t epoch; /* halves left; the active half: epoch & 1 */
 	struct jit_half half[2];
 	size_t data_size;
-	struct jit_tx *_Atomic *index; /* 1 << JIT_SHARE_BUCKETS_BITS chains */
+	struct jit_tx *_Atomic *index; /* 1 << index_bits chains */
+	unsigned index_bits;
 	struct jit_page *pages[1u << JIT_SHARE_PAGES_BITS]; /* under the lock */
 	struct jit_user *users;				    /* under the lock */
 };
