@@ -140,6 +140,7 @@ bench: all guest $(BENCH_BINS)
 	bench/share.sh $(BUILD)
 	bench/inspect.sh $(BUILD)
 	bench/cpu.sh $(BUILD)
+	bench/jitshare.sh $(BUILD)
 	bench/platform.sh $(BUILD)
 	bench/giveback.sh $(BUILD)
 	$(BUILD)/bench/dlh --memvisor $(BUILD)/memvisor \

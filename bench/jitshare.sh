@@ -7,23 +7,27 @@
 # 256 MiB, clone_mib MiB of pattern 0) under the JIT, warms its hot code
 # in the parent (fill, check, answer: the kernel's page-fault, console and
 # timer paths and the user loops), clones it CLONES times and then, clone
-# by clone, hands each one its first work:
-#   - "fill K" then "check": overwrite the whole buffer (copy-on-write
-#     breaks all through it) and read it back: wall time from the input to
-#     MEMVISOR-CHECK-OK (the clone's memory checked, as the clone tests do)
-#     and the instructions the clone retired in its first second of it;
+# by clone, hands each one its first work, "fill K", "check", "answer P"
+# (overwrite the whole buffer: copy-on-write breaks all through it; read
+# it back, the clone's memory checked as the clone tests do; then a
+# CPU-bound loop, about 1.5 s in all), and measures:
+#   - the instructions the clone retired in the first second of it;
+#   - the wall time until its answer, and the host CPU time it took
+#     (ctl stats cpu_us);
 #   - the host RSS per clone after every clone did its work (the demo's
 #     figure: (RSS after - RSS before cloning) / CLONES);
 #   - each clone's cpu stats: blocks it translated itself, shared hits.
 # Runs alternate on/off; medians over every clone of every run.
 #
 # Usage: bench/jitshare.sh BUILD_DIR [RUNS] [CLONES]   (3 and 6)
-# MIB (default 64) sets clone_mib. Writes bench/results/jitshare.json.
+# MIB (default 64) sets clone_mib, PRIME (300000) P. Writes
+# bench/results/jitshare.json.
 set -eu
 build=$(cd "${1:-build}" && pwd)
 runs=${2:-3}
 clones=${3:-6}
 mib=${MIB:-64}
+prime=${PRIME:-300000}
 here=$(cd "$(dirname "$0")" && pwd)
 out="$here/results/jitshare.json"
 mv="$build/memvisor"
@@ -51,7 +55,7 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 # says ID TEXT: the VM's console (the parent: its output file) has TEXT.
 says() {
 	if [ "$1" = 1 ]; then
-		tr -d '\r' <"$tmp/parent.out" | grep -q -- "$2"
+		tr -d '\r' <"$tmp/parent.out" 2>/dev/null | grep -q -- "$2"
 	else
 		ctl console "$1" 2>/dev/null | tr -d '\r' | grep -q -- "$2"
 	fi
@@ -68,7 +72,7 @@ wait_says() {
 
 # one MODE: one boot, its clones, their work; appends to $tmp/MODE.*
 one() {
-	local mode=$1 r0 r2 ids first last k i0 i1 t0 t1 s
+	local mode=$1 r0 r2 ids first last k i0 i1 c0 t0 t1 s
 	rm -f "$sock" "$tmp/parent.out"
 	"$mv" run --kernel "$image" --initrd "$initrd" --memory 256M \
 		--cmdline "console=hvc0 clone_mib=$mib" --api-sock "$sock" \
@@ -82,18 +86,21 @@ one() {
 	ids=$(ctl clone 1 --count "$clones" | sed -n 's/.*new ids: \([0-9]*\)-\([0-9]*\).*/\1 \2/p')
 	read -r first last <<<"$ids"
 	for k in $(seq "$first" "$last"); do
-		i0=$(ctl --json stats "$k" | jnum instret)
-		t0=$(now_ms)
-		ctl console "$k" --input "fill $k\ncheck\n" >/dev/null
-		sleep 1
-		i1=$(ctl --json stats "$k" | jnum instret)
-		wait_says 300 "$k" "MEMVISOR-CHECK-OK seed=$k"
-		t1=$(now_ms)
-		! ctl console "$k" | grep -q PATTERN-FAIL ||
-			{ echo "jitshare bench: clone $k: $(ctl console "$k" | grep PATTERN-FAIL)" >&2; exit 1; }
-		echo $((t1 - t0)) >>"$tmp/$mode.ms"
-		echo $(((i1 - i0) / 1000000)) >>"$tmp/$mode.minsn"
 		s=$(ctl --json stats "$k")
+		i0=$(jnum instret <<<"$s")
+		c0=$(jnum cpu_us <<<"$s")
+		t0=$(now_ms)
+		ctl console "$k" --input "fill $k\ncheck\nanswer $prime\n" >/dev/null
+		sleep "$(echo "(1000 - ($(now_ms) - $t0)) / 1000" | bc -l)"
+		i1=$(ctl --json stats "$k" | jnum instret)
+		wait_says 300 "$k" "MEMVISOR-ANSWER $prime="
+		t1=$(now_ms)
+		says "$k" "MEMVISOR-CHECK-OK seed=$k" && ! says "$k" PATTERN-FAIL ||
+			{ echo "jitshare bench: clone $k: $(ctl console "$k" | grep MEMVISOR)" >&2; exit 1; }
+		s=$(ctl --json stats "$k")
+		echo $((t1 - t0)) >>"$tmp/$mode.ms"
+		echo $((($(jnum cpu_us <<<"$s") - c0) / 1000)) >>"$tmp/$mode.cpums"
+		echo $(((i1 - i0) / 1000000)) >>"$tmp/$mode.minsn"
 		jnum blocks_translated <<<"$s" >>"$tmp/$mode.blocks"
 		jnum shared_hits <<<"$s" >>"$tmp/$mode.hits"
 		jnum translate_us <<<"$s" >>"$tmp/$mode.tus"
@@ -116,14 +123,15 @@ done
 
 declare -A m
 for mode in on off; do
-	for f in ms minsn blocks hits tus rss; do
+	for f in ms cpums minsn blocks hits tus rss; do
 		m[$mode.$f]=$(median <"$tmp/$mode.$f")
 	done
 done
 ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 printf '%-34s %10s %10s %8s\n' "per clone (medians)" "share on" "share off" "on/off"
-printf '%-34s %10s %10s %8s\n' "fill+check wall ms" "${m[on.ms]}" "${m[off.ms]}" "$(ratio "${m[on.ms]}" "${m[off.ms]}")"
 printf '%-34s %10s %10s %8s\n' "M instructions in its 1st second" "${m[on.minsn]}" "${m[off.minsn]}" "$(ratio "${m[on.minsn]}" "${m[off.minsn]}")"
+printf '%-34s %10s %10s %8s\n' "first work: wall ms" "${m[on.ms]}" "${m[off.ms]}" "$(ratio "${m[on.ms]}" "${m[off.ms]}")"
+printf '%-34s %10s %10s %8s\n' "first work: host CPU ms" "${m[on.cpums]}" "${m[off.cpums]}" "$(ratio "${m[on.cpums]}" "${m[off.cpums]}")"
 printf '%-34s %10s %10s %8s\n' "host RSS KiB after its work" "${m[on.rss]}" "${m[off.rss]}" "$(ratio "${m[on.rss]}" "${m[off.rss]}")"
 printf '%-34s %10s %10s\n' "blocks it translated" "${m[on.blocks]}" "${m[off.blocks]}"
 printf '%-34s %10s %10s\n' "translate us" "${m[on.tus]}" "${m[off.tus]}"
@@ -132,10 +140,10 @@ mkdir -p "$(dirname "$out")"
 cat >"$out" <<EOF
 {
   "bench": "jitshare",
-  "runs": $runs, "clones": $clones, "clone_mib": $mib,
-  "on": {"fill_check_ms": ${m[on.ms]}, "first_second_minsn": ${m[on.minsn]}, "rss_kib_per_clone": ${m[on.rss]}, "blocks_translated": ${m[on.blocks]}, "translate_us": ${m[on.tus]}, "shared_hits": ${m[on.hits]}},
-  "off": {"fill_check_ms": ${m[off.ms]}, "first_second_minsn": ${m[off.minsn]}, "rss_kib_per_clone": ${m[off.rss]}, "blocks_translated": ${m[off.blocks]}, "translate_us": ${m[off.tus]}, "shared_hits": ${m[off.hits]}},
-  "ratio_on_off": {"fill_check_ms": $(ratio "${m[on.ms]}" "${m[off.ms]}"), "first_second_minsn": $(ratio "${m[on.minsn]}" "${m[off.minsn]}"), "rss_kib_per_clone": $(ratio "${m[on.rss]}" "${m[off.rss]}")}
+  "runs": $runs, "clones": $clones, "clone_mib": $mib, "prime": $prime,
+  "on": {"first_work_ms": ${m[on.ms]}, "first_work_cpu_ms": ${m[on.cpums]}, "first_second_minsn": ${m[on.minsn]}, "rss_kib_per_clone": ${m[on.rss]}, "blocks_translated": ${m[on.blocks]}, "translate_us": ${m[on.tus]}, "shared_hits": ${m[on.hits]}},
+  "off": {"first_work_ms": ${m[off.ms]}, "first_work_cpu_ms": ${m[off.cpums]}, "first_second_minsn": ${m[off.minsn]}, "rss_kib_per_clone": ${m[off.rss]}, "blocks_translated": ${m[off.blocks]}, "translate_us": ${m[off.tus]}, "shared_hits": ${m[off.hits]}},
+  "ratio_on_off": {"first_work_ms": $(ratio "${m[on.ms]}" "${m[off.ms]}"), "first_work_cpu_ms": $(ratio "${m[on.cpums]}" "${m[off.cpums]}"), "first_second_minsn": $(ratio "${m[on.minsn]}" "${m[off.minsn]}"), "rss_kib_per_clone": $(ratio "${m[on.rss]}" "${m[off.rss]}")}
 }
 EOF
 echo "wrote $out"
