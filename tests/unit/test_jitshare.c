@@ -13,9 +13,12 @@
  *  - code rewritten in place and fenced runs anew, also through an exit
  *    that was chained to the old code;
  *  - a full cache empties its other half only once every running user
- *    has synced with the current epoch.
+ *    has synced with the current epoch;
+ *  - two harts of a VM on two threads, on a cache small enough to switch
+ *    halves over and over while both run: every result stays right.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -359,6 +362,81 @@ static void test_rewritten_code(void **state)
 	assert_int_equal(run_at(&fx->parent, CODE), 49);
 }
 
+/* Function k of the threads' test: a0 = 3k + 1 (a loop of 3, chained to
+ * itself, then a fall-through block), at CODE + 64k. */
+#define FUNCS 128
+
+static void put_funcs(struct gstage *gs)
+{
+	for (int k = 0; k < FUNCS; k++) {
+		uint32_t f[] = {
+		    addi(10, 0, 0),  addi(5, 0, 3), addi(10, 10, k), /* L */
+		    addi(5, 5, -1),  0xfe029ce3, /* bnez t0, L (-8) */
+		    addi(10, 10, 1), ECALL,
+		};
+
+		put_code(gs, CODE + 64 * (uint64_t)k, f, 7);
+	}
+}
+
+struct runner {
+	struct hart *h;
+	unsigned seed, runs, wrong;
+};
+
+static void *runner_main(void *arg)
+{
+	struct runner *r = arg;
+
+	for (unsigned i = 0; i < r->runs; i++) {
+		unsigned k = (i * 37 + r->seed) % FUNCS;
+
+		r->h->pc = CODE + 64 * (uint64_t)k;
+		if (hart_run(r->h, 100000) != HART_EXIT_ECALL ||
+		    r->h->x[10] != 3 * (uint64_t)k + 1)
+			r->wrong++;
+	}
+	return NULL;
+}
+
+static void test_two_threads_small_cache(void **state)
+{
+	struct vm_fx *fx = *state;
+	struct jit_share *small;
+	struct runner r[2];
+	pthread_t t[2];
+	uint64_t flushes;
+
+	assert_int_equal(jit_share_create(CACHE_MIN, &small), 0);
+	hart_destroy(&fx->parent);
+	fx->parent.jit_share = small;
+	/* The second VCPU of the same VM: the same G-stage. */
+	hart_init(&fx->clone, 1, &fx->parent_gs, 0);
+	fx->clone.tier = HART_TIER_JIT;
+	fx->clone.jit_threshold = 1;
+	fx->clone.jit_share = small;
+	put_funcs(&fx->parent_gs);
+	r[0] = (struct runner){.h = &fx->parent, .seed = 0, .runs = 20000};
+	r[1] = (struct runner){.h = &fx->clone, .seed = 11, .runs = 20000};
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(
+		    pthread_create(&t[i], NULL, runner_main, &r[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], NULL);
+	assert_int_equal(r[0].wrong, 0);
+	assert_int_equal(r[1].wrong, 0);
+	/* The cache did go round its halves, and each hart ran code the
+	 * other made. */
+	flushes = fx->parent.tier_stats.flushes + fx->clone.tier_stats.flushes;
+	assert_true(flushes > 5);
+	assert_true(fx->parent.tier_stats.shared_hits > 0);
+	assert_true(fx->clone.tier_stats.shared_hits > 0);
+	hart_destroy(&fx->parent);
+	hart_destroy(&fx->clone);
+	memset(&fx->clone, 0, sizeof(fx->clone)); /* no G-stage of its own */
+	jit_share_put(small);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -372,6 +450,8 @@ int main(void)
 					    vm_setup, vm_teardown),
 	    cmocka_unit_test_setup_teardown(test_rewritten_code, vm_setup,
 					    vm_teardown),
+	    cmocka_unit_test_setup_teardown(test_two_threads_small_cache,
+					    vm_setup, vm_teardown),
 	};
 
 	if (!jit_supported()) {

@@ -49,9 +49,10 @@ int jit_share_create(size_t size, struct jit_share **out)
 	size = size ? size : JIT_SHARE_SIZE;
 	if (size < (16u << 10) || size % 4096)
 		return -EINVAL;
-	s = calloc(1, sizeof(*s));
+	s = aligned_alloc(64, (sizeof(*s) + 63) & ~(size_t)63);
 	if (!s)
 		return -ENOMEM;
+	memset(s, 0, sizeof(*s));
 	r = codecache_init(&s->cc, size);
 	if (r)
 		goto err_free;

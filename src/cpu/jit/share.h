@@ -13,7 +13,10 @@
  * the key: translated code takes it from h->pc (cpu/jit/translate.c), as
  * blocks do. Nor are the privilege and the MMU mode: the code reads them
  * at run time through h->tlb, which hart_run() selects for them. The key
- * holds the hart's enabled extensions, for code that would embed them.
+ * holds the hart's enabled extensions, for code that would embed them:
+ * whatever goes into the mode must be fixed for a hart's lifetime (or be
+ * checked by the code itself at run time), as chained exits and the jump
+ * cache go from translation to translation without a lookup.
  *
  * Validity: "the frame's contents unchanged". A host address says which
  * frame, not what is in it: a frame written in place (self-modifying
@@ -125,9 +128,12 @@ struct jit_share {
 	_Atomic unsigned refs;
 	struct codecache cc; /* the entry and gate kept, then the halves */
 	int (*entry)(struct hart *h, const void *code); /* translate_entry() */
-	const uint8_t *gate;	/* translate_gate(), in the writable view */
-	_Atomic uint64_t epoch; /* halves left; the active half: epoch & 1 */
-	struct jit_half half[2];
+	const uint8_t *gate; /* translate_gate(), in the writable view */
+	/* Halves left; the active half: epoch & 1. Read by every hart at
+	 * every block boundary: a cache line of its own, away from the lock
+	 * and the counts that translating and cloning write. */
+	_Alignas(64) _Atomic uint64_t epoch;
+	_Alignas(64) struct jit_half half[2];
 	size_t data_size;
 	struct jit_tx *_Atomic *index; /* 1 << index_bits chains */
 	unsigned index_bits;

@@ -238,7 +238,7 @@ static void tr_exit(struct tr *t, int64_t rel)
 	tr_checks(t, fail);
 	/* The jump's displacement 4-byte aligned: linking it is one atomic
 	 * store, which another hart running this code sees whole. */
-	while (((uintptr_t)buf->p + 1) & 3)
+	while (((uintptr_t)buf->p + 1) & 3 && !buf->overflow)
 		x86_emit(buf, &(const uint8_t){0x90}, 1); /* nop */
 	site = x86_jmp_fwd(buf);
 	/* Not linked yet: ask hart_run() to, with the group of translations
