@@ -95,6 +95,9 @@ enum hart_exit {
  */
 struct hart_view {
 	uint64_t base, size;
+	/* Whole 4 KiB pages, 4 KiB-aligned: code is decoded, and copied and
+	 * compared by the translating tier (cpu/jit/share.h), a page at a
+	 * time. */
 	uint8_t *mem;
 	uint8_t *copy_mem;  /* max_copies pages */
 	uint64_t *copy_gpa; /* the guest page each copy is of */

@@ -25,15 +25,16 @@
  * freed and used again for other code holds other instructions at the
  * same key. So each translation belongs to a page record (struct
  * jit_page) holding a copy of the whole 4 KiB guest page it was decoded
- * from; translations are decoded from that copy, never from the live
- * page, and a lookup serves one only while the live page equals the copy.
- * A page found changed is dead: none of its translations is served again
- * and new ones go to a new record. A hart that did not fence.i may go on
- * running what its own block cache holds (the architecture lets it see
- * the old instructions, as the interpreter's block cache does); a hart
- * that did fence.i (its block cache flushed, cpu/block.h) looks up again
- * and sees the check. A found translation must also be of the same
- * instructions as the block the hart decoded itself (the bytes may have
+ * from (harts run code only from whole host pages: guest frames, and the
+ * page-aligned windows of cpu/hart.h's struct hart_view); translations are
+ * decoded from that copy, never from the live page, and a lookup serves one
+ * only while the live page equals the copy. A page found changed is dead: none
+ * of its translations is served again and new ones go to a new record. A hart
+ * that did not fence.i may go on running what its own block cache holds (the
+ * architecture lets it see the old instructions, as the interpreter's block
+ * cache does); a hart that did fence.i (its block cache flushed, cpu/block.h)
+ * looks up again and sees the check. A found translation must also be of the
+ * same instructions as the block the hart decoded itself (the bytes may have
  * changed between the two: the hart runs what it decoded).
  *
  * Chaining: an exit is chained (its jump patched, for every user) only to
