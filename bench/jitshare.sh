@@ -20,8 +20,10 @@
 # Runs alternate on/off; medians over every clone of every run.
 #
 # Usage: bench/jitshare.sh BUILD_DIR [RUNS] [CLONES]   (3 and 6)
-# MIB (default 64) sets clone_mib, PRIME (300000) P. Writes
-# bench/results/jitshare.json.
+# MIB (default 64) sets clone_mib, PRIME (300000) P. BASE=DIR adds a third
+# arm, "base": DIR/memvisor without --jit-share (an older build, before
+# shared translations, whose code caches were emptied at every G-stage
+# change). Writes bench/results/jitshare.json.
 set -eu
 build=$(cd "${1:-build}" && pwd)
 runs=${2:-3}
@@ -73,10 +75,15 @@ wait_says() {
 # one MODE: one boot, its clones, their work; appends to $tmp/MODE.*
 one() {
 	local mode=$1 r0 r2 ids first last k i0 i1 c0 t0 t1 s
+	local bin=$mv share="--jit-share $mode"
 	rm -f "$sock" "$tmp/parent.out"
-	"$mv" run --kernel "$image" --initrd "$initrd" --memory 256M \
+	if [ "$mode" = base ]; then
+		bin=$BASE/memvisor share=
+	fi
+	# shellcheck disable=SC2086 # $share: words
+	"$bin" run --kernel "$image" --initrd "$initrd" --memory 256M \
 		--cmdline "console=hvc0 clone_mib=$mib" --api-sock "$sock" \
-		--cpu-tier jit --jit-share "$mode" \
+		--cpu-tier jit $share \
 		</dev/null >"$tmp/parent.out" 2>&1 &
 	pid=$!
 	wait_says 300 1 MEMVISOR-CLONE-READY
@@ -102,7 +109,7 @@ one() {
 		echo $((($(jnum cpu_us <<<"$s") - c0) / 1000)) >>"$tmp/$mode.cpums"
 		echo $(((i1 - i0) / 1000000)) >>"$tmp/$mode.minsn"
 		jnum blocks_translated <<<"$s" >>"$tmp/$mode.blocks"
-		jnum shared_hits <<<"$s" >>"$tmp/$mode.hits"
+		{ jnum shared_hits <<<"$s" || echo 0; } >>"$tmp/$mode.hits"
 		jnum translate_us <<<"$s" >>"$tmp/$mode.tus"
 	done
 	r2=$(rss_kib)
@@ -114,6 +121,7 @@ one() {
 
 for i in $(seq "$runs"); do
 	if [ $((i % 2)) = 1 ]; then order="on off"; else order="off on"; fi
+	[ -z "${BASE:-}" ] || order="$order base"
 	for mode in $order; do
 		one "$mode"
 		echo "run $i $mode: $(tail -n "$clones" "$tmp/$mode.ms" | tr '\n' ' ')ms," \
@@ -122,7 +130,9 @@ for i in $(seq "$runs"); do
 done
 
 declare -A m
-for mode in on off; do
+modes="on off"
+[ -z "${BASE:-}" ] || modes="on off base"
+for mode in $modes; do
 	for f in ms cpums minsn blocks hits tus rss; do
 		m[$mode.$f]=$(median <"$tmp/$mode.$f")
 	done
@@ -136,6 +146,14 @@ printf '%-34s %10s %10s %8s\n' "host RSS KiB after its work" "${m[on.rss]}" "${m
 printf '%-34s %10s %10s\n' "blocks it translated" "${m[on.blocks]}" "${m[off.blocks]}"
 printf '%-34s %10s %10s\n' "translate us" "${m[on.tus]}" "${m[off.tus]}"
 printf '%-34s %10s %10s\n' "shared hits" "${m[on.hits]}" "${m[off.hits]}"
+if [ -n "${BASE:-}" ]; then
+	printf '%-34s %10s %10s %8s\n' "base: M instructions in 1st second" "${m[base.minsn]}" "" "$(ratio "${m[on.minsn]}" "${m[base.minsn]}")"
+	printf '%-34s %10s %10s %8s\n' "base: first work wall ms" "${m[base.ms]}" "" "$(ratio "${m[on.ms]}" "${m[base.ms]}")"
+	printf '%-34s %10s %10s %8s\n' "base: first work host CPU ms" "${m[base.cpums]}" "" "$(ratio "${m[on.cpums]}" "${m[base.cpums]}")"
+	printf '%-34s %10s %10s %8s\n' "base: RSS KiB after its work" "${m[base.rss]}" "" "$(ratio "${m[on.rss]}" "${m[base.rss]}")"
+	printf '%-34s %10s %10s\n' "base: blocks it translated" "${m[base.blocks]}" ""
+	printf '%-34s %10s %10s\n' "base: translate us" "${m[base.tus]}" ""
+fi
 mkdir -p "$(dirname "$out")"
 cat >"$out" <<EOF
 {
@@ -143,6 +161,7 @@ cat >"$out" <<EOF
   "runs": $runs, "clones": $clones, "clone_mib": $mib, "prime": $prime,
   "on": {"first_work_ms": ${m[on.ms]}, "first_work_cpu_ms": ${m[on.cpums]}, "first_second_minsn": ${m[on.minsn]}, "rss_kib_per_clone": ${m[on.rss]}, "blocks_translated": ${m[on.blocks]}, "translate_us": ${m[on.tus]}, "shared_hits": ${m[on.hits]}},
   "off": {"first_work_ms": ${m[off.ms]}, "first_work_cpu_ms": ${m[off.cpums]}, "first_second_minsn": ${m[off.minsn]}, "rss_kib_per_clone": ${m[off.rss]}, "blocks_translated": ${m[off.blocks]}, "translate_us": ${m[off.tus]}, "shared_hits": ${m[off.hits]}},
+  "base": $(if [ -n "${BASE:-}" ]; then echo "{\"first_work_ms\": ${m[base.ms]}, \"first_work_cpu_ms\": ${m[base.cpums]}, \"first_second_minsn\": ${m[base.minsn]}, \"rss_kib_per_clone\": ${m[base.rss]}, \"blocks_translated\": ${m[base.blocks]}, \"translate_us\": ${m[base.tus]}}"; else echo null; fi),
   "ratio_on_off": {"first_work_ms": $(ratio "${m[on.ms]}" "${m[off.ms]}"), "first_work_cpu_ms": $(ratio "${m[on.cpums]}" "${m[off.cpums]}"), "first_second_minsn": $(ratio "${m[on.minsn]}" "${m[off.minsn]}"), "rss_kib_per_clone": $(ratio "${m[on.rss]}" "${m[off.rss]}")}
 }
 EOF
