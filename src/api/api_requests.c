@@ -421,14 +421,16 @@ static int api_stats_cpu(json_t *reply, const struct hv_vm_info *in)
 
 	return json_object_set_new(
 	    reply, "cpu",
-	    json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "tier",
+	    json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:b}", "tier",
 		      in->tier == HART_TIER_JIT ? "jit" : "interp",
 		      "blocks_translated", (json_int_t)t->blocks, "guest_bytes",
 		      (json_int_t)t->guest_bytes, "code_bytes",
 		      (json_int_t)t->code_bytes, "cache_flushes",
 		      (json_int_t)t->flushes, "chained_exits",
 		      (json_int_t)t->links, "translate_us",
-		      (json_int_t)(t->translate_ns / 1000)));
+		      (json_int_t)(t->translate_ns / 1000), "shared_hits",
+		      (json_int_t)t->shared_hits, "shared_cache",
+		      (int)in->jit_shared));
 }
 
 /* The "net" object of stats: null without a network. */

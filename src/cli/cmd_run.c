@@ -15,7 +15,7 @@
 	"[--cmdline TEXT] [--pcpus P] [--api-sock PATH] [--symbols FILE] "     \
 	"[--vmi-cache DIR] [--kernel-tree DIR] [--kernel-config FILE] "        \
 	"[--share-interval MS] [--host-ksm] [--cpu-disable LIST] "             \
-	"[--cpu-tier interp|jit] [--jit-threshold N] "                         \
+	"[--cpu-tier interp|jit] [--jit-threshold N] [--jit-share on|off] "    \
 	"[--console serial|sbi] [--disk PATH[,ro]]... "                        \
 	"[--net user[,hostfwd=tcp:ADDR:HOSTPORT-:GUESTPORT]...] [--rng] "      \
 	"[--balloon]"
@@ -38,6 +38,7 @@ enum run_opt {
 	OPT_CPU_DISABLE,
 	OPT_CPU_TIER,
 	OPT_JIT_THRESHOLD,
+	OPT_JIT_SHARE,
 	OPT_CONSOLE,
 	OPT_DISK,
 	OPT_NET,
@@ -100,6 +101,12 @@ static const struct cli_option run_opts[] = {
 			   "with --cpu-tier jit: translate a block on its "
 			   "Nth run (default 16; 1: every block at once, "
 			   "which the tests use)"},
+    [OPT_JIT_SHARE] = {"jit-share", "on|off",
+		       "with --cpu-tier jit: on (default), one code cache "
+		       "for the VM's harts and all its clones, so a clone "
+		       "runs its parent's translations at once; off, a code "
+		       "cache per hart (for measuring what sharing is "
+		       "worth)"},
     [OPT_CONSOLE] = {"console", "serial|sbi",
 		     "the guest's console in the device tree (stdout-path): "
 		     "serial, the NS16550A UART (ttyS0; default), or sbi, "
@@ -328,6 +335,13 @@ static int run_option(unsigned idx, const char *arg, void *ctx)
 				  arg);
 			return CLI_EXIT_USAGE;
 		}
+		return 0;
+	case OPT_JIT_SHARE:
+		if (strcmp(arg, "on") && strcmp(arg, "off")) {
+			cli_error("--jit-share %s: expected on or off", arg);
+			return CLI_EXIT_USAGE;
+		}
+		a->vm.jit_private = !strcmp(arg, "off");
 		return 0;
 	case OPT_DISK:
 		return run_disk(arg, a);

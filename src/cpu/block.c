@@ -49,22 +49,12 @@ static size_t block_bytes(uint32_t ninsn)
 	return sizeof(struct block) + ninsn * sizeof(struct insn);
 }
 
-static const struct block *block_build(struct block_cache *bc,
-				       const uint8_t *code)
+uint32_t block_decode(const uint8_t *code, struct insn *insn)
 {
 	const uint8_t *page_end =
 	    (const uint8_t *)(((uintptr_t)code | 0xfff) + 1);
-	struct block *b;
 	const uint8_t *p = code;
 	uint32_t n = 0;
-
-	if (bc->used + block_bytes(BLOCK_MAX_INSNS) > BLOCK_ARENA_SIZE)
-		block_cache_flush(bc);
-	b = (struct block *)(bc->arena + bc->used);
-	b->host = (uintptr_t)code;
-	b->succ[0] = b->succ[1] = NULL;
-	b->hits = 0;
-	b->code = NULL;
 
 	for (;;) {
 		uint16_t lo;
@@ -79,21 +69,39 @@ static const struct block *block_build(struct block_cache *bc,
 		} else {
 			raw = lo;
 		}
-		ends = decode(raw, &b->insn[n]);
-		b->insn[n].off = (uint16_t)(p - code);
-		p += b->insn[n].len;
+		ends = decode(raw, &insn[n]);
+		insn[n].off = (uint16_t)(p - code);
+		p += insn[n].len;
 		n++;
 		if (ends)
-			goto done;
+			return n;
 		if (p == page_end || n == BLOCK_MAX_INSNS - 1)
 			break;
 	}
 	if (n == 0)
-		return NULL;
-	b->insn[n] =
+		return 0;
+	insn[n] =
 	    (struct insn){.fn = exec_fallthrough, .off = (uint16_t)(p - code)};
-	n++;
-done:
+	return n + 1;
+}
+
+static const struct block *block_build(struct block_cache *bc,
+				       const uint8_t *code)
+{
+	struct block *b;
+	uint32_t n;
+
+	if (bc->used + block_bytes(BLOCK_MAX_INSNS) > BLOCK_ARENA_SIZE)
+		block_cache_flush(bc);
+	b = (struct block *)(bc->arena + bc->used);
+	n = block_decode(code, b->insn);
+	if (n == 0)
+		return NULL;
+	b->host = (uintptr_t)code;
+	b->succ[0] = b->succ[1] = NULL;
+	b->hits = 0;
+	b->code = NULL;
+	b->group = 0;
 	b->ninsn = n;
 	bc->used += (block_bytes(n) + 15) & ~(size_t)15;
 	b->next = bc->index[block_slot(b->host)];

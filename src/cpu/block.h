@@ -30,6 +30,9 @@ struct block {
 	uint32_t ninsn; /* instructions, the closing fall-through included */
 	uint32_t hits;	/* times interpreted (cpu/jit/jit.h) */
 	void *code;	/* its translation; NULL: none (interpreted) */
+	/* The content record its translation was made from (cpu/jit/share.h):
+	 * exits are chained only within one. */
+	uint64_t group;
 	struct insn insn[];
 };
 
@@ -48,6 +51,15 @@ void block_cache_destroy(struct block_cache *bc);
 
 /* Drop every block. */
 void block_cache_flush(struct block_cache *bc);
+
+/*
+ * Decode the block starting at code (inside a 4 KiB-aligned page of
+ * readable bytes: the guest's, or a copy of them) into insn[], which has
+ * room for BLOCK_MAX_INSNS. Returns its instruction count, the closing
+ * fall-through included, or 0 when the instruction at code crosses into
+ * the next page. The insns' off fields are relative to code.
+ */
+uint32_t block_decode(const uint8_t *code, struct insn *insn);
 
 /*
  * The block starting at host address code (inside a 4 KiB-aligned host

@@ -136,8 +136,9 @@ static int hart_cache_alloc(struct hart *h)
 	c->jit = NULL;
 	if (h->tier == HART_TIER_JIT) {
 		c->jit = malloc(sizeof(*c->jit));
-		if (c->jit && jit_init(c->jit, h->jit_cache_size,
-				       h->jit_threshold, &h->tier_stats)) {
+		if (c->jit &&
+		    jit_init(c->jit, h->jit_share, h->jit_cache_size,
+			     h->jit_threshold, h->isa, &h->tier_stats)) {
 			free(c->jit);
 			c->jit = NULL;
 		}
@@ -205,8 +206,11 @@ void hart_flush_tlb_page(struct hart *h, uint64_t va)
 void hart_flush_icache(struct hart *h)
 {
 	h->jit_limit = 0;
-	if (h->cache)
+	if (h->cache) {
 		block_cache_flush(&h->cache->blocks);
+		if (h->cache->jit)
+			jit_forget_jumps(h->cache->jit);
+	}
 }
 
 /*
@@ -259,37 +263,26 @@ static int hart_step_crossing(struct hart *h)
 }
 
 /*
- * Run block b: its translation if it has one, else interpreted, translated
- * first once it is hot. A translation that flushes the caches (a full
- * code cache) leaves b intact for this one run: the caller's epoch tells
- * it b is gone.
+ * Run block b: its translation if it has one (found in the shared code
+ * cache on its first run, or made once it is hot), else interpreted.
  */
 static inline int hart_exec(struct hart *h, struct block *b, uint64_t poll)
 {
 	struct jit *jit = h->cache->jit;
-	struct block_cache *bc = &h->cache->blocks;
-	uint64_t epoch;
-	int r;
 
-	if (!b->code && (!jit || ++b->hits != jit->threshold ||
-			 jit_translate(jit, bc, b))) {
+	if (!b->code && (!jit || !jit_prepare(jit, b))) {
 		h->jit_link_site = NULL;
 		return block_exec(h, b);
 	}
-	/* The exit that led here, from code of the same cache: link it. */
+	/* The exit that led here, from code of the same group: link it. */
 	if (h->jit_link_site) {
 		if (h->jit_link_host == b->host &&
-		    h->jit_link_epoch == bc->flushes)
+		    h->jit_link_group == b->group)
 			jit_link(jit, h->jit_link_site, b->code);
 		h->jit_link_site = NULL;
 	}
 	h->jit_limit = poll;
-	epoch = bc->flushes;
-	r = jit_run(jit, h, b);
-	h->jit_link_epoch = epoch;
-	if (bc->flushes != epoch)
-		h->jit_link_site = NULL; /* it was in code now gone */
-	return r;
+	return jit_run(jit, h, b);
 }
 
 /* Host address of the code at h->pc, or a handler result after a fault. */
@@ -308,16 +301,14 @@ static inline int hart_fetch(struct hart *h, const uint8_t **code)
 	return r;
 }
 
-int hart_run(struct hart *h, uint64_t budget)
+/* hart_run() with its caches there. */
+static int hart_run_blocks(struct hart *h, uint64_t budget)
 {
 	uint64_t end = h->instret + budget;
 	uint64_t poll = h->instret;
 	struct block *prev = NULL; /* the block run last, for block_next() */
 	uint64_t epoch = 0;
 	int r;
-
-	if (!h->cache && hart_cache_alloc(h))
-		return HART_EXIT_NOMEM;
 
 	for (;;) {
 		/* Before the looks below (a full barrier on x86): whatever is
@@ -337,6 +328,12 @@ int hart_run(struct hart *h, uint64_t budget)
 			h->gs_generation = gen;
 			hart_flush_tlb(h);
 			hart_flush_icache(h);
+		}
+		/* The shared code cache dropped a half: so do we, of what we
+		 * hold of it. */
+		if (h->cache->jit && jit_sync(h->cache->jit)) {
+			block_cache_flush(&h->cache->blocks);
+			h->jit_link_site = NULL;
 		}
 		if (h->instret >= poll) {
 			if (h->instret >= end)
@@ -363,4 +360,18 @@ int hart_run(struct hart *h, uint64_t budget)
 		if (r > EXEC_BLOCK_END)
 			return r;
 	}
+}
+
+int hart_run(struct hart *h, uint64_t budget)
+{
+	int r;
+
+	if (!h->cache && hart_cache_alloc(h))
+		return HART_EXIT_NOMEM;
+	if (!h->cache->jit)
+		return hart_run_blocks(h, budget);
+	jit_enter(h->cache->jit);
+	r = hart_run_blocks(h, budget);
+	jit_leave(h->cache->jit);
+	return r;
 }

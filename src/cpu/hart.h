@@ -47,7 +47,10 @@ struct hart_tier_stats {
 	uint64_t blocks;       /* blocks translated */
 	uint64_t code_bytes;   /* bytes of host code written, all in all */
 	uint64_t guest_bytes;  /* bytes of guest code they translate */
-	uint64_t flushes;      /* times the code cache was full (and emptied) */
+	uint64_t flushes;      /* times it found the code cache full and
+				  emptied its older half */
+	uint64_t shared_hits;  /* translations it used that another hart or
+				  VM made (cpu/jit/share.h) */
 	uint64_t links;	       /* exits chained to the next translation */
 	uint64_t translate_ns; /* host time spent translating */
 };
@@ -92,6 +95,9 @@ enum hart_exit {
  */
 struct hart_view {
 	uint64_t base, size;
+	/* Whole 4 KiB pages, 4 KiB-aligned: code is decoded, and copied and
+	 * compared by the translating tier (cpu/jit/share.h), a page at a
+	 * time. */
 	uint8_t *mem;
 	uint8_t *copy_mem;  /* max_copies pages */
 	uint64_t *copy_gpa; /* the guest page each copy is of */
@@ -103,6 +109,7 @@ struct hart_cache; /* TLBs and decoded blocks, allocated on first run */
 struct mmio_bus;
 struct tlb_entry;
 struct jit_jump;
+struct jit_share;
 
 struct hart {
 	uint64_t x[33]; /* x[32] absorbs writes to x0 (cpu/decode.c) */
@@ -130,15 +137,19 @@ struct hart {
 	 * first run), HART_TIER_INTERP on hosts without a translator. */
 	enum hart_tier tier;
 	uint32_t jit_threshold; /* runs before translation; 0: the default */
-	size_t jit_cache_size;	/* bytes of code cache; 0: JIT_CACHE_SIZE */
+	/* The code cache it translates into, shared with the other harts of
+	 * its VM family (cpu/jit/share.h; not owned: the VM holds it); NULL:
+	 * one of its own, of jit_cache_size bytes (0: JIT_CACHE_SIZE). */
+	struct jit_share *jit_share;
+	size_t jit_cache_size;
 	struct hart_tier_stats tier_stats;
 	/*
 	 * Translated code going from block to block without hart_run()
 	 * (cpu/jit/jit.h): it may while instret < jit_limit (set before each
 	 * translated run, cleared by any flush of this hart's caches). A
 	 * chainable exit it left by, not chained yet: its jump (NULL: none),
-	 * the host address of the code it goes to, the block cache's flush
-	 * count it belongs to.
+	 * the host address of the code it goes to, the group of translations
+	 * it may be chained to (cpu/jit/share.h).
 	 */
 	uint64_t jit_limit;
 	/* Set by hart_request() and hart_set_pending() (any thread), cleared
@@ -148,7 +159,7 @@ struct hart {
 	struct jit_jump *jit_jumps; /* its jump cache (cpu/jit/jit.h) */
 	void *jit_link_site;
 	uintptr_t jit_link_host;
-	uint64_t jit_link_epoch;
+	uint64_t jit_link_group;
 	unsigned asid_bits; /* ASIDLEN of satp: ISA_ASID_BITS or 0 */
 
 	uint64_t

@@ -20,6 +20,9 @@ int vm_clone(struct vm *src, unsigned eager_levels, uint16_t net_port,
 	c->ram_size = src->ram_size;
 	/* Guest time goes on: the clone's clock is its parent's. */
 	c->time_base_ns = src->time_base_ns;
+	/* Its harts run the translations of src's family (cpu/jit/share.h):
+	 * the frames they were made from are its own now too. */
+	c->jit_share = jit_share_get(src->jit_share);
 
 	/* The clone's ring is its own to register: it starts with none. */
 	r = dlh_init(&c->dlh);
@@ -84,6 +87,7 @@ err_console:
 err_dlh:
 	dlh_destroy(&c->dlh);
 err_free:
+	jit_share_put(c->jit_share);
 	inspect_put(c->inspect);
 	free(c);
 	return r;

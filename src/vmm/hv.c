@@ -377,6 +377,7 @@ int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info)
 	info->dlh_hinted = atomic_load(&vm->dlh.n_hinted);
 	info->dlh_ns = atomic_load(&vm->dlh.drain_ns);
 	info->tier = vm->vcpus[0].hart.tier;
+	info->jit_shared = vm->jit_share != NULL;
 	info->ndisks = vm->ndisks;
 	for (unsigned i = 0; i < vm->ndisks; i++)
 		virtio_blk_get_stats(vm->disks[i], &info->disks[i]);
@@ -398,6 +399,7 @@ int hv_info(struct hv *hv, unsigned id, struct hv_vm_info *info)
 		info->tier_st.guest_bytes += t->guest_bytes;
 		info->tier_st.flushes += t->flushes;
 		info->tier_st.links += t->links;
+		info->tier_st.shared_hits += t->shared_hits;
 		info->tier_st.translate_ns += t->translate_ns;
 	}
 	pthread_mutex_unlock(&hv->lock);

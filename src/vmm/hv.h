@@ -47,6 +47,7 @@ struct hv_vm_info {
 	uint64_t cpu_ns;  /* host time its VCPUs spent on PCPUs, DLH included */
 	enum hart_tier tier;		/* VCPU 0's (they all have one) */
 	struct hart_tier_stats tier_st; /* the translating tier, all VCPUs */
+	bool jit_shared; /* its code cache is its family's (cpu/jit/share.h) */
 	/* deferrable hypercalls */
 	uint64_t dlh_counter;	/* MEMVISOR_DLH_R_COUNTER_ADD's sum */
 	uint64_t dlh_entries;	/* ring entries run */

@@ -151,6 +151,13 @@ int vm_create(const struct vm_config *cfg, struct frame_pool *pool,
 	vm->asid_bits = cfg->asid_off ? 0 : ISA_ASID_BITS;
 	vm->tier = cfg->tier;
 	vm->jit_threshold = cfg->jit_threshold;
+	/* Without one (sharing off, the interpreter, no room for one) each
+	 * hart makes its own. */
+	if (!cfg->jit_private &&
+	    (cfg->tier == HART_TIER_DEFAULT ? hart_default_tier()
+					    : cfg->tier) == HART_TIER_JIT &&
+	    jit_share_create(0, &vm->jit_share))
+		vm->jit_share = NULL;
 
 	r = dlh_init(&vm->dlh);
 	if (r) {
@@ -206,6 +213,7 @@ err_gstage:
 err_dlh:
 	dlh_destroy(&vm->dlh);
 err_free:
+	jit_share_put(vm->jit_share);
 	free(vm);
 	return r;
 }
@@ -220,6 +228,7 @@ void vm_destroy(struct vm *vm)
 	platform_destroy(vm);
 	for (unsigned i = 0; i < vm->nvcpus; i++)
 		hart_destroy(&vm->vcpus[i].hart);
+	jit_share_put(vm->jit_share); /* after its harts: they used it */
 	gstage_destroy(&vm->gs);
 	dlh_destroy(&vm->dlh);
 	inspect_put(vm->inspect);
@@ -258,6 +267,7 @@ void vm_vcpu_init(struct vm *vm, unsigned i)
 	if (vm->tier != HART_TIER_DEFAULT)
 		v->hart.tier = vm->tier;
 	v->hart.jit_threshold = vm->jit_threshold;
+	v->hart.jit_share = vm->jit_share;
 	if (vm->nvcpus > 1)
 		v->hart.shootdown = sched_shootdown;
 	v->vm = vm;

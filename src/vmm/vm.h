@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "cpu/hart.h"
+#include "cpu/jit/share.h"
 #include "dev/console.h"
 #include "dev/mmio.h"
 #include "mem/gstage.h"
@@ -87,6 +88,7 @@ struct vm_config {
 	 * hart_default_tier(). */
 	enum hart_tier tier;
 	unsigned jit_threshold; /* --jit-threshold; 0: JIT_THRESHOLD */
+	bool jit_private;	/* --jit-share off: a code cache per hart */
 	/* Where the device tree's stdout-path points (--console); the UART
 	 * and the SBI console are both there either way. */
 	enum platform_console console;
@@ -118,10 +120,13 @@ struct vm {
 	struct console *console;
 	bool owns_console; /* vm_destroy() destroys it */
 	uint64_t time_base_ns;
-	isa_set isa;		 /* what its harts implement (cpu/isa.h) */
-	unsigned asid_bits;	 /* their satp ASIDLEN */
-	enum hart_tier tier;	 /* theirs; HART_TIER_DEFAULT: the host's */
-	unsigned jit_threshold;	 /* theirs (struct hart) */
+	isa_set isa;		/* what its harts implement (cpu/isa.h) */
+	unsigned asid_bits;	/* their satp ASIDLEN */
+	enum hart_tier tier;	/* theirs; HART_TIER_DEFAULT: the host's */
+	unsigned jit_threshold; /* theirs (struct hart) */
+	/* The code cache of its harts, its parent's and its clones' (one
+	 * reference; cpu/jit/share.h); NULL: each hart has its own. */
+	struct jit_share *jit_share;
 	struct sched *sched;	 /* set by sched_add_vm() */
 	struct dlh dlh;		 /* deferrable hypercalls: no ring at first */
 	struct inspect *inspect; /* its kernel, shared with its clones */

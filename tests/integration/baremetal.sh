@@ -331,6 +331,7 @@ refuse "run without --kernel" run
 refuse "an unknown option" run --kernel "$good" --frobnicate
 refuse "--cpu-tier fast" run --kernel "$good" --cpu-tier fast
 refuse "--jit-threshold 0" run --kernel "$good" --jit-threshold 0
+refuse "--jit-share maybe" run --kernel "$good" --jit-share maybe
 refuse "an unknown command" frobnicate
 
 echo "baremetal: $pass passed, $fail failed"

@@ -10,6 +10,7 @@
 #  - every VM powers off and memvisor exits.
 # Once with a 1-VCPU guest and 32 clones, once with a 2-VCPU guest (where
 # copy-on-write breaks on one VCPU must be seen by the other) and 8 clones.
+# Under the JIT, the clones must have run their parent's translations.
 set -u
 build=${1:-build}
 mv="$build/memvisor"
@@ -77,6 +78,14 @@ run_case() { # CPUS CLONES
 	stats=$(ctl --json stats "$first")
 	grep -q '"replications": *[1-9]' <<<"$stats" || fail "no table replications in: $stats"
 	grep -q '"cow_breaks": *[1-9]' <<<"$stats" || fail "no copy-on-write breaks in: $stats"
+	# Under the JIT (the default on x86-64) the clones ran the code their
+	# parent translated (cpu/jit/share.h), and their memory checked above.
+	if grep -q '"tier": *"jit"' <<<"$stats"; then
+		grep -q '"shared_hits": *[1-9]' <<<"$stats" ||
+			fail "clone $first used no translation of its parent's: $stats"
+		echo "   ok   under the JIT, clone $first ran its parent's translations" \
+			"($(grep -o '"shared_hits": *[0-9]*' <<<"$stats"))"
+	fi
 
 	for k in $(seq "$first" "$last") "$grand"; do
 		ctl console "$k" --input "poweroff\n" >/dev/null

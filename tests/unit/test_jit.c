@@ -1080,7 +1080,7 @@ static void test_small_code_cache(void **state)
 	static struct sequence s;
 
 	hart_destroy(&fx->jit.h);
-	fx->jit.h.jit_cache_size = 8192;
+	fx->jit.h.jit_cache_size = 24576;
 	fx->jit.h.jit_threshold = 2;
 	for (unsigned seq = 0; seq < SEQUENCES / 2; seq++) {
 		gen_sequence(&s);

@@ -558,20 +558,23 @@ static void test_map_check(void **state)
 #define VIEW_COPIES 2
 
 struct view_fixture {
+	/* Whole pages, as struct hart_view wants them. */
+	_Alignas(4096) uint8_t window[8192];
 	struct frame_pool *pool;
 	struct gstage gs;
 	struct hart h;
 	struct hart_view view;
-	uint8_t window[8192];
 	uint64_t copy_gpa[VIEW_COPIES];
 	uint8_t *copy_mem;
 };
 
 static int view_setup(void **state)
 {
-	struct view_fixture *fx = calloc(1, sizeof(*fx));
+	struct view_fixture *fx = aligned_alloc(4096, sizeof(*fx));
 	uint64_t v = GUEST_VALUE;
 
+	if (fx)
+		memset(fx, 0, sizeof(*fx));
 	if (!fx || frame_pool_create(8 * MIB, &fx->pool) ||
 	    gstage_init(&fx->gs, fx->pool, GSTAGE_SV48X4) ||
 	    gstage_set_ram(&fx->gs, RAM_BASE, RAM_SIZE) ||

@@ -35,6 +35,7 @@ int codecache_init(struct codecache *cc, size_t size)
 	close(fd);
 	cc->size = size;
 	cc->used = 0;
+	cc->limit = size;
 	cc->keep = 0;
 	cc->flushes = 0;
 	return 0;
@@ -58,7 +59,7 @@ void codecache_destroy(struct codecache *cc)
 
 void codecache_begin(struct codecache *cc, struct x86_buf *b)
 {
-	x86_buf_init(b, cc->rw + cc->used, cc->size - cc->used);
+	x86_buf_init(b, cc->rw + cc->used, cc->limit - cc->used);
 }
 
 void *codecache_commit(struct codecache *cc, const struct x86_buf *b)
@@ -71,19 +72,25 @@ void *codecache_commit(struct codecache *cc, const struct x86_buf *b)
 	code = codecache_rx(cc, b->start);
 	cc->used +=
 	    (len + CODECACHE_ALIGN - 1) & ~(size_t)(CODECACHE_ALIGN - 1);
-	if (cc->used > cc->size)
-		cc->used = cc->size;
+	if (cc->used > cc->limit)
+		cc->used = cc->limit;
 	return code;
+}
+
+void codecache_span(struct codecache *cc, size_t from, size_t to)
+{
+	size_t lo = (from + 4095) & ~(size_t)4095, hi = to & ~(size_t)4095;
+
+	/* The memory of the dropped code goes back to the host (a bounded
+	 * cache is bounded in resident memory only if it does). */
+	if (hi > lo)
+		madvise(cc->rw + lo, hi - lo, MADV_REMOVE);
+	cc->used = from;
+	cc->limit = to;
 }
 
 void codecache_flush(struct codecache *cc)
 {
-	size_t from = (cc->keep + 4095) & ~(size_t)4095;
-
-	/* The memory of the dropped code goes back to the host (a bounded
-	 * cache is bounded in resident memory only if it does). */
-	if (cc->used > from)
-		madvise(cc->rw + from, cc->used - from, MADV_REMOVE);
-	cc->used = cc->keep;
+	codecache_span(cc, cc->keep, cc->size);
 	cc->flushes++;
 }

@@ -8,8 +8,8 @@
  * when it is full (its memory given back to the host): a translation
  * never outlives a flush.
  *
- * A code cache belongs to one thread at a time (a hart's), like the block
- * cache whose blocks it translates (cpu/block.h).
+ * A code cache is written by one thread at a time: cpu/jit/share.h
+ * serialises its writers and says when code in it may be dropped.
  */
 #ifndef MEMVISOR_CPU_JIT_CODECACHE_H
 #define MEMVISOR_CPU_JIT_CODECACHE_H
@@ -23,7 +23,8 @@ struct codecache {
 	uint8_t *rw;	  /* the writable view */
 	uint8_t *rx;	  /* the executable view of the same bytes */
 	size_t size;	  /* bytes in each view */
-	size_t used;	  /* bytes allocated since the last flush */
+	size_t used;	  /* where the next code goes */
+	size_t limit;	  /* where the allocation window ends */
 	size_t keep;	  /* bytes at the start that flushes keep */
 	uint64_t flushes; /* times the cache was emptied */
 };
@@ -66,5 +67,12 @@ static inline void codecache_keep(struct codecache *cc)
 /* Drop every translation. Nothing in the cache may run afterwards, but
  * what codecache_keep() kept. */
 void codecache_flush(struct codecache *cc);
+
+/*
+ * Allocate from [from, to) only (offsets, from >= keep, to <= size), from
+ * its start: whatever was there is dropped, its whole pages given back to
+ * the host. Nothing in [from, to) may run afterwards until written again.
+ */
+void codecache_span(struct codecache *cc, size_t from, size_t to);
 
 #endif

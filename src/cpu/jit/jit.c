@@ -2,11 +2,10 @@
 #include "cpu/jit/jit.h"
 
 #include <errno.h>
-#include <sys/mman.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cpu/hart.h"
-#include "cpu/jit/translate.h"
 
 #define JIT_JUMPS_BYTES (JIT_JUMPS * sizeof(struct jit_jump))
 
@@ -19,104 +18,132 @@ bool jit_supported(void)
 #endif
 }
 
-int jit_init(struct jit *j, size_t cache_size, uint32_t threshold,
-	     struct hart_tier_stats *stats)
+int jit_init(struct jit *j, struct jit_share *share, size_t cache_size,
+	     uint32_t threshold, uint64_t mode, struct hart_tier_stats *stats)
 {
-	if (!jit_supported())
-		return -ENOTSUP;
-	j->epoch = 0;
-	j->threshold = threshold ? threshold : JIT_THRESHOLD;
-	struct x86_buf buf;
 	int r;
 
+	if (!jit_supported())
+		return -ENOTSUP;
+	j->threshold = threshold ? threshold : JIT_THRESHOLD;
+	j->mode = mode;
 	j->stats = stats;
+	j->jumps_stale = false;
 	/* Host memory only for the entries written: a clone that runs little
 	 * code pays for little of it. */
 	j->jumps = mmap(NULL, JIT_JUMPS_BYTES, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (j->jumps == MAP_FAILED)
 		return -ENOMEM;
-	r = codecache_init(&j->cc, cache_size ? cache_size : JIT_CACHE_SIZE);
-	if (r)
-		goto err_jumps;
-	/* The entry and the gate stay through every flush. */
-	codecache_begin(&j->cc, &buf);
-	translate_entry(&buf);
-	j->entry = codecache_commit(&j->cc, &buf);
-	codecache_begin(&j->cc, &buf);
-	translate_gate(&buf);
-	j->gate = buf.start;
-	if (!j->entry || !codecache_commit(&j->cc, &buf)) {
-		r = -ENOSPC;
-		goto err_cc;
+	if (share) {
+		j->share = jit_share_get(share);
+	} else {
+		r = jit_share_create(cache_size ? cache_size : JIT_CACHE_SIZE,
+				     &j->share);
+		if (r)
+			goto err_jumps;
 	}
-	codecache_keep(&j->cc);
+	j->entry = j->share->entry;
+	jit_share_join(j->share, &j->user);
+	j->seen = atomic_load(&j->user.seen);
 	return 0;
 
-err_cc:
-	codecache_destroy(&j->cc);
 err_jumps:
 	munmap(j->jumps, JIT_JUMPS_BYTES);
 	return r;
 }
 
-/* Every translation goes: the code, and the jump cache pointing at it. */
-static void jit_flush(struct jit *j)
-{
-	codecache_flush(&j->cc);
-	/* Zero again, and the memory back to the host. */
-	madvise(j->jumps, JIT_JUMPS_BYTES, MADV_DONTNEED);
-}
-
 void jit_destroy(struct jit *j)
 {
-	codecache_destroy(&j->cc);
+	jit_share_leave(j->share, &j->user);
+	jit_share_put(j->share);
 	munmap(j->jumps, JIT_JUMPS_BYTES);
 }
 
-int jit_translate(struct jit *j, struct block_cache *bc, struct block *b)
+/* Zero again, and the memory back to the host. */
+static void jit_clear_jumps(struct jit *j)
 {
-	uint64_t t0 = hart_host_ns();
-	struct x86_buf buf;
-	void *code;
+	madvise(j->jumps, JIT_JUMPS_BYTES, MADV_DONTNEED);
+	j->jumps_stale = false;
+}
+
+bool jit_sync_slow(struct jit *j)
+{
+	uint64_t e = atomic_load(&j->share->epoch);
+
+	if (e == j->seen)
+		return false;
+	jit_clear_jumps(j);
+	j->seen = e;
+	atomic_store(&j->user.seen, e);
+	return true;
+}
+
+void jit_enter(struct jit *j)
+{
+	/* Before the epoch is looked at (jit_sync()): a switch that saw the
+	 * hart not running has its epoch seen by it. */
+	atomic_store(&j->user.running, true);
+}
+
+void jit_leave(struct jit *j)
+{
+	atomic_store_explicit(&j->user.running, false, memory_order_release);
+}
+
+/* b runs tx from now on. */
+static void jit_use(struct jit *j, struct block *b, const struct jit_tx *tx)
+{
+	if (j->jumps_stale)
+		jit_clear_jumps(j);
+	b->code = (void *)tx->code;
+	b->group = jit_share_group(tx);
+	if (tx->maker != j)
+		j->stats->shared_hits++;
+}
+
+bool jit_prepare(struct jit *j, struct block *b)
+{
+	struct jit_key key = {.host = b->host, .mode = j->mode};
+	const struct jit_tx *tx;
+	size_t code_bytes = 0;
+	bool made, flushed;
+	uint64_t t0;
 	int r;
 
-	/* The blocks the code was made for are gone: so is the code. */
-	if (j->epoch != bc->flushes) {
-		if (j->cc.used > j->cc.keep)
-			jit_flush(j);
-		j->epoch = bc->flushes;
+	if (b->hits++ == 0) {
+		tx = jit_share_find(j->share, &key, b);
+		if (tx) {
+			jit_use(j, b, tx);
+			return true;
+		}
 	}
-	codecache_begin(&j->cc, &buf);
-	r = translate_block(&buf, b, j->cc.rx - j->cc.rw, j->gate);
-	if (r)
-		goto out;
-	code = codecache_commit(&j->cc, &buf);
-	if (!code) {
-		/* Full: every block's code goes, and so every block. */
-		jit_flush(j);
-		block_cache_flush(bc);
-		j->epoch = bc->flushes;
+	if (b->hits != j->threshold)
+		return false;
+	t0 = hart_host_ns();
+	r = jit_share_translate(j->share, &j->user, &key, b, j, &tx, &made,
+				&code_bytes, &flushed);
+	if (flushed)
 		j->stats->flushes++;
-		r = -ENOSPC;
-		goto out;
+	if (r == 0) {
+		if (made) {
+			j->stats->blocks++;
+			j->stats->code_bytes += code_bytes;
+			/* The last instruction (or fall-through) ends where
+			 * the block does. */
+			j->stats->guest_bytes += b->insn[b->ninsn - 1].off +
+						 b->insn[b->ninsn - 1].len;
+		}
+		jit_use(j, b, tx);
+	} else if (r == -ENOSPC || r == -EAGAIN) {
+		b->hits = 0; /* again once the cache has room */
 	}
-	b->code = code;
-	j->stats->blocks++;
-	j->stats->code_bytes += x86_buf_len(&buf);
-	/* The last instruction (or fall-through) ends where the block does. */
-	j->stats->guest_bytes +=
-	    b->insn[b->ninsn - 1].off + b->insn[b->ninsn - 1].len;
-out:
 	j->stats->translate_ns += hart_host_ns() - t0;
-	return r;
+	return r == 0;
 }
 
 void jit_link(struct jit *j, void *site, const void *code)
 {
-	const uint8_t *to = code;
-	int32_t rel = (int32_t)(to - ((uint8_t *)site + 4));
-
-	memcpy(j->cc.rw + ((uint8_t *)site - j->cc.rx), &rel, 4);
+	jit_share_link(j->share, site, code);
 	j->stats->links++;
 }

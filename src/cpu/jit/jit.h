@@ -18,10 +18,13 @@
  * blocks, translated code goes on to the next translation itself while
  * nothing needs hart_run() (cpu/hart.h: jit_limit, jit_stop).
  *
- * Translations live exactly as long as their blocks: they point into the
- * block cache's insn arrays, so a block cache flush (fence.i, a G-stage
- * generation change, a full arena) ends them too, and a full code cache
- * flushes the block cache.
+ * Translations live in a code cache shared by the harts of a VM family
+ * (cpu/jit/share.h: keyed by the host frame and its contents, made from
+ * copies of their own, chained only within one copy of a page, dropped
+ * half by half once no hart can be running them); a hart whose VM has no
+ * shared cache (--jit-share off, or a hart of a test) has one of its own,
+ * of the same kind. A block looks its translation up on its first run and
+ * is translated on its threshold-th run if none was found.
  */
 #ifndef MEMVISOR_CPU_JIT_JIT_H
 #define MEMVISOR_CPU_JIT_JIT_H
@@ -31,18 +34,21 @@
 
 #include "cpu/block.h"
 #include "cpu/jit/codecache.h"
+#include "cpu/jit/share.h"
 
 /* Interpreted runs of a block before it is translated. */
 #define JIT_THRESHOLD 16
 
-/* Bytes of code cache per hart. */
+/* Bytes of code cache of a hart without a shared one. */
 #define JIT_CACHE_SIZE (16u << 20)
 
 /*
  * The jump cache: the translations hart_run() ran lately, by the host
  * address of their block, direct-mapped on (host >> 1) & (JIT_JUMPS - 1).
- * Translated indirect jumps look their target up here. Emptied with the
- * code cache.
+ * Translated indirect jumps look their target up here. Per hart; emptied
+ * with the hart's block cache (whose blocks' translations it holds: after a
+ * fence.i they must be looked up again) and when the shared cache moves to
+ * its other half.
  */
 #define JIT_JUMPS 4096
 
@@ -52,12 +58,14 @@ struct jit_jump {
 };
 
 struct jit {
-	struct codecache cc;
-	struct jit_jump *jumps; /* JIT_JUMPS of them; h->jit_jumps too */
-	int (*entry)(struct hart *h, const void *code); /* translate_entry() */
-	const uint8_t *gate; /* translate_gate(), in the writable view */
-	uint64_t epoch;	    /* the block cache's flush count the code matches */
+	struct jit_share *share; /* a reference held */
+	struct jit_user user;	 /* registered with share */
+	struct jit_jump *jumps;	 /* JIT_JUMPS of them; h->jit_jumps too */
+	int (*entry)(struct hart *h, const void *code); /* share's */
+	uint64_t seen;	    /* share's epoch this hart's caches hold code of */
+	bool jumps_stale;   /* the jump cache is to be emptied */
 	uint32_t threshold; /* interpreted runs before a block is translated */
+	uint64_t mode;	    /* struct jit_key's mode of this hart's code */
 	struct hart_tier_stats *stats; /* the hart's, counted into */
 };
 
@@ -65,30 +73,63 @@ struct jit {
 bool jit_supported(void);
 
 /*
- * Set up j with an empty code cache of cache_size bytes (0:
- * JIT_CACHE_SIZE; a multiple of 4 KiB), to translate blocks on their
- * threshold-th run (0: JIT_THRESHOLD; 1: at once), counting what it does
- * into *stats. Returns 0, -ENOTSUP on a host the tier does not support, or
- * another negative errno (see codecache_init()).
+ * Set up j for a hart implementing mode (its isa_set), translating into
+ * share (a reference is taken), or into a code cache of its own of
+ * cache_size bytes (0: JIT_CACHE_SIZE; a multiple of 4 KiB) when share is
+ * NULL; to translate blocks on their threshold-th run (0: JIT_THRESHOLD;
+ * 1: at once), counting what it does into *stats. Returns 0, -ENOTSUP on
+ * a host the tier does not support, or another negative errno (see
+ * codecache_init()).
  */
-int jit_init(struct jit *j, size_t cache_size, uint32_t threshold,
-	     struct hart_tier_stats *stats);
+int jit_init(struct jit *j, struct jit_share *share, size_t cache_size,
+	     uint32_t threshold, uint64_t mode, struct hart_tier_stats *stats);
 
-/* Free j's code cache and jump cache. */
+/* Leave the shared cache (the last reference frees it) and free j's jump
+ * cache. */
 void jit_destroy(struct jit *j);
 
 /*
- * Translate b, a block of bc, and set b->code. Returns 0; -ENOSPC when the
- * code cache was full (both caches are flushed then: b no longer belongs
- * to bc, though its memory stays intact until bc builds a block); or
- * -EINVAL for a block it cannot translate (b stays interpreted).
+ * For b, a block without a translation about to run (b->code NULL): on its
+ * first run, look its translation up in the shared cache; on its
+ * threshold-th, translate it. Returns true when b->code (and b->group) are
+ * set now. A full cache makes b wait for another threshold of runs.
  */
-int jit_translate(struct jit *j, struct block_cache *bc, struct block *b);
+bool jit_prepare(struct jit *j, struct block *b);
+
+/*
+ * The hart's block cache was flushed (fence.i, a G-stage change): the
+ * jump cache goes too, before any translation runs again.
+ */
+static inline void jit_forget_jumps(struct jit *j)
+{
+	j->jumps_stale = true;
+}
+
+/*
+ * On entering hart_run() and at each block boundary: true when the shared
+ * cache has moved to its other half since this hart last looked; the hart
+ * must then drop every translation it holds (its block cache, its link
+ * site), and j has emptied the jump cache and recorded the new epoch.
+ */
+bool jit_sync_slow(struct jit *j);
+
+static inline bool jit_sync(struct jit *j)
+{
+	if (__builtin_expect(
+		atomic_load_explicit(&j->share->epoch, memory_order_relaxed) ==
+		    j->seen,
+		1))
+		return false;
+	return jit_sync_slow(j);
+}
+
+/* hart_run() starts running guest code / has stopped (returns). */
+void jit_enter(struct jit *j);
+void jit_leave(struct jit *j);
 
 /*
  * Point the chainable exit whose jump is at site (h->jit_link_site) at
- * code, a translation in the same code cache and of the same block cache
- * flush count.
+ * code, a translation of the same group (h->jit_link_group == b->group).
  */
 void jit_link(struct jit *j, void *site, const void *code);
 

@@ -55,10 +55,11 @@
  * threads and pending interrupts set; a G-stage generation change of the
  * hart's own is checked after each handler call), then a jump. Until
  * hart_run() links it, the jump goes to a plain return that tells
- * hart_run() where the jump is and which host address it leads to; once
- * the block there is translated, hart_run() points the jump at that
- * translation. Same page, same host frame: the guest address the chain
- * goes to is the one its translation was made for, whatever guest address
+ * hart_run() where the jump is, which host address it leads to and the
+ * translation's group (cpu/jit/share.h: exits chain only within one);
+ * once the block there is translated in that group, hart_run() points the
+ * jump at that translation. Same page, same host frame: the guest address the
+ * chain goes to is the one its translation was made for, whatever guest address
  * the page runs at, so a chain needs no fetch of its own while none of the
  * checks fires (any flush of the hart's caches sets the limit to 0).
  *
@@ -235,15 +236,22 @@ static void tr_exit(struct tr *t, int64_t rel)
 		return;
 	}
 	tr_checks(t, fail);
+	/* The jump's displacement 4-byte aligned: linking it is one atomic
+	 * store, which another hart running this code sees whole. */
+	while (((uintptr_t)buf->p + 1) & 3 && !buf->overflow)
+		x86_emit(buf, &(const uint8_t){0x90}, 1); /* nop */
 	site = x86_jmp_fwd(buf);
-	/* Not linked yet: ask hart_run() to. A failed check does not (the
-	 * exit may well be linked already). */
+	/* Not linked yet: ask hart_run() to, with the group of translations
+	 * this one may chain to. A failed check does not (the exit may well
+	 * be linked already). */
 	x86_patch(buf, site, buf->p);
 	x86_mov_ri(buf, X86_RCX,
 		   (uint64_t)((b->host & ~(uintptr_t)0xfff) + off));
 	x86_store(buf, RH, HART_OFF(jit_link_host), X86_RCX, 8);
 	x86_mov_ri(buf, X86_RCX, (uint64_t)((uintptr_t)site + t->rx_delta));
 	x86_store(buf, RH, HART_OFF(jit_link_site), X86_RCX, 8);
+	x86_mov_ri(buf, X86_RCX, t->group);
+	x86_store(buf, RH, HART_OFF(jit_link_group), X86_RCX, 8);
 	for (unsigned i = 0; i < TR_CHECKS; i++)
 		x86_patch(buf, fail[i], buf->p);
 	tr_return(buf);
@@ -532,7 +540,7 @@ static void tr_allocate(struct tr *t)
 }
 
 int translate_block(struct x86_buf *buf, const struct block *b,
-		    intptr_t rx_delta, const uint8_t *gate)
+		    intptr_t rx_delta, const uint8_t *gate, uint64_t group)
 {
 	struct tr t; /* about 10 KiB */
 	const struct insn *last;
@@ -547,6 +555,7 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	t.b = buf;
 	t.blk = b;
 	t.rx_delta = rx_delta;
+	t.group = group;
 	t.gate = gate;
 	t.nexit = t.nslow = t.njump = t.nfix = 0;
 	t.fs_on = t.fs_dirty = false;

@@ -30,11 +30,13 @@ void translate_gate(struct x86_buf *buf);
  * through translate_entry()'s code (translated code chained to it jumps
  * to its first byte), its handler calls through translate_gate()'s code
  * at gate (an address of buf's view, within 2 GiB). b's insn array must outlive
- * the code (its struct insns are the handlers' arguments). Returns 0 (buf may
- * have overflowed: check buf->overflow), or -EINVAL when b is not a block
+ * the code (its struct insns are the handlers' arguments). An exit not
+ * chained yet hands group to hart_run() (h->jit_link_group), which links
+ * it only to a translation of the same group. Returns 0 (buf may have
+ * overflowed: check buf->overflow), or -EINVAL when b is not a block
  * block_exec() could run (its last instruction does not end it).
  */
 int translate_block(struct x86_buf *buf, const struct block *b,
-		    intptr_t rx_delta, const uint8_t *gate);
+		    intptr_t rx_delta, const uint8_t *gate, uint64_t group);
 
 #endif

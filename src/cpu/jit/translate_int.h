@@ -101,6 +101,7 @@ struct tr {
 	struct x86_buf *b;
 	const struct block *blk;
 	intptr_t rx_delta;	/* run address - write address */
+	uint64_t group;		/* what its exits may be chained to */
 	const uint8_t *gate;	/* translate_gate()'s code, as written */
 	int8_t host[32];	/* guest register -> tr_pool index, or -1 */
 	uint8_t guest[TR_POOL]; /* tr_pool index -> guest register */
