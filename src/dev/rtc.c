@@ -41,7 +41,6 @@ static void rtc_fire(struct rtc *r)
 {
 	r->armed = false;
 	r->raised = true;
-	r->alarms_fired++;
 	rtc_update_line(r);
 }
 

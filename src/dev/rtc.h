@@ -44,7 +44,6 @@ struct rtc {
 	uint32_t alarm_high;	/* staged by an ALARM_HIGH write */
 	uint64_t alarm_ns;	/* guest time the alarm fires at */
 	bool armed, irq_enabled, raised;
-	uint64_t alarms_fired;
 	struct irq_chip *chip;
 	unsigned line;
 	pthread_t thread;
