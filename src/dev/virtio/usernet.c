@@ -31,6 +31,12 @@
  * forwards of the last instance made that asked for free host ports (the
  * clones of one VM all do), listening on free ports of their own. */
 #define USERNET_SPARE 8
+/* The hub tops the spares up in a quiet round (its last poll found
+ * nothing), within USERNET_REFILL_MS: woken by a clone, it then polls the
+ * new instance and sleeps again at once instead of making spares on the
+ * CPU the clone's request is still using. Below half it makes them at
+ * once, so that a batch of clones does not run out. */
+#define USERNET_REFILL_MS 2
 
 struct usernet_timer {
 	struct usernet_timer *next;
@@ -329,12 +335,13 @@ static void usernet_free(struct usernet *u)
 /*
  * Hub lock held: make spares up to USERNET_SPARE, each made with the lock
  * dropped (slirp_new() of an instance nobody else sees; libslirp's own
- * globals are set up by the first instance, made under the lock).
+ * globals are set up by the first instance, made under the lock). Returns
+ * false when one could not be made.
  */
 static int usernet_add_fwd(struct usernet *u, struct usernet_fwd *fwd,
 			   char *why, size_t whylen);
 
-static void usernet_refill(struct usernet_hub *h)
+static bool usernet_refill(struct usernet_hub *h)
 {
 	char why[128];
 
@@ -345,7 +352,7 @@ static void usernet_refill(struct usernet_hub *h)
 		u = usernet_alloc();
 		pthread_mutex_lock(&h->lock);
 		if (!u)
-			return;
+			return false;
 		for (unsigned i = 0; i < h->ntmpl; i++) {
 			u->fwd[i] = h->tmpl[i];
 			if (usernet_add_fwd(u, &u->fwd[i], why, sizeof(why)))
@@ -354,12 +361,13 @@ static void usernet_refill(struct usernet_hub *h)
 		}
 		if (u->nfwd != h->ntmpl) {
 			usernet_free(u);
-			return;
+			return false;
 		}
 		u->next = h->spare;
 		h->spare = u;
 		h->nspare++;
 	}
+	return true;
 }
 
 /* Whether an instance with the forwards have[0..nhave-1] serves a request
@@ -433,6 +441,7 @@ static struct usernet *usernet_take_spare(struct usernet_hub *h,
 static void *usernet_hub_main(void *arg)
 {
 	struct usernet_hub *h = arg;
+	bool quiet = true, stuck = false;
 
 	for (;;) {
 		uint32_t timeout = 1000;
@@ -443,7 +452,13 @@ static void *usernet_hub_main(void *arg)
 		if (read(h->efd, &v, sizeof(v)) < 0) {
 			/* EAGAIN: nobody woke it */
 		}
-		usernet_refill(h);
+		if (h->nspare < USERNET_SPARE &&
+		    (quiet || h->nspare < USERNET_SPARE / 2))
+			stuck = !usernet_refill(h);
+		/* One that failed is tried again in the next quiet round, not
+		 * every few milliseconds. */
+		if (h->nspare < USERNET_SPARE && !stuck)
+			timeout = USERNET_REFILL_MS;
 		h->round++;
 		pthread_cond_broadcast(&h->next_round);
 		h->npfd = 1;
@@ -457,6 +472,7 @@ static void *usernet_hub_main(void *arg)
 		}
 		pthread_mutex_unlock(&h->lock);
 		r = poll(h->pfd, h->npfd, (int)timeout);
+		quiet = r == 0;
 		pthread_mutex_lock(&h->lock);
 		for (struct usernet *u = h->list; u; u = u->next)
 			if (u->round == h->round)
