@@ -138,21 +138,31 @@ for mode in $modes; do
 	done
 done
 ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
+# row LABEL KEY [ratio]: share on's and off's medians of KEY (and on/off).
+row() {
+	printf '%-34s %10s %10s %8s\n' "$1" "${m[on.$2]}" "${m[off.$2]}" \
+		"${3:+$(ratio "${m[on.$2]}" "${m[off.$2]}")}"
+}
+# base_row LABEL KEY [ratio]: the base build's median of KEY (and on/base).
+base_row() {
+	printf '%-34s %10s %10s %8s\n' "base: $1" "${m[base.$2]}" "" \
+		"${3:+$(ratio "${m[on.$2]}" "${m[base.$2]}")}"
+}
 printf '%-34s %10s %10s %8s\n' "per clone (medians)" "share on" "share off" "on/off"
-printf '%-34s %10s %10s %8s\n' "M instructions in its 1st second" "${m[on.minsn]}" "${m[off.minsn]}" "$(ratio "${m[on.minsn]}" "${m[off.minsn]}")"
-printf '%-34s %10s %10s %8s\n' "first work: wall ms" "${m[on.ms]}" "${m[off.ms]}" "$(ratio "${m[on.ms]}" "${m[off.ms]}")"
-printf '%-34s %10s %10s %8s\n' "first work: host CPU ms" "${m[on.cpums]}" "${m[off.cpums]}" "$(ratio "${m[on.cpums]}" "${m[off.cpums]}")"
-printf '%-34s %10s %10s %8s\n' "host RSS KiB after its work" "${m[on.rss]}" "${m[off.rss]}" "$(ratio "${m[on.rss]}" "${m[off.rss]}")"
-printf '%-34s %10s %10s\n' "blocks it translated" "${m[on.blocks]}" "${m[off.blocks]}"
-printf '%-34s %10s %10s\n' "translate us" "${m[on.tus]}" "${m[off.tus]}"
-printf '%-34s %10s %10s\n' "shared hits" "${m[on.hits]}" "${m[off.hits]}"
+row "M instructions in its 1st second" minsn ratio
+row "first work: wall ms" ms ratio
+row "first work: host CPU ms" cpums ratio
+row "host RSS KiB after its work" rss ratio
+row "blocks it translated" blocks
+row "translate us" tus
+row "shared hits" hits
 if [ -n "${BASE:-}" ]; then
-	printf '%-34s %10s %10s %8s\n' "base: M instructions in 1st second" "${m[base.minsn]}" "" "$(ratio "${m[on.minsn]}" "${m[base.minsn]}")"
-	printf '%-34s %10s %10s %8s\n' "base: first work wall ms" "${m[base.ms]}" "" "$(ratio "${m[on.ms]}" "${m[base.ms]}")"
-	printf '%-34s %10s %10s %8s\n' "base: first work host CPU ms" "${m[base.cpums]}" "" "$(ratio "${m[on.cpums]}" "${m[base.cpums]}")"
-	printf '%-34s %10s %10s %8s\n' "base: RSS KiB after its work" "${m[base.rss]}" "" "$(ratio "${m[on.rss]}" "${m[base.rss]}")"
-	printf '%-34s %10s %10s\n' "base: blocks it translated" "${m[base.blocks]}" ""
-	printf '%-34s %10s %10s\n' "base: translate us" "${m[base.tus]}" ""
+	base_row "M instructions in 1st second" minsn ratio
+	base_row "first work wall ms" ms ratio
+	base_row "first work host CPU ms" cpums ratio
+	base_row "RSS KiB after its work" rss ratio
+	base_row "blocks it translated" blocks
+	base_row "translate us" tus
 fi
 mkdir -p "$(dirname "$out")"
 cat >"$out" <<EOF
