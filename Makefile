@@ -39,7 +39,7 @@ CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/decode_bitmanip.c src/cpu/exec_cbo.c \
 	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c src/cpu/isa.c \
 	src/cpu/jit/x86.c src/cpu/jit/codecache.c src/cpu/jit/translate.c src/cpu/jit/translate_alu.c \
-	src/cpu/jit/translate_fp.c src/cpu/jit/share.c src/cpu/jit/jit.c
+	src/cpu/jit/translate_fp.c src/cpu/jit/share.c src/cpu/jit/jit.c src/cpu/jit/perfmap.c
 VMI_SRCS := src/vmi/kernel.c src/vmi/symbols.c src/vmi/profile.c src/vmi/classify.c
 VMM_SRCS := src/vmm/vm.c src/vmm/devices.c src/vmm/disks.c src/vmm/nets.c src/vmm/rngs.c src/vmm/balloons.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/hv_warm.c src/vmm/hv_memory.c src/vmm/dlh.c \
 	src/vmm/inspect.c src/vmm/share.c src/vmm/dedup.c src/vmm/platform.c
@@ -51,7 +51,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 CLI_OBJS := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 
 # Unit tests: tests/unit/test_<name>.c, one per module, cmocka.
-UNIT_TESTS := isa mmio plic uart platform rtc frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip fpu sbi api dlh vmi share dedup hv virtio disk virtio_net virtio_rng virtio_balloon usernet x86 codecache jit jitshare
+UNIT_TESTS := isa mmu mmio plic uart platform rtc frame gstage gstage_cow gstage_clone gstage_share gmem devtree loader console decode bitmanip fpu sbi api dlh vmi share dedup hv virtio disk virtio_net virtio_rng virtio_balloon usernet x86 codecache jit jitshare
 UNIT_BINS := $(UNIT_TESTS:%=$(BUILD)/tests/test_%)
 
 # Benchmarks: bench/<name>.c.

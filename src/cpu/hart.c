@@ -234,22 +234,39 @@ void hart_serve_flushes(struct hart *h)
 	hart_serve_requests(h, HART_REQ_FLUSH_TLB | HART_REQ_FLUSH_ICACHE);
 }
 
+/* Host address of the code at va (h->pc, or its second half's), through
+ * the TLB when it has the page; a handler result after a fault. */
+static inline int hart_fetch(struct hart *h, uint64_t va, const uint8_t **code)
+{
+	const struct tlb_entry *e = mmu_entry(h, va);
+	uint8_t *p;
+	int r;
+
+	if (__builtin_expect(e->tag_x == va >> 12, 1)) {
+		*code = (const uint8_t *)(e->addend + va);
+		return 0;
+	}
+	r = mmu_translate(h, va, MMU_FETCH, h->pc, &p);
+	*code = p;
+	return r;
+}
+
 /*
  * Execute the one instruction at h->pc that crosses a page boundary: its
  * halves come from two translations, so it is never cached as a block.
  */
 static int hart_step_crossing(struct hart *h)
 {
+	const uint8_t *lo, *hi;
 	struct insn in;
-	uint8_t *lo, *hi;
 	uint16_t a, b;
 	int r;
 
-	r = mmu_translate(h, h->pc, MMU_FETCH, h->pc, &lo);
+	r = hart_fetch(h, h->pc, &lo);
 	if (r)
 		return r;
 	memcpy(&a, lo, 2);
-	r = mmu_translate(h, h->pc + 2, MMU_FETCH, h->pc, &hi);
+	r = hart_fetch(h, h->pc + 2, &hi);
 	if (r)
 		return r;
 	memcpy(&b, hi, 2);
@@ -283,22 +300,6 @@ static inline int hart_exec(struct hart *h, struct block *b, uint64_t poll)
 	}
 	h->jit_limit = poll;
 	return jit_run(jit, h, b);
-}
-
-/* Host address of the code at h->pc, or a handler result after a fault. */
-static inline int hart_fetch(struct hart *h, const uint8_t **code)
-{
-	const struct tlb_entry *e = mmu_entry(h, h->pc);
-	uint8_t *p;
-	int r;
-
-	if (__builtin_expect(e->tag_x == h->pc >> 12, 1)) {
-		*code = (const uint8_t *)(e->addend + h->pc);
-		return 0;
-	}
-	r = mmu_translate(h, h->pc, MMU_FETCH, h->pc, &p);
-	*code = p;
-	return r;
 }
 
 /* hart_run() with its caches there. */
@@ -346,7 +347,7 @@ static int hart_run_blocks(struct hart *h, uint64_t budget)
 			trap_take_interrupt(h);
 
 		const uint8_t *code;
-		r = hart_fetch(h, &code);
+		r = hart_fetch(h, h->pc, &code);
 		if (r == 0) {
 			struct block_cache *bc = &h->cache->blocks;
 			const struct block *b =

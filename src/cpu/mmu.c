@@ -173,7 +173,7 @@ static void mmu_slot_flush(struct hart_cache *c, struct tlb_slot *slot,
 		return;
 	}
 	for (unsigned ctx = 0; ctx < TLB_CONTEXTS; ctx++) {
-		struct tlb_entry *e = &slot->tlb[ctx][(va >> 12) & TLB_MASK];
+		struct tlb_entry *e = &slot->tlb[ctx][mmu_tlb_index(va)];
 		e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
 	}
 	if (!mmu_slot_may_super(slot, va))

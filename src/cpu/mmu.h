@@ -75,9 +75,19 @@ int mmu_store_slow(struct hart *h, const struct insn *in, uint64_t va,
 /* Point h->tlb at the TLB of the current satp, privilege and SUM. */
 void mmu_select_tlb(struct hart *h);
 
+/*
+ * The TLB entry of va's page: the VPN's low TLB_BITS folded with the next
+ * TLB_BITS, so that pages a power of two apart (the halves of a large
+ * array, a buffer and its copy) do not all land on one entry.
+ */
+static inline unsigned mmu_tlb_index(uint64_t va)
+{
+	return (unsigned)(((va >> 12) ^ (va >> (12 + TLB_BITS))) & TLB_MASK);
+}
+
 static inline struct tlb_entry *mmu_entry(const struct hart *h, uint64_t va)
 {
-	return &h->tlb[(va >> 12) & TLB_MASK];
+	return &h->tlb[mmu_tlb_index(va)];
 }
 
 static inline uint64_t mmu_read_host(const void *p, unsigned size)

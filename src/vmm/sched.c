@@ -288,7 +288,15 @@ static void sched_put(struct sched *s, struct vcpu *v, enum slice_end end)
 			sched_make_runnable(s, v);
 		break;
 	case SLICE_PREEMPT:
-		sched_make_runnable(s, v);
+		/* Behind others, for a PCPU to take; alone, for this one,
+		 * which picks next: waking another would only move v to
+		 * another host CPU, a wakeup and a cold cache per slice. */
+		if (s->runq_head) {
+			sched_make_runnable(s, v);
+		} else {
+			atomic_store(&v->state, VCPU_RUNNABLE);
+			runq_push(s, v);
+		}
 		break;
 	}
 	if ((vm->stopping || vm->paused) && !sched_vm_on_cpu(vm))

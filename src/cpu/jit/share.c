@@ -7,6 +7,7 @@
 #include <sys/mman.h>
 
 #include "cpu/jit/jit.h"
+#include "cpu/jit/perfmap.h"
 #include "cpu/jit/translate.h"
 
 /* Data of a half beyond its code's size: page copies of a few pages. */
@@ -42,6 +43,7 @@ int jit_share_create(size_t size, struct jit_share **out)
 	struct jit_share *s;
 	struct x86_buf buf;
 	size_t keep, half;
+	void *gate_rx;
 	int r;
 
 	if (!jit_supported())
@@ -60,13 +62,19 @@ int jit_share_create(size_t size, struct jit_share **out)
 	codecache_begin(&s->cc, &buf);
 	translate_entry(&buf);
 	s->entry = codecache_commit(&s->cc, &buf);
+	if (s->entry)
+		perfmap_note(s->entry, x86_buf_len(&buf), 0, 0, "jit_entry",
+			     buf.start, (size_t)(buf.start - s->cc.rw));
 	codecache_begin(&s->cc, &buf);
 	translate_gate(&buf);
 	s->gate = buf.start;
-	if (!s->entry || !codecache_commit(&s->cc, &buf)) {
+	gate_rx = codecache_commit(&s->cc, &buf);
+	if (!s->entry || !gate_rx) {
 		r = -ENOSPC;
 		goto err_cc;
 	}
+	perfmap_note(gate_rx, x86_buf_len(&buf), 0, 0, "jit_gate", buf.start,
+		     (size_t)(buf.start - s->cc.rw));
 	codecache_keep(&s->cc);
 	/* The halves on whole pages (each given back whole). */
 	keep = (s->cc.used + 4095) & ~(size_t)4095;
@@ -273,6 +281,8 @@ static int jit_share_make(struct jit_share *s, const struct jit_key *key,
 		h->data_used = mark;
 		return r;
 	}
+	perfmap_note(tx->code, x86_buf_len(&buf), key->host, blk->ninsn, NULL,
+		     buf.start, (size_t)(buf.start - s->cc.rw));
 	tx->key = *key;
 	tx->page = pg;
 	tx->maker = maker;

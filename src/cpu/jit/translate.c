@@ -211,11 +211,18 @@ static void tr_checks(struct tr *t, uint8_t **fail)
 
 static void tr_jump(struct tr *t, enum x86_reg va);
 
-/* rcx = a guest-virtual address -> its TLB entry's offset in h->tlb[]:
- * ((va >> 12) & TLB_MASK) * 32, as (va >> 7) & (TLB_MASK << 5). */
-static void tr_tlb_index(struct x86_buf *b)
+/* rcx = the offset in h->tlb[] of the TLB entry of the guest-virtual
+ * address in va (mmu_tlb_index() * 32: ((va >> 12) ^ (va >> 21)) masked,
+ * times 32, as ((va >> 7) ^ (va >> 16)) & (TLB_MASK << 5)); tmp clobbered.
+ */
+static void tr_tlb_index(struct x86_buf *b, enum x86_reg va, enum x86_reg tmp)
 {
+	_Static_assert(TLB_BITS == 9, "the shifts below fold 9 bits");
+	x86_mov_rr(b, X86_RCX, va, true);
 	x86_shift_ri(b, X86_SHR, X86_RCX, 12 - 5, true);
+	x86_mov_rr(b, tmp, va, true);
+	x86_shift_ri(b, X86_SHR, tmp, 12 + TLB_BITS - 5, true);
+	x86_alu_rr(b, X86_XOR, X86_RCX, tmp, true);
 	x86_alu_ri(b, X86_AND, X86_RCX, TLB_MASK << 5, false);
 }
 
@@ -270,10 +277,9 @@ static void tr_jump(struct tr *t, enum x86_reg va)
 	x86_mov_rr(b, X86_RDX, va, true);
 	tr_checks(t, fail); /* rax, rcx */
 	/* rcx = the TLB entry, rax = the page */
-	x86_mov_rr(b, X86_RCX, X86_RDX, true);
-	x86_mov_rr(b, X86_RAX, X86_RCX, true);
+	tr_tlb_index(b, X86_RDX, X86_RAX);
+	x86_mov_rr(b, X86_RAX, X86_RDX, true);
 	x86_shift_ri(b, X86_SHR, X86_RAX, 12, true);
-	tr_tlb_index(b);
 	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
 	x86_alu_rm(b, X86_CMP, X86_RAX, X86_RCX,
 		   (int32_t)offsetof(struct tlb_entry, tag_x), true);
@@ -401,11 +407,10 @@ void tr_mem_address(struct tr *t, const struct insn *in, unsigned size,
 	int32_t tag = store ? (int32_t)offsetof(struct tlb_entry, tag_w)
 			    : (int32_t)offsetof(struct tlb_entry, tag_r);
 
-	/* rax = va, rcx = &h->tlb[(va >> 12) & TLB_MASK], rdx = last page */
+	/* rax = va, rcx = &h->tlb[mmu_tlb_index(va)], rdx = last page */
 	tr_get(t, X86_RAX, in->rs1);
 	tr_add_imm(b, X86_RAX, in->imm);
-	x86_mov_rr(b, X86_RCX, X86_RAX, true);
-	tr_tlb_index(b);
+	tr_tlb_index(b, X86_RAX, X86_RDX);
 	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
 	x86_lea(b, X86_RDX, X86_RAX, (int32_t)size - 1);
 	x86_shift_ri(b, X86_SHR, X86_RDX, 12, true);
