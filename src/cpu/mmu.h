@@ -24,7 +24,7 @@
 
 #include "cpu/exec.h"
 
-#define TLB_BITS    9
+#define TLB_BITS    10
 #define TLB_SIZE    (1u << TLB_BITS)
 #define TLB_MASK    (TLB_SIZE - 1)
 #define TLB_INVALID UINT64_MAX

@@ -1034,24 +1034,18 @@ static void test_interpreted_then_translated(void **state)
 /*
  * A loop of 100000 iterations run in slices of a small budget: after each
  * return from hart_run(), the same pc, instret and registers under both
- * tiers (translated code chained to itself leaves where hart_run() would).
+ * tiers (translated code stops at the block boundary where the
+ * interpreter does, inside a trace too). Returns the JIT hart's links.
  */
-static void test_budget_slices(void **state)
+static uint64_t run_budget_slices(struct fixture *fx, const uint32_t *code,
+				  size_t size)
 {
-	struct fixture *fx = *state;
 	static struct sequence s;
-	static const uint32_t loop[] = {
-	    0x00330313, /* 1: addi x6, x6, 3 */
-	    0x0063c3b3, /* xor x7, x7, x6 */
-	    0xfff28293, /* addi x5, x5, -1 */
-	    0xfe029ae3, /* bnez x5, 1b */
-	    ECALL,
-	};
 	unsigned slices = 0;
 
 	memset(&s, 0, sizeof(s));
-	memcpy(s.code, loop, sizeof(loop));
-	s.size = sizeof(loop);
+	memcpy(s.code, code, size);
+	s.size = (uint32_t)size;
 	s.start = CODE_PAGE + 0x100;
 	s.regs[5] = 100000;
 	side_load(&fx->interp, &s);
@@ -1064,7 +1058,42 @@ static void test_budget_slices(void **state)
 	assert_int_equal(fx->jit.exit, HART_EXIT_ECALL);
 	assert_int_equal(fx->jit.h.x[5], 0);
 	assert_true(slices > 10);
-	assert_true(fx->jit.h.tier_stats.links > 0);
+	assert_true(fx->jit.h.tier_stats.blocks > 0);
+	return fx->jit.h.tier_stats.links;
+}
+
+/* A loop of one block: it jumps back within its translation. */
+static void test_budget_slices(void **state)
+{
+	static const uint32_t loop[] = {
+	    0x00330313, /* 1: addi x6, x6, 3 */
+	    0x0063c3b3, /* xor x7, x7, x6 */
+	    0xfff28293, /* addi x5, x5, -1 */
+	    0xfe029ae3, /* bnez x5, 1b */
+	    ECALL,
+	};
+
+	run_budget_slices(*state, loop, sizeof(loop));
+}
+
+/*
+ * A loop of two blocks in one trace: the branch between them, taken, is a
+ * side exit chained to the translation of the second; not taken, the
+ * second runs on in the same code, where budgets end too.
+ */
+static void test_budget_slices_trace(void **state)
+{
+	static const uint32_t loop[] = {
+	    0x00330313, /* 1: addi x6, x6, 3 */
+	    0x00437393, /* andi x7, x6, 4 */
+	    0x00038463, /* beqz x7, 2f */
+	    0x00644433, /* xor x8, x8, x6 */
+	    0xfff28293, /* 2: addi x5, x5, -1 */
+	    0xfe0296e3, /* bnez x5, 1b */
+	    ECALL,
+	};
+
+	assert_true(run_budget_slices(*state, loop, sizeof(loop)) > 0);
 }
 
 /*
@@ -1117,6 +1146,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_interpreted_then_translated,
 					    setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_budget_slices, setup,
+					    teardown),
+	    cmocka_unit_test_setup_teardown(test_budget_slices_trace, setup,
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_small_code_cache, setup,
 					    teardown),

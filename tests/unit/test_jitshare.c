@@ -295,8 +295,9 @@ static uint64_t run_at(struct hart *h, uint64_t pc)
 	return h->x[10];
 }
 
-/* a0 = 20 * (1 + 2): a loop of one block (chained to itself), then a jump
- * to a second block in the page (a chained exit), which ends in ecall. */
+/* a0 = 20 * (1 + 2): a loop of one block (looping within its trace, the
+ * jump after it), then the jump to a second block in the page (a chained
+ * exit), which ends in ecall. */
 static const uint32_t loop_code[] = {
     0x00150513, /* 0: addi a0, a0, 1 */
     0x00250513, /* addi a0, a0, 2 */
@@ -316,7 +317,7 @@ static void test_clone_runs_parents_code(void **state)
 	put_code(&fx->parent_gs, CODE + 0x100, tail_code, 2);
 	assert_int_equal(run_at(&fx->parent, CODE), 160);
 	assert_int_equal(run_at(&fx->parent, CODE), 160);
-	assert_true(p->blocks >= 3);
+	assert_true(p->blocks >= 2); /* the loop's trace, the tail */
 	assert_true(p->links > 0);
 	assert_int_equal(p->shared_hits, 0);
 

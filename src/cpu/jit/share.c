@@ -160,12 +160,15 @@ static bool jit_page_current(const struct jit_page *pg)
 	return !memcmp(pg->bytes, (const void *)pg->host, 4096);
 }
 
-/* The same instructions, as decoding made them (padding aside). */
-static bool jit_same_insns(const struct block *a, const struct block *b)
+/* Does the trace of tx start with b's instructions, as decoding made
+ * them (padding aside)? */
+static bool jit_same_insns(const struct jit_tx *tx, const struct block *b)
 {
-	if (a->ninsn != b->ninsn)
+	const struct block *a = tx->blk;
+
+	if (tx->lead != b->ninsn)
 		return false;
-	for (uint32_t i = 0; i < a->ninsn; i++) {
+	for (uint32_t i = 0; i < b->ninsn; i++) {
 		const struct insn *x = &a->insn[i], *y = &b->insn[i];
 
 		if (x->fn != y->fn || x->raw != y->raw || x->off != y->off ||
@@ -190,7 +193,7 @@ const struct jit_tx *jit_share_find(struct jit_share *s,
 			atomic_store(&tx->page->dead, true);
 			continue;
 		}
-		if (jit_same_insns(tx->blk, b))
+		if (jit_same_insns(tx, b))
 			return tx;
 	}
 	return NULL;
@@ -258,7 +261,7 @@ static int jit_share_make(struct jit_share *s, const struct jit_key *key,
 	mark = h->data_used;
 	tx = jit_share_alloc(s, sizeof(*tx), 16);
 	blk = jit_share_alloc(
-	    s, sizeof(*blk) + BLOCK_MAX_INSNS * sizeof(struct insn), 16);
+	    s, sizeof(*blk) + TRACE_MAX_INSNS * sizeof(struct insn), 16);
 	if (!tx || !blk) {
 		h->data_used = mark;
 		return -ENOSPC;
@@ -266,9 +269,11 @@ static int jit_share_make(struct jit_share *s, const struct jit_key *key,
 	/* From the copy: what the code does is what the record holds. */
 	memset(blk, 0, sizeof(*blk));
 	blk->host = key->host;
-	blk->ninsn = block_decode(pg->bytes + (key->host & 0xfff), blk->insn);
+	blk->ninsn = translate_decode(pg->bytes + (key->host & 0xfff),
+				      blk->insn, &tx->lead);
 	h->data_used = (size_t)((uint8_t *)&blk->insn[blk->ninsn] - h->data);
-	if (!jit_same_insns(blk, b)) {
+	tx->blk = blk;
+	if (!jit_same_insns(tx, b)) {
 		h->data_used = mark;
 		return -ESTALE;
 	}
@@ -286,7 +291,6 @@ static int jit_share_make(struct jit_share *s, const struct jit_key *key,
 	tx->key = *key;
 	tx->page = pg;
 	tx->maker = maker;
-	tx->blk = blk;
 	slot = jit_share_slot(s, key->host);
 	atomic_init(&tx->next, atomic_load_explicit(&s->index[slot],
 						    memory_order_relaxed));

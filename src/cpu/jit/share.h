@@ -107,7 +107,8 @@ struct jit_tx {
 	const void *code;	     /* in the executable view */
 	const void *maker;	     /* the struct jit that made it */
 	struct jit_tx *_Atomic next; /* in its hash chain */
-	struct block *blk;	     /* its own decoded block */
+	struct block *blk;	     /* its own decoded trace */
+	uint32_t lead; /* instructions of the trace's first block */
 };
 
 /* A hart using the cache (in its struct jit). */

@@ -69,11 +69,19 @@
  * translations hart_run() has run (the jump cache of cpu/jit/jit.h); on a
  * hit it jumps there.
  *
- * A branch back to the block's own start (a loop of one block) makes the
- * same checks and jumps back past the entry's register loads: the loop's
- * registers stay in host registers from one iteration to the next. Every
- * register of the block's own then counts as changed at the loop's top,
- * so whatever leaves the block writes them all back.
+ * A branch back to the trace's own start (a loop within one trace) makes
+ * the same checks and jumps back past the entry's register loads: the
+ * loop's registers stay in host registers from one iteration to the next.
+ * Every register of the block's own then counts as changed at the loop's
+ * top, so whatever leaves the trace writes them all back.
+ *
+ * Traces (cpu/jit/translate.h): a branch inside one is a compare and a
+ * jump, taken, to its side exit, out of line, which is the exit above of
+ * a block ending in that branch taken. Not taken, the block's
+ * instructions are counted and the instruction limit checked (a jump out
+ * to hart_run() at that block boundary when it is reached); the next
+ * block's code follows. "The block" in what is said above is the trace's
+ * block running then; the registers cached are the trace's.
  */
 #include "cpu/jit/translate.h"
 #include "cpu/jit/translate_int.h"
@@ -189,7 +197,7 @@ static void tr_return(struct x86_buf *b)
 }
 
 /*
- * The block has ended: instret += its instructions, eax = EXEC_BLOCK_END,
+ * The block has ended: instret += its n instructions, eax = EXEC_BLOCK_END,
  * then what hart_run() would look at before the next block: the
  * instruction limit, and h->jit_stop, set by whatever else it must see
  * (a request, a pending interrupt: cpu/hart.h). The jumps taken when
@@ -197,27 +205,26 @@ static void tr_return(struct x86_buf *b)
  */
 #define TR_CHECKS 2
 
-static void tr_checks(struct tr *t, uint8_t **fail)
+static void tr_checks(struct tr *t, uint32_t n, uint8_t **fail)
 {
 	struct x86_buf *buf = t->b;
 
 	x86_mov_ri(buf, X86_RAX, EXEC_BLOCK_END);
-	x86_alu_ri(buf, X86_SUB, RL, (int32_t)t->blk->ninsn, true);
+	x86_alu_ri(buf, X86_SUB, RL, (int32_t)n, true);
 	fail[0] = x86_jcc_fwd(buf, X86_CC_LE); /* instret >= jit_limit */
 	x86_load(buf, X86_RCX, RH, HART_OFF(jit_stop), 4, false);
 	x86_test_rr(buf, X86_RCX, X86_RCX, false);
 	fail[1] = x86_jcc_fwd(buf, X86_CC_NE);
 }
 
-static void tr_jump(struct tr *t, enum x86_reg va);
+static void tr_jump(struct tr *t, enum x86_reg va, uint32_t n);
 
 /* rcx = the offset in h->tlb[] of the TLB entry of the guest-virtual
- * address in va (mmu_tlb_index() * 32: ((va >> 12) ^ (va >> 21)) masked,
- * times 32, as ((va >> 7) ^ (va >> 16)) & (TLB_MASK << 5)); tmp clobbered.
+ * address in va (mmu_tlb_index() * 32, as ((va >> 7) ^ (va >> (7 + TLB_BITS)))
+ * & (TLB_MASK << 5)); tmp clobbered.
  */
 static void tr_tlb_index(struct x86_buf *b, enum x86_reg va, enum x86_reg tmp)
 {
-	_Static_assert(TLB_BITS == 9, "the shifts below fold 9 bits");
 	x86_mov_rr(b, X86_RCX, va, true);
 	x86_shift_ri(b, X86_SHR, X86_RCX, 12 - 5, true);
 	x86_mov_rr(b, tmp, va, true);
@@ -227,11 +234,11 @@ static void tr_tlb_index(struct x86_buf *b, enum x86_reg va, enum x86_reg tmp)
 }
 
 /*
- * As tr_block_end(), for an exit to rel bytes from the block's start
- * (h->pc already there, the registers written back): chainable when that
- * is in the block's page, else as an indirect jump.
+ * The exit of a block of n instructions to rel bytes from the trace's
+ * start (h->pc already there, the registers written back): chainable
+ * when that is in the trace's page, else as an indirect jump.
  */
-static void tr_exit(struct tr *t, int64_t rel)
+static void tr_exit(struct tr *t, int64_t rel, uint32_t n)
 {
 	struct x86_buf *buf = t->b;
 	const struct block *b = t->blk;
@@ -239,10 +246,10 @@ static void tr_exit(struct tr *t, int64_t rel)
 	uint8_t *fail[TR_CHECKS], *site;
 
 	if (off < 0 || off >= 4096) {
-		tr_jump(t, RP);
+		tr_jump(t, RP, n);
 		return;
 	}
-	tr_checks(t, fail);
+	tr_checks(t, n, fail);
 	/* The jump's displacement 4-byte aligned: linking it is one atomic
 	 * store, which another hart running this code sees whole. */
 	while (((uintptr_t)buf->p + 1) & 3 && !buf->overflow)
@@ -269,13 +276,13 @@ static void tr_exit(struct tr *t, int64_t rel)
  * written back): into the translation of the block there when the jump
  * cache has it, else back to hart_run().
  */
-static void tr_jump(struct tr *t, enum x86_reg va)
+static void tr_jump(struct tr *t, enum x86_reg va, uint32_t n)
 {
 	struct x86_buf *b = t->b;
 	uint8_t *fail[TR_CHECKS + 2];
 
 	x86_mov_rr(b, X86_RDX, va, true);
-	tr_checks(t, fail); /* rax, rcx */
+	tr_checks(t, n, fail); /* rax, rcx */
 	/* rcx = the TLB entry, rax = the page */
 	tr_tlb_index(b, X86_RDX, X86_RAX);
 	x86_mov_rr(b, X86_RAX, X86_RDX, true);
@@ -304,12 +311,13 @@ static void tr_jump(struct tr *t, enum x86_reg va)
 	tr_return(b);
 }
 
-/* A branch taken back to the block's start (h->pc is there already). */
-static void tr_loop_back(struct tr *t)
+/* A branch taken back to the trace's start (h->pc is there already), at
+ * the end of a block of n instructions. */
+static void tr_loop_back(struct tr *t, uint32_t n)
 {
 	uint8_t *fail[TR_CHECKS];
 
-	tr_checks(t, fail);
+	tr_checks(t, n, fail);
 	x86_patch(t->b, x86_jmp_fwd(t->b), t->top);
 	for (unsigned i = 0; i < TR_CHECKS; i++)
 		x86_patch(t->b, fail[i], t->b->p);
@@ -317,13 +325,17 @@ static void tr_loop_back(struct tr *t)
 	tr_return(t->b);
 }
 
-/* Does the block end with a branch back to its own start? */
+/* Does a branch of the trace go back to its start? */
 static bool tr_loops(const struct block *b)
 {
-	const struct insn *last = &b->insn[b->ninsn - 1];
-	const struct tr_op *op = tr_lookup(last);
+	for (uint32_t i = 0; i < b->ninsn; i++) {
+		const struct insn *in = &b->insn[i];
+		const struct tr_op *op = tr_lookup(in);
 
-	return op && op->kind == TR_BRANCH && last->off + last->imm == 0;
+		if (op && op->kind == TR_BRANCH && in->off + in->imm == 0)
+			return true;
+	}
+	return false;
 }
 
 /* A native instruction that ends the block (the block's last). */
@@ -331,6 +343,7 @@ static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 {
 	struct x86_buf *b = t->b;
 	int64_t next = (int64_t)in->off + in->len;
+	uint32_t n = tr_count(t, t->blk->ninsn - 1);
 	enum x86_reg a, c;
 	uint8_t *taken;
 
@@ -342,15 +355,15 @@ static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 		taken = x86_jcc_fwd(b, op->op);
 		tr_write_back(t, t->dirty); /* a mov: the flags stay */
 		tr_add_pc(b, next);
-		tr_exit(t, next);
+		tr_exit(t, next, n);
 		x86_patch(b, taken, b->p);
 		if (in->off + in->imm == 0) {
-			tr_loop_back(t);
+			tr_loop_back(t, n);
 			return;
 		}
 		tr_write_back(t, t->dirty);
 		tr_add_pc(b, (int64_t)in->off + in->imm);
-		tr_exit(t, (int64_t)in->off + in->imm);
+		tr_exit(t, (int64_t)in->off + in->imm, n);
 		return;
 	case TR_JAL:
 		if (in->rd != 32) {
@@ -359,7 +372,7 @@ static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 		}
 		tr_flush(t);
 		tr_add_pc(b, (int64_t)in->off + in->imm);
-		tr_exit(t, (int64_t)in->off + in->imm);
+		tr_exit(t, (int64_t)in->off + in->imm, n);
 		return;
 	case TR_JALR:
 		/* The target first: rd may be rs1. */
@@ -372,19 +385,116 @@ static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 		}
 		tr_flush(t);
 		x86_mov_rr(b, RP, X86_RAX, true);
-		tr_jump(t, RP);
+		tr_jump(t, RP, n);
 		return;
 	default: /* TR_FALLTHROUGH */
 		tr_flush(t);
 		tr_add_pc(b, in->off);
-		tr_exit(t, in->off);
+		tr_exit(t, in->off, n);
 		return;
 	}
+}
+
+/*
+ * Instruction i (a branch not taken, or a fall-through) ended a block of
+ * the trace: count it, and back to hart_run() at the next block, rel
+ * bytes from the trace's start, if that reaches the instruction limit
+ * (where the interpreter would stop too: a budget or a timer poll ends at
+ * the same instruction under both tiers). Requests and interrupts
+ * (h->jit_stop) wait for the trace's end, a few dozen instructions at
+ * most. Else the next block starts.
+ */
+static void tr_next_block(struct tr *t, uint32_t i, int64_t rel)
+{
+	struct tr_side *sd = &t->side[t->nside++];
+
+	x86_alu_ri(t->b, X86_SUB, RL, (int32_t)tr_count(t, i), true);
+	sd->at = x86_jcc_fwd(t->b, X86_CC_LE);
+	sd->dirty = t->dirty;
+	sd->n = 0;
+	sd->rel = rel;
+	sd->stop = true;
+	t->seg = i + 1;
+}
+
+/* A branch inside the trace, instruction i: its side exit when taken
+ * (emitted by tr_side_exits()), else on to the next block. */
+static void tr_side_branch(struct tr *t, const struct tr_op *op,
+			   const struct insn *in, uint32_t i)
+{
+	enum x86_reg a = tr_src(t, in->rs1, X86_RAX);
+	enum x86_reg c = tr_src(t, in->rs2, X86_RCX);
+	struct tr_side *sd = &t->side[t->nside++];
+
+	x86_alu_rr(t->b, X86_CMP, a, c, true);
+	sd->at = x86_jcc_fwd(t->b, op->op);
+	sd->dirty = t->dirty;
+	sd->n = tr_count(t, i);
+	sd->rel = (int64_t)in->off + in->imm;
+	sd->stop = false;
+	tr_next_block(t, i, (int64_t)in->off + in->len);
+}
+
+/* The side exits, out of line: as the end of a block whose branch is
+ * taken, or back to hart_run() at the instruction limit. */
+static void tr_side_exits(struct tr *t)
+{
+	for (unsigned e = 0; e < t->nside; e++) {
+		const struct tr_side *sd = &t->side[e];
+
+		x86_patch(t->b, sd->at, t->b->p);
+		tr_write_back(t, sd->dirty);
+		if (sd->stop) {
+			tr_add_pc(t->b, sd->rel);
+			x86_mov_ri(t->b, X86_RAX, EXEC_BLOCK_END);
+			tr_return(t->b);
+			continue;
+		}
+		if (sd->rel == 0) {
+			tr_loop_back(t, sd->n);
+			continue;
+		}
+		tr_add_pc(t->b, sd->rel);
+		tr_exit(t, sd->rel, sd->n);
+	}
+}
+
+uint32_t translate_decode(const uint8_t *code, struct insn *insn,
+			  uint32_t *lead)
+{
+	uint32_t n = block_decode(code, insn), page_left;
+
+	*lead = n;
+	page_left = 4096 - (uint32_t)((uintptr_t)code & 0xfff);
+	while (n) {
+		const struct insn *last = &insn[n - 1];
+		const struct tr_op *op = tr_lookup(last);
+		struct insn more[BLOCK_MAX_INSNS];
+		uint32_t next, m;
+
+		if (!op ||
+		    (op->kind != TR_BRANCH && op->kind != TR_FALLTHROUGH))
+			break;
+		/* A fall-through's offset is the next instruction's. */
+		next = last->off + (op->kind == TR_BRANCH ? last->len : 0);
+		if (next >= page_left)
+			break;
+		m = block_decode(code + next, more);
+		if (m == 0 || n + m > TRACE_MAX_INSNS)
+			break;
+		for (uint32_t i = 0; i < m; i++) {
+			insn[n + i] = more[i];
+			insn[n + i].off = (uint16_t)(more[i].off + next);
+		}
+		n += m;
+	}
+	return n;
 }
 
 unsigned tr_slow_begin(struct tr *t, uint32_t i)
 {
 	t->slow_i[t->nslow] = i;
+	t->slow_n[t->nslow] = tr_count(t, i);
 	t->slow_dirty[t->nslow] = t->dirty;
 	return t->nslow++;
 }
@@ -494,7 +604,7 @@ static void tr_slow_paths(struct tr *t)
 			if (t->jump_to[j] == s)
 				x86_patch(t->b, t->jump_at[j], t->b->p);
 		tr_call_mid(t, &t->blk->insn[t->slow_i[s]], t->slow_dirty[s],
-			    t->slow_i[s] + 1);
+			    t->slow_n[s]);
 		x86_patch(t->b, x86_jmp_fwd(t->b), t->slow_resume[s]);
 	}
 }
@@ -551,7 +661,7 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	const struct insn *last;
 	const struct tr_op *op;
 
-	if (b->ninsn == 0 || b->ninsn > BLOCK_MAX_INSNS)
+	if (b->ninsn == 0 || b->ninsn > TRACE_MAX_INSNS)
 		return -EINVAL;
 	last = &b->insn[b->ninsn - 1];
 	op = tr_lookup(last);
@@ -562,7 +672,8 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	t.rx_delta = rx_delta;
 	t.group = group;
 	t.gate = gate;
-	t.nexit = t.nslow = t.njump = t.nfix = 0;
+	t.nexit = t.nslow = t.njump = t.nfix = t.nside = 0;
+	t.seg = 0;
 	t.fs_on = t.fs_dirty = false;
 	tr_allocate(&t);
 
@@ -575,8 +686,16 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 		const struct insn *in = &b->insn[i];
 
 		op = tr_lookup(in);
+		if (op && op->kind == TR_BRANCH) {
+			tr_side_branch(&t, op, in, i);
+			continue;
+		}
+		if (op && op->kind == TR_FALLTHROUGH) {
+			tr_next_block(&t, i, in->off);
+			continue;
+		}
 		if (op && tr_ends_block(op->kind))
-			return -EINVAL; /* would end the block early */
+			return -EINVAL; /* would end the trace early */
 		if (op && (op->kind == TR_LOAD || op->kind == TR_STORE)) {
 			tr_mem(&t, op, in, i);
 			continue;
@@ -585,7 +704,7 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 			continue;
 		if (!op && tr_fp(&t, in, i))
 			continue;
-		tr_call_mid(&t, in, t.dirty, i + 1);
+		tr_call_mid(&t, in, t.dirty, tr_count(&t, i));
 		t.dirty = 0;
 		t.fs_on = t.fs_dirty = false; /* it may have written sstatus */
 	}
@@ -599,9 +718,10 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 		tr_write_back(&t, t.dirty | t.globals);
 		tr_call(&t, last);
 		tr_after_call(&t, last);
-		tr_leave(buf, b->ninsn);
+		tr_leave(buf, tr_count(&t, b->ninsn - 1));
 	}
 
+	tr_side_exits(&t);
 	tr_fp_fixes(&t);
 	tr_slow_paths(&t);
 	for (unsigned e = 0; e < t.nexit; e++) {

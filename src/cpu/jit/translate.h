@@ -26,15 +26,39 @@ void translate_entry(struct x86_buf *buf);
 void translate_gate(struct x86_buf *buf);
 
 /*
- * Emit the translation of b into buf, to run at buf's address + rx_delta
- * through translate_entry()'s code (translated code chained to it jumps
- * to its first byte), its handler calls through translate_gate()'s code
- * at gate (an address of buf's view, within 2 GiB). b's insn array must outlive
- * the code (its struct insns are the handlers' arguments). An exit not
- * chained yet hands group to hart_run() (h->jit_link_group), which links
- * it only to a translation of the same group. Returns 0 (buf may have
- * overflowed: check buf->overflow), or -EINVAL when b is not a block
- * block_exec() could run (its last instruction does not end it).
+ * Translations are of traces: a decoded block (cpu/block.h), then, while
+ * the last one ends in a conditional branch or a plain fall-through (a
+ * block cut at its size limit), the block after it in the same page, up
+ * to TRACE_MAX_INSNS instructions. A branch inside the trace is a side
+ * exit when taken; not taken, the next block runs on in the same host
+ * code with the guest registers still in host registers. Each block's
+ * instructions are counted into instret at its end, as block_exec()
+ * counts them, and h->pc stays the trace's start with every offset
+ * relative to it, so a handler or a trap in any of them sees what the
+ * interpreter would.
+ */
+#define TRACE_MAX_INSNS (2 * BLOCK_MAX_INSNS)
+
+/*
+ * Decode the trace starting at code (inside a 4 KiB-aligned page of
+ * readable bytes, as block_decode()) into insn[], which has room for
+ * TRACE_MAX_INSNS; offsets relative to code. Sets *lead to the
+ * instruction count of its first block. Returns its instruction count,
+ * or 0 when block_decode() would.
+ */
+uint32_t translate_decode(const uint8_t *code, struct insn *insn,
+			  uint32_t *lead);
+
+/*
+ * Emit the translation of b (a trace: translate_decode()) into buf, to run at
+ * buf's address + rx_delta through translate_entry()'s code (translated code
+ * chained to it jumps to its first byte), its handler calls through
+ * translate_gate()'s code at gate (an address of buf's view, within 2 GiB). b's
+ * insn array must outlive the code (its struct insns are the handlers'
+ * arguments). An exit not chained yet hands group to hart_run()
+ * (h->jit_link_group), which links it only to a translation of the same group.
+ * Returns 0 (buf may have overflowed: check buf->overflow), or -EINVAL when b
+ * is not a block block_exec() could run (its last instruction does not end it).
  */
 int translate_block(struct x86_buf *buf, const struct block *b,
 		    intptr_t rx_delta, const uint8_t *gate, uint64_t group);

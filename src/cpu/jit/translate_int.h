@@ -20,6 +20,7 @@
 #include "cpu/block.h"
 #include "cpu/exec.h"
 #include "cpu/hart.h"
+#include "cpu/jit/translate.h"
 #include "cpu/jit/x86.h"
 
 #define HART_X(r)    ((int32_t)offsetof(struct hart, x) + 8 * (int32_t)(r))
@@ -112,18 +113,34 @@ struct tr {
 	uint8_t *top;	  /* after the entry's loads: where a loop goes back */
 	/* Handler calls that may leave the block: where their jump is, and
 	 * how many instructions have run when it is taken. */
-	uint8_t *exit_at[2 * BLOCK_MAX_INSNS];
-	uint32_t exit_n[2 * BLOCK_MAX_INSNS];
-	uint32_t exit_wb[2 * BLOCK_MAX_INSNS]; /* written back on the way */
+	uint8_t *exit_at[2 * TRACE_MAX_INSNS];
+	uint32_t exit_n[2 * TRACE_MAX_INSNS];
+	uint32_t exit_wb[2 * TRACE_MAX_INSNS]; /* written back on the way */
 	unsigned nexit;
+	/* The trace's block starting at instruction seg runs now: its
+	 * instructions are counted at its end (or an exit's). */
+	uint32_t seg;
+	/* The side exits inside the trace, of a branch taken or of the
+	 * instruction limit reached at a block's end (stop): where their
+	 * jump is, what was dirty then, how many instructions of their
+	 * block have run (not counted yet), where they go (from the
+	 * trace's start). Two per instruction at most. */
+	struct tr_side {
+		uint8_t *at;
+		uint32_t dirty, n;
+		int64_t rel;
+		bool stop;
+	} side[2 * TRACE_MAX_INSNS];
+	unsigned nside;
 	/* Slow paths (the handler, out of line, then back): where each
 	 * resumes, which instruction, what was dirty then; and the jumps
 	 * to them. */
-	uint8_t *slow_resume[BLOCK_MAX_INSNS];
-	uint32_t slow_i[BLOCK_MAX_INSNS], slow_dirty[BLOCK_MAX_INSNS];
+	uint8_t *slow_resume[TRACE_MAX_INSNS];
+	uint32_t slow_i[TRACE_MAX_INSNS], slow_dirty[TRACE_MAX_INSNS];
+	uint32_t slow_n[TRACE_MAX_INSNS]; /* instructions run when it leaves */
 	unsigned nslow;
-	uint8_t *jump_at[TR_SLOW_JUMPS * BLOCK_MAX_INSNS];
-	uint8_t jump_to[TR_SLOW_JUMPS * BLOCK_MAX_INSNS];
+	uint8_t *jump_at[TR_SLOW_JUMPS * TRACE_MAX_INSNS];
+	uint8_t jump_to[TR_SLOW_JUMPS * TRACE_MAX_INSNS];
 	unsigned njump;
 	/* What the native FP code knows of sstatus.FS here (since the
 	 * block's start or the last handler call): not Off, or Dirty. */
@@ -132,9 +149,15 @@ struct tr {
 	struct tr_fix {
 		uint8_t *at, *resume;
 		bool dbl;
-	} fix[BLOCK_MAX_INSNS];
+	} fix[TRACE_MAX_INSNS];
 	unsigned nfix;
 };
+
+/* Instructions of the current block run once instruction i has. */
+static inline uint32_t tr_count(const struct tr *t, uint32_t i)
+{
+	return i + 1 - t->seg;
+}
 
 static inline enum x86_reg tr_host(const struct tr *t, unsigned xi)
 {
