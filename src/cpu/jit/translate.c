@@ -167,6 +167,8 @@ static void tr_reload(struct tr *t)
 
 void tr_add_imm(struct x86_buf *b, enum x86_reg r, int64_t v)
 {
+	if (v == 0)
+		return;
 	if (tr_fits32(v)) {
 		x86_alu_ri(b, X86_ADD, r, (int32_t)v, true);
 	} else {
@@ -197,24 +199,41 @@ static void tr_return(struct x86_buf *b)
 }
 
 /*
- * The block has ended: instret += its n instructions, eax = EXEC_BLOCK_END,
- * then what hart_run() would look at before the next block: the
- * instruction limit, and h->jit_stop, set by whatever else it must see
- * (a request, a pending interrupt: cpu/hart.h). The jumps taken when
- * hart_run() has work go into fail[TR_CHECKS].
+ * The block has ended: instret += its n instructions, then what
+ * hart_run() would look at before the next block: the instruction limit,
+ * and, when stop, h->jit_stop, set by whatever else it must see (a
+ * request, a pending interrupt: cpu/hart.h). The jumps taken when
+ * hart_run() has work go into fail[TR_CHECKS] (NULL: none); where they
+ * land, eax is to be set to EXEC_BLOCK_END (tr_fail_here()).
+ *
+ * h->jit_stop needs looking at only where the guest can go round a loop:
+ * on jumps backwards and indirect ones (or out of the page). A chain of
+ * forward jumps within a page ends within the page, so a request waits
+ * a few hundred instructions at most.
  */
 #define TR_CHECKS 2
 
-static void tr_checks(struct tr *t, uint32_t n, uint8_t **fail)
+static void tr_checks(struct tr *t, uint32_t n, bool stop, uint8_t **fail)
 {
 	struct x86_buf *buf = t->b;
 
-	x86_mov_ri(buf, X86_RAX, EXEC_BLOCK_END);
 	x86_alu_ri(buf, X86_SUB, RL, (int32_t)n, true);
 	fail[0] = x86_jcc_fwd(buf, X86_CC_LE); /* instret >= jit_limit */
+	fail[1] = NULL;
+	if (!stop)
+		return;
 	x86_load(buf, X86_RCX, RH, HART_OFF(jit_stop), 4, false);
 	x86_test_rr(buf, X86_RCX, X86_RCX, false);
 	fail[1] = x86_jcc_fwd(buf, X86_CC_NE);
+}
+
+/* The jumps of fail[n] land here, where eax becomes EXEC_BLOCK_END. */
+static void tr_fail_here(struct x86_buf *b, uint8_t **fail, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (fail[i])
+			x86_patch(b, fail[i], b->p);
+	x86_mov_ri(b, X86_RAX, EXEC_BLOCK_END);
 }
 
 static void tr_jump(struct tr *t, enum x86_reg va, uint32_t n);
@@ -235,10 +254,11 @@ static void tr_tlb_index(struct x86_buf *b, enum x86_reg va, enum x86_reg tmp)
 
 /*
  * The exit of a block of n instructions to rel bytes from the trace's
- * start (h->pc already there, the registers written back): chainable
- * when that is in the trace's page, else as an indirect jump.
+ * start (h->pc already there, the registers written back), back (to the
+ * exiting instruction or before it) or not: chainable when that is in the
+ * trace's page, else as an indirect jump.
  */
-static void tr_exit(struct tr *t, int64_t rel, uint32_t n)
+static void tr_exit(struct tr *t, int64_t rel, uint32_t n, bool back)
 {
 	struct x86_buf *buf = t->b;
 	const struct block *b = t->blk;
@@ -249,7 +269,7 @@ static void tr_exit(struct tr *t, int64_t rel, uint32_t n)
 		tr_jump(t, RP, n);
 		return;
 	}
-	tr_checks(t, n, fail);
+	tr_checks(t, n, back, fail);
 	/* The jump's displacement 4-byte aligned: linking it is one atomic
 	 * store, which another hart running this code sees whole. */
 	while (((uintptr_t)buf->p + 1) & 3 && !buf->overflow)
@@ -266,8 +286,7 @@ static void tr_exit(struct tr *t, int64_t rel, uint32_t n)
 	x86_store(buf, RH, HART_OFF(jit_link_site), X86_RCX, 8);
 	x86_mov_ri(buf, X86_RCX, t->group);
 	x86_store(buf, RH, HART_OFF(jit_link_group), X86_RCX, 8);
-	for (unsigned i = 0; i < TR_CHECKS; i++)
-		x86_patch(buf, fail[i], buf->p);
+	tr_fail_here(buf, fail, TR_CHECKS);
 	tr_return(buf);
 }
 
@@ -282,7 +301,7 @@ static void tr_jump(struct tr *t, enum x86_reg va, uint32_t n)
 	uint8_t *fail[TR_CHECKS + 2];
 
 	x86_mov_rr(b, X86_RDX, va, true);
-	tr_checks(t, n, fail); /* rax, rcx */
+	tr_checks(t, n, true, fail); /* rcx */
 	/* rcx = the TLB entry, rax = the page */
 	tr_tlb_index(b, X86_RDX, X86_RAX);
 	x86_mov_rr(b, X86_RAX, X86_RDX, true);
@@ -305,9 +324,7 @@ static void tr_jump(struct tr *t, enum x86_reg va, uint32_t n)
 	x86_load(b, X86_RCX, X86_RCX, (int32_t)offsetof(struct jit_jump, code),
 		 8, false);
 	x86_jmp_r(b, X86_RCX);
-	for (unsigned i = 0; i < TR_CHECKS + 2; i++)
-		x86_patch(b, fail[i], b->p);
-	x86_mov_ri(b, X86_RAX, EXEC_BLOCK_END);
+	tr_fail_here(b, fail, TR_CHECKS + 2);
 	tr_return(b);
 }
 
@@ -317,10 +334,9 @@ static void tr_loop_back(struct tr *t, uint32_t n)
 {
 	uint8_t *fail[TR_CHECKS];
 
-	tr_checks(t, n, fail);
+	tr_checks(t, n, true, fail);
 	x86_patch(t->b, x86_jmp_fwd(t->b), t->top);
-	for (unsigned i = 0; i < TR_CHECKS; i++)
-		x86_patch(t->b, fail[i], t->b->p);
+	tr_fail_here(t->b, fail, TR_CHECKS);
 	tr_write_back(t, t->all);
 	tr_return(t->b);
 }
@@ -338,24 +354,34 @@ static bool tr_loops(const struct block *b)
 	return false;
 }
 
+/* The flags of a branch's rs1 - rs2 (a test when rs2 is x0: the same
+ * flags for every condition a branch has). */
+static void tr_compare(struct tr *t, const struct insn *in)
+{
+	enum x86_reg a = tr_src(t, in->rs1, X86_RAX);
+
+	if (in->rs2 == 0) {
+		x86_test_rr(t->b, a, a, true);
+		return;
+	}
+	x86_alu_rr(t->b, X86_CMP, a, tr_src(t, in->rs2, X86_RCX), true);
+}
+
 /* A native instruction that ends the block (the block's last). */
 static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 {
 	struct x86_buf *b = t->b;
 	int64_t next = (int64_t)in->off + in->len;
 	uint32_t n = tr_count(t, t->blk->ninsn - 1);
-	enum x86_reg a, c;
 	uint8_t *taken;
 
 	switch (op->kind) {
 	case TR_BRANCH:
-		a = tr_src(t, in->rs1, X86_RAX);
-		c = tr_src(t, in->rs2, X86_RCX);
-		x86_alu_rr(b, X86_CMP, a, c, true);
+		tr_compare(t, in);
 		taken = x86_jcc_fwd(b, op->op);
 		tr_write_back(t, t->dirty); /* a mov: the flags stay */
 		tr_add_pc(b, next);
-		tr_exit(t, next, n);
+		tr_exit(t, next, n, false);
 		x86_patch(b, taken, b->p);
 		if (in->off + in->imm == 0) {
 			tr_loop_back(t, n);
@@ -363,7 +389,7 @@ static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 		}
 		tr_write_back(t, t->dirty);
 		tr_add_pc(b, (int64_t)in->off + in->imm);
-		tr_exit(t, (int64_t)in->off + in->imm, n);
+		tr_exit(t, (int64_t)in->off + in->imm, n, in->imm <= 0);
 		return;
 	case TR_JAL:
 		if (in->rd != 32) {
@@ -372,7 +398,7 @@ static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 		}
 		tr_flush(t);
 		tr_add_pc(b, (int64_t)in->off + in->imm);
-		tr_exit(t, (int64_t)in->off + in->imm, n);
+		tr_exit(t, (int64_t)in->off + in->imm, n, in->imm <= 0);
 		return;
 	case TR_JALR:
 		/* The target first: rd may be rs1. */
@@ -390,7 +416,7 @@ static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 	default: /* TR_FALLTHROUGH */
 		tr_flush(t);
 		tr_add_pc(b, in->off);
-		tr_exit(t, in->off, n);
+		tr_exit(t, in->off, n, false);
 		return;
 	}
 }
@@ -422,15 +448,14 @@ static void tr_next_block(struct tr *t, uint32_t i, int64_t rel)
 static void tr_side_branch(struct tr *t, const struct tr_op *op,
 			   const struct insn *in, uint32_t i)
 {
-	enum x86_reg a = tr_src(t, in->rs1, X86_RAX);
-	enum x86_reg c = tr_src(t, in->rs2, X86_RCX);
 	struct tr_side *sd = &t->side[t->nside++];
 
-	x86_alu_rr(t->b, X86_CMP, a, c, true);
+	tr_compare(t, in);
 	sd->at = x86_jcc_fwd(t->b, op->op);
 	sd->dirty = t->dirty;
 	sd->n = tr_count(t, i);
 	sd->rel = (int64_t)in->off + in->imm;
+	sd->back = in->imm <= 0;
 	sd->stop = false;
 	tr_next_block(t, i, (int64_t)in->off + in->len);
 }
@@ -455,7 +480,7 @@ static void tr_side_exits(struct tr *t)
 			continue;
 		}
 		tr_add_pc(t->b, sd->rel);
-		tr_exit(t, sd->rel, sd->n);
+		tr_exit(t, sd->rel, sd->n, sd->back);
 	}
 }
 
@@ -544,7 +569,11 @@ static void tr_mem(struct tr *t, const struct tr_op *op, const struct insn *in,
 	unsigned size = (unsigned)op->op, s = tr_slow_begin(t, i);
 
 	tr_mem_address(t, in, size, op->kind == TR_STORE, s);
-	if (op->kind == TR_LOAD) {
+	if (op->kind == TR_LOAD && tr_cached(t, in->rd)) {
+		/* Straight into the register's host register. */
+		x86_load(b, tr_host(t, in->rd), X86_RAX, 0, size, op->w32);
+		t->dirty |= (1u << in->rd) & t->all;
+	} else if (op->kind == TR_LOAD) {
 		x86_load(b, X86_RAX, X86_RAX, 0, size, op->w32);
 		tr_put(t, in->rd, X86_RAX, false);
 	} else {

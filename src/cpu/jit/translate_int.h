@@ -129,6 +129,7 @@ struct tr {
 		uint8_t *at;
 		uint32_t dirty, n;
 		int64_t rel;
+		bool back; /* a jump backwards */
 		bool stop;
 	} side[2 * TRACE_MAX_INSNS];
 	unsigned nside;
