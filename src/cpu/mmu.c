@@ -174,7 +174,9 @@ static void mmu_slot_flush(struct hart_cache *c, struct tlb_slot *slot,
 	}
 	for (unsigned ctx = 0; ctx < TLB_CONTEXTS; ctx++) {
 		struct tlb_entry *e = &slot->tlb[ctx][mmu_tlb_index(va)];
-		e->tag_r = e->tag_w = e->tag_x = TLB_INVALID;
+
+		for (unsigned w = 0; w < TLB_WAYS; w++)
+			e[w].tag_r = e[w].tag_w = e[w].tag_x = TLB_INVALID;
 	}
 	if (!mmu_slot_may_super(slot, va))
 		return;
@@ -427,6 +429,21 @@ static int64_t mmu_lookup_gpa(struct hart *h, uint64_t va, enum mmu_access acc,
 	int64_t cause;
 	int r;
 
+	if (h->tlb) {
+		/* In the set's second entry: it becomes the first. */
+		struct tlb_entry *e = mmu_entry(h, va), t;
+		uint64_t tag = acc == MMU_LOAD	  ? e[1].tag_r
+			       : acc == MMU_STORE ? e[1].tag_w
+						  : e[1].tag_x;
+
+		if (tag == va >> 12) {
+			t = e[0];
+			e[0] = e[1];
+			e[1] = t;
+			*host = (uint8_t *)(e->addend + va);
+			return 0;
+		}
+	}
 	if (h->view && va - h->view->base < h->view->size) {
 		*host = h->view->mem + (va - h->view->base);
 		gpa = 0;
@@ -457,6 +474,8 @@ fill:
 		struct tlb_entry *e = mmu_entry(h, va);
 		uint64_t vpn = va >> 12;
 
+		if (mmu_entry_vpn(e) != vpn)
+			e[1] = e[0]; /* the page there, used less lately */
 		e->addend = (uintptr_t)(*host - (va & PAGE_OFFSET_MASK)) -
 			    (uintptr_t)(va & ~PAGE_OFFSET_MASK);
 		e->tag_r = (allowed & gpte & PTE_R) ? vpn : TLB_INVALID;

@@ -27,6 +27,8 @@
 #define TLB_BITS    10
 #define TLB_SIZE    (1u << TLB_BITS)
 #define TLB_MASK    (TLB_SIZE - 1)
+#define TLB_WAYS    2 /* entries of a set, side by side */
+#define TLB_SETS    (TLB_SIZE / TLB_WAYS)
 #define TLB_INVALID UINT64_MAX
 
 enum tlb_context {
@@ -76,13 +78,25 @@ int mmu_store_slow(struct hart *h, const struct insn *in, uint64_t va,
 void mmu_select_tlb(struct hart *h);
 
 /*
- * The TLB entry of va's page: the VPN's low TLB_BITS folded with the next
- * TLB_BITS, so that pages a power of two apart (the halves of a large
- * array, a buffer and its copy) do not all land on one entry.
+ * The TLB is set-associative: va's page may be in either entry of its
+ * set, the one used last first (a miss fills the first, the entry there
+ * moving to the second; a hit in the second swaps them), so two pages a
+ * loop uses in turn do not evict each other when they share a set. The
+ * set is the VPN's low bits folded with the next ones, so that pages a
+ * power of two apart (the halves of a large array, a buffer and its copy)
+ * do not all share one. The fast paths look at the first entry; the slow
+ * paths at the second.
+ *
+ * mmu_tlb_index() is the index of the set's first entry.
  */
 static inline unsigned mmu_tlb_index(uint64_t va)
 {
-	return (unsigned)(((va >> 12) ^ (va >> (12 + TLB_BITS))) & TLB_MASK);
+	uint64_t vpn = va >> 12;
+	unsigned set_bits = TLB_BITS - 1;
+
+	_Static_assert(TLB_WAYS == 2, "a set is two entries");
+	return (unsigned)(((vpn ^ (vpn >> set_bits)) & (TLB_SETS - 1)) *
+			  TLB_WAYS);
 }
 
 static inline struct tlb_entry *mmu_entry(const struct hart *h, uint64_t va)

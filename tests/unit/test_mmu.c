@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The software TLB's index (cpu/mmu.h): pages a power of two apart, as the
- * halves of a large array that a merge compares, must not share an entry,
- * or every access of such a loop misses and walks the tables.
+ * The software TLB's sets (cpu/mmu.h): pages a power of two apart, as the
+ * halves of a large array that a merge compares, must not share a set, or
+ * a loop over three such streams misses on every access and walks the
+ * tables; mmu_tlb_index() names a set's first entry.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -26,9 +27,12 @@ static void test_index_in_range(void **state)
 		for (uint64_t p = 0; p < 4 * TLB_SIZE; p++)
 			assert_true(mmu_tlb_index(bases[i] + (p << 12)) <
 				    TLB_SIZE);
+	/* The first entry of a set. */
+	for (uint64_t p = 0; p < 4 * TLB_SIZE; p++)
+		assert_int_equal(mmu_tlb_index(p << 12) % TLB_WAYS, 0);
 }
 
-/* Two streams TLB_SIZE << k pages apart (2, 4, 8 ... MiB). */
+/* Two streams TLB_SIZE << k pages apart (4, 8, 16 ... MiB). */
 static void test_power_of_two_strides(void **state)
 {
 	(void)state;
@@ -44,16 +48,16 @@ static void test_power_of_two_strides(void **state)
 			}
 }
 
-/* A sequential run of TLB_SIZE pages fills every entry once. */
+/* A sequential run of TLB_SETS pages takes every set once. */
 static void test_sequential_run(void **state)
 {
 	(void)state;
 	for (size_t i = 0; i < sizeof(bases) / sizeof(bases[0]); i++) {
 		uint8_t seen[TLB_SIZE] = {0};
+		uint64_t first = bases[i] >> 12 & ~(uint64_t)(TLB_SETS - 1);
 
-		for (uint64_t p = 0; p < TLB_SIZE; p++) {
-			unsigned x = mmu_tlb_index(
-			    ((bases[i] >> 12 & ~(uint64_t)TLB_MASK) + p) << 12);
+		for (uint64_t p = 0; p < TLB_SETS; p++) {
+			unsigned x = mmu_tlb_index((first + p) << 12);
 
 			assert_int_equal(seen[x], 0);
 			seen[x] = 1;

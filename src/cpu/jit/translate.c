@@ -238,18 +238,23 @@ static void tr_fail_here(struct x86_buf *b, uint8_t **fail, unsigned n)
 
 static void tr_jump(struct tr *t, enum x86_reg va, uint32_t n);
 
-/* rcx = the offset in h->tlb[] of the TLB entry of the guest-virtual
- * address in va (mmu_tlb_index() * 32, as ((va >> 7) ^ (va >> (7 + TLB_BITS)))
- * & (TLB_MASK << 5)); tmp clobbered.
+/* rcx = the offset in h->tlb[] of the first TLB entry of the set of the
+ * guest-virtual address in va (mmu_tlb_index() * 32: a set is 64 bytes,
+ * so ((va >> 6) ^ (va >> (6 + TLB_BITS - 1))) & ((TLB_SETS - 1) << 6));
+ * tmp clobbered.
  */
+#define TR_SET_SHIFT 6
+
 static void tr_tlb_index(struct x86_buf *b, enum x86_reg va, enum x86_reg tmp)
 {
+	_Static_assert(sizeof(struct tlb_entry) * TLB_WAYS == 1 << TR_SET_SHIFT,
+		       "a set is 64 bytes");
 	x86_mov_rr(b, X86_RCX, va, true);
-	x86_shift_ri(b, X86_SHR, X86_RCX, 12 - 5, true);
+	x86_shift_ri(b, X86_SHR, X86_RCX, 12 - TR_SET_SHIFT, true);
 	x86_mov_rr(b, tmp, va, true);
-	x86_shift_ri(b, X86_SHR, tmp, 12 + TLB_BITS - 5, true);
+	x86_shift_ri(b, X86_SHR, tmp, 12 + TLB_BITS - 1 - TR_SET_SHIFT, true);
 	x86_alu_rr(b, X86_XOR, X86_RCX, tmp, true);
-	x86_alu_ri(b, X86_AND, X86_RCX, TLB_MASK << 5, false);
+	x86_alu_ri(b, X86_AND, X86_RCX, (TLB_SETS - 1) << TR_SET_SHIFT, false);
 }
 
 /*
@@ -550,6 +555,10 @@ void tr_mem_address(struct tr *t, const struct insn *in, unsigned size,
 	x86_lea(b, X86_RDX, X86_RAX, (int32_t)size - 1);
 	x86_shift_ri(b, X86_SHR, X86_RDX, 12, true);
 	x86_alu_rm(b, X86_CMP, X86_RDX, X86_RCX, tag, true);
+	/* Not in the set's first entry: the slow path looks at the second
+	 * (which becomes the first: looked at here, without that swap, a
+	 * page used there often would not count as used lately, and go on
+	 * the next miss in its set). */
 	tr_slow_jump(t, s, X86_CC_NE);
 	x86_alu_rm(b, X86_ADD, X86_RAX, X86_RCX,
 		   (int32_t)offsetof(struct tlb_entry, addend), true);
