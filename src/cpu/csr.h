@@ -41,4 +41,19 @@ int csr_read(struct hart *h, unsigned num, uint64_t *val);
  */
 int csr_write(struct hart *h, unsigned num, uint64_t val);
 
+/*
+ * May an access to CSR num (a write too when writes) stay inside a block
+ * (cpu/block.h)? Those of the F and D CSRs (fflags, frm, fcsr: the FP
+ * code looks at them as it runs) and reads of the counters (cycle, time,
+ * instret) change nothing a block depends on, and glibc's libm reads and
+ * writes fflags in its inner loops; any other CSR access ends its block
+ * (it may change the privilege, the translation or the interrupt state).
+ */
+static inline bool csr_in_block(uint16_t num, bool writes)
+{
+	if (num >= CSR_FFLAGS && num <= CSR_FCSR)
+		return true;
+	return !writes && num >= CSR_CYCLE && num <= CSR_INSTRET;
+}
+
 #endif

@@ -5,6 +5,7 @@
  * the privileged specification's instruction listing.
  */
 #include "cpu/decode.h"
+#include "cpu/csr.h"
 #include "cpu/decode_util.h"
 
 static int64_t imm_i(uint32_t r)
@@ -252,7 +253,8 @@ static bool decode_system(uint32_t r, struct insn *in)
 	else
 		set(in, csr[f3 & 3], rd, rs1, 0, 0);
 	in->csr = (uint16_t)bits(r, 31, 20);
-	return true;
+	/* csrrs and csrrc with x0 (or 0) write nothing. */
+	return !csr_in_block(in->csr, (f3 & 3) == 1 || rs1 != 0);
 }
 
 static bool decode32(uint32_t r, struct insn *in)

@@ -104,7 +104,7 @@ static int csr_op(struct hart *h, const struct insn *in, int kind)
 			return exec_illegal(h, in);
 	}
 	X(rd) = old;
-	return next(h, in);
+	return csr_in_block(in->csr, writes) ? 0 : next(h, in);
 }
 
 OP(csrrw)

@@ -65,16 +65,19 @@ int jit_share_create(size_t size, struct jit_share **out)
 	if (s->entry)
 		perfmap_note(s->entry, x86_buf_len(&buf), 0, 0, "jit_entry",
 			     buf.start, (size_t)(buf.start - s->cc.rw));
-	codecache_begin(&s->cc, &buf);
-	translate_gate(&buf);
-	s->gate = buf.start;
-	gate_rx = codecache_commit(&s->cc, &buf);
-	if (!s->entry || !gate_rx) {
-		r = -ENOSPC;
-		goto err_cc;
+	for (int fflags = 0; fflags < 2; fflags++) {
+		codecache_begin(&s->cc, &buf);
+		translate_gate(&buf, fflags);
+		*(fflags ? &s->gates.fflags : &s->gates.plain) = buf.start;
+		gate_rx = codecache_commit(&s->cc, &buf);
+		if (!s->entry || !gate_rx) {
+			r = -ENOSPC;
+			goto err_cc;
+		}
+		perfmap_note(gate_rx, x86_buf_len(&buf), 0, 0,
+			     fflags ? "jit_gate_fflags" : "jit_gate", buf.start,
+			     (size_t)(buf.start - s->cc.rw));
 	}
-	perfmap_note(gate_rx, x86_buf_len(&buf), 0, 0, "jit_gate", buf.start,
-		     (size_t)(buf.start - s->cc.rw));
 	codecache_keep(&s->cc);
 	/* The halves on whole pages (each given back whole). */
 	keep = (s->cc.used + 4095) & ~(size_t)4095;
@@ -278,7 +281,7 @@ static int jit_share_make(struct jit_share *s, const struct jit_key *key,
 		return -ESTALE;
 	}
 	codecache_begin(&s->cc, &buf);
-	r = translate_block(&buf, blk, s->cc.rx - s->cc.rw, s->gate,
+	r = translate_block(&buf, blk, s->cc.rx - s->cc.rw, &s->gates,
 			    (uint64_t)(uintptr_t)pg);
 	if (!r && !(tx->code = codecache_commit(&s->cc, &buf)))
 		r = -ENOSPC;

@@ -78,6 +78,7 @@
 
 #include "cpu/block.h"
 #include "cpu/jit/codecache.h"
+#include "cpu/jit/translate.h"
 
 /* Bytes of code of a VM family's shared cache (two halves). */
 #define JIT_SHARE_SIZE (64u << 20)
@@ -130,7 +131,7 @@ struct jit_share {
 	_Atomic unsigned refs;
 	struct codecache cc; /* the entry and gate kept, then the halves */
 	int (*entry)(struct hart *h, const void *code); /* translate_entry() */
-	const uint8_t *gate; /* translate_gate(), in the writable view */
+	struct translate_gates gates; /* in the writable view */
 	/* Halves left; the active half: epoch & 1. Read by every hart at
 	 * every block boundary: a cache line of its own, away from the lock
 	 * and the counts that translating and cloning write. */

@@ -247,12 +247,20 @@ static void tr_jump(struct tr *t, enum x86_reg va, uint32_t n);
 
 static void tr_tlb_index(struct x86_buf *b, enum x86_reg va, enum x86_reg tmp)
 {
+	unsigned lo = 12 - TR_SET_SHIFT, hi = 12 + TLB_BITS - 1 - TR_SET_SHIFT;
+
 	_Static_assert(sizeof(struct tlb_entry) * TLB_WAYS == 1 << TR_SET_SHIFT,
 		       "a set is 64 bytes");
-	x86_mov_rr(b, X86_RCX, va, true);
-	x86_shift_ri(b, X86_SHR, X86_RCX, 12 - TR_SET_SHIFT, true);
-	x86_mov_rr(b, tmp, va, true);
-	x86_shift_ri(b, X86_SHR, tmp, 12 + TLB_BITS - 1 - TR_SET_SHIFT, true);
+	if (tr_host_features()->bmi2) {
+		/* Rotations: the bits the mask keeps are the shifts'. */
+		x86_rorx(b, X86_RCX, va, (uint8_t)lo);
+		x86_rorx(b, tmp, va, (uint8_t)hi);
+	} else {
+		x86_mov_rr(b, X86_RCX, va, true);
+		x86_shift_ri(b, X86_SHR, X86_RCX, lo, true);
+		x86_mov_rr(b, tmp, va, true);
+		x86_shift_ri(b, X86_SHR, tmp, hi, true);
+	}
 	x86_alu_rr(b, X86_XOR, X86_RCX, tmp, true);
 	x86_alu_ri(b, X86_AND, X86_RCX, (TLB_SETS - 1) << TR_SET_SHIFT, false);
 }
@@ -593,11 +601,14 @@ static void tr_mem(struct tr *t, const struct tr_op *op, const struct insn *in,
 	tr_slow_end(t, s);
 }
 
-/* eax = in->fn(h, in), h->x[] holding what it reads: through the gate. */
+/* eax = in->fn(h, in), h->x[] holding what it reads: through its gate. */
 static void tr_call(struct tr *t, const struct insn *in)
 {
+	bool csr = in->fn == exec_csrrw || in->fn == exec_csrrs ||
+		   in->fn == exec_csrrc;
+
 	x86_mov_ri(t->b, X86_RSI, (uint64_t)(uintptr_t)in);
-	x86_call_rel(t->b, t->gate);
+	x86_call_rel(t->b, csr ? t->gates->fflags : t->gates->plain);
 }
 
 static uint32_t tr_bit(unsigned xi)
@@ -693,7 +704,8 @@ static void tr_allocate(struct tr *t)
 }
 
 int translate_block(struct x86_buf *buf, const struct block *b,
-		    intptr_t rx_delta, const uint8_t *gate, uint64_t group)
+		    intptr_t rx_delta, const struct translate_gates *gates,
+		    uint64_t group)
 {
 	struct tr t; /* about 10 KiB */
 	const struct insn *last;
@@ -709,7 +721,7 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	t.blk = b;
 	t.rx_delta = rx_delta;
 	t.group = group;
-	t.gate = gate;
+	t.gates = gates;
 	t.nexit = t.nslow = t.njump = t.nfix = t.nside = 0;
 	t.seg = 0;
 	t.fs_on = t.fs_dirty = false;
@@ -802,7 +814,7 @@ void translate_entry(struct x86_buf *buf)
 
 _Static_assert(offsetof(struct insn, fn) == 0, "the gate calls [rsi]");
 
-void translate_gate(struct x86_buf *buf)
+void translate_gate(struct x86_buf *buf, bool fflags)
 {
 	uint8_t *skip;
 
@@ -811,15 +823,18 @@ void translate_gate(struct x86_buf *buf)
 	x86_load(buf, X86_RAX, RH, HART_OFF(jit_limit), 8, false);
 	x86_alu_rr(buf, X86_SUB, X86_RAX, RL, true);
 	x86_store(buf, RH, HART_INSTRET, X86_RAX, 8);
-	/* fflags as the interpreter has them, the handler's own FP
-	 * arithmetic (if any) not counted after it. */
-	tr_fp_merge(buf);
+	/* fflags as the interpreter has them, then none pending: the
+	 * handler may read or replace them. (No handler computes with the
+	 * host's FPU: the soft-float is integer code. The other handlers
+	 * touch neither MXCSR nor fflags, or only OR flags in, which the
+	 * pending ones may join later.) */
+	if (fflags)
+		tr_fp_merge(buf);
 	/* Our own return address misaligns the stack for the C call. */
 	x86_alu_ri(buf, X86_SUB, X86_RSP, 8, true);
 	x86_mov_rr(buf, X86_RDI, RH, true);
 	x86_call_m(buf, X86_RSI, 0); /* in->fn(h, in) */
 	x86_alu_ri(buf, X86_ADD, X86_RSP, 8, true);
-	tr_fp_reset(buf);
 	/* A G-stage change of its own (a copy-on-write break): hart_run()
 	 * must flush before the next block, as it sees nothing else of it. */
 	x86_load(buf, X86_RCX, RH, HART_OFF(gs), 8, false);

@@ -18,12 +18,22 @@
 void translate_entry(struct x86_buf *buf);
 
 /*
- * Emit the code every handler call of a translation goes through, called
+ * Emit the code a handler call of a translation goes through, called
  * with rsi = the struct insn: it stores h->pc and h->instret, calls
  * in->fn(h, in) and brings the translation's own registers up to date
  * after it (cpu/jit/translate.c). Returns the handler's result in eax.
+ * With fflags, it also merges the IEEE flags the native FP code left in
+ * MXCSR into fcsr first and clears them after: the gate of the CSR
+ * instructions, the only handlers that read or write fflags (or the
+ * sstatus.FS it makes Dirty).
  */
-void translate_gate(struct x86_buf *buf);
+void translate_gate(struct x86_buf *buf, bool fflags);
+
+/* The two gates, as written (within 2 GiB of the translations). */
+struct translate_gates {
+	const uint8_t *plain;
+	const uint8_t *fflags;
+};
 
 /*
  * Translations are of traces: a decoded block (cpu/block.h), then, while
@@ -53,14 +63,15 @@ uint32_t translate_decode(const uint8_t *code, struct insn *insn,
  * Emit the translation of b (a trace: translate_decode()) into buf, to run at
  * buf's address + rx_delta through translate_entry()'s code (translated code
  * chained to it jumps to its first byte), its handler calls through
- * translate_gate()'s code at gate (an address of buf's view, within 2 GiB). b's
- * insn array must outlive the code (its struct insns are the handlers'
- * arguments). An exit not chained yet hands group to hart_run()
- * (h->jit_link_group), which links it only to a translation of the same group.
- * Returns 0 (buf may have overflowed: check buf->overflow), or -EINVAL when b
- * is not a block block_exec() could run (its last instruction does not end it).
+ * the gates of translate_gate(). b's insn array must outlive the code (its
+ * struct insns are the handlers' arguments). An exit not chained yet hands
+ * group to hart_run() (h->jit_link_group), which links it only to a translation
+ * of the same group. Returns 0 (buf may have overflowed: check buf->overflow),
+ * or -EINVAL when b is not a block block_exec() could run (its last instruction
+ * does not end it).
  */
 int translate_block(struct x86_buf *buf, const struct block *b,
-		    intptr_t rx_delta, const uint8_t *gate, uint64_t group);
+		    intptr_t rx_delta, const struct translate_gates *gates,
+		    uint64_t group);
 
 #endif

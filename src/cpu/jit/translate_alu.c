@@ -123,8 +123,8 @@ static struct tr_host tr_host_found;
 static pthread_once_t tr_host_once = PTHREAD_ONCE_INIT;
 
 /* CPUID (SDM vol. 2, CPUID): leaf 1 ECX POPCNT, FMA, OSXSAVE, AVX; leaf
- * 7 EBX BMI1 (tzcnt); leaf 0x80000001 ECX ABM (lzcnt). FMA's VEX code
- * also needs the OS to save the AVX state (XCR0 bits 1 and 2). */
+ * 7 EBX BMI1 (tzcnt), BMI2 (rorx); leaf 0x80000001 ECX ABM (lzcnt). FMA's VEX
+ * code also needs the OS to save the AVX state (XCR0 bits 1 and 2). */
 static void tr_host_probe(void)
 {
 	unsigned a, b, c, d;
@@ -138,8 +138,10 @@ static void tr_host_probe(void)
 			tr_host_found.fma = (lo & 6) == 6;
 		}
 	}
-	if (__get_cpuid_count(7, 0, &a, &b, &c, &d))
+	if (__get_cpuid_count(7, 0, &a, &b, &c, &d)) {
 		tr_host_found.tzcnt = b & bit_BMI;
+		tr_host_found.bmi2 = b & bit_BMI2;
+	}
 	if (__get_cpuid(0x80000001, &a, &b, &c, &d))
 		tr_host_found.lzcnt = c & bit_ABM;
 }

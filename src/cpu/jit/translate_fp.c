@@ -45,6 +45,7 @@
  * fclass, the other unsigned conversions, and the fused forms on a host
  * without FMA stay handler calls.
  */
+#include "cpu/csr.h"
 #include "cpu/exec_fp.h"
 #include "cpu/fpu.h"
 #include "cpu/jit/translate_int.h"
@@ -489,6 +490,90 @@ static void trf_from_int(struct tr *t, const struct trf_op *op,
 	trf_result(t, op->dbl, in->rd);
 }
 
+/*
+ * csrrw/csrrs/csrrc (kind 0, 1, 2) on fflags, frm or fcsr, as csr_op()
+ * does them: FS Off is the handler's (its illegal-instruction trap); then
+ * the old field read and the new one written (FS Dirty). GCC's quiet FP
+ * comparisons are frflags, the compare, fsflags: in the inner loop of
+ * anything calling sqrt(). So without ldmxcsr (costly: it waits for the
+ * FP code before it) where it can be: the flags MXCSR holds are ORed
+ * into fcsr and left there (merging them again changes nothing); a write
+ * clears them only when they are not all in the new fflags. Whatever
+ * makes FS Clean (a write of sstatus, a trap) clears them first
+ * (tr_fp_merge()), so they never mark FS Dirty again.
+ */
+static bool trf_csr(struct tr *t, const struct insn *in, uint32_t i)
+{
+	struct x86_buf *b = t->b;
+	int kind = in->fn == exec_csrrw ? 0 : in->fn == exec_csrrs ? 1 : 2;
+	bool writes = kind == 0 || in->rs1 != 0 || in->imm != 0;
+	uint8_t *none;
+	unsigned s;
+
+	if (in->csr < CSR_FFLAGS || in->csr > CSR_FCSR)
+		return false;
+	s = tr_slow_begin(t, i);
+	trf_fs_check(t, s);
+	/* fcsr |= MXCSR's flags as fflags (FS Dirty if any), which go to
+	 * [rsp - 8] */
+	x86_stmxcsr(b, X86_RSP, -8);
+	x86_load(b, X86_RDX, X86_RSP, -8, 4, false);
+	x86_alu_ri(b, X86_AND, X86_RDX, 0x3d, false); /* not DE */
+	none = x86_jcc_fwd(b, X86_CC_E);
+	x86_mov_ri(b, X86_RCX, (uint64_t)(uintptr_t)trf_flags);
+	x86_alu_rr(b, X86_ADD, X86_RCX, X86_RDX, true);
+	x86_load(b, X86_RDX, X86_RCX, 0, 1, false);
+	x86_load(b, X86_RCX, RH, HART_OFF(fcsr), 4, false);
+	x86_alu_rr(b, X86_OR, X86_RCX, X86_RDX, false);
+	x86_store(b, RH, HART_OFF(fcsr), X86_RCX, 4);
+	x86_alu_mi(b, X86_OR, RH, HART_OFF(sstatus), (int32_t)SSTATUS_FS_DIRTY);
+	x86_patch(b, none, b->p);
+	x86_store(b, X86_RSP, -8, X86_RDX, 4); /* the flags; 0 when none */
+	/* rax = the old field */
+	x86_load(b, X86_RAX, RH, HART_OFF(fcsr), 4, false);
+	if (in->csr == CSR_FFLAGS)
+		x86_alu_ri(b, X86_AND, X86_RAX, 0x1f, false);
+	else if (in->csr == CSR_FRM)
+		x86_shift_ri(b, X86_SHR, X86_RAX, 5, false);
+	if (writes) {
+		/* rdx = the new field, rcx = fcsr with it */
+		tr_get(t, X86_RDX, in->rs1);
+		if (in->imm)
+			x86_alu_ri(b, X86_OR, X86_RDX, (int32_t)in->imm, true);
+		if (kind == 1) {
+			x86_alu_rr(b, X86_OR, X86_RDX, X86_RAX, true);
+		} else if (kind == 2) {
+			x86_unary(b, X86_NOT, X86_RDX, true);
+			x86_alu_rr(b, X86_AND, X86_RDX, X86_RAX, true);
+		}
+		x86_load(b, X86_RCX, RH, HART_OFF(fcsr), 4, false);
+		if (in->csr == CSR_FFLAGS) {
+			x86_alu_ri(b, X86_AND, X86_RDX, 0x1f, false);
+			x86_alu_ri(b, X86_AND, X86_RCX, ~0x1f, false);
+		} else if (in->csr == CSR_FRM) {
+			x86_alu_ri(b, X86_AND, X86_RDX, 7, false);
+			x86_shift_ri(b, X86_SHL, X86_RDX, 5, false);
+			x86_alu_ri(b, X86_AND, X86_RCX, 0x1f, false);
+		} else {
+			x86_alu_ri(b, X86_AND, X86_RDX, 0xff, false);
+			x86_alu_rr(b, X86_XOR, X86_RCX, X86_RCX, false);
+		}
+		x86_alu_rr(b, X86_OR, X86_RCX, X86_RDX, false);
+		x86_store(b, RH, HART_OFF(fcsr), X86_RCX, 4);
+		trf_dirty(t);
+		/* MXCSR's flags not all in the new fflags: cleared. */
+		x86_unary(b, X86_NOT, X86_RCX, false);
+		x86_alu_rm(b, X86_AND, X86_RCX, X86_RSP, -8, false);
+		x86_alu_ri(b, X86_AND, X86_RCX, 0x1f, false);
+		none = x86_jcc_fwd(b, X86_CC_E);
+		tr_fp_reset(b);
+		x86_patch(b, none, b->p);
+	}
+	tr_put(t, in->rd, X86_RAX, false);
+	tr_slow_end(t, s);
+	return true;
+}
+
 bool tr_fp(struct tr *t, const struct insn *in, uint32_t i)
 {
 	const struct trf_op *op = trf_lookup(in);
@@ -496,6 +581,9 @@ bool tr_fp(struct tr *t, const struct insn *in, uint32_t i)
 	unsigned s;
 	bool writes_f = true;
 
+	if (in->fn == exec_csrrw || in->fn == exec_csrrs ||
+	    in->fn == exec_csrrc)
+		return trf_csr(t, in, i);
 	if (!op || !trf_native(op, in))
 		return false;
 	s = tr_slow_begin(t, i);

@@ -91,6 +91,7 @@ const struct tr_op *tr_lookup(const struct insn *in);
 struct tr_host {
 	bool lzcnt, tzcnt, popcnt; /* LZCNT (ABM), BMI1, POPCNT */
 	bool fma;		   /* FMA3, with the OS saving AVX state */
+	bool bmi2;		   /* BMI2 (rorx) */
 };
 const struct tr_host *tr_host_features(void);
 
@@ -101,9 +102,9 @@ const struct tr_host *tr_host_features(void);
 struct tr {
 	struct x86_buf *b;
 	const struct block *blk;
-	intptr_t rx_delta;	/* run address - write address */
-	uint64_t group;		/* what its exits may be chained to */
-	const uint8_t *gate;	/* translate_gate()'s code, as written */
+	intptr_t rx_delta; /* run address - write address */
+	uint64_t group;	   /* what its exits may be chained to */
+	const struct translate_gates *gates; /* translate_gate()'s */
 	int8_t host[32];	/* guest register -> tr_pool index, or -1 */
 	uint8_t guest[TR_POOL]; /* tr_pool index -> guest register */
 	unsigned ncached;

@@ -547,6 +547,23 @@ void x86_fma_rm(struct x86_buf *b, enum x86_fma op, bool dbl, enum x86_xmm dst,
 	x86_modrm_mem(b, dst, base, disp);
 }
 
+void x86_rorx(struct x86_buf *b, enum x86_reg dst, enum x86_reg src,
+	      uint8_t imm)
+{
+	/* VEX.LZ.F2.0F3A.W1 F0 /r ib: C4, ~R ~X ~B and the map 0F3A
+	 * (00011), then W 1, vvvv 1111 (none), L 0 and pp 11 (F2). */
+	uint8_t code[] = {
+	    0xc4,
+	    (uint8_t)((dst & 8 ? 0 : 0x80) | 0x40 | (src & 8 ? 0 : 0x20) | 3),
+	    0xfb,
+	    0xf0,
+	    (uint8_t)(0xc0 | (dst & 7) << 3 | (src & 7)),
+	    imm,
+	};
+
+	x86_emit(b, code, sizeof(code));
+}
+
 void x86_stmxcsr(struct x86_buf *b, enum x86_reg base, int32_t disp)
 {
 	x86_sse_op(b, 0, 0xae, 3, base, true, disp, false);

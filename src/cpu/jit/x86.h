@@ -206,6 +206,11 @@ void x86_extend(struct x86_buf *b, enum x86_reg dst, enum x86_reg src,
 /* bswap r. */
 void x86_bswap(struct x86_buf *b, enum x86_reg r, bool w64);
 
+/* rorx dst, src, imm (BMI2; 64 bits): dst = src rotated right by imm,
+ * src and the flags unchanged. */
+void x86_rorx(struct x86_buf *b, enum x86_reg dst, enum x86_reg src,
+	      uint8_t imm);
+
 /*
  * ALU operations: dst op= src, dst op= imm (sign-extended; the short form
  * when it fits in 8 bits), dst op= [base + disp], [base + disp] op= imm
