@@ -148,7 +148,12 @@ void tr_fp_reset(struct x86_buf *b)
 	x86_ldmxcsr(b, X86_RSP, -8);
 }
 
-void tr_fp_merge(struct x86_buf *b)
+/*
+ * fcsr |= MXCSR's flags as fflags, left in edx, and FS Dirty, unless there
+ * are none: then the returned jump is taken, with edx 0 (for the caller
+ * to patch, after whatever it does when there are some).
+ */
+static uint8_t *trf_fold_flags(struct x86_buf *b)
 {
 	uint8_t *none;
 
@@ -163,6 +168,13 @@ void tr_fp_merge(struct x86_buf *b)
 	x86_alu_rr(b, X86_OR, X86_RCX, X86_RDX, false);
 	x86_store(b, RH, HART_OFF(fcsr), X86_RCX, 4);
 	x86_alu_mi(b, X86_OR, RH, HART_OFF(sstatus), (int32_t)SSTATUS_FS_DIRTY);
+	return none;
+}
+
+void tr_fp_merge(struct x86_buf *b)
+{
+	uint8_t *none = trf_fold_flags(b);
+
 	tr_fp_reset(b);
 	x86_patch(b, none, b->p);
 }
@@ -514,19 +526,8 @@ static bool trf_csr(struct tr *t, const struct insn *in, uint32_t i)
 		return false;
 	s = tr_slow_begin(t, i);
 	trf_fs_check(t, s);
-	/* fcsr |= MXCSR's flags as fflags (FS Dirty if any), which go to
-	 * [rsp - 8] */
-	x86_stmxcsr(b, X86_RSP, -8);
-	x86_load(b, X86_RDX, X86_RSP, -8, 4, false);
-	x86_alu_ri(b, X86_AND, X86_RDX, 0x3d, false); /* not DE */
-	none = x86_jcc_fwd(b, X86_CC_E);
-	x86_mov_ri(b, X86_RCX, (uint64_t)(uintptr_t)trf_flags);
-	x86_alu_rr(b, X86_ADD, X86_RCX, X86_RDX, true);
-	x86_load(b, X86_RDX, X86_RCX, 0, 1, false);
-	x86_load(b, X86_RCX, RH, HART_OFF(fcsr), 4, false);
-	x86_alu_rr(b, X86_OR, X86_RCX, X86_RDX, false);
-	x86_store(b, RH, HART_OFF(fcsr), X86_RCX, 4);
-	x86_alu_mi(b, X86_OR, RH, HART_OFF(sstatus), (int32_t)SSTATUS_FS_DIRTY);
+	/* MXCSR's flags into fcsr, and to [rsp - 8] */
+	none = trf_fold_flags(b);
 	x86_patch(b, none, b->p);
 	x86_store(b, X86_RSP, -8, X86_RDX, 4); /* the flags; 0 when none */
 	/* rax = the old field */
