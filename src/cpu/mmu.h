@@ -85,7 +85,7 @@ void mmu_select_tlb(struct hart *h);
  * set is the VPN's low bits folded with the next ones, so that pages a
  * power of two apart (the halves of a large array, a buffer and its copy)
  * do not all share one. The fast paths look at the first entry; the slow
- * paths at the second.
+ * paths (and translated code, out of line) at the second.
  *
  * mmu_tlb_index() is the index of the set's first entry.
  */

@@ -337,6 +337,10 @@ static void test_sse(void **state)
 	    0x01, 0x00, 0x00, /* movsd [rbx+0x118], xmm0 */
 	    0xf3, 0x45, 0x0f, 0x11, 0x55,
 	    0x04,			  /* movss [r13+0x4], xmm10 */
+	    0xf3, 0x0f, 0x6f, 0x51, 0x20, /* movdqu xmm2, [rcx+0x20] */
+	    0xf3, 0x0f, 0x7f, 0x11,	  /* movdqu [rcx], xmm2 */
+	    0xf3, 0x0f, 0x6f, 0x69, 0x30, /* movdqu xmm5, [rcx+0x30] */
+	    0xf3, 0x0f, 0x7f, 0x69, 0x10, /* movdqu [rcx+0x10], xmm5 */
 	    0x66, 0x48, 0x0f, 0x6e, 0xc0, /* movq xmm0, rax */
 	    0x66, 0x0f, 0x6e, 0xc9,	  /* movd xmm1, ecx */
 	    0x66, 0x48, 0x0f, 0x7e, 0xc0, /* movq rax, xmm0 */
@@ -385,6 +389,10 @@ static void test_sse(void **state)
 	x86_movs_load(&b, false, X86_XMM1, X86_RBP, 0);
 	x86_movs_store(&b, true, X86_RBX, 0x118, X86_XMM0);
 	x86_movs_store(&b, false, X86_R13, 4, X86_XMM10);
+	x86_movdqu_load(&b, X86_XMM2, X86_RCX, 0x20);
+	x86_movdqu_store(&b, X86_RCX, 0, X86_XMM2);
+	x86_movdqu_load(&b, X86_XMM5, X86_RCX, 0x30);
+	x86_movdqu_store(&b, X86_RCX, 0x10, X86_XMM5);
 	x86_movq_to_xmm(&b, X86_XMM0, X86_RAX, true);
 	x86_movq_to_xmm(&b, X86_XMM1, X86_RCX, false);
 	x86_movq_from_xmm(&b, X86_RAX, X86_XMM0, true);

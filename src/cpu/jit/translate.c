@@ -266,6 +266,23 @@ static void tr_tlb_index(struct x86_buf *b, enum x86_reg va, enum x86_reg tmp)
 }
 
 /*
+ * rcx = the first TLB entry of a set whose second matches: swap them, as
+ * the slow path does (cpu/mmu.h: without the swap, a page used there often
+ * would not count as used lately, and go on the next miss in its set).
+ * xmm2-xmm5 are free: the FP code uses xmm0 and xmm1.
+ */
+static void tr_tlb_swap(struct x86_buf *b)
+{
+	_Static_assert(sizeof(struct tlb_entry) == 32, "two 16-byte halves");
+	for (int i = 0; i < 4; i++)
+		x86_movdqu_load(b, (enum x86_xmm)(X86_XMM2 + i), X86_RCX,
+				16 * i);
+	for (int i = 0; i < 4; i++)
+		x86_movdqu_store(b, X86_RCX, 16 * ((i + 2) & 3),
+				 (enum x86_xmm)(X86_XMM2 + i));
+}
+
+/*
  * The exit of a block of n instructions to rel bytes from the trace's
  * start (h->pc already there, the registers written back), back (to the
  * exiting instruction or before it) or not: chainable when that is in the
@@ -311,7 +328,7 @@ static void tr_exit(struct tr *t, int64_t rel, uint32_t n, bool back)
 static void tr_jump(struct tr *t, enum x86_reg va, uint32_t n)
 {
 	struct x86_buf *b = t->b;
-	uint8_t *fail[TR_CHECKS + 2];
+	uint8_t *fail[TR_CHECKS + 2], *hit;
 
 	x86_mov_rr(b, X86_RDX, va, true);
 	tr_checks(t, n, true, fail); /* rcx */
@@ -322,7 +339,14 @@ static void tr_jump(struct tr *t, enum x86_reg va, uint32_t n)
 	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
 	x86_alu_rm(b, X86_CMP, X86_RAX, X86_RCX,
 		   (int32_t)offsetof(struct tlb_entry, tag_x), true);
+	hit = x86_jcc_fwd(b, X86_CC_E);
+	x86_alu_rm(b, X86_CMP, X86_RAX, X86_RCX,
+		   (int32_t)(offsetof(struct tlb_entry, tag_x) +
+			     sizeof(struct tlb_entry)),
+		   true);
 	fail[TR_CHECKS] = x86_jcc_fwd(b, X86_CC_NE);
+	tr_tlb_swap(b);
+	x86_patch(b, hit, b->p);
 	x86_alu_rm(b, X86_ADD, X86_RDX, X86_RCX,
 		   (int32_t)offsetof(struct tlb_entry, addend), true);
 	/* rcx = the jump cache's slot for the host address rdx */
@@ -563,13 +587,28 @@ void tr_mem_address(struct tr *t, const struct insn *in, unsigned size,
 	x86_lea(b, X86_RDX, X86_RAX, (int32_t)size - 1);
 	x86_shift_ri(b, X86_SHR, X86_RDX, 12, true);
 	x86_alu_rm(b, X86_CMP, X86_RDX, X86_RCX, tag, true);
-	/* Not in the set's first entry: the slow path looks at the second
-	 * (which becomes the first: looked at here, without that swap, a
-	 * page used there often would not count as used lately, and go on
-	 * the next miss in its set). */
-	tr_slow_jump(t, s, X86_CC_NE);
+	/* Not in the set's first entry: the second, out of line. */
+	t->way[t->nway].at = x86_jcc_fwd(b, X86_CC_NE);
+	t->way[t->nway].resume = b->p;
+	t->way[t->nway].tag = tag;
+	t->way[t->nway++].slow = s;
 	x86_alu_rm(b, X86_ADD, X86_RAX, X86_RCX,
 		   (int32_t)offsetof(struct tlb_entry, addend), true);
+}
+
+/* The accesses' looks at the second entry of their TLB set: on a hit, the
+ * entries swapped and back; else the slow path. */
+static void tr_second_ways(struct tr *t)
+{
+	for (unsigned w = 0; w < t->nway; w++) {
+		x86_patch(t->b, t->way[w].at, t->b->p);
+		x86_alu_rm(t->b, X86_CMP, X86_RDX, X86_RCX,
+			   t->way[w].tag + (int32_t)sizeof(struct tlb_entry),
+			   true);
+		tr_slow_jump(t, t->way[w].slow, X86_CC_NE);
+		tr_tlb_swap(t->b);
+		x86_patch(t->b, x86_jmp_fwd(t->b), t->way[w].resume);
+	}
 }
 
 /*
@@ -722,7 +761,7 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	t.rx_delta = rx_delta;
 	t.group = group;
 	t.gates = gates;
-	t.nexit = t.nslow = t.njump = t.nfix = t.nside = 0;
+	t.nexit = t.nslow = t.njump = t.nfix = t.nside = t.nway = 0;
 	t.seg = 0;
 	t.fs_on = t.fs_dirty = false;
 	tr_allocate(&t);
@@ -772,6 +811,7 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	}
 
 	tr_side_exits(&t);
+	tr_second_ways(&t);
 	tr_fp_fixes(&t);
 	tr_slow_paths(&t);
 	for (unsigned e = 0; e < t.nexit; e++) {

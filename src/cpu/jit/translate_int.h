@@ -141,6 +141,15 @@ struct tr {
 	uint32_t slow_i[TRACE_MAX_INSNS], slow_dirty[TRACE_MAX_INSNS];
 	uint32_t slow_n[TRACE_MAX_INSNS]; /* instructions run when it leaves */
 	unsigned nslow;
+	/* Loads' and stores' jumps to the second entry of their TLB set:
+	 * where the jump is, where the first entry's path goes on (rcx
+	 * the entry of the page), the tag's offset, the slow path. */
+	struct tr_way {
+		uint8_t *at, *resume;
+		int32_t tag;
+		unsigned slow;
+	} way[TRACE_MAX_INSNS];
+	unsigned nway;
 	uint8_t *jump_at[TR_SLOW_JUMPS * TRACE_MAX_INSNS];
 	uint8_t jump_to[TR_SLOW_JUMPS * TRACE_MAX_INSNS];
 	unsigned njump;

@@ -492,6 +492,18 @@ void x86_movs_store(struct x86_buf *b, bool dbl, enum x86_reg base,
 	x86_sse_op(b, x86_scalar(dbl), 0x11, src, base, true, disp, false);
 }
 
+void x86_movdqu_load(struct x86_buf *b, enum x86_xmm dst, enum x86_reg base,
+		     int32_t disp)
+{
+	x86_sse_op(b, 0xf3, 0x6f, dst, base, true, disp, false);
+}
+
+void x86_movdqu_store(struct x86_buf *b, enum x86_reg base, int32_t disp,
+		      enum x86_xmm src)
+{
+	x86_sse_op(b, 0xf3, 0x7f, src, base, true, disp, false);
+}
+
 void x86_movq_to_xmm(struct x86_buf *b, enum x86_xmm dst, enum x86_reg src,
 		     bool w64)
 {

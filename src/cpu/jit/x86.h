@@ -298,6 +298,12 @@ void x86_movs_load(struct x86_buf *b, bool dbl, enum x86_xmm dst,
 void x86_movs_store(struct x86_buf *b, bool dbl, enum x86_reg base,
 		    int32_t disp, enum x86_xmm src);
 
+/* movdqu: 16 bytes between memory and an xmm register. */
+void x86_movdqu_load(struct x86_buf *b, enum x86_xmm dst, enum x86_reg base,
+		     int32_t disp);
+void x86_movdqu_store(struct x86_buf *b, enum x86_reg base, int32_t disp,
+		      enum x86_xmm src);
+
 /* movq/movd between an SSE register's low 64 (w64) or 32 bits and a
  * general register (to xmm: the rest of it zeroed). */
 void x86_movq_to_xmm(struct x86_buf *b, enum x86_xmm dst, enum x86_reg src,
