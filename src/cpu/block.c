@@ -100,6 +100,7 @@ static const struct block *block_build(struct block_cache *bc,
 	b->host = (uintptr_t)code;
 	b->succ[0] = b->succ[1] = NULL;
 	b->hits = 0;
+	b->taken = 0;
 	b->code = NULL;
 	b->group = 0;
 	b->ninsn = n;
@@ -110,12 +111,19 @@ static const struct block *block_build(struct block_cache *bc,
 	return b;
 }
 
-const struct block *block_get(struct block_cache *bc, const uint8_t *code)
+const struct block *block_find(const struct block_cache *bc, uintptr_t code)
 {
-	const struct block *b = bc->index[block_slot((uintptr_t)code)];
+	const struct block *b = bc->index[block_slot(code)];
 
 	for (; b; b = b->next)
-		if (b->host == (uintptr_t)code)
+		if (b->host == code)
 			return b;
-	return block_build(bc, code);
+	return NULL;
+}
+
+const struct block *block_get(struct block_cache *bc, const uint8_t *code)
+{
+	const struct block *b = block_find(bc, (uintptr_t)code);
+
+	return b ? b : block_build(bc, code);
 }

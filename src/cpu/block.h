@@ -29,7 +29,10 @@ struct block {
 	struct block *succ[2]; /* blocks that followed this one lately */
 	uint32_t ninsn; /* instructions, the closing fall-through included */
 	uint32_t hits;	/* times interpreted (cpu/jit/jit.h) */
-	void *code;	/* its translation; NULL: none (interpreted) */
+	/* Of those, times its last instruction, a conditional branch,
+	 * was taken: which way a trace goes on (cpu/jit/translate.h). */
+	uint32_t taken;
+	void *code; /* its translation; NULL: none (interpreted) */
 	/* The content record its translation was made from (cpu/jit/share.h):
 	 * exits are chained only within one. */
 	uint64_t group;
@@ -68,6 +71,9 @@ uint32_t block_decode(const uint8_t *code, struct insn *insn);
  * it on its own).
  */
 const struct block *block_get(struct block_cache *bc, const uint8_t *code);
+
+/* The block starting at host address code if it is cached, else NULL. */
+const struct block *block_find(const struct block_cache *bc, uintptr_t code);
 
 /*
  * The block at code, to run after prev (NULL: none): looked up first among

@@ -287,9 +287,16 @@ static inline int hart_exec(struct hart *h, struct block *b, uint64_t poll)
 {
 	struct jit *jit = h->cache->jit;
 
-	if (!b->code && (!jit || !jit_prepare(jit, b))) {
+	if (!b->code && (!jit || !jit_prepare(jit, b, &h->cache->blocks))) {
+		const struct insn *last = &b->insn[b->ninsn - 1];
+		uint64_t next = h->pc + last->off + last->len;
+		int r;
+
 		h->jit_link_site = NULL;
-		return block_exec(h, b);
+		r = block_exec(h, b);
+		/* Its branch taken (or a trap): for the trace it starts. */
+		b->taken += jit && h->pc != next;
+		return r;
 	}
 	/* The exit that led here, from code of the same group: link it. */
 	if (h->jit_link_site) {

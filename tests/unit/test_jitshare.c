@@ -111,8 +111,8 @@ static int page_translate(struct page_fx *fx, struct jit_user *u,
 	size_t bytes;
 	bool flushed;
 
-	return jit_share_translate(fx->s, u, k, fx->b, u, tx, made, &bytes,
-				   &flushed);
+	return jit_share_translate(fx->s, u, k, fx->b, NULL, u, tx, made,
+				   &bytes, &flushed);
 }
 
 static void test_keying(void **state)
@@ -188,8 +188,8 @@ static int fill(struct page_fx *fx, bool *flushed)
 		int r;
 
 		page_decode(fx, at);
-		r = jit_share_translate(fx->s, &fx->u, &k, fx->b, &fx->u, &tx,
-					&made, &bytes, flushed);
+		r = jit_share_translate(fx->s, &fx->u, &k, fx->b, NULL, &fx->u,
+					&tx, &made, &bytes, flushed);
 		if (r)
 			return r;
 	}

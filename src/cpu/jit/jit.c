@@ -102,7 +102,7 @@ static void jit_use(struct jit *j, struct block *b, const struct jit_tx *tx)
 		j->stats->shared_hits++;
 }
 
-bool jit_prepare(struct jit *j, struct block *b)
+bool jit_prepare(struct jit *j, struct block *b, const struct block_cache *bc)
 {
 	struct jit_key key = {.host = b->host, .mode = j->mode};
 	const struct jit_tx *tx;
@@ -121,7 +121,7 @@ bool jit_prepare(struct jit *j, struct block *b)
 	if (b->hits != j->threshold)
 		return false;
 	t0 = hart_host_ns();
-	r = jit_share_translate(j->share, &j->user, &key, b, j, &tx, &made,
+	r = jit_share_translate(j->share, &j->user, &key, b, bc, j, &tx, &made,
 				&code_bytes, &flushed);
 	if (flushed)
 		j->stats->flushes++;

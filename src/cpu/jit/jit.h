@@ -91,10 +91,12 @@ void jit_destroy(struct jit *j);
 /*
  * For b, a block without a translation about to run (b->code NULL): on its
  * first run, look its translation up in the shared cache; on its
- * threshold-th, translate it. Returns true when b->code (and b->group) are
- * set now. A full cache makes b wait for another threshold of runs.
+ * threshold-th, translate it, the trace going the way the branches of the
+ * blocks of bc (the hart's, b's among them) went most. Returns true when
+ * b->code (and b->group) are set now. A full cache makes b wait for
+ * another threshold of runs.
  */
-bool jit_prepare(struct jit *j, struct block *b);
+bool jit_prepare(struct jit *j, struct block *b, const struct block_cache *bc);
 
 /*
  * The hart's block cache was flushed (fence.i, a G-stage change): the

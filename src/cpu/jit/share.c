@@ -248,8 +248,9 @@ static struct jit_page *jit_share_page(struct jit_share *s,
 
 /* Make and publish the translation of b. Under the lock. */
 static int jit_share_make(struct jit_share *s, const struct jit_key *key,
-			  const struct block *b, const void *maker,
-			  const struct jit_tx **out, size_t *code_bytes)
+			  const struct block *b, const struct block_cache *bias,
+			  const void *maker, const struct jit_tx **out,
+			  size_t *code_bytes)
 {
 	struct jit_half *h = &s->half[atomic_load(&s->epoch) & 1];
 	struct jit_page *pg = jit_share_page(s, key);
@@ -273,7 +274,7 @@ static int jit_share_make(struct jit_share *s, const struct jit_key *key,
 	memset(blk, 0, sizeof(*blk));
 	blk->host = key->host;
 	blk->ninsn = translate_decode(pg->bytes + (key->host & 0xfff),
-				      blk->insn, &tx->lead);
+				      key->host, bias, blk->insn, &tx->lead);
 	h->data_used = (size_t)((uint8_t *)&blk->insn[blk->ninsn] - h->data);
 	tx->blk = blk;
 	if (!jit_same_insns(tx, b)) {
@@ -329,8 +330,9 @@ static bool jit_share_switch(struct jit_share *s)
 
 int jit_share_translate(struct jit_share *s, struct jit_user *u,
 			const struct jit_key *key, const struct block *b,
-			const void *maker, const struct jit_tx **out,
-			bool *made, size_t *code_bytes, bool *flushed)
+			const struct block_cache *bias, const void *maker,
+			const struct jit_tx **out, bool *made,
+			size_t *code_bytes, bool *flushed)
 {
 	int r;
 
@@ -345,7 +347,7 @@ int jit_share_translate(struct jit_share *s, struct jit_user *u,
 		r = 0;
 		goto out;
 	}
-	r = jit_share_make(s, key, b, maker, out, code_bytes);
+	r = jit_share_make(s, key, b, bias, maker, out, code_bytes);
 	if (r == 0)
 		*made = true;
 	else if (r == -ENOSPC)

@@ -175,17 +175,19 @@ const struct jit_tx *jit_share_find(struct jit_share *s,
 
 /*
  * Translate b (a block the user u decoded at key->host) into s for maker,
- * or find it translated meanwhile. On success *out is the translation, 0
- * returned, and *made says whether maker made it. Returns -EAGAIN when u
- * has not synced with the current epoch, -ESTALE when b is not what the
- * page holds now, -ENOSPC when the cache is full and its other half still
- * in use (b stays interpreted; try later), -EINVAL for a block that cannot
- * be translated. Takes the lock.
+ * or find it translated meanwhile; the trace goes the way the branches of
+ * bias's blocks went most (NULL: not taken; translate_decode()). On success
+ * *out is the translation, 0 returned, and *made says whether maker made it.
+ * Returns -EAGAIN when u has not synced with the current epoch, -ESTALE when b
+ * is not what the page holds now, -ENOSPC when the cache is full and its other
+ * half still in use (b stays interpreted; try later), -EINVAL for a block that
+ * cannot be translated. Takes the lock.
  */
 int jit_share_translate(struct jit_share *s, struct jit_user *u,
 			const struct jit_key *key, const struct block *b,
-			const void *maker, const struct jit_tx **out,
-			bool *made, size_t *code_bytes, bool *flushed);
+			const struct block_cache *bias, const void *maker,
+			const struct jit_tx **out, bool *made,
+			size_t *code_bytes, bool *flushed);
 
 /* True when the translations of tx's record may chain to each other. */
 static inline uint64_t jit_share_group(const struct jit_tx *tx)

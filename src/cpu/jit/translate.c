@@ -486,15 +486,21 @@ static void tr_side_branch(struct tr *t, const struct tr_op *op,
 			   const struct insn *in, uint32_t i)
 {
 	struct tr_side *sd = &t->side[t->nside++];
+	int64_t taken = (int64_t)in->off + in->imm;
+	int64_t not_taken = (int64_t)in->off + in->len;
+	/* The trace goes on at the target (translate_decode()): the side
+	 * exit is the branch not taken (x86's conditions pair up as cc and
+	 * cc ^ 1). */
+	bool inverted = t->blk->insn[i + 1].off == taken && taken != not_taken;
 
 	tr_compare(t, in);
-	sd->at = x86_jcc_fwd(t->b, op->op);
+	sd->at = x86_jcc_fwd(t->b, inverted ? op->op ^ 1 : op->op);
 	sd->dirty = t->dirty;
 	sd->n = tr_count(t, i);
-	sd->rel = (int64_t)in->off + in->imm;
-	sd->back = in->imm <= 0;
+	sd->rel = inverted ? not_taken : taken;
+	sd->back = !inverted && in->imm <= 0;
 	sd->stop = false;
-	tr_next_block(t, i, (int64_t)in->off + in->len);
+	tr_next_block(t, i, inverted ? taken : not_taken);
 }
 
 /* The side exits, out of line: as the end of a block whose branch is
@@ -521,10 +527,20 @@ static void tr_side_exits(struct tr *t)
 	}
 }
 
-uint32_t translate_decode(const uint8_t *code, struct insn *insn,
+/* Was the branch ending the block of bias at host taken in most of its
+ * interpreted runs (a few at least)? */
+static bool tr_mostly_taken(const struct block_cache *bias, uintptr_t host)
+{
+	const struct block *b = bias ? block_find(bias, host) : NULL;
+
+	return b && b->hits >= 4 && 2 * b->taken > b->hits;
+}
+
+uint32_t translate_decode(const uint8_t *code, uintptr_t host,
+			  const struct block_cache *bias, struct insn *insn,
 			  uint32_t *lead)
 {
-	uint32_t n = block_decode(code, insn), page_left;
+	uint32_t n = block_decode(code, insn), page_left, start = 0;
 
 	*lead = n;
 	page_left = 4096 - (uint32_t)((uintptr_t)code & 0xfff);
@@ -532,13 +548,18 @@ uint32_t translate_decode(const uint8_t *code, struct insn *insn,
 		const struct insn *last = &insn[n - 1];
 		const struct tr_op *op = tr_lookup(last);
 		struct insn more[BLOCK_MAX_INSNS];
+		int64_t target = (int64_t)last->off + last->imm;
 		uint32_t next, m;
 
 		if (!op ||
 		    (op->kind != TR_BRANCH && op->kind != TR_FALLTHROUGH))
 			break;
-		/* A fall-through's offset is the next instruction's. */
+		/* A fall-through's offset is the next instruction's; a
+		 * branch taken mostly goes on at its target, further on. */
 		next = last->off + (op->kind == TR_BRANCH ? last->len : 0);
+		if (op->kind == TR_BRANCH && target > last->off &&
+		    target < page_left && tr_mostly_taken(bias, host + start))
+			next = (uint32_t)target;
 		if (next >= page_left)
 			break;
 		m = block_decode(code + next, more);
@@ -549,6 +570,7 @@ uint32_t translate_decode(const uint8_t *code, struct insn *insn,
 			insn[n + i].off = (uint16_t)(more[i].off + next);
 		}
 		n += m;
+		start = next;
 	}
 	return n;
 }

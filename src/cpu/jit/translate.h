@@ -39,9 +39,12 @@ struct translate_gates {
  * Translations are of traces: a decoded block (cpu/block.h), then, while
  * the last one ends in a conditional branch or a plain fall-through (a
  * block cut at its size limit), the block after it in the same page, up
- * to TRACE_MAX_INSNS instructions. A branch inside the trace is a side
- * exit when taken; not taken, the next block runs on in the same host
- * code with the guest registers still in host registers. Each block's
+ * to TRACE_MAX_INSNS instructions: the branch's target when the branch
+ * was taken in most of the block's interpreted runs and the target is
+ * further on in the page, else the block that follows it. A branch inside
+ * the trace is a side exit the other way; the way the trace goes, the
+ * next block runs on in the same host code with the guest registers
+ * still in host registers. Each block's
  * instructions are counted into instret at its end, as block_exec()
  * counts them, and h->pc stays the trace's start with every offset
  * relative to it, so a handler or a trap in any of them sees what the
@@ -51,12 +54,15 @@ struct translate_gates {
 
 /*
  * Decode the trace starting at code (inside a 4 KiB-aligned page of
- * readable bytes, as block_decode()) into insn[], which has room for
- * TRACE_MAX_INSNS; offsets relative to code. Sets *lead to the
- * instruction count of its first block. Returns its instruction count,
- * or 0 when block_decode() would.
+ * readable bytes, as block_decode(): a copy of the page at host address
+ * host) into insn[], which has room for TRACE_MAX_INSNS; offsets relative
+ * to code. Which way its branches go: as they went in bias's blocks of
+ * the same host addresses (NULL, or none cached: not taken). Sets *lead
+ * to the instruction count of its first block. Returns its instruction
+ * count, or 0 when block_decode() would.
  */
-uint32_t translate_decode(const uint8_t *code, struct insn *insn,
+uint32_t translate_decode(const uint8_t *code, uintptr_t host,
+			  const struct block_cache *bias, struct insn *insn,
 			  uint32_t *lead);
 
 /*

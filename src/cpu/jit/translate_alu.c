@@ -229,6 +229,27 @@ bool tr_compute(struct tr *t, const struct tr_op *op, const struct insn *in)
 	switch (op->kind) {
 	case TR_ALU_RR:
 	case TR_MUL:
+		/* Three operands, no copy first: an add as a lea; rd = rs2
+		 * op rs1 when rd is rs2 and op commutes. */
+		if (op->kind == TR_ALU_RR && op->op == X86_ADD &&
+		    in->rd != in->rs1 && in->rd != in->rs2 && in->rs1 &&
+		    in->rs2) {
+			a = tr_src(t, in->rs1, X86_RAX);
+			x86_lea_index(b, d, a, tr_src(t, in->rs2, X86_RCX), 0);
+			break;
+		}
+		if (in->rs2 == in->rd && in->rs1 != in->rd &&
+		    tr_cached(t, in->rd) &&
+		    (op->kind == TR_MUL || op->op == X86_ADD ||
+		     op->op == X86_AND || op->op == X86_OR ||
+		     op->op == X86_XOR)) {
+			a = tr_src(t, in->rs1, X86_RAX);
+			if (op->kind == TR_MUL)
+				x86_imul_rr(b, d, a, w64);
+			else
+				x86_alu_rr(b, op->op, d, a, w64);
+			break;
+		}
 		if (in->rs2 == in->rd && in->rs1 != in->rd)
 			d = X86_RAX;
 		tr_get(t, d, in->rs1);
@@ -324,6 +345,11 @@ bool tr_compute(struct tr *t, const struct tr_op *op, const struct insn *in)
 	case TR_ALU_RI:
 		if (!tr_fits32(in->imm))
 			return false;
+		if (op->op == X86_ADD && in->rd != in->rs1 && in->rs1) {
+			x86_lea(b, d, tr_src(t, in->rs1, X86_RAX),
+				(int32_t)in->imm);
+			break;
+		}
 		tr_get(t, d, in->rs1);
 		x86_alu_ri(b, op->op, d, (int32_t)in->imm, w64);
 		break;
@@ -361,6 +387,10 @@ bool tr_compute(struct tr *t, const struct tr_op *op, const struct insn *in)
 		tr_put(t, in->rd, c, false);
 		return true;
 	case TR_AUIPC:
+		if (tr_fits32((int64_t)in->off + in->imm)) {
+			x86_lea(b, d, RP, (int32_t)(in->off + in->imm));
+			break;
+		}
 		x86_mov_rr(b, d, RP, true);
 		tr_add_imm(b, d, (int64_t)in->off + in->imm);
 		break;
