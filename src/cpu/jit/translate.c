@@ -602,8 +602,12 @@ void tr_mem_address(struct tr *t, const struct insn *in, unsigned size,
 			    : (int32_t)offsetof(struct tlb_entry, tag_r);
 
 	/* rax = va, rcx = &h->tlb[mmu_tlb_index(va)], rdx = last page */
-	tr_get(t, X86_RAX, in->rs1);
-	tr_add_imm(b, X86_RAX, in->imm);
+	if (tr_cached(t, in->rs1) && in->imm && tr_fits32(in->imm)) {
+		x86_lea(b, X86_RAX, tr_host(t, in->rs1), (int32_t)in->imm);
+	} else {
+		tr_get(t, X86_RAX, in->rs1);
+		tr_add_imm(b, X86_RAX, in->imm);
+	}
 	tr_tlb_index(b, X86_RAX, X86_RDX);
 	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
 	x86_lea(b, X86_RDX, X86_RAX, (int32_t)size - 1);
