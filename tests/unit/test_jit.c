@@ -1097,6 +1097,57 @@ static void test_budget_slices_trace(void **state)
 }
 
 /*
+ * Rotations as RV64GC writes them (slli, srli, or; cpu/jit/translate.c
+ * emits them as one rotate): the shifts in either order, the srli
+ * overwriting its source, and shifts that do not add up to 64 (no
+ * rotation). Each translated at once, against the interpreter, and the
+ * rotations checked by value.
+ */
+static uint64_t rotl64(uint64_t v, unsigned k)
+{
+	return v << k | v >> (64 - k);
+}
+
+static void test_rotate_idiom(void **state)
+{
+	struct fixture *fx = *state;
+	static struct sequence s;
+	static const uint32_t code[] = {
+	    0x01729313, /* slli x6, x5, 23 */
+	    0x0292d293, /* srli x5, x5, 41 */
+	    0x0062e3b3, /* or x7, x5, x6 */
+	    0x00d45493, /* srli x9, x8, 13 */
+	    0x03341513, /* slli x10, x8, 51 */
+	    0x009565b3, /* or x11, x10, x9 */
+	    0x00341613, /* slli x12, x8, 3 */
+	    0x03c45693, /* srli x13, x8, 60 */
+	    0x00d66733, /* or x14, x12, x13 */
+	    ECALL,
+	};
+
+	for (unsigned round = 0; round < 64; round++) {
+		uint64_t x5 = rnd(), x8 = rnd();
+
+		memset(&s, 0, sizeof(s));
+		memcpy(s.code, code, sizeof(code));
+		s.size = sizeof(code);
+		s.start = CODE_PAGE + 0x200;
+		s.regs[5] = x5;
+		s.regs[8] = x8;
+		side_load(&fx->interp, &s);
+		side_load(&fx->jit, &s);
+		side_run(&fx->interp);
+		side_run(&fx->jit);
+		compare(fx, &s, round);
+		assert_int_equal(fx->jit.exit, HART_EXIT_ECALL);
+		assert_int_equal(fx->jit.h.x[7], rotl64(x5, 23));
+		assert_int_equal(fx->jit.h.x[11], rotl64(x8, 51));
+		assert_int_equal(fx->jit.h.x[14], x8 << 3 | x8 >> 60);
+	}
+	assert_true(fx->jit.h.tier_stats.blocks > 0);
+}
+
+/*
  * The random sequences again, each at an address of its own so that no
  * block is dropped between them, on a JIT whose code cache holds a few
  * dozen translations: it fills up over and over (each time both caches
@@ -1149,6 +1200,7 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_budget_slices_trace, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_rotate_idiom, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_small_code_cache, setup,
 					    teardown),
 	};

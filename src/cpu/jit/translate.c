@@ -815,6 +815,10 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 			tr_mem(&t, op, in, i);
 			continue;
 		}
+		if (op && i + 3 < b->ninsn && tr_rotate(&t, in)) {
+			i += 2;
+			continue;
+		}
 		if (op && tr_compute(&t, op, in))
 			continue;
 		if (!op && tr_fp(&t, in, i))

@@ -210,6 +210,43 @@ static enum x86_reg tr_divide(struct tr *t, const struct tr_op *op,
 	return rem ? X86_RDX : X86_RAX;
 }
 
+/* A 64-bit shift by an immediate (op X86_SHL or X86_SHR) of rs1 to rd? */
+static bool tr_is_shift(const struct insn *in, int op)
+{
+	const struct tr_op *o = tr_lookup(in);
+
+	return o && o->kind == TR_SHIFT_RI && !o->w32 && o->op == op &&
+	       in->rd < 32 && in->rs1 < 32;
+}
+
+bool tr_rotate(struct tr *t, const struct insn *in)
+{
+	const struct insn *l = &in[0], *r = &in[1], *c = &in[2];
+	const struct tr_op *oc = tr_lookup(c);
+	enum x86_reg x;
+
+	if (!tr_is_shift(l, X86_SHL)) { /* the srli first */
+		l = &in[1];
+		r = &in[0];
+	}
+	if (!tr_is_shift(l, X86_SHL) || !tr_is_shift(r, X86_SHR) ||
+	    l->rs1 != r->rs1 || l->imm + r->imm != 64 || !l->imm || !r->imm ||
+	    in[0].rd == in[0].rs1 || l->rd == r->rd || !oc ||
+	    oc->kind != TR_ALU_RR || oc->op != X86_OR || oc->w32 ||
+	    c->rd == 32 ||
+	    !((c->rs1 == l->rd && c->rs2 == r->rd) ||
+	      (c->rs1 == r->rd && c->rs2 == l->rd)))
+		return false;
+	x = tr_src(t, l->rs1, X86_RAX);
+	x86_mov_rr(t->b, X86_RDX, x, true);
+	x86_shift_ri(t->b, X86_ROL, X86_RDX, (uint8_t)l->imm, true);
+	/* The shifts keep rdx (they use rax at most). */
+	tr_compute(t, tr_lookup(&in[0]), &in[0]);
+	tr_compute(t, tr_lookup(&in[1]), &in[1]);
+	tr_put(t, c->rd, X86_RDX, false);
+	return true;
+}
+
 /*
  * A native instruction that does not end the block. Returns false when it
  * has no native form after all (an immediate too wide for x86's), so the

@@ -223,6 +223,16 @@ void tr_mem_address(struct tr *t, const struct insn *in, unsigned size,
 bool tr_compute(struct tr *t, const struct tr_op *op, const struct insn *in);
 
 /*
+ * A rotation as RV64GC without Zbb writes it, in[0..2]: slli r1, x, k and
+ * srli r2, x, 64 - k (either first, the first not writing x; r1 not r2),
+ * then an or of r1 and r2. Emitted as the three instructions, the or's
+ * result taken from one rotate of x done first: what depends on it waits
+ * for one operation, not two. Returns false (nothing emitted) when in[]
+ * is not that.
+ */
+bool tr_rotate(struct tr *t, const struct insn *in);
+
+/*
  * The F and D instructions (translate_fp.c): emit instruction i of the
  * block natively, or return false (nothing emitted) for the caller to
  * call its handler. tr_fp_fixes() emits the out-of-line fix-ups, before
