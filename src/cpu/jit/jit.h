@@ -2,18 +2,22 @@
 /*
  * The translating CPU tier (x86-64 hosts): decoded blocks (cpu/block.h)
  * that have run JIT_THRESHOLD times are translated to host code in the
- * hart's code cache (cpu/jit/codecache.h), and hart_run() calls the
- * translation instead of interpreting the block.
+ * hart's code cache (cpu/jit/codecache.h), each with the blocks that
+ * follow it in its page the way its branches went (a trace:
+ * cpu/jit/translate.h), and hart_run() calls the translation instead of
+ * interpreting the block.
  *
- * A translation does exactly what block_exec() does: the common integer
+ * A translation does exactly what block_exec() does, block by block of
+ * its trace: the common integer
  * instructions, loads and stores are native code (guest registers, pc and
  * the instruction count in host registers while translations run:
  * cpu/jit/translate.c says which), and every other instruction is a call
  * of its interpreter handler with its struct insn, whose result is
  * checked as block_exec() checks it. Whenever a handler runs or the
  * translations return, struct hart is as the interpreter would have it:
- * h->pc the block's address (or where the handler put it), h->instret as
- * of the block's start (or its end), every register the handler reads,
+ * h->pc the trace's address, each instruction's offset from it (or where
+ * the handler put it), h->instret as of the start of the instruction's
+ * block (or its end), every register the handler reads,
  * so the architectural state at any trap is the interpreter's. Between
  * blocks, translated code goes on to the next translation itself while
  * nothing needs hart_run() (cpu/hart.h: jit_limit, jit_stop).
