@@ -57,7 +57,7 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 # says ID TEXT: the VM's console (the parent: its output file) has TEXT.
 says() {
 	if [ "$1" = 1 ]; then
-		tr -d '\r' <"$tmp/parent.out" 2>/dev/null | grep -q -- "$2"
+		tr -d '\r' 2>/dev/null <"$tmp/parent.out" | grep -q -- "$2"
 	else
 		ctl console "$1" 2>/dev/null | tr -d '\r' | grep -q -- "$2"
 	fi
