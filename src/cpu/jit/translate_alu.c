@@ -280,17 +280,13 @@ bool tr_compute(struct tr *t, const struct tr_op *op, const struct insn *in)
 		    (op->kind == TR_MUL || op->op == X86_ADD ||
 		     op->op == X86_AND || op->op == X86_OR ||
 		     op->op == X86_XOR)) {
-			a = tr_src(t, in->rs1, X86_RAX);
-			if (op->kind == TR_MUL)
-				x86_imul_rr(b, d, a, w64);
-			else
-				x86_alu_rr(b, op->op, d, a, w64);
-			break;
+			c = tr_src(t, in->rs1, X86_RAX); /* d holds rs2 */
+		} else {
+			if (in->rs2 == in->rd && in->rs1 != in->rd)
+				d = X86_RAX;
+			tr_get(t, d, in->rs1);
+			c = tr_src(t, in->rs2, X86_RCX);
 		}
-		if (in->rs2 == in->rd && in->rs1 != in->rd)
-			d = X86_RAX;
-		tr_get(t, d, in->rs1);
-		c = tr_src(t, in->rs2, X86_RCX);
 		if (op->kind == TR_MUL)
 			x86_imul_rr(b, d, c, w64);
 		else
