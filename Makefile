@@ -38,7 +38,7 @@ CPU_SRCS := src/cpu/decode.c src/cpu/exec_alu.c src/cpu/exec_branch.c \
 	src/cpu/decode_fp.c src/cpu/exec_fp.c src/cpu/fpu.c \
 	src/cpu/decode_bitmanip.c src/cpu/exec_cbo.c \
 	src/cpu/trap.c src/cpu/mmu.c src/cpu/block.c src/cpu/hart.c src/cpu/isa.c \
-	src/cpu/jit/x86.c src/cpu/jit/codecache.c src/cpu/jit/translate.c src/cpu/jit/translate_alu.c \
+	src/cpu/jit/x86.c src/cpu/jit/codecache.c src/cpu/jit/translate.c src/cpu/jit/translate_exit.c src/cpu/jit/translate_mem.c src/cpu/jit/translate_alu.c \
 	src/cpu/jit/translate_fp.c src/cpu/jit/share.c src/cpu/jit/jit.c src/cpu/jit/perfmap.c
 VMI_SRCS := src/vmi/kernel.c src/vmi/symbols.c src/vmi/profile.c src/vmi/classify.c
 VMM_SRCS := src/vmm/vm.c src/vmm/devices.c src/vmm/disks.c src/vmm/nets.c src/vmm/rngs.c src/vmm/balloons.c src/vmm/sbi.c src/vmm/sched.c src/vmm/clone.c src/vmm/hv.c src/vmm/hv_warm.c src/vmm/hv_memory.c src/vmm/dlh.c \

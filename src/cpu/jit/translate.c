@@ -49,39 +49,8 @@
  * the translations return, so fcsr too is the interpreter's wherever
  * anything reads it.
  *
- * Chaining: an exit of a native branch, jal or fall-through to an address
- * in the block's own page ends with the checks hart_run() makes between
- * blocks (the instruction limit; h->jit_stop, which requests from other
- * threads and pending interrupts set; a G-stage generation change of the
- * hart's own is checked after each handler call), then a jump. Until
- * hart_run() links it, the jump goes to a plain return that tells
- * hart_run() where the jump is, which host address it leads to and the
- * translation's group (cpu/jit/share.h: exits chain only within one);
- * once the block there is translated in that group, hart_run() points the
- * jump at that translation. Same page, same host frame: the guest address the
- * chain goes to is the one its translation was made for, whatever guest address
- * the page runs at, so a chain needs no fetch of its own while none of the
- * checks fires (any flush of the hart's caches sets the limit to 0).
- *
- * An indirect jump (jalr), or an exit to another page, makes the same
- * checks, then what hart_run() would do next, inline: the fetch through
- * the TLB (tag_x), then the block at that host address among the recent
- * translations hart_run() has run (the jump cache of cpu/jit/jit.h); on a
- * hit it jumps there.
- *
- * A branch back to the trace's own start (a loop within one trace) makes
- * the same checks and jumps back past the entry's register loads: the
- * loop's registers stay in host registers from one iteration to the next.
- * Every register of the block's own then counts as changed at the loop's
- * top, so whatever leaves the trace writes them all back.
- *
- * Traces (cpu/jit/translate.h): a branch inside one is a compare and a
- * jump, taken, to its side exit, out of line, which is the exit above of
- * a block ending in that branch taken. Not taken, the block's
- * instructions are counted and the instruction limit checked (a jump out
- * to hart_run() at that block boundary when it is reached); the next
- * block's code follows. "The block" in what is said above is the trace's
- * block running then; the registers cached are the trace's.
+ * How blocks end, chain and leave: translate_exit.c; loads and stores:
+ * translate_mem.c.
  */
 #include "cpu/jit/translate.h"
 #include "cpu/jit/translate_int.h"
@@ -93,8 +62,6 @@
 #include "cpu/jit/jit.h"
 #include "cpu/mmu.h"
 #include "mem/gstage.h"
-
-_Static_assert(sizeof(struct tlb_entry) == 32, "tr_mem scales by 32");
 
 /* Where guest registers are cached: first the global ones (their guest
  * registers in tr_globals), then a block's own. */
@@ -144,7 +111,7 @@ void tr_put(struct tr *t, unsigned xi, enum x86_reg r, bool w32)
 }
 
 /* Write the cached registers of mask back to h->x[]. */
-static void tr_write_back(struct tr *t, uint32_t mask)
+void tr_write_back(struct tr *t, uint32_t mask)
 {
 	for (unsigned i = 0; i < t->ncached; i++)
 		if (mask & (1u << t->guest[i]))
@@ -152,7 +119,7 @@ static void tr_write_back(struct tr *t, uint32_t mask)
 }
 
 /* Every cached register written back: h->x[] is the guest's state. */
-static void tr_flush(struct tr *t)
+void tr_flush(struct tr *t)
 {
 	tr_write_back(t, t->dirty);
 	t->dirty = 0;
@@ -179,7 +146,7 @@ void tr_add_imm(struct x86_buf *b, enum x86_reg r, int64_t v)
 
 /* pc += v: an offset within a page plus a branch's or jal's immediate,
  * which always fits in 32 bits (else through rcx). */
-static void tr_add_pc(struct x86_buf *b, int64_t v)
+void tr_add_pc(struct x86_buf *b, int64_t v)
 {
 	tr_add_imm(b, RP, v);
 }
@@ -192,190 +159,10 @@ static void tr_leave(struct x86_buf *b, uint32_t n)
 }
 
 /* Back to hart_run() from a native exit (eax set, instret counted). */
-static void tr_return(struct x86_buf *b)
+void tr_return(struct x86_buf *b)
 {
 	x86_store(b, RH, HART_PC, RP, 8);
 	x86_ret(b);
-}
-
-/*
- * The block has ended: instret += its n instructions, then what
- * hart_run() would look at before the next block: the instruction limit,
- * and, when stop, h->jit_stop, set by whatever else it must see (a
- * request, a pending interrupt: cpu/hart.h). The jumps taken when
- * hart_run() has work go into fail[TR_CHECKS] (NULL: none); where they
- * land, eax is to be set to EXEC_BLOCK_END (tr_fail_here()).
- *
- * h->jit_stop needs looking at only where the guest can go round a loop:
- * on jumps backwards and indirect ones (or out of the page). A chain of
- * forward jumps within a page ends within the page, so a request waits
- * a few hundred instructions at most.
- */
-#define TR_CHECKS 2
-
-static void tr_checks(struct tr *t, uint32_t n, bool stop, uint8_t **fail)
-{
-	struct x86_buf *buf = t->b;
-
-	x86_alu_ri(buf, X86_SUB, RL, (int32_t)n, true);
-	fail[0] = x86_jcc_fwd(buf, X86_CC_LE); /* instret >= jit_limit */
-	fail[1] = NULL;
-	if (!stop)
-		return;
-	x86_load(buf, X86_RCX, RH, HART_OFF(jit_stop), 4, false);
-	x86_test_rr(buf, X86_RCX, X86_RCX, false);
-	fail[1] = x86_jcc_fwd(buf, X86_CC_NE);
-}
-
-/* The jumps of fail[n] land here, where eax becomes EXEC_BLOCK_END. */
-static void tr_fail_here(struct x86_buf *b, uint8_t **fail, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		if (fail[i])
-			x86_patch(b, fail[i], b->p);
-	x86_mov_ri(b, X86_RAX, EXEC_BLOCK_END);
-}
-
-static void tr_jump(struct tr *t, enum x86_reg va, uint32_t n);
-
-/* rcx = the offset in h->tlb[] of the first TLB entry of the set of the
- * guest-virtual address in va (mmu_tlb_index() * 32: a set is 64 bytes,
- * so ((va >> 6) ^ (va >> (6 + TLB_BITS - 1))) & ((TLB_SETS - 1) << 6));
- * tmp clobbered.
- */
-#define TR_SET_SHIFT 6
-
-static void tr_tlb_index(struct x86_buf *b, enum x86_reg va, enum x86_reg tmp)
-{
-	unsigned lo = 12 - TR_SET_SHIFT, hi = 12 + TLB_BITS - 1 - TR_SET_SHIFT;
-
-	_Static_assert(sizeof(struct tlb_entry) * TLB_WAYS == 1 << TR_SET_SHIFT,
-		       "a set is 64 bytes");
-	if (tr_host_features()->bmi2) {
-		/* Rotations: the bits the mask keeps are the shifts'. */
-		x86_rorx(b, X86_RCX, va, (uint8_t)lo);
-		x86_rorx(b, tmp, va, (uint8_t)hi);
-	} else {
-		x86_mov_rr(b, X86_RCX, va, true);
-		x86_shift_ri(b, X86_SHR, X86_RCX, lo, true);
-		x86_mov_rr(b, tmp, va, true);
-		x86_shift_ri(b, X86_SHR, tmp, hi, true);
-	}
-	x86_alu_rr(b, X86_XOR, X86_RCX, tmp, true);
-	x86_alu_ri(b, X86_AND, X86_RCX, (TLB_SETS - 1) << TR_SET_SHIFT, false);
-}
-
-/*
- * rcx = the first TLB entry of a set whose second matches: swap them, as
- * the slow path does (cpu/mmu.h: without the swap, a page used there often
- * would not count as used lately, and go on the next miss in its set).
- * xmm2-xmm5 are free: the FP code uses xmm0 and xmm1.
- */
-static void tr_tlb_swap(struct x86_buf *b)
-{
-	_Static_assert(sizeof(struct tlb_entry) == 32, "two 16-byte halves");
-	for (int i = 0; i < 4; i++)
-		x86_movdqu_load(b, (enum x86_xmm)(X86_XMM2 + i), X86_RCX,
-				16 * i);
-	for (int i = 0; i < 4; i++)
-		x86_movdqu_store(b, X86_RCX, 16 * ((i + 2) & 3),
-				 (enum x86_xmm)(X86_XMM2 + i));
-}
-
-/*
- * The exit of a block of n instructions to rel bytes from the trace's
- * start (h->pc already there, the registers written back), back (to the
- * exiting instruction or before it) or not: chainable when that is in the
- * trace's page, else as an indirect jump.
- */
-static void tr_exit(struct tr *t, int64_t rel, uint32_t n, bool back)
-{
-	struct x86_buf *buf = t->b;
-	const struct block *b = t->blk;
-	int64_t off = (int64_t)(b->host & 0xfff) + rel;
-	uint8_t *fail[TR_CHECKS], *site;
-
-	if (off < 0 || off >= 4096) {
-		tr_jump(t, RP, n);
-		return;
-	}
-	tr_checks(t, n, back, fail);
-	/* The jump's displacement 4-byte aligned: linking it is one atomic
-	 * store, which another hart running this code sees whole. */
-	while (((uintptr_t)buf->p + 1) & 3 && !buf->overflow)
-		x86_emit(buf, &(const uint8_t){0x90}, 1); /* nop */
-	site = x86_jmp_fwd(buf);
-	/* Not linked yet: ask hart_run() to, with the group of translations
-	 * this one may chain to. A failed check does not (the exit may well
-	 * be linked already). */
-	x86_patch(buf, site, buf->p);
-	x86_mov_ri(buf, X86_RCX,
-		   (uint64_t)((b->host & ~(uintptr_t)0xfff) + off));
-	x86_store(buf, RH, HART_OFF(jit_link_host), X86_RCX, 8);
-	x86_mov_ri(buf, X86_RCX, (uint64_t)((uintptr_t)site + t->rx_delta));
-	x86_store(buf, RH, HART_OFF(jit_link_site), X86_RCX, 8);
-	x86_mov_ri(buf, X86_RCX, t->group);
-	x86_store(buf, RH, HART_OFF(jit_link_group), X86_RCX, 8);
-	tr_fail_here(buf, fail, TR_CHECKS);
-	tr_return(buf);
-}
-
-/*
- * The end of an indirect jump to the address in va (h->pc, the registers
- * written back): into the translation of the block there when the jump
- * cache has it, else back to hart_run().
- */
-static void tr_jump(struct tr *t, enum x86_reg va, uint32_t n)
-{
-	struct x86_buf *b = t->b;
-	uint8_t *fail[TR_CHECKS + 2], *hit;
-
-	x86_mov_rr(b, X86_RDX, va, true);
-	tr_checks(t, n, true, fail); /* rcx */
-	/* rcx = the TLB entry, rax = the page */
-	tr_tlb_index(b, X86_RDX, X86_RAX);
-	x86_mov_rr(b, X86_RAX, X86_RDX, true);
-	x86_shift_ri(b, X86_SHR, X86_RAX, 12, true);
-	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
-	x86_alu_rm(b, X86_CMP, X86_RAX, X86_RCX,
-		   (int32_t)offsetof(struct tlb_entry, tag_x), true);
-	hit = x86_jcc_fwd(b, X86_CC_E);
-	x86_alu_rm(b, X86_CMP, X86_RAX, X86_RCX,
-		   (int32_t)(offsetof(struct tlb_entry, tag_x) +
-			     sizeof(struct tlb_entry)),
-		   true);
-	fail[TR_CHECKS] = x86_jcc_fwd(b, X86_CC_NE);
-	tr_tlb_swap(b);
-	x86_patch(b, hit, b->p);
-	x86_alu_rm(b, X86_ADD, X86_RDX, X86_RCX,
-		   (int32_t)offsetof(struct tlb_entry, addend), true);
-	/* rcx = the jump cache's slot for the host address rdx */
-	x86_mov_rr(b, X86_RCX, X86_RDX, false);
-	x86_shift_ri(b, X86_SHR, X86_RCX, 1, false);
-	x86_alu_ri(b, X86_AND, X86_RCX, JIT_JUMPS - 1, false);
-	x86_shift_ri(b, X86_SHL, X86_RCX, 4, false);
-	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(jit_jumps), true);
-	x86_alu_rm(b, X86_CMP, X86_RDX, X86_RCX,
-		   (int32_t)offsetof(struct jit_jump, host), true);
-	fail[TR_CHECKS + 1] = x86_jcc_fwd(b, X86_CC_NE);
-	x86_load(b, X86_RCX, X86_RCX, (int32_t)offsetof(struct jit_jump, code),
-		 8, false);
-	x86_jmp_r(b, X86_RCX);
-	tr_fail_here(b, fail, TR_CHECKS + 2);
-	tr_return(b);
-}
-
-/* A branch taken back to the trace's start (h->pc is there already), at
- * the end of a block of n instructions. */
-static void tr_loop_back(struct tr *t, uint32_t n)
-{
-	uint8_t *fail[TR_CHECKS];
-
-	tr_checks(t, n, true, fail);
-	x86_patch(t->b, x86_jmp_fwd(t->b), t->top);
-	tr_fail_here(t->b, fail, TR_CHECKS);
-	tr_write_back(t, t->all);
-	tr_return(t->b);
 }
 
 /* Does a branch of the trace go back to its start? */
@@ -389,142 +176,6 @@ static bool tr_loops(const struct block *b)
 			return true;
 	}
 	return false;
-}
-
-/* The flags of a branch's rs1 - rs2 (a test when rs2 is x0: the same
- * flags for every condition a branch has). */
-static void tr_compare(struct tr *t, const struct insn *in)
-{
-	enum x86_reg a = tr_src(t, in->rs1, X86_RAX);
-
-	if (in->rs2 == 0) {
-		x86_test_rr(t->b, a, a, true);
-		return;
-	}
-	x86_alu_rr(t->b, X86_CMP, a, tr_src(t, in->rs2, X86_RCX), true);
-}
-
-/* A native instruction that ends the block (the block's last). */
-static void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
-{
-	struct x86_buf *b = t->b;
-	int64_t next = (int64_t)in->off + in->len;
-	uint32_t n = tr_count(t, t->blk->ninsn - 1);
-	uint8_t *taken;
-
-	switch (op->kind) {
-	case TR_BRANCH:
-		tr_compare(t, in);
-		taken = x86_jcc_fwd(b, op->op);
-		tr_write_back(t, t->dirty); /* a mov: the flags stay */
-		tr_add_pc(b, next);
-		tr_exit(t, next, n, false);
-		x86_patch(b, taken, b->p);
-		if (in->off + in->imm == 0) {
-			tr_loop_back(t, n);
-			return;
-		}
-		tr_write_back(t, t->dirty);
-		tr_add_pc(b, (int64_t)in->off + in->imm);
-		tr_exit(t, (int64_t)in->off + in->imm, n, in->imm <= 0);
-		return;
-	case TR_JAL:
-		if (in->rd != 32) {
-			x86_lea(b, X86_RDX, RP, (int32_t)next);
-			tr_put(t, in->rd, X86_RDX, false);
-		}
-		tr_flush(t);
-		tr_add_pc(b, (int64_t)in->off + in->imm);
-		tr_exit(t, (int64_t)in->off + in->imm, n, in->imm <= 0);
-		return;
-	case TR_JALR:
-		/* The target first: rd may be rs1. */
-		tr_get(t, X86_RAX, in->rs1);
-		tr_add_imm(b, X86_RAX, in->imm);
-		x86_alu_ri(b, X86_AND, X86_RAX, -2, true);
-		if (in->rd != 32) {
-			x86_lea(b, X86_RDX, RP, (int32_t)next);
-			tr_put(t, in->rd, X86_RDX, false);
-		}
-		tr_flush(t);
-		x86_mov_rr(b, RP, X86_RAX, true);
-		tr_jump(t, RP, n);
-		return;
-	default: /* TR_FALLTHROUGH */
-		tr_flush(t);
-		tr_add_pc(b, in->off);
-		tr_exit(t, in->off, n, false);
-		return;
-	}
-}
-
-/*
- * Instruction i (a branch not taken, or a fall-through) ended a block of
- * the trace: count it, and back to hart_run() at the next block, rel
- * bytes from the trace's start, if that reaches the instruction limit
- * (where the interpreter would stop too: a budget or a timer poll ends at
- * the same instruction under both tiers). Requests and interrupts
- * (h->jit_stop) wait for the trace's end, a few dozen instructions at
- * most. Else the next block starts.
- */
-static void tr_next_block(struct tr *t, uint32_t i, int64_t rel)
-{
-	struct tr_side *sd = &t->side[t->nside++];
-
-	x86_alu_ri(t->b, X86_SUB, RL, (int32_t)tr_count(t, i), true);
-	sd->at = x86_jcc_fwd(t->b, X86_CC_LE);
-	sd->dirty = t->dirty;
-	sd->n = 0;
-	sd->rel = rel;
-	sd->stop = true;
-	t->seg = i + 1;
-}
-
-/* A branch inside the trace, instruction i: its side exit when taken
- * (emitted by tr_side_exits()), else on to the next block. */
-static void tr_side_branch(struct tr *t, const struct tr_op *op,
-			   const struct insn *in, uint32_t i)
-{
-	struct tr_side *sd = &t->side[t->nside++];
-	int64_t taken = (int64_t)in->off + in->imm;
-	int64_t not_taken = (int64_t)in->off + in->len;
-	/* The trace goes on at the target (translate_decode()): the side
-	 * exit is the branch not taken (x86's conditions pair up as cc and
-	 * cc ^ 1). */
-	bool inverted = t->blk->insn[i + 1].off == taken && taken != not_taken;
-
-	tr_compare(t, in);
-	sd->at = x86_jcc_fwd(t->b, inverted ? op->op ^ 1 : op->op);
-	sd->dirty = t->dirty;
-	sd->n = tr_count(t, i);
-	sd->rel = inverted ? not_taken : taken;
-	sd->back = !inverted && in->imm <= 0;
-	sd->stop = false;
-	tr_next_block(t, i, inverted ? taken : not_taken);
-}
-
-/* The side exits, out of line: as the end of a block whose branch is
- * taken, or back to hart_run() at the instruction limit. */
-static void tr_side_exits(struct tr *t)
-{
-	for (unsigned e = 0; e < t->nside; e++) {
-		const struct tr_side *sd = &t->side[e];
-
-		x86_patch(t->b, sd->at, t->b->p);
-		tr_write_back(t, sd->dirty);
-		if (sd->stop) {
-			tr_add_pc(t->b, sd->rel);
-			x86_mov_ri(t->b, X86_RAX, EXEC_BLOCK_END);
-			tr_return(t->b);
-			continue;
-		}
-		if (sd->rel == 0) {
-			tr_loop_back(t, sd->n);
-			continue;
-		}
-		tr_add_pc(t->b, sd->rel);
-		tr_exit(t, sd->rel, sd->n, sd->back);
-	}
 }
 
 /* Was the branch ending the block of bias at host taken in most of its
@@ -592,78 +243,6 @@ void tr_slow_jump(struct tr *t, unsigned s, enum x86_cc cc)
 void tr_slow_end(struct tr *t, unsigned s)
 {
 	t->slow_resume[s] = t->b->p;
-}
-
-void tr_mem_address(struct tr *t, const struct insn *in, unsigned size,
-		    bool store, unsigned s)
-{
-	struct x86_buf *b = t->b;
-	int32_t tag = store ? (int32_t)offsetof(struct tlb_entry, tag_w)
-			    : (int32_t)offsetof(struct tlb_entry, tag_r);
-
-	/* rax = va, rcx = &h->tlb[mmu_tlb_index(va)], rdx = last page */
-	if (tr_cached(t, in->rs1) && in->imm && tr_fits32(in->imm)) {
-		x86_lea(b, X86_RAX, tr_host(t, in->rs1), (int32_t)in->imm);
-	} else {
-		tr_get(t, X86_RAX, in->rs1);
-		tr_add_imm(b, X86_RAX, in->imm);
-	}
-	tr_tlb_index(b, X86_RAX, X86_RDX);
-	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
-	x86_lea(b, X86_RDX, X86_RAX, (int32_t)size - 1);
-	x86_shift_ri(b, X86_SHR, X86_RDX, 12, true);
-	x86_alu_rm(b, X86_CMP, X86_RDX, X86_RCX, tag, true);
-	/* Not in the set's first entry: the second, out of line. */
-	t->way[t->nway].at = x86_jcc_fwd(b, X86_CC_NE);
-	t->way[t->nway].resume = b->p;
-	t->way[t->nway].tag = tag;
-	t->way[t->nway++].slow = s;
-	x86_alu_rm(b, X86_ADD, X86_RAX, X86_RCX,
-		   (int32_t)offsetof(struct tlb_entry, addend), true);
-}
-
-/* The accesses' looks at the second entry of their TLB set: on a hit, the
- * entries swapped and back; else the slow path. */
-static void tr_second_ways(struct tr *t)
-{
-	for (unsigned w = 0; w < t->nway; w++) {
-		x86_patch(t->b, t->way[w].at, t->b->p);
-		x86_alu_rm(t->b, X86_CMP, X86_RDX, X86_RCX,
-			   t->way[w].tag + (int32_t)sizeof(struct tlb_entry),
-			   true);
-		tr_slow_jump(t, t->way[w].slow, X86_CC_NE);
-		tr_tlb_swap(t->b);
-		x86_patch(t->b, x86_jmp_fwd(t->b), t->way[w].resume);
-	}
-}
-
-/*
- * A load or a store through the TLB entry of its address, as mmu_load()
- * and mmu_store() do: the entry's tag for the access must be the page of
- * the first byte and of the last (so the access stays within the page).
- * A miss jumps to a slow path (emitted by tr_slow_paths()), which calls
- * the handler and comes back.
- */
-static void tr_mem(struct tr *t, const struct tr_op *op, const struct insn *in,
-		   uint32_t i)
-{
-	struct x86_buf *b = t->b;
-	unsigned size = (unsigned)op->op, s = tr_slow_begin(t, i);
-
-	tr_mem_address(t, in, size, op->kind == TR_STORE, s);
-	if (op->kind == TR_LOAD && tr_cached(t, in->rd)) {
-		/* Straight into the register's host register. */
-		x86_load(b, tr_host(t, in->rd), X86_RAX, 0, size, op->w32);
-		t->dirty |= (1u << in->rd) & t->all;
-	} else if (op->kind == TR_LOAD) {
-		x86_load(b, X86_RAX, X86_RAX, 0, size, op->w32);
-		tr_put(t, in->rd, X86_RAX, false);
-	} else {
-		enum x86_reg v = tr_src(t, in->rs2, X86_RDX);
-
-		x86_store(b, X86_RAX, 0, v, size);
-	}
-	tr_slow_end(t, s);
 }
 
 /* eax = in->fn(h, in), h->x[] holding what it reads: through its gate. */

@@ -6,8 +6,11 @@
  * an instruction's handler, and the native instruction tables. Internal
  * to cpu/jit/translate*.c.
  *
- *   translate.c      blocks: register cache, handler calls, exits,
- *                    chaining, loads and stores, entry and gate;
+ *   translate.c      blocks: register cache, handler calls and slow
+ *                    paths, entry and gate;
+ *   translate_exit.c how blocks end: checks, exits, chaining, indirect
+ *                    jumps, loops, a trace's side exits;
+ *   translate_mem.c  loads and stores through the software TLB;
  *   translate_alu.c  the integer instructions (RV64IM, Zba, Zbb, Zbs,
  *                    Zicond);
  *   translate_fp.c   the F and D instructions (SSE2, FMA3).
@@ -194,6 +197,19 @@ void tr_get(struct tr *t, enum x86_reg scratch, unsigned xi);
 /* x[xi] = r, r holding a 32-bit result when w32 (sign-extended first). */
 void tr_put(struct tr *t, unsigned xi, enum x86_reg r, bool w32);
 
+/* Write the cached registers of mask back to h->x[]. */
+void tr_write_back(struct tr *t, uint32_t mask);
+
+/* Every cached register written back: h->x[] is the guest's state. */
+void tr_flush(struct tr *t);
+
+/* pc += v: an offset within a page plus a branch's or jal's immediate,
+ * which always fits in 32 bits (else through rcx). */
+void tr_add_pc(struct x86_buf *b, int64_t v);
+
+/* Back to hart_run() from a native exit (eax set, instret counted). */
+void tr_return(struct x86_buf *b);
+
 /* r += v, v any 64-bit value (rcx is free when r is not rcx). */
 void tr_add_imm(struct x86_buf *b, enum x86_reg r, int64_t v);
 
@@ -208,11 +224,42 @@ unsigned tr_slow_begin(struct tr *t, uint32_t i);
 void tr_slow_jump(struct tr *t, unsigned s, enum x86_cc cc);
 void tr_slow_end(struct tr *t, unsigned s);
 
+/* rcx = the offset in h->tlb[] of the first entry of the TLB set of the
+ * guest-virtual address in va; tmp clobbered (translate_mem.c). */
+void tr_tlb_index(struct x86_buf *b, enum x86_reg va, enum x86_reg tmp);
+
+/* rcx = the first TLB entry of a set whose second matches: swap them, as
+ * the slow path does. Clobbers xmm2-xmm5. */
+void tr_tlb_swap(struct x86_buf *b);
+
 /* rax = the host address of in's access of size bytes at x[rs1] + imm,
  * through the TLB's entry (a store's tag when store), or a jump to slow
  * path s when it misses. Clobbers rcx, rdx. */
 void tr_mem_address(struct tr *t, const struct insn *in, unsigned size,
 		    bool store, unsigned s);
+
+/* A load or a store (op TR_LOAD, TR_STORE), instruction i of the block,
+ * natively, with the handler as its slow path. */
+void tr_mem(struct tr *t, const struct tr_op *op, const struct insn *in,
+	    uint32_t i);
+
+/* The out-of-line looks at the second entry of the accesses' TLB sets,
+ * emitted after the block. */
+void tr_second_ways(struct tr *t);
+
+/*
+ * How blocks end (translate_exit.c). tr_end(): in, a native instruction
+ * that ends the block, the trace's last. tr_side_branch(): a branch
+ * inside the trace, instruction i, whose side exit tr_side_exits() emits
+ * after the trace. tr_next_block(): instruction i ended a block of the
+ * trace (a fall-through), the next starting rel bytes from the trace's
+ * start.
+ */
+void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in);
+void tr_side_branch(struct tr *t, const struct tr_op *op, const struct insn *in,
+		    uint32_t i);
+void tr_next_block(struct tr *t, uint32_t i, int64_t rel);
+void tr_side_exits(struct tr *t);
 
 /*
  * A native integer instruction that does not end the block
