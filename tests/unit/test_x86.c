@@ -130,6 +130,37 @@ static void test_memory(void **state)
 	check(&b, want, sizeof(want));
 }
 
+/* The same with an index register: [base + index + disp]. */
+static void test_memory_index(void **state)
+{
+	static const uint8_t want[] = {
+	    0x0f, 0xb6, 0x34, 0x28,	  /* movzx esi, byte [rax+rbp] */
+	    0x4e, 0x0f, 0xbe, 0x04, 0x20, /* movsx r8, byte [rax+r12] */
+	    0x4c, 0x8b, 0x1c, 0x30,	  /* mov r11, [rax+rsi] */
+	    0x48, 0x63, 0x54, 0x38, 0x10, /* movsxd rdx, [rax+rdi+16] */
+	    0x42, 0x88, 0x34, 0x28,	  /* mov [rax+r13], sil */
+	    0x66, 0x89, 0x14, 0x28,	  /* mov [rax+rbp], dx */
+	    0x46, 0x89, 0x04, 0x30,	  /* mov [rax+r14], r8d */
+	    0x4e, 0x89, 0x1c, 0x38,	  /* mov [rax+r15], r11 */
+	    0x49, 0x8b, 0x44, 0x09, 0x18, /* mov rax, [r9+rcx+0x18] */
+	    0x48, 0x8b, 0x43, 0x08,	  /* mov rax, [rbx+8]: no index */
+	};
+	struct x86_buf b = start();
+
+	(void)state;
+	x86_load_index(&b, X86_RSI, X86_RAX, X86_RBP, 0, 1, false);
+	x86_load_index(&b, X86_R8, X86_RAX, X86_R12, 0, 1, true);
+	x86_load_index(&b, X86_R11, X86_RAX, X86_RSI, 0, 8, false);
+	x86_load_index(&b, X86_RDX, X86_RAX, X86_RDI, 16, 4, true);
+	x86_store_index(&b, X86_RAX, X86_R13, 0, X86_RSI, 1);
+	x86_store_index(&b, X86_RAX, X86_RBP, 0, X86_RDX, 2);
+	x86_store_index(&b, X86_RAX, X86_R14, 0, X86_R8, 4);
+	x86_store_index(&b, X86_RAX, X86_R15, 0, X86_R11, 8);
+	x86_load_index(&b, X86_RAX, X86_R9, X86_RCX, 0x18, 8, false);
+	x86_load_index(&b, X86_RAX, X86_RBX, X86_NO_INDEX, 8, 8, false);
+	check(&b, want, sizeof(want));
+}
+
 static void test_alu(void **state)
 {
 	static const uint8_t want[] = {
@@ -147,6 +178,11 @@ static void test_alu(void **state)
 	    0x2b, 0x83, 0x00, 0x01, 0, 0,	      /* sub eax, [rbx+0x100] */
 	    0x48, 0x3b, 0x4b, 0x10,		      /* cmp rcx, [rbx+16] */
 	    0x4c, 0x23, 0x13,			      /* and r10, [rbx] */
+	    0x49, 0x3b, 0x54, 0x09, 0x10, /* cmp rdx, [r9+rcx+0x10] */
+	    0x49, 0x03, 0x44, 0x09, 0x18, /* add rax, [r9+rcx+0x18] */
+	    0x3b, 0x44, 0x0d, 0x00,	  /* cmp eax, [rbp+rcx] */
+	    0x4f, 0x03, 0x84, 0x25, 0x00, 0x02, 0, 0,
+	    /* add r8, [r13+r12+0x200] */
 	    0x48, 0x83, 0x83, 0x08, 0x01, 0, 0, 0x04,
 	    /* add qword [rbx+0x108], 4 */
 	    0x48, 0x81, 0x83, 0x08, 0x01, 0, 0, 0x00, 0x10, 0, 0,
@@ -169,6 +205,10 @@ static void test_alu(void **state)
 	x86_alu_rm(&b, X86_SUB, X86_RAX, X86_RBX, 0x100, false);
 	x86_alu_rm(&b, X86_CMP, X86_RCX, X86_RBX, 16, true);
 	x86_alu_rm(&b, X86_AND, X86_R10, X86_RBX, 0, true);
+	x86_alu_rmx(&b, X86_CMP, X86_RDX, X86_R9, X86_RCX, 0x10, true);
+	x86_alu_rmx(&b, X86_ADD, X86_RAX, X86_R9, X86_RCX, 0x18, true);
+	x86_alu_rmx(&b, X86_CMP, X86_RAX, X86_RBP, X86_RCX, 0, false);
+	x86_alu_rmx(&b, X86_ADD, X86_R8, X86_R13, X86_R12, 0x200, true);
 	x86_alu_mi(&b, X86_ADD, X86_RBX, 0x108, 4);
 	x86_alu_mi(&b, X86_ADD, X86_RBX, 0x108, 0x1000);
 	check(&b, want, sizeof(want));
@@ -520,6 +560,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_moves),
 	    cmocka_unit_test(test_memory),
+	    cmocka_unit_test(test_memory_index),
 	    cmocka_unit_test(test_alu),
 	    cmocka_unit_test(test_shift_mul_flags),
 	    cmocka_unit_test(test_control),

@@ -82,6 +82,38 @@ static void x86_modrm_mem(struct x86_buf *b, unsigned reg, unsigned base,
 		x86_imm32(b, disp);
 }
 
+/* REX for a [base + index] operand: X extends the SIB's index, B its
+ * base (force as for x86_rex()). */
+static void x86_rex_sib(struct x86_buf *b, bool w, unsigned reg, unsigned base,
+			unsigned index, bool force)
+{
+	uint8_t rex = (uint8_t)(0x40 | (w ? 8 : 0) | ((reg >> 3) & 1) << 2 |
+				((index >> 3) & 1) << 1 | ((base >> 3) & 1));
+
+	if (rex != 0x40 || force)
+		x86_byte(b, rex);
+}
+
+/*
+ * ModR/M and SIB for [base + (index << scale) + disp] (index not rsp):
+ * the displacement's size as x86_modrm_mem() picks it (an rbp/r13 base
+ * always has one: mod 00 there means no base).
+ */
+static void x86_modrm_sib(struct x86_buf *b, unsigned reg, unsigned base,
+			  unsigned index, unsigned scale, int32_t disp)
+{
+	unsigned mod = disp == 0 && (base & 7) != 5 ? 0
+		       : x86_fits8(disp)	    ? 1
+						    : 2;
+
+	x86_byte(b, (uint8_t)(mod << 6 | (reg & 7) << 3 | 4));
+	x86_byte(b, (uint8_t)(scale << 6 | (index & 7) << 3 | (base & 7)));
+	if (mod == 1)
+		x86_byte(b, (uint8_t)(int8_t)disp);
+	else if (mod == 2)
+		x86_imm32(b, disp);
+}
+
 /* opcode (1 or 2 bytes) with a register-register ModR/M. */
 static void x86_op_rr(struct x86_buf *b, const uint8_t *op, size_t n,
 		      unsigned reg, unsigned rm, bool w64)
@@ -91,13 +123,32 @@ static void x86_op_rr(struct x86_buf *b, const uint8_t *op, size_t n,
 	x86_modrm_rr(b, reg, rm);
 }
 
+/* ModR/M for [base + index + disp], or [base + disp] when index is
+ * X86_NO_INDEX. */
+static void x86_modrm_x(struct x86_buf *b, unsigned reg, unsigned base,
+			unsigned index, int32_t disp)
+{
+	if (index == X86_NO_INDEX)
+		x86_modrm_mem(b, reg, base, disp);
+	else
+		x86_modrm_sib(b, reg, base, index, 0, disp);
+}
+
+/* opcode (1 or 2 bytes) with a [base + index + disp] ModR/M. */
+static void x86_op_rmx(struct x86_buf *b, const uint8_t *op, size_t n,
+		       unsigned reg, unsigned base, unsigned index,
+		       int32_t disp, bool w64)
+{
+	x86_rex_sib(b, w64, reg, base, index, false);
+	x86_emit(b, op, n);
+	x86_modrm_x(b, reg, base, index, disp);
+}
+
 /* opcode (1 or 2 bytes) with a [base + disp] ModR/M. */
 static void x86_op_rm(struct x86_buf *b, const uint8_t *op, size_t n,
 		      unsigned reg, unsigned base, int32_t disp, bool w64)
 {
-	x86_rex(b, w64, reg, base, false);
-	x86_emit(b, op, n);
-	x86_modrm_mem(b, reg, base, disp);
+	x86_op_rmx(b, op, n, reg, base, X86_NO_INDEX, disp, w64);
 }
 
 void x86_mov_rr(struct x86_buf *b, enum x86_reg dst, enum x86_reg src, bool w64)
@@ -128,8 +179,9 @@ void x86_mov_ri(struct x86_buf *b, enum x86_reg dst, uint64_t imm)
 	}
 }
 
-void x86_load(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
-	      int32_t disp, unsigned size, bool signed_)
+void x86_load_index(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
+		    enum x86_reg index, int32_t disp, unsigned size,
+		    bool signed_)
 {
 	static const uint8_t mov[] = {0x8b}, movsxd[] = {0x63};
 	static const uint8_t movzx8[] = {0x0f, 0xb6}, movsx8[] = {0x0f, 0xbe};
@@ -137,19 +189,47 @@ void x86_load(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
 
 	switch (size) {
 	case 1:
-		x86_op_rm(b, signed_ ? movsx8 : movzx8, 2, dst, base, disp,
-			  signed_);
+		x86_op_rmx(b, signed_ ? movsx8 : movzx8, 2, dst, base, index,
+			   disp, signed_);
 		break;
 	case 2:
-		x86_op_rm(b, signed_ ? movsx16 : movzx16, 2, dst, base, disp,
-			  signed_);
+		x86_op_rmx(b, signed_ ? movsx16 : movzx16, 2, dst, base, index,
+			   disp, signed_);
 		break;
 	case 4:
-		x86_op_rm(b, signed_ ? movsxd : mov, 1, dst, base, disp,
-			  signed_);
+		x86_op_rmx(b, signed_ ? movsxd : mov, 1, dst, base, index, disp,
+			   signed_);
 		break;
 	default:
-		x86_op_rm(b, mov, 1, dst, base, disp, true);
+		x86_op_rmx(b, mov, 1, dst, base, index, disp, true);
+		break;
+	}
+}
+
+void x86_load(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
+	      int32_t disp, unsigned size, bool signed_)
+{
+	x86_load_index(b, dst, base, X86_NO_INDEX, disp, size, signed_);
+}
+
+void x86_store_index(struct x86_buf *b, enum x86_reg base, enum x86_reg index,
+		     int32_t disp, enum x86_reg src, unsigned size)
+{
+	static const uint8_t mov8[] = {0x88}, mov[] = {0x89};
+
+	switch (size) {
+	case 1:
+		x86_rex_sib(b, false, src, base, index,
+			    src >= X86_RSP && src <= X86_RDI);
+		x86_emit(b, mov8, 1);
+		x86_modrm_x(b, src, base, index, disp);
+		break;
+	case 2:
+		x86_byte(b, 0x66); /* operand-size prefix, before REX */
+		x86_op_rmx(b, mov, 1, src, base, index, disp, false);
+		break;
+	default:
+		x86_op_rmx(b, mov, 1, src, base, index, disp, size == 8);
 		break;
 	}
 }
@@ -157,22 +237,7 @@ void x86_load(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
 void x86_store(struct x86_buf *b, enum x86_reg base, int32_t disp,
 	       enum x86_reg src, unsigned size)
 {
-	static const uint8_t mov8[] = {0x88}, mov[] = {0x89};
-
-	switch (size) {
-	case 1:
-		x86_rex(b, false, src, base, src >= X86_RSP && src <= X86_RDI);
-		x86_emit(b, mov8, 1);
-		x86_modrm_mem(b, src, base, disp);
-		break;
-	case 2:
-		x86_byte(b, 0x66); /* operand-size prefix, before REX */
-		x86_op_rm(b, mov, 1, src, base, disp, false);
-		break;
-	default:
-		x86_op_rm(b, mov, 1, src, base, disp, size == 8);
-		break;
-	}
+	x86_store_index(b, base, X86_NO_INDEX, disp, src, size);
 }
 
 void x86_store_imm(struct x86_buf *b, enum x86_reg base, int32_t disp,
@@ -204,18 +269,9 @@ void x86_lea(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
 void x86_lea_index(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
 		   enum x86_reg index, unsigned scale)
 {
-	/* REX.X extends the SIB's index; mod 01 with a zero disp8 for an
-	 * rbp/r13 base (mod 00 there means no base). */
-	uint8_t rex = (uint8_t)(0x48 | ((dst >> 3) & 1) << 2 |
-				((index >> 3) & 1) << 1 | ((base >> 3) & 1));
-	unsigned mod = (base & 7) == 5 ? 1 : 0;
-
-	x86_byte(b, rex);
+	x86_rex_sib(b, true, dst, base, index, false);
 	x86_byte(b, 0x8d);
-	x86_byte(b, (uint8_t)(mod << 6 | (dst & 7) << 3 | 4));
-	x86_byte(b, (uint8_t)(scale << 6 | (index & 7) << 3 | (base & 7)));
-	if (mod)
-		x86_byte(b, 0);
+	x86_modrm_sib(b, dst, base, index, scale, 0);
 }
 
 void x86_cmov(struct x86_buf *b, enum x86_cc cc, enum x86_reg dst,
@@ -273,6 +329,14 @@ void x86_alu_rm(struct x86_buf *b, enum x86_alu op, enum x86_reg dst,
 	uint8_t opc = (uint8_t)(op * 8 + 3); /* op r, r/m */
 
 	x86_op_rm(b, &opc, 1, dst, base, disp, w64);
+}
+
+void x86_alu_rmx(struct x86_buf *b, enum x86_alu op, enum x86_reg dst,
+		 enum x86_reg base, enum x86_reg index, int32_t disp, bool w64)
+{
+	uint8_t opc = (uint8_t)(op * 8 + 3); /* op r, r/m */
+
+	x86_op_rmx(b, &opc, 1, dst, base, index, disp, w64);
 }
 
 void x86_alu_mi(struct x86_buf *b, enum x86_alu op, enum x86_reg base,

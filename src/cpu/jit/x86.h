@@ -170,15 +170,24 @@ void x86_mov_rr(struct x86_buf *b, enum x86_reg dst, enum x86_reg src,
 		bool w64);
 void x86_mov_ri(struct x86_buf *b, enum x86_reg dst, uint64_t imm);
 
+/* An index register that is none: rsp, which x86 cannot index by. */
+#define X86_NO_INDEX X86_RSP
+
 /*
- * Memory at [base + disp]. x86_load: size 1, 2, 4 or 8 bytes into dst,
+ * Memory at [base + disp], or [base + index + disp] (index not rsp:
+ * X86_NO_INDEX for none). x86_load: size 1, 2, 4 or 8 bytes into dst,
  * zero- or sign-extended to 64 bits (signed). x86_store: the low size
  * bytes of src. x86_store_imm: an 8-byte store of imm sign-extended.
  */
 void x86_load(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
 	      int32_t disp, unsigned size, bool signed_);
+void x86_load_index(struct x86_buf *b, enum x86_reg dst, enum x86_reg base,
+		    enum x86_reg index, int32_t disp, unsigned size,
+		    bool signed_);
 void x86_store(struct x86_buf *b, enum x86_reg base, int32_t disp,
 	       enum x86_reg src, unsigned size);
+void x86_store_index(struct x86_buf *b, enum x86_reg base, enum x86_reg index,
+		     int32_t disp, enum x86_reg src, unsigned size);
 void x86_store_imm(struct x86_buf *b, enum x86_reg base, int32_t disp,
 		   int32_t imm);
 
@@ -213,8 +222,8 @@ void x86_rorx(struct x86_buf *b, enum x86_reg dst, enum x86_reg src,
 
 /*
  * ALU operations: dst op= src, dst op= imm (sign-extended; the short form
- * when it fits in 8 bits), dst op= [base + disp], [base + disp] op= imm
- * (64-bit memory operand).
+ * when it fits in 8 bits), dst op= [base + disp], dst op= [base + index +
+ * disp] (index not rsp), [base + disp] op= imm (64-bit memory operand).
  */
 void x86_alu_rr(struct x86_buf *b, enum x86_alu op, enum x86_reg dst,
 		enum x86_reg src, bool w64);
@@ -222,6 +231,8 @@ void x86_alu_ri(struct x86_buf *b, enum x86_alu op, enum x86_reg dst,
 		int32_t imm, bool w64);
 void x86_alu_rm(struct x86_buf *b, enum x86_alu op, enum x86_reg dst,
 		enum x86_reg base, int32_t disp, bool w64);
+void x86_alu_rmx(struct x86_buf *b, enum x86_alu op, enum x86_reg dst,
+		 enum x86_reg base, enum x86_reg index, int32_t disp, bool w64);
 void x86_alu_mi(struct x86_buf *b, enum x86_alu op, enum x86_reg base,
 		int32_t disp, int32_t imm);
 
