@@ -1047,6 +1047,8 @@ static uint64_t run_budget_slices(struct fixture *fx, const uint32_t *code,
 	memcpy(s.code, code, size);
 	s.size = (uint32_t)size;
 	s.start = CODE_PAGE + 0x100;
+	for (unsigned i = 1; i < 32; i++)
+		s.regs[i] = 0x1000u * i + 7; /* a global one lost would show */
 	s.regs[5] = 100000;
 	side_load(&fx->interp, &s);
 	side_load(&fx->jit, &s);
@@ -1097,6 +1099,36 @@ static void test_budget_slices_trace(void **state)
 }
 
 /*
+ * A loop of one block using more registers than the pool has left for a
+ * block's own (seven, each four times at least), but none of the global
+ * ones: it borrows their host registers (cpu/jit/translate.c), and gives them
+ * back wherever it leaves, the handler call of the counter read in the middle
+ * included.
+ */
+static void test_budget_slices_lent(void **state)
+{
+	static const uint32_t loop[] = {
+	    0x00330313, /* 1: addi x6, x6, 3 */
+	    0x0063c3b3, /* xor x7, x7, x6 */
+	    0x007484b3, /* add x9, x9, x7 */
+	    0x409585b3, /* sub x11, x11, x9 */
+	    0x00b66633, /* or x12, x12, x11 */
+	    0x00c6f6b3, /* and x13, x13, x12 */
+	    0x00d30333, /* add x6, x6, x13 */
+	    0x00d3c3b3, /* xor x7, x7, x13 */
+	    0x00c484b3, /* add x9, x9, x12 */
+	    0x406585b3, /* sub x11, x11, x6 */
+	    0x00566633, /* or x12, x12, x5 */
+	    0xc02028f3, /* csrr x17, instret */
+	    0xfff28293, /* addi x5, x5, -1 */
+	    0xfc0296e3, /* bnez x5, 1b */
+	    ECALL,
+	};
+
+	run_budget_slices(*state, loop, sizeof(loop));
+}
+
+/*
  * Rotations as RV64GC writes them (slli, srli, or; cpu/jit/translate.c
  * emits them as one rotate): the shifts in either order, the srli
  * overwriting its source, and shifts that do not add up to 64 (no
@@ -1108,10 +1140,31 @@ static uint64_t rotl64(uint64_t v, unsigned k)
 	return v << k | v >> (64 - k);
 }
 
+/* code (ending in an ecall) with x5, x8 and x10 set, translated at once,
+ * against the interpreter. */
+static void run_idiom(struct fixture *fx, const uint32_t *code, size_t size,
+		      uint64_t x5, uint64_t x8, uint64_t x10, unsigned round)
+{
+	static struct sequence s;
+
+	memset(&s, 0, sizeof(s));
+	memcpy(s.code, code, size);
+	s.size = (uint32_t)size;
+	s.start = CODE_PAGE + 0x200;
+	s.regs[5] = x5;
+	s.regs[8] = x8;
+	s.regs[10] = x10;
+	side_load(&fx->interp, &s);
+	side_load(&fx->jit, &s);
+	side_run(&fx->interp);
+	side_run(&fx->jit);
+	compare(fx, &s, round);
+	assert_int_equal(fx->jit.exit, HART_EXIT_ECALL);
+}
+
 static void test_rotate_idiom(void **state)
 {
 	struct fixture *fx = *state;
-	static struct sequence s;
 	static const uint32_t code[] = {
 	    0x01729313, /* slli x6, x5, 23 */
 	    0x0292d293, /* srli x5, x5, 41 */
@@ -1128,21 +1181,55 @@ static void test_rotate_idiom(void **state)
 	for (unsigned round = 0; round < 64; round++) {
 		uint64_t x5 = rnd(), x8 = rnd();
 
-		memset(&s, 0, sizeof(s));
-		memcpy(s.code, code, sizeof(code));
-		s.size = sizeof(code);
-		s.start = CODE_PAGE + 0x200;
-		s.regs[5] = x5;
-		s.regs[8] = x8;
-		side_load(&fx->interp, &s);
-		side_load(&fx->jit, &s);
-		side_run(&fx->interp);
-		side_run(&fx->jit);
-		compare(fx, &s, round);
-		assert_int_equal(fx->jit.exit, HART_EXIT_ECALL);
+		run_idiom(fx, code, sizeof(code), x5, x8, 0, round);
 		assert_int_equal(fx->jit.h.x[7], rotl64(x5, 23));
 		assert_int_equal(fx->jit.h.x[11], rotl64(x8, 51));
 		assert_int_equal(fx->jit.h.x[14], x8 << 3 | x8 >> 60);
+	}
+	assert_true(fx->jit.h.tier_stats.blocks > 0);
+}
+
+/*
+ * Zero extensions from 32 bits as RV64GC without Zba writes them (slli 32,
+ * srli 32; after an addw, addiw or subw of the same register, one move of
+ * the sum: cpu/jit/translate_alu.c), and two look-alikes that are not:
+ * the srli of another register, and an addw whose result another register
+ * takes zero-extended. Against the interpreter, and by value.
+ */
+static void test_zext_idiom(void **state)
+{
+	struct fixture *fx = *state;
+	static const uint32_t code[] = {
+	    0x02029313, /* slli x6, x5, 32 */
+	    0x02035313, /* srli x6, x6, 32 */
+	    0x02029293, /* slli x5, x5, 32 */
+	    0x0202d293, /* srli x5, x5, 32 */
+	    0x0014039b, /* addiw x7, x8, 1 */
+	    0x02039393, /* slli x7, x7, 32 */
+	    0x0203d393, /* srli x7, x7, 32 */
+	    0x40a404bb, /* subw x9, x8, x10 */
+	    0x02049493, /* slli x9, x9, 32 */
+	    0x0204d493, /* srli x9, x9, 32 */
+	    0x00a405bb, /* addw x11, x8, x10 */
+	    0x02059613, /* slli x12, x11, 32 */
+	    0x02065613, /* srli x12, x12, 32 */
+	    0x02041693, /* slli x13, x8, 32 */
+	    0x02045693, /* srli x13, x8, 32 */
+	    ECALL,
+	};
+
+	for (unsigned round = 0; round < 64; round++) {
+		uint64_t x5 = rnd(), x8 = rnd(), x10 = rnd();
+
+		run_idiom(fx, code, sizeof(code), x5, x8, x10, round);
+		assert_int_equal(fx->jit.h.x[6], (uint32_t)x5);
+		assert_int_equal(fx->jit.h.x[5], (uint32_t)x5);
+		assert_int_equal(fx->jit.h.x[7], (uint32_t)(x8 + 1));
+		assert_int_equal(fx->jit.h.x[9], (uint32_t)(x8 - x10));
+		assert_int_equal(fx->jit.h.x[11],
+				 (uint64_t)(int64_t)(int32_t)(x8 + x10));
+		assert_int_equal(fx->jit.h.x[12], (uint32_t)(x8 + x10));
+		assert_int_equal(fx->jit.h.x[13], x8 >> 32);
 	}
 	assert_true(fx->jit.h.tier_stats.blocks > 0);
 }
@@ -1200,7 +1287,10 @@ int main(void)
 					    teardown),
 	    cmocka_unit_test_setup_teardown(test_budget_slices_trace, setup,
 					    teardown),
+	    cmocka_unit_test_setup_teardown(test_budget_slices_lent, setup,
+					    teardown),
 	    cmocka_unit_test_setup_teardown(test_rotate_idiom, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_zext_idiom, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_small_code_cache, setup,
 					    teardown),
 	};

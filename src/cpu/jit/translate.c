@@ -8,10 +8,9 @@
  *        h->jit_limit - r10, stored there before a handler call (which
  *        may read it; r10 follows the limit after it, as a flush may have
  *        moved it) and by the entry when the translations return;
- *   r11  h->pc (the block's address while it runs, as block_exec() has
- *        it): stored there before a handler call and loaded again after
- *        it, stored when the translations return to hart_run() from a
- *        native exit (a handler that leaves the block sets h->pc itself);
+ *   r9   h->tlb, the TLB of the hart's address space and privilege: loaded
+ *        by the entry and after each handler call (which may have
+ *        switched it), so loads and stores index it directly;
  *   rbp, r12-r15  a5, sp, a4, a0 and s0 (the registers compiled RISC-V
  *        code uses most: glibc's static instruction counts) in every
  *        translation, loaded by the entry and stored back when the
@@ -19,15 +18,19 @@
  *        callee-saved: a handler call keeps them. A RISC-V instruction
  *        reads at most rs1 and rs2 of the integer registers and writes at
  *        most rd, so those go to h->x[] before a handler call and rd comes
- *        back after it;
- *   rsi, rdi, r8, r9  the other guest registers the block uses most (up
+ *        back after it. A trace that loops borrows those whose guest
+ *        registers its native code does not use, for its own: stored to
+ *        h->x[] when it starts, loaded again wherever it leaves;
+ *   rsi, rdi, r8, r11  the other guest registers the block uses most (up
  *        to four), loaded when the block starts and written back when it
  *        ends and before every handler call (which clobbers them: they
  *        are loaded again after it);
  *   rax, rcx, rdx  scratch, dead between guest instructions.
  * The other guest registers stay in h->x[] ([rbx + 8 * r]). x0 as a
  * source is 0; an instruction whose rd is x0 (x[32], a sink) and that has
- * no other effect is left out.
+ * no other effect is left out. h->pc is the block's address while it runs,
+ * as block_exec() has it (a handler that leaves the block sets it itself);
+ * an exit adds to it.
  *
  * Each instruction is either native (the integer computations of
  * translate_alu.c, the instructions ending a block without a trap:
@@ -67,7 +70,7 @@
  * registers in tr_globals), then a block's own. */
 const enum x86_reg tr_pool[TR_POOL] = {X86_RBP, X86_R12, X86_R13,
 				       X86_R14, X86_R15, X86_RSI,
-				       X86_RDI, X86_R8,	 X86_R9};
+				       X86_RDI, X86_R8,	 X86_R11};
 static const uint8_t tr_globals[TR_GLOBALS] = {15, 2, 14, 10,
 					       8}; /* a5 sp a4 a0 s0 */
 
@@ -128,8 +131,27 @@ void tr_flush(struct tr *t)
 /* Load the block's own cached registers from h->x[]. */
 static void tr_reload(struct tr *t)
 {
-	for (unsigned i = TR_GLOBALS; i < t->ncached; i++)
-		x86_load(t->b, tr_pool[i], RH, HART_X(t->guest[i]), 8, false);
+	for (unsigned i = 0; i < t->ncached; i++)
+		if (t->all & (1u << t->guest[i]))
+			x86_load(t->b, tr_pool[i], RH, HART_X(t->guest[i]), 8,
+				 false);
+}
+
+/* Entering the trace: the global registers it borrows to h->x[]. */
+static void tr_borrow(struct tr *t)
+{
+	for (unsigned i = 0; i < TR_GLOBALS; i++)
+		if (t->lent & (1u << i))
+			x86_store(t->b, RH, HART_X(tr_globals[i]), tr_pool[i],
+				  8);
+}
+
+void tr_give_back(struct tr *t)
+{
+	for (unsigned i = 0; i < TR_GLOBALS; i++)
+		if (t->lent & (1u << i))
+			x86_load(t->b, tr_pool[i], RH, HART_X(tr_globals[i]), 8,
+				 false);
 }
 
 void tr_add_imm(struct x86_buf *b, enum x86_reg r, int64_t v)
@@ -144,11 +166,22 @@ void tr_add_imm(struct x86_buf *b, enum x86_reg r, int64_t v)
 	}
 }
 
-/* pc += v: an offset within a page plus a branch's or jal's immediate,
- * which always fits in 32 bits (else through rcx). */
 void tr_add_pc(struct x86_buf *b, int64_t v)
 {
-	tr_add_imm(b, RP, v);
+	if (v == 0)
+		return;
+	if (tr_fits32(v)) {
+		x86_alu_mi(b, X86_ADD, RH, HART_PC, (int32_t)v);
+		return;
+	}
+	tr_pc(b, X86_RDX, v);
+	x86_store(b, RH, HART_PC, X86_RDX, 8);
+}
+
+void tr_pc(struct x86_buf *b, enum x86_reg r, int64_t v)
+{
+	x86_load(b, r, RH, HART_PC, 8, false);
+	tr_add_imm(b, r, v);
 }
 
 /* Leave the block after its handler: instret += n; return eax. */
@@ -161,7 +194,6 @@ static void tr_leave(struct x86_buf *b, uint32_t n)
 /* Back to hart_run() from a native exit (eax set, instret counted). */
 void tr_return(struct x86_buf *b)
 {
-	x86_store(b, RH, HART_PC, RP, 8);
 	x86_ret(b);
 }
 
@@ -302,10 +334,34 @@ static void tr_slow_paths(struct tr *t)
 	}
 }
 
-/* Cache the (up to TR_POOL) guest registers the native code uses most. */
-static void tr_allocate(struct tr *t)
+/* The guest register used most of uses[] (0: none is), taken out of it. */
+static unsigned tr_most_used(unsigned *uses, unsigned *n)
 {
-	unsigned uses[32] = {0};
+	unsigned best = 0;
+
+	for (unsigned r = 1; r < 32; r++)
+		if (uses[r] > uses[best])
+			best = r;
+	*n = uses[best];
+	uses[best] = 0;
+	return best;
+}
+
+/* A register borrowed costs a store and a load each time the trace runs,
+ * round its loop or not: worth it for a guest register used this often
+ * in it at least. */
+#define TR_LEND_USES 4
+
+/*
+ * Cache the (up to TR_POOL) guest registers the native code uses most: the
+ * global ones, then the block's own. A trace that loops keeps its own
+ * registers in host registers round the loop, so it may want more of them
+ * than the pool has left: it borrows the host registers of the global ones
+ * its native code does not use.
+ */
+static void tr_allocate(struct tr *t, bool loops)
+{
+	unsigned uses[32] = {0}, r, last_uses;
 
 	for (uint32_t i = 0; i < t->blk->ninsn; i++) {
 		const struct insn *in = &t->blk->insn[i];
@@ -320,30 +376,43 @@ static void tr_allocate(struct tr *t)
 	uses[0] = 0;
 	for (unsigned i = 0; i < 32; i++)
 		t->host[i] = -1;
-	t->globals = 0;
-	for (t->ncached = 0; t->ncached < TR_GLOBALS; t->ncached++) {
-		unsigned g = tr_globals[t->ncached];
+	t->globals = t->lent = t->all = 0;
+	for (unsigned i = 0; i < TR_GLOBALS; i++)
+		if (loops && !uses[tr_globals[i]])
+			t->lent |= 1u << i;
+	for (unsigned i = 0; i < TR_GLOBALS; i++) {
+		unsigned g = tr_globals[i];
 
-		t->host[g] = (int8_t)t->ncached;
-		t->guest[t->ncached] = (uint8_t)g;
+		t->guest[i] = (uint8_t)g;
+		if (t->lent & (1u << i))
+			continue;
+		t->host[g] = (int8_t)i;
 		t->globals |= 1u << g;
 		uses[g] = 0;
 	}
-	while (t->ncached < TR_POOL) {
-		unsigned best = 0;
-
-		for (unsigned r = 1; r < 32; r++)
-			if (uses[r] > uses[best])
-				best = r;
-		if (!uses[best])
+	for (t->ncached = TR_GLOBALS; t->ncached < TR_POOL; t->ncached++) {
+		if (!(r = tr_most_used(uses, &last_uses)))
 			break;
-		uses[best] = 0;
-		t->host[best] = (int8_t)t->ncached;
-		t->guest[t->ncached++] = (uint8_t)best;
+		t->host[r] = (int8_t)t->ncached;
+		t->guest[t->ncached] = (uint8_t)r;
+		t->all |= 1u << r;
 	}
-	t->all = 0;
-	for (unsigned i = TR_GLOBALS; i < t->ncached; i++)
-		t->all |= 1u << t->guest[i];
+	/* What is left over (if anything) gets the borrowed ones. */
+	for (unsigned i = 0; i < TR_GLOBALS; i++) {
+		if (!(t->lent & (1u << i)))
+			continue;
+		if (t->ncached < TR_POOL ||
+		    !(r = tr_most_used(uses, &last_uses)) ||
+		    last_uses < TR_LEND_USES) {
+			t->lent &= ~(1u << i);
+			t->host[tr_globals[i]] = (int8_t)i;
+			t->globals |= 1u << tr_globals[i];
+			continue;
+		}
+		t->host[r] = (int8_t)i;
+		t->guest[i] = (uint8_t)r;
+		t->all |= 1u << r;
+	}
 	t->dirty = 0;
 }
 
@@ -354,6 +423,8 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	struct tr t; /* about 10 KiB */
 	const struct insn *last;
 	const struct tr_op *op;
+	bool loops;
+	unsigned k;
 
 	if (b->ninsn == 0 || b->ninsn > TRACE_MAX_INSNS)
 		return -EINVAL;
@@ -369,11 +440,13 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	t.nexit = t.nslow = t.njump = t.nfix = t.nside = t.nway = 0;
 	t.seg = 0;
 	t.fs_on = t.fs_dirty = false;
-	tr_allocate(&t);
+	loops = tr_loops(b);
+	tr_allocate(&t, loops);
 
+	tr_borrow(&t);
 	tr_reload(&t);
 	t.top = buf->p;
-	if (tr_loops(b))
+	if (loops)
 		t.dirty = t.all; /* as they come back from the loop */
 
 	for (uint32_t i = 0; i + 1 < b->ninsn; i++) {
@@ -398,6 +471,10 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 			i += 2;
 			continue;
 		}
+		if (op && (k = tr_zext_word(&t, in, b->ninsn - 1 - i))) {
+			i += k - 1;
+			continue;
+		}
 		if (op && tr_compute(&t, op, in))
 			continue;
 		if (!op && tr_fp(&t, in, i))
@@ -416,6 +493,7 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 		tr_write_back(&t, t.dirty | t.globals);
 		tr_call(&t, last);
 		tr_after_call(&t, last);
+		tr_give_back(&t);
 		tr_leave(buf, tr_count(&t, b->ninsn - 1));
 	}
 
@@ -426,6 +504,7 @@ int translate_block(struct x86_buf *buf, const struct block *b,
 	for (unsigned e = 0; e < t.nexit; e++) {
 		x86_patch(buf, t.exit_at[e], buf->p);
 		tr_write_back(&t, t.exit_wb[e]);
+		tr_give_back(&t);
 		tr_leave(buf, t.exit_n[e]);
 	}
 	return 0;
@@ -445,7 +524,7 @@ void translate_entry(struct x86_buf *buf)
 	x86_mov_rr(buf, RH, X86_RDI, true);
 	x86_load(buf, RL, RH, HART_OFF(jit_limit), 8, false);
 	x86_alu_rm(buf, X86_SUB, RL, RH, HART_INSTRET, true);
-	x86_load(buf, RP, RH, HART_PC, 8, false);
+	x86_load(buf, RT, RH, HART_OFF(tlb), 8, false);
 	for (size_t g = 0; g < TR_GLOBALS; g++)
 		x86_load(buf, tr_pool[g], RH, HART_X(tr_globals[g]), 8, false);
 	tr_fp_reset(buf); /* stale flags of the host's own */
@@ -467,8 +546,7 @@ void translate_gate(struct x86_buf *buf, bool fflags)
 {
 	uint8_t *skip;
 
-	/* h->pc and h->instret as the interpreter has them: the block's. */
-	x86_store(buf, RH, HART_PC, RP, 8);
+	/* h->instret as the interpreter has it (h->pc is the block's). */
 	x86_load(buf, X86_RAX, RH, HART_OFF(jit_limit), 8, false);
 	x86_alu_rr(buf, X86_SUB, X86_RAX, RL, true);
 	x86_store(buf, RH, HART_INSTRET, X86_RAX, 8);
@@ -496,6 +574,6 @@ void translate_gate(struct x86_buf *buf, bool fflags)
 	/* The limit may have moved (a flush): the count left follows it. */
 	x86_load(buf, RL, RH, HART_OFF(jit_limit), 8, false);
 	x86_alu_rm(buf, X86_SUB, RL, RH, HART_INSTRET, true);
-	x86_load(buf, RP, RH, HART_PC, 8, false);
+	x86_load(buf, RT, RH, HART_OFF(tlb), 8, false); /* satp, priv, SUM */
 	x86_ret(buf);
 }

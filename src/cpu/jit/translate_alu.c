@@ -247,6 +247,47 @@ bool tr_rotate(struct tr *t, const struct insn *in)
 	return true;
 }
 
+/* slli x, y, 32 then srli x, x, 32 at in[0..1]: x = y zero-extended from
+ * 32 bits (zext.w without Zba). */
+static bool tr_is_zext(const struct insn *in)
+{
+	return tr_is_shift(&in[0], X86_SHL) && tr_is_shift(&in[1], X86_SHR) &&
+	       in[0].imm == 32 && in[1].imm == 32 && in[0].rd == in[1].rd &&
+	       in[1].rs1 == in[1].rd;
+}
+
+unsigned tr_zext_word(struct tr *t, const struct insn *in, unsigned n)
+{
+	const struct tr_op *op = tr_lookup(&in[0]);
+	struct tr_op wide;
+	enum x86_reg r, d;
+	unsigned x;
+
+	if (n >= 2 && tr_is_zext(in)) {
+		x = in[0].rd;
+		r = tr_src(t, in[0].rs1, X86_RAX);
+	} else if (n >= 3 && op && op->w32 && in[0].rd < 32 &&
+		   (op->kind == TR_ALU_RR || op->kind == TR_ALU_RI) &&
+		   (op->op == X86_ADD || op->op == X86_SUB) &&
+		   tr_is_zext(&in[1]) && in[1].rs1 == in[0].rd &&
+		   in[1].rd == in[0].rd) {
+		/* addw, addiw, subw: their low 32 bits are those of the
+		 * 64-bit operation's, which the zero extension keeps. */
+		wide = *op;
+		wide.w32 = false;
+		if (!tr_compute(t, &wide, &in[0]))
+			return 0;
+		x = in[0].rd;
+		r = tr_src(t, x, X86_RAX);
+	} else {
+		return 0;
+	}
+	d = tr_cached(t, x) ? tr_host(t, x) : X86_RAX;
+	x86_mov_rr(t->b, d, r, false); /* zero-extends */
+	tr_put(t, x, d, false);
+	return tr_is_zext(in) ? 2 : 3;
+}
+
 /*
  * A native instruction that does not end the block. Returns false when it
  * has no native form after all (an immediate too wide for x86's), so the
@@ -420,12 +461,7 @@ bool tr_compute(struct tr *t, const struct tr_op *op, const struct insn *in)
 		tr_put(t, in->rd, c, false);
 		return true;
 	case TR_AUIPC:
-		if (tr_fits32((int64_t)in->off + in->imm)) {
-			x86_lea(b, d, RP, (int32_t)(in->off + in->imm));
-			break;
-		}
-		x86_mov_rr(b, d, RP, true);
-		tr_add_imm(b, d, (int64_t)in->off + in->imm);
+		tr_pc(b, d, (int64_t)in->off + in->imm);
 		break;
 	default:
 		return false;

@@ -85,7 +85,7 @@ static void tr_fail_here(struct x86_buf *b, uint8_t **fail, unsigned n)
 	x86_mov_ri(b, X86_RAX, EXEC_BLOCK_END);
 }
 
-static void tr_jump(struct tr *t, enum x86_reg va, uint32_t n);
+static void tr_jump(struct tr *t, uint32_t n);
 
 /*
  * The exit of a block of n instructions to rel bytes from the trace's
@@ -101,9 +101,11 @@ static void tr_exit(struct tr *t, int64_t rel, uint32_t n, bool back)
 	uint8_t *fail[TR_CHECKS], *site;
 
 	if (off < 0 || off >= 4096) {
-		tr_jump(t, RP, n);
+		x86_load(buf, X86_RDX, RH, HART_PC, 8, false);
+		tr_jump(t, n);
 		return;
 	}
+	tr_give_back(t);
 	tr_checks(t, n, back, fail);
 	/* The jump's displacement 4-byte aligned: linking it is one atomic
 	 * store, which another hart running this code sees whole. */
@@ -126,22 +128,22 @@ static void tr_exit(struct tr *t, int64_t rel, uint32_t n, bool back)
 }
 
 /*
- * The end of an indirect jump to the address in va (h->pc, the registers
- * written back): into the translation of the block there when the jump
- * cache has it, else back to hart_run().
+ * The end of an indirect jump to the address in rdx (h->pc too, the
+ * registers written back): into the translation of the block there when the
+ * jump cache has it, else back to hart_run().
  */
-static void tr_jump(struct tr *t, enum x86_reg va, uint32_t n)
+static void tr_jump(struct tr *t, uint32_t n)
 {
 	struct x86_buf *b = t->b;
 	uint8_t *fail[TR_CHECKS + 2], *hit;
 
-	x86_mov_rr(b, X86_RDX, va, true);
+	tr_give_back(t);
 	tr_checks(t, n, true, fail); /* rcx */
 	/* rcx = the TLB entry, rax = the page */
 	tr_tlb_index(b, X86_RDX, X86_RAX);
 	x86_mov_rr(b, X86_RAX, X86_RDX, true);
 	x86_shift_ri(b, X86_SHR, X86_RAX, 12, true);
-	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
+	x86_alu_rr(b, X86_ADD, X86_RCX, RT, true);
 	x86_alu_rm(b, X86_CMP, X86_RAX, X86_RCX,
 		   (int32_t)offsetof(struct tlb_entry, tag_x), true);
 	hit = x86_jcc_fwd(b, X86_CC_E);
@@ -180,6 +182,7 @@ static void tr_loop_back(struct tr *t, uint32_t n)
 	x86_patch(t->b, x86_jmp_fwd(t->b), t->top);
 	tr_fail_here(t->b, fail, TR_CHECKS);
 	tr_write_back(t, t->all);
+	tr_give_back(t);
 	tr_return(t->b);
 }
 
@@ -222,7 +225,7 @@ void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 		return;
 	case TR_JAL:
 		if (in->rd != 32) {
-			x86_lea(b, X86_RDX, RP, (int32_t)next);
+			tr_pc(b, X86_RDX, next);
 			tr_put(t, in->rd, X86_RDX, false);
 		}
 		tr_flush(t);
@@ -235,12 +238,13 @@ void tr_end(struct tr *t, const struct tr_op *op, const struct insn *in)
 		tr_add_imm(b, X86_RAX, in->imm);
 		x86_alu_ri(b, X86_AND, X86_RAX, -2, true);
 		if (in->rd != 32) {
-			x86_lea(b, X86_RDX, RP, (int32_t)next);
+			tr_pc(b, X86_RDX, next);
 			tr_put(t, in->rd, X86_RDX, false);
 		}
 		tr_flush(t);
-		x86_mov_rr(b, RP, X86_RAX, true);
-		tr_jump(t, RP, n);
+		x86_store(b, RH, HART_PC, X86_RAX, 8);
+		x86_mov_rr(b, X86_RDX, X86_RAX, true);
+		tr_jump(t, n);
 		return;
 	default: /* TR_FALLTHROUGH */
 		tr_flush(t);
@@ -305,6 +309,7 @@ void tr_side_exits(struct tr *t)
 		x86_patch(t->b, sd->at, t->b->p);
 		tr_write_back(t, sd->dirty);
 		if (sd->stop) {
+			tr_give_back(t);
 			tr_add_pc(t->b, sd->rel);
 			x86_mov_ri(t->b, X86_RAX, EXEC_BLOCK_END);
 			tr_return(t->b);

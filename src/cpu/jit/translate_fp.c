@@ -579,6 +579,7 @@ bool tr_fp(struct tr *t, const struct insn *in, uint32_t i)
 {
 	const struct trf_op *op = trf_lookup(in);
 	struct x86_buf *b = t->b;
+	enum x86_reg x;
 	unsigned s;
 	bool writes_f = true;
 
@@ -645,14 +646,14 @@ bool tr_fp(struct tr *t, const struct insn *in, uint32_t i)
 		trf_result_bits(t, op->dbl, in->rd);
 		break;
 	case TRF_LOAD:
-		tr_mem_address(t, in, op->op, false, s);
-		x86_load(b, X86_RAX, X86_RAX, 0, op->op, false);
+		x = tr_mem_address(t, in, op->op, false, s);
+		x86_load_index(b, X86_RAX, X86_RAX, x, 0, op->op, false);
 		trf_result_bits(t, op->dbl, in->rd);
 		break;
 	default: /* TRF_STORE */
-		tr_mem_address(t, in, op->op, true, s);
+		x = tr_mem_address(t, in, op->op, true, s);
 		x86_load(b, X86_RDX, RH, HART_F(in->rs2), op->op, false);
-		x86_store(b, X86_RAX, 0, X86_RDX, op->op);
+		x86_store_index(b, X86_RAX, x, 0, X86_RDX, op->op);
 		writes_f = false;
 		break;
 	}

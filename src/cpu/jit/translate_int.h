@@ -34,7 +34,7 @@
 
 #define RH X86_RBX /* the hart */
 #define RL X86_R10 /* instructions left */
-#define RP X86_R11 /* h->pc */
+#define RT X86_R9  /* h->tlb */
 
 /* Where guest registers are cached (translate.c): TR_GLOBALS global ones
  * first, then a block's own. */
@@ -113,8 +113,12 @@ struct tr {
 	unsigned ncached;
 	uint32_t dirty; /* the block's own cached registers newer than h->x[] */
 	uint32_t all;	/* the block's own cached registers */
-	uint32_t globals; /* the guest registers of tr_globals */
-	uint8_t *top;	  /* after the entry's loads: where a loop goes back */
+	uint32_t globals; /* the guest registers of tr_globals cached */
+	/* The global registers' host registers a looping trace borrows for
+	 * its own (tr_pool indices): their guest registers, which its native
+	 * code does not use, are in h->x[] while it runs. */
+	uint32_t lent;
+	uint8_t *top; /* after the entry's loads: where a loop goes back */
 	/* Handler calls that may leave the block: where their jump is, and
 	 * how many instructions have run when it is taken. */
 	uint8_t *exit_at[2 * TRACE_MAX_INSNS];
@@ -203,9 +207,15 @@ void tr_write_back(struct tr *t, uint32_t mask);
 /* Every cached register written back: h->x[] is the guest's state. */
 void tr_flush(struct tr *t);
 
-/* pc += v: an offset within a page plus a branch's or jal's immediate,
- * which always fits in 32 bits (else through rcx). */
+/* Leaving the trace: the global registers it borrowed back from h->x[]
+ * (after its own were written back). */
+void tr_give_back(struct tr *t);
+
+/* h->pc += v (rcx, rdx clobbered). */
 void tr_add_pc(struct x86_buf *b, int64_t v);
+
+/* r = h->pc + v (rcx clobbered when v does not fit in 32 bits). */
+void tr_pc(struct x86_buf *b, enum x86_reg r, int64_t v);
 
 /* Back to hart_run() from a native exit (eax set, instret counted). */
 void tr_return(struct x86_buf *b);
@@ -232,11 +242,12 @@ void tr_tlb_index(struct x86_buf *b, enum x86_reg va, enum x86_reg tmp);
  * the slow path does. Clobbers xmm2-xmm5. */
 void tr_tlb_swap(struct x86_buf *b);
 
-/* rax = the host address of in's access of size bytes at x[rs1] + imm,
- * through the TLB's entry (a store's tag when store), or a jump to slow
- * path s when it misses. Clobbers rcx, rdx. */
-void tr_mem_address(struct tr *t, const struct insn *in, unsigned size,
-		    bool store, unsigned s);
+/* The host address of in's access of size bytes at x[rs1] + imm, through
+ * the TLB's entry (a store's tag when store), or a jump to slow path s
+ * when it misses: rax plus the register returned (X86_NO_INDEX: rax
+ * alone; else rs1's host register, unchanged). Clobbers rcx, rdx. */
+enum x86_reg tr_mem_address(struct tr *t, const struct insn *in, unsigned size,
+			    bool store, unsigned s);
 
 /* A load or a store (op TR_LOAD, TR_STORE), instruction i of the block,
  * natively, with the handler as its slow path. */
@@ -278,6 +289,15 @@ bool tr_compute(struct tr *t, const struct tr_op *op, const struct insn *in);
  * is not that.
  */
 bool tr_rotate(struct tr *t, const struct insn *in);
+
+/*
+ * A zero extension from 32 bits as RV64GC without Zba writes it: slli x,
+ * y, 32 then srli x, x, 32 at in[0..1], or the same after an addw, addiw
+ * or subw writing x, at in[0..2] (the sum zero-extended rather than
+ * sign-extended, then). Emitted as one move; returns the instructions it
+ * covers, or 0 (nothing emitted) when in[] (n of them) is not that.
+ */
+unsigned tr_zext_word(struct tr *t, const struct insn *in, unsigned n);
 
 /*
  * The F and D instructions (translate_fp.c): emit instruction i of the

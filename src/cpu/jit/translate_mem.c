@@ -56,32 +56,39 @@ void tr_tlb_swap(struct x86_buf *b)
 				 (enum x86_xmm)(X86_XMM2 + i));
 }
 
-void tr_mem_address(struct tr *t, const struct insn *in, unsigned size,
-		    bool store, unsigned s)
+enum x86_reg tr_mem_address(struct tr *t, const struct insn *in, unsigned size,
+			    bool store, unsigned s)
 {
 	struct x86_buf *b = t->b;
 	int32_t tag = store ? (int32_t)offsetof(struct tlb_entry, tag_w)
 			    : (int32_t)offsetof(struct tlb_entry, tag_r);
+	int32_t addend = (int32_t)offsetof(struct tlb_entry, addend);
+	enum x86_reg va = X86_RAX;
 
-	/* rax = va, rcx = &h->tlb[mmu_tlb_index(va)], rdx = last page */
-	if (tr_cached(t, in->rs1) && in->imm && tr_fits32(in->imm)) {
+	/* va, rcx = the set's offset in h->tlb[], rdx = last page */
+	if (tr_cached(t, in->rs1) && !in->imm) {
+		va = tr_host(t, in->rs1); /* rs1 itself: no copy */
+	} else if (tr_cached(t, in->rs1) && tr_fits32(in->imm)) {
 		x86_lea(b, X86_RAX, tr_host(t, in->rs1), (int32_t)in->imm);
 	} else {
 		tr_get(t, X86_RAX, in->rs1);
 		tr_add_imm(b, X86_RAX, in->imm);
 	}
-	tr_tlb_index(b, X86_RAX, X86_RDX);
-	x86_alu_rm(b, X86_ADD, X86_RCX, RH, HART_OFF(tlb), true);
-	x86_lea(b, X86_RDX, X86_RAX, (int32_t)size - 1);
+	tr_tlb_index(b, va, X86_RDX);
+	x86_lea(b, X86_RDX, va, (int32_t)size - 1);
 	x86_shift_ri(b, X86_SHR, X86_RDX, 12, true);
-	x86_alu_rm(b, X86_CMP, X86_RDX, X86_RCX, tag, true);
+	x86_alu_rmx(b, X86_CMP, X86_RDX, RT, X86_RCX, tag, true);
 	/* Not in the set's first entry: the second, out of line. */
 	t->way[t->nway].at = x86_jcc_fwd(b, X86_CC_NE);
 	t->way[t->nway].resume = b->p;
 	t->way[t->nway].tag = tag;
 	t->way[t->nway++].slow = s;
-	x86_alu_rm(b, X86_ADD, X86_RAX, X86_RCX,
-		   (int32_t)offsetof(struct tlb_entry, addend), true);
+	if (va == X86_RAX) {
+		x86_alu_rmx(b, X86_ADD, X86_RAX, RT, X86_RCX, addend, true);
+		return X86_NO_INDEX;
+	}
+	x86_load_index(b, X86_RAX, RT, X86_RCX, addend, 8, false);
+	return va;
 }
 
 /* The accesses' looks at the second entry of their TLB set: on a hit, the
@@ -90,11 +97,13 @@ void tr_second_ways(struct tr *t)
 {
 	for (unsigned w = 0; w < t->nway; w++) {
 		x86_patch(t->b, t->way[w].at, t->b->p);
-		x86_alu_rm(t->b, X86_CMP, X86_RDX, X86_RCX,
-			   t->way[w].tag + (int32_t)sizeof(struct tlb_entry),
-			   true);
+		x86_alu_rmx(t->b, X86_CMP, X86_RDX, RT, X86_RCX,
+			    t->way[w].tag + (int32_t)sizeof(struct tlb_entry),
+			    true);
 		tr_slow_jump(t, t->way[w].slow, X86_CC_NE);
+		x86_alu_rr(t->b, X86_ADD, X86_RCX, RT, true);
 		tr_tlb_swap(t->b);
+		x86_alu_rr(t->b, X86_SUB, X86_RCX, RT, true);
 		x86_patch(t->b, x86_jmp_fwd(t->b), t->way[w].resume);
 	}
 }
@@ -111,19 +120,20 @@ void tr_mem(struct tr *t, const struct tr_op *op, const struct insn *in,
 {
 	struct x86_buf *b = t->b;
 	unsigned size = (unsigned)op->op, s = tr_slow_begin(t, i);
+	enum x86_reg x = tr_mem_address(t, in, size, op->kind == TR_STORE, s);
 
-	tr_mem_address(t, in, size, op->kind == TR_STORE, s);
 	if (op->kind == TR_LOAD && tr_cached(t, in->rd)) {
 		/* Straight into the register's host register. */
-		x86_load(b, tr_host(t, in->rd), X86_RAX, 0, size, op->w32);
+		x86_load_index(b, tr_host(t, in->rd), X86_RAX, x, 0, size,
+			       op->w32);
 		t->dirty |= (1u << in->rd) & t->all;
 	} else if (op->kind == TR_LOAD) {
-		x86_load(b, X86_RAX, X86_RAX, 0, size, op->w32);
+		x86_load_index(b, X86_RAX, X86_RAX, x, 0, size, op->w32);
 		tr_put(t, in->rd, X86_RAX, false);
 	} else {
 		enum x86_reg v = tr_src(t, in->rs2, X86_RDX);
 
-		x86_store(b, X86_RAX, 0, v, size);
+		x86_store_index(b, X86_RAX, x, 0, v, size);
 	}
 	tr_slow_end(t, s);
 }
