@@ -361,7 +361,8 @@ static unsigned tr_most_used(unsigned *uses, unsigned *n)
  */
 static void tr_allocate(struct tr *t, bool loops)
 {
-	unsigned uses[32] = {0}, r, last_uses;
+	unsigned uses[32] = {0}, r, n;
+	uint32_t unused = 0; /* global ones its native code does not use */
 
 	for (uint32_t i = 0; i < t->blk->ninsn; i++) {
 		const struct insn *in = &t->blk->insn[i];
@@ -377,38 +378,36 @@ static void tr_allocate(struct tr *t, bool loops)
 	for (unsigned i = 0; i < 32; i++)
 		t->host[i] = -1;
 	t->globals = t->lent = t->all = 0;
-	for (unsigned i = 0; i < TR_GLOBALS; i++)
-		if (loops && !uses[tr_globals[i]])
-			t->lent |= 1u << i;
 	for (unsigned i = 0; i < TR_GLOBALS; i++) {
 		unsigned g = tr_globals[i];
 
-		t->guest[i] = (uint8_t)g;
-		if (t->lent & (1u << i))
-			continue;
 		t->host[g] = (int8_t)i;
+		t->guest[i] = (uint8_t)g;
 		t->globals |= 1u << g;
+		if (!uses[g])
+			unused |= 1u << g;
 		uses[g] = 0;
 	}
 	for (t->ncached = TR_GLOBALS; t->ncached < TR_POOL; t->ncached++) {
-		if (!(r = tr_most_used(uses, &last_uses)))
+		if (!(r = tr_most_used(uses, &n)))
 			break;
 		t->host[r] = (int8_t)t->ncached;
 		t->guest[t->ncached] = (uint8_t)r;
 		t->all |= 1u << r;
 	}
-	/* What is left over (if anything) gets the borrowed ones. */
-	for (unsigned i = 0; i < TR_GLOBALS; i++) {
-		if (!(t->lent & (1u << i)))
+	/* A looping trace that wants more: the host registers of the global
+	 * ones its native code does not use. */
+	for (unsigned i = 0; loops && t->ncached == TR_POOL && i < TR_GLOBALS;
+	     i++) {
+		unsigned g = tr_globals[i];
+
+		if (!(unused & (1u << g)))
 			continue;
-		if (t->ncached < TR_POOL ||
-		    !(r = tr_most_used(uses, &last_uses)) ||
-		    last_uses < TR_LEND_USES) {
-			t->lent &= ~(1u << i);
-			t->host[tr_globals[i]] = (int8_t)i;
-			t->globals |= 1u << tr_globals[i];
-			continue;
-		}
+		if (!(r = tr_most_used(uses, &n)) || n < TR_LEND_USES)
+			break;
+		t->host[g] = -1;
+		t->globals &= ~(1u << g);
+		t->lent |= 1u << i;
 		t->host[r] = (int8_t)i;
 		t->guest[i] = (uint8_t)r;
 		t->all |= 1u << r;

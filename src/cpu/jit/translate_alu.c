@@ -261,9 +261,10 @@ unsigned tr_zext_word(struct tr *t, const struct insn *in, unsigned n)
 	const struct tr_op *op = tr_lookup(&in[0]);
 	struct tr_op wide;
 	enum x86_reg r, d;
-	unsigned x;
+	unsigned x, k;
 
 	if (n >= 2 && tr_is_zext(in)) {
+		k = 2;
 		x = in[0].rd;
 		r = tr_src(t, in[0].rs1, X86_RAX);
 	} else if (n >= 3 && op && op->w32 && in[0].rd < 32 &&
@@ -277,6 +278,7 @@ unsigned tr_zext_word(struct tr *t, const struct insn *in, unsigned n)
 		wide.w32 = false;
 		if (!tr_compute(t, &wide, &in[0]))
 			return 0;
+		k = 3;
 		x = in[0].rd;
 		r = tr_src(t, x, X86_RAX);
 	} else {
@@ -285,7 +287,7 @@ unsigned tr_zext_word(struct tr *t, const struct insn *in, unsigned n)
 	d = tr_cached(t, x) ? tr_host(t, x) : X86_RAX;
 	x86_mov_rr(t->b, d, r, false); /* zero-extends */
 	tr_put(t, x, d, false);
-	return tr_is_zext(in) ? 2 : 3;
+	return k;
 }
 
 /*
